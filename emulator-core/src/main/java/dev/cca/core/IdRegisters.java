@@ -1,0 +1,48 @@
+package dev.cca.core;
+
+import dev.cca.core.cpu.Cpu;
+
+import static dev.cca.core.cpu.SysRegs.*;
+
+/**
+ * The identification registers of the emulated PE. They advertise exactly what the interpreter implements, so
+ * that software never enables a feature the emulator lacks. docs/cpu-features.md lists the same set.
+ */
+public final class IdRegisters {
+    private IdRegisters() {
+    }
+
+    /** Implementer 0x00 (reserved for software use), architecture 0xF, part number 0xCCA. */
+    public static final long MIDR = 0x000F_CCA0L;
+
+    public static void apply(Cpu c) {
+        long[] sr = c.sr;
+        sr[MIDR_EL1] = MIDR;
+        sr[REVIDR_EL1] = 0;
+        // EL0..EL3 AArch64 only; FP and AdvSIMD not implemented (0xF); RME (FEAT_RME, [55:52] = 1).
+        sr[ID_AA64PFR0_EL1] = 0x1L | (0x1L << 4) | (0x1L << 8) | (0x1L << 12) | (0xFL << 16) | (0xFL << 20)
+                | (0x1L << 52);
+        sr[ID_AA64PFR1_EL1] = 0;
+        sr[ID_AA64ZFR0_EL1] = 0;
+        sr[ID_AA64SMFR0_EL1] = 0;
+        // Debug v8, 6 breakpoints, 4 watchpoints, 2 context-aware breakpoints, no PMU.
+        sr[ID_AA64DFR0_EL1] = 0x6L | (0x5L << 12) | (0x3L << 20) | (0x1L << 28);
+        sr[ID_AA64DFR1_EL1] = 0;
+        sr[ID_AA64ISAR0_EL1] = 0;
+        sr[ID_AA64ISAR1_EL1] = 0;
+        sr[ID_AA64ISAR2_EL1] = 0;
+        // PARange 48 bits, 16-bit ASIDs, 4 KB granule only (TGran16 = 0, TGran64 = 0xF; stage 2: 4 KB only).
+        sr[ID_AA64MMFR0_EL1] = 0x5L | (0x2L << 4) | (0xFL << 24) | (0x1L << 32) | (0x1L << 36) | (0x2L << 40);
+        // FEAT_PAN.
+        sr[ID_AA64MMFR1_EL1] = 0x1L << 20;
+        sr[ID_AA64MMFR2_EL1] = 0;
+        sr[ID_AA64AFR0_EL1] = 0;
+        sr[ID_AA64AFR1_EL1] = 0;
+        // 64-byte lines, PIPT I-cache, no cache maintenance needed for coherency (IDC, DIC).
+        sr[CTR_EL0] = 0x8000_0000L | (1L << 29) | (1L << 28) | (4L << 24) | (4L << 20) | (4L << 16) | (3L << 14) | 4;
+        sr[DCZID_EL0] = 4; // DC ZVA zeroes 64 bytes
+        sr[CLIDR_EL1] = 0;
+        sr[CCSIDR_EL1] = 0;
+        sr[CNTFRQ_EL0] = 62_500_000L;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.cca.core;
+
+import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.SysRegs;
+import dev.cca.core.mem.PhysicalMemory;
+
+/**
+ * A system: physical memory and its processing elements, with the identification registers that say what the
+ * emulated PE implements. Devices and firmware are attached by whoever assembles the platform.
+ */
+public final class Machine {
+    /** Physical address size of the PEs (ID_AA64MMFR0_EL1.PARange = 0b0101). */
+    public static final int PA_BITS = 48;
+
+    public final PhysicalMemory memory;
+    private final Cpu[] cpus;
+
+    public Machine(int cpuCount) {
+        if (cpuCount < 1 || cpuCount > 255) {
+            throw new IllegalArgumentException("cpu count must be 1..255, was " + cpuCount);
+        }
+        memory = new PhysicalMemory(PA_BITS);
+        cpus = new Cpu[cpuCount];
+        for (int i = 0; i < cpuCount; i++) {
+            Cpu c = new Cpu(i, memory);
+            IdRegisters.apply(c);
+            c.sr[SysRegs.MPIDR_EL1] = mpidr(i);
+            c.setTlbiBroadcast(self -> {
+                for (Cpu other : cpus) {
+                    other.flushTlb();
+                }
+            });
+            cpus[i] = c;
+        }
+    }
+
+    /** MPIDR_EL1 of PE {@code i}: RES1 bit 31, affinity level 0 = i. */
+    public static long mpidr(int i) {
+        return 0x8000_0000L | (i & 0xFF);
+    }
+
+    public Cpu cpu(int i) {
+        return cpus[i];
+    }
+
+    public int cpuCount() {
+        return cpus.length;
+    }
+}

@@ -1,0 +1,1048 @@
+package dev.cca.core.cpu;
+
+import dev.cca.core.cpu.decode.A64;
+import dev.cca.core.mem.Bytes;
+import dev.cca.core.mem.BusErrorException;
+import dev.cca.core.mem.Page;
+import dev.cca.core.mem.Pas;
+import dev.cca.core.mem.PhysicalMemory;
+import dev.cca.core.mmu.GranuleProtection;
+import dev.cca.core.mmu.Mmu;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.List;
+
+import static dev.cca.core.cpu.SysRegs.*;
+
+/**
+ * One processing element: the architectural register state of EL0-EL3 in all four security states, the run loop,
+ * exception entry and return, and the data-access paths with their software TLB.
+ *
+ * <p>Hot-path design: general registers in a {@code long[]} whose slot 31 is always zero (XZR), decoded
+ * instructions cached per physical page ({@link Page#code}), and a direct-mapped TLB per translation regime
+ * whose entries hold the backing {@link Page} so that a TLB hit is one array compare and one VarHandle access.
+ */
+public final class Cpu {
+
+    // ---- identity and environment ---------------------------------------------------------------------------
+    public final int index;
+    public final PhysicalMemory memory;
+    final Mmu mmu = new Mmu();
+
+    // ---- architectural state --------------------------------------------------------------------------------
+    /** X0..X30; slot 31 always reads zero (XZR) and is never written. */
+    public final long[] x = new long[32];
+    /** SP_EL0..SP_EL3. The active stack pointer is {@code spEl[spSel ? el : 0]}. */
+    public final long[] spEl = new long[4];
+    /** System register storage, indexed by the slot constants of {@link SysRegs}. */
+    public final long[] sr = new long[SysRegs.COUNT];
+    public long pc;
+    /** PSTATE.{N,Z,C,V} in bits [31:28], as in the NZCV register. */
+    public int nzcv;
+    /** PSTATE.{D,A,I,F} in bits [9:6], as in the DAIF register. */
+    public int daif;
+    public int el;
+    public boolean spSel;
+    public boolean pan;
+    /** PSTATE.IL: set by an illegal exception return. */
+    public boolean illegalState;
+    /** Other PSTATE bits kept in their SPSR positions (SS, DIT, UAO, TCO, SSBS, BTYPE). */
+    public long pstateOther;
+    SecurityState ss = SecurityState.ROOT;
+
+    // ---- run-loop state --------------------------------------------------------------------------------------
+    private final Firmware[] firmware = new Firmware[16];
+    /** Set by every exception entry and exception return; the loop then re-evaluates where the PE is. */
+    boolean transitioned;
+    private Firmware.Entry lastEntry = Firmware.Entry.RETURN;
+    /** Instructions executed by this PE since reset. */
+    public long instructions;
+    private long budget = Long.MAX_VALUE;
+    private volatile boolean stopRequested;
+    /** Instruction count at which the countdown interrupt asserts, or Long.MAX_VALUE. */
+    private long irqCountdownAt = Long.MAX_VALUE;
+    /** Physical interrupt lines: each bit is one source; the IRQ is pending while any bit is set. */
+    private volatile int irqSources;
+    private volatile int fiqSources;
+    /** Bit of {@link #irqSources} driven by {@link #setIrqCountdown}. */
+    public static final int IRQ_SOURCE_COUNTDOWN = 1;
+    private boolean waitingForInterrupt;
+
+    // ---- software TLB ----------------------------------------------------------------------------------------
+    public static final int MMU_EL10_0 = 0, MMU_EL10_1 = 1, MMU_EL10_1_PAN = 2, MMU_EL2 = 3, MMU_EL3 = 4;
+    static final int MMU_COUNT = 8;
+    private static final int TLB_BITS = 8;
+    private static final int TLB_SIZE = 1 << TLB_BITS;
+    private static final int TLB_MASK = TLB_SIZE - 1;
+    private static final long PAGE_TAG_MASK = ~Page.MASK;
+    /** Tags for reads, writes and fetches: the page VA when that access is allowed, else -1. Bit 0 set = MMIO. */
+    private final long[] tlbRead = new long[MMU_COUNT * TLB_SIZE];
+    private final long[] tlbWrite = new long[MMU_COUNT * TLB_SIZE];
+    private final long[] tlbExec = new long[MMU_COUNT * TLB_SIZE];
+    private final Page[] tlbPage = new Page[MMU_COUNT * TLB_SIZE];
+    private final long[] tlbPa = new long[MMU_COUNT * TLB_SIZE];
+    int mmuIdx;
+
+    // current code page (fetch fast path)
+    private long codeVa = -1;
+    private Insn[] codeInsns;
+    private byte[] codeBytes;
+
+    // pending synchronous exception recorded before throwing GuestFault
+    private int pendEl, pendEc, pendIss;
+    private long pendFar, pendHpfar;
+    private boolean pendHasFar, pendHasHpfar;
+
+    // observers (tracing, debugger); empty in normal runs
+    private final List<ExceptionListener> exceptionListeners = new CopyOnWriteArrayList<>();
+
+    /** Notified of every exception entry and return (for traces and debuggers). */
+    public interface ExceptionListener {
+        void exceptionTaken(Cpu cpu, int fromEl, SecurityState fromSs, int toEl, long esr, long elr, int vector);
+
+        default void exceptionReturned(Cpu cpu, int fromEl, int toEl, SecurityState toSs, long pc) {
+        }
+    }
+
+    public Cpu(int index, PhysicalMemory memory) {
+        this.index = index;
+        this.memory = memory;
+        flushTlb();
+        reset();
+    }
+
+    /** Cold reset: EL3 (Root), all interrupts masked, SP_EL3 selected. */
+    public void reset() {
+        java.util.Arrays.fill(x, 0);
+        java.util.Arrays.fill(spEl, 0);
+        el = 3;
+        spSel = true;
+        daif = 0x3C0;
+        nzcv = 0;
+        pan = false;
+        illegalState = false;
+        pstateOther = 0;
+        sr[SCR_EL3] = 0;
+        sr[SCTLR_EL1] = 0x30D0_0800L;
+        sr[SCTLR_EL2] = 0x30C5_0830L;
+        sr[SCTLR_EL3] = 0x30C5_0830L;
+        ss = SecurityState.ROOT;
+        onTranslationRegimeChange();
+        transitioned = true;
+    }
+
+    // =========================================================================================================
+    // Registers
+    // =========================================================================================================
+
+    public long getX(int n) {
+        return x[n];
+    }
+
+    /** Writes Xn; a write to register 31 (XZR) is discarded. */
+    public void setX(int n, long v) {
+        if (n != 31) {
+            x[n] = v;
+        }
+    }
+
+    /** Reads Xn where register 31 means SP. */
+    public long getXsp(int n) {
+        return n == 31 ? getSp() : x[n];
+    }
+
+    public void setXsp(int n, long v) {
+        if (n == 31) {
+            setSp(v);
+        } else {
+            x[n] = v;
+        }
+    }
+
+    public long getSp() {
+        return spEl[spSel ? el : 0];
+    }
+
+    public void setSp(long v) {
+        spEl[spSel ? el : 0] = v;
+    }
+
+    public SecurityState securityState() {
+        return ss;
+    }
+
+    public long readSysReg(SysReg r) {
+        return r.reader.read(this);
+    }
+
+    /** Writes a system register with its architectural side effects (TLB maintenance, PSTATE views...). */
+    public void writeSysReg(SysReg r, long v) {
+        if (r.writer == null) {
+            throw new IllegalArgumentException(r.name + " is read-only");
+        }
+        r.writer.write(this, v);
+    }
+
+    /** Writes a storage slot with the side effects of its register. */
+    public void writeSysReg(int slot, long v) {
+        writeSysReg(SysRegs.byId(slot), v);
+    }
+
+    public void setDaif(int v) {
+        daif = v & 0x3C0;
+    }
+
+    public void setSpSel(boolean v) {
+        spSel = v;
+    }
+
+    public void setPan(boolean v) {
+        if (pan != v) {
+            pan = v;
+            updateMmuIdx();
+        }
+    }
+
+    /** PSTATE packed as an SPSR value for AArch64. */
+    public long packPstate() {
+        long v = (nzcv & 0xF000_0000L) | daif | ((long) el << 2) | (spSel ? 1 : 0) | pstateOther;
+        if (pan) {
+            v |= 1L << 22;
+        }
+        if (illegalState) {
+            v |= 1L << 20;
+        }
+        return v;
+    }
+
+    private void unpackPstate(long spsr) {
+        nzcv = (int) (spsr & 0xF000_0000L);
+        daif = (int) (spsr & 0x3C0);
+        pan = (spsr & (1L << 22)) != 0;
+        illegalState = (spsr & (1L << 20)) != 0;
+        pstateOther = spsr & ((1L << 21) | (1L << 24) | (1L << 23) | (1L << 25) | (1L << 12) | (3L << 10));
+    }
+
+    // =========================================================================================================
+    // Security state, EL2 enablement, translation regime
+    // =========================================================================================================
+
+    /** Whether EL2 is enabled in the security state the PE has below EL3. */
+    public boolean el2Enabled() {
+        SecurityState s = el == 3 ? SecurityState.fromScr(sr[SCR_EL3]) : ss;
+        if (s == SecurityState.SECURE) {
+            return (sr[SCR_EL3] & SCR_EEL2) != 0;
+        }
+        return s != null;
+    }
+
+    void onScrChange() {
+        if (el < 3) {
+            SecurityState s = SecurityState.fromScr(sr[SCR_EL3]);
+            if (s != null) {
+                ss = s;
+            }
+        }
+        onTranslationRegimeChange();
+    }
+
+    /** Called when anything that affects address translation changes: drops the TLB and the code page. */
+    public void onTranslationRegimeChange() {
+        flushTlb();
+        updateMmuIdx();
+    }
+
+    private void updateMmuIdx() {
+        int idx;
+        switch (el) {
+            case 0: idx = MMU_EL10_0; break;
+            case 1: idx = pan ? MMU_EL10_1_PAN : MMU_EL10_1; break;
+            case 2: idx = MMU_EL2; break;
+            default: idx = MMU_EL3; break;
+        }
+        mmuIdx = idx;
+        codeVa = -1;
+    }
+
+    /** Invalidates every TLB entry of this PE (TLBI ALL, GPT changes, world switches). */
+    public void flushTlb() {
+        java.util.Arrays.fill(tlbRead, -1L);
+        java.util.Arrays.fill(tlbWrite, -1L);
+        java.util.Arrays.fill(tlbExec, -1L);
+        java.util.Arrays.fill(tlbPage, null);
+        codeVa = -1;
+    }
+
+    public int mmuIndex() {
+        return mmuIdx;
+    }
+
+    // =========================================================================================================
+    // Firmware and the run loop
+    // =========================================================================================================
+
+    /** Registers the Java model that stands for the software at (el, state). */
+    public void setFirmware(int el, SecurityState state, Firmware fw) {
+        firmware[el * 4 + state.ordinal()] = fw;
+    }
+
+    public Firmware firmwareAt(int el, SecurityState state) {
+        return firmware[el * 4 + state.ordinal()];
+    }
+
+    /** How the PE last arrived at its current level. */
+    public Firmware.Entry lastEntry() {
+        return lastEntry;
+    }
+
+    /** Why {@link #runUntil} returned. */
+    public enum StopReason {
+        /** The PE arrived at the requested exception level and security state. */
+        ARRIVED,
+        /** The instruction budget set by {@link #setBudget} ran out. */
+        BUDGET,
+        /** {@link #requestStop()} was called (from any thread). */
+        STOP_REQUESTED,
+        /** The PE executed WFI/WFE with no interrupt that could ever wake it. */
+        WAITING_FOR_INTERRUPT
+    }
+
+    /** Limits the number of instructions executed before {@link #runUntil} returns BUDGET. */
+    public void setBudget(long instructions) {
+        budget = instructions;
+    }
+
+    public long budget() {
+        return budget;
+    }
+
+    /** Asks the run loop to return STOP_REQUESTED soon. Safe from any thread. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Asserts the countdown IRQ source after {@code n} more instructions (a preemption timer). */
+    public void setIrqCountdown(long n) {
+        irqCountdownAt = n == Long.MAX_VALUE ? Long.MAX_VALUE : instructions + n;
+        setIrqSource(IRQ_SOURCE_COUNTDOWN, false);
+    }
+
+    /** Asserts or clears one physical IRQ source. Safe from any thread. */
+    public synchronized void setIrqSource(int sourceBit, boolean level) {
+        irqSources = level ? irqSources | sourceBit : irqSources & ~sourceBit;
+    }
+
+    public synchronized void setFiqSource(int sourceBit, boolean level) {
+        fiqSources = level ? fiqSources | sourceBit : fiqSources & ~sourceBit;
+    }
+
+    public boolean irqPending() {
+        return irqSources != 0;
+    }
+
+    /**
+     * Runs the PE until it arrives at exception level {@code targetEl} in security state {@code target} (by an
+     * exception or an exception return). Levels with a registered {@link Firmware} are entered by calling the
+     * model; other levels execute instructions. Firmware that needs a synchronous call into a higher level (the
+     * RMM calling EL3) uses this too, with its own level as the target.
+     */
+    public StopReason runUntil(int targetEl, SecurityState target) {
+        stopRequested = false;
+        while (true) {
+            if (transitioned) {
+                transitioned = false;
+                if (el == targetEl && ss == target) {
+                    return StopReason.ARRIVED;
+                }
+                Firmware fw = firmware[el * 4 + ss.ordinal()];
+                if (fw != null) {
+                    int fel = el;
+                    SecurityState fss = ss;
+                    fw.enter(this, lastEntry);
+                    if (!transitioned || (el == fel && ss == fss)) {
+                        throw new IllegalStateException("firmware " + fw.name() + " at EL" + fel + " "
+                                + fss.shortName() + " returned without leaving its exception level");
+                    }
+                    continue;
+                }
+            }
+            if (stopRequested) {
+                stopRequested = false;
+                return StopReason.STOP_REQUESTED;
+            }
+            if (budget <= 0) {
+                return StopReason.BUDGET;
+            }
+            if (instructions >= irqCountdownAt) {
+                irqCountdownAt = Long.MAX_VALUE;
+                setIrqSource(IRQ_SOURCE_COUNTDOWN, true);
+            }
+            if (checkInterrupts()) {
+                continue;
+            }
+            if (waitingForInterrupt) {
+                if (irqCountdownAt != Long.MAX_VALUE) {
+                    // Idle until the countdown fires: time passes without instructions.
+                    long skip = irqCountdownAt - instructions;
+                    instructions += skip;
+                    continue;
+                }
+                return StopReason.WAITING_FOR_INTERRUPT;
+            }
+            long chunk = Math.min(budget, 4096);
+            if (irqCountdownAt != Long.MAX_VALUE) {
+                chunk = Math.max(1, Math.min(chunk, irqCountdownAt - instructions));
+            }
+            long done = execute(chunk);
+            budget -= done;
+        }
+    }
+
+    /** Executes up to {@code n} instructions; stops early after any exception entry or return. */
+    private long execute(long n) {
+        long pc = this.pc;
+        long done = 0;
+        try {
+            while (done < n) {
+                if ((pc & 0xFFFF_FFFF_FFFF_F003L) != codeVa) {
+                    this.pc = pc;
+                    if (!loadCodePage(pc)) {
+                        pc = this.pc;
+                        done++;
+                        break;
+                    }
+                }
+                int slot = (int) (pc >>> 2) & 0x3FF;
+                Insn insn = codeInsns[slot];
+                if (insn == null) {
+                    insn = decodeSlot(slot);
+                }
+                this.pc = pc;
+                try {
+                    pc = insn.exec(this, pc);
+                } catch (GuestFault f) {
+                    pc = deliverPending(pc);
+                }
+                done++;
+                if (transitioned) {
+                    break;
+                }
+            }
+        } finally {
+            this.pc = pc;
+            instructions += done;
+        }
+        return done;
+    }
+
+    private Insn decodeSlot(int slot) {
+        int word = Bytes.getInt(codeBytes, slot << 2);
+        Insn insn = A64.decode(word);
+        codeInsns[slot] = insn;
+        return insn;
+    }
+
+    /**
+     * Makes the page holding {@code pc} the current code page. Returns false if the fetch raised an exception
+     * (PC alignment or instruction abort), which has then been taken.
+     */
+    private boolean loadCodePage(long pc) {
+        if (illegalState) {
+            takeSync(el == 0 ? 1 : el, Esr.EC_ILLEGAL_STATE, 0, pc);
+            return false;
+        }
+        if ((pc & 3) != 0) {
+            takeSyncWithFar(el == 0 ? 1 : el, Esr.EC_PC_ALIGN, 0, pc, pc);
+            return false;
+        }
+        int i = (mmuIdx << TLB_BITS) | ((int) (pc >>> Page.SHIFT) & TLB_MASK);
+        long vpage = pc & PAGE_TAG_MASK;
+        if (tlbExec[i] != vpage) {
+            try {
+                fill(pc, Mmu.EXEC, 0);
+            } catch (GuestFault f) {
+                deliverPending(pc);
+                return false;
+            }
+            if (tlbExec[i] != vpage) {
+                // Executable but not RAM (a device): an external abort on fetch.
+                recordAbort(true, pc, 0, false, Esr.FSC_SEA, false, false, 0, false);
+                deliverPending(pc);
+                return false;
+            }
+        }
+        Page p = tlbPage[i];
+        Object[] code = p.code;
+        if (code == null) {
+            synchronized (p) {
+                code = p.code;
+                if (code == null) {
+                    code = new Insn[Page.SIZE / 4];
+                    p.code = code;
+                }
+            }
+        }
+        codeInsns = (Insn[]) code;
+        codeBytes = p.data;
+        codeVa = vpage;
+        return true;
+    }
+
+    // =========================================================================================================
+    // Data access
+    // =========================================================================================================
+
+    /**
+     * Loads {@code size} bytes (1, 2, 4, 8) at virtual address {@code va}, zero-extended. {@code syn} is the
+     * instruction's data-abort syndrome template (ISV, SAS, SSE, SRT, SF, AR) used if the access faults.
+     */
+    public long read(long va, int size, int syn) {
+        int i = (mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
+        int off = (int) (va & Page.MASK);
+        if (tlbRead[i] == (va & PAGE_TAG_MASK) && off <= Page.SIZE - size) {
+            return Bytes.get(tlbPage[i].data, off, size);
+        }
+        return readSlow(va, size, syn);
+    }
+
+    public void write(long va, int size, long value, int syn) {
+        int i = (mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
+        int off = (int) (va & Page.MASK);
+        if (tlbWrite[i] == (va & PAGE_TAG_MASK) && off <= Page.SIZE - size) {
+            Page p = tlbPage[i];
+            Bytes.put(p.data, off, size, value);
+            if (p.code != null) {
+                p.invalidateCode(off, size);
+            }
+            return;
+        }
+        writeSlow(va, size, value, syn);
+    }
+
+    public long read64(long va, int syn) {
+        return read(va, 8, syn);
+    }
+
+    public void write64(long va, long v, int syn) {
+        write(va, 8, v, syn);
+    }
+
+    private long readSlow(long va, int size, int syn) {
+        if ((va & Page.MASK) > Page.SIZE - size) {
+            // Crosses a page: do it byte by byte (each byte may fault on its own).
+            long v = 0;
+            for (int b = 0; b < size; b++) {
+                v |= (read(va + b, 1, syn) & 0xFF) << (8 * b);
+            }
+            return v;
+        }
+        int i = (mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
+        long vpage = va & PAGE_TAG_MASK;
+        if (tlbRead[i] != vpage && tlbRead[i] != (vpage | 1)) {
+            fill(va, Mmu.READ, syn);
+        }
+        long pa = tlbPa[i] | (va & Page.MASK);
+        if (tlbRead[i] == vpage) {
+            return Bytes.get(tlbPage[i].data, (int) (va & Page.MASK), size);
+        }
+        try {
+            return memory.read(pa, size);
+        } catch (BusErrorException e) {
+            recordAbort(false, va, syn, false, Esr.FSC_SEA, false, false, 0, false);
+            throw GuestFault.INSTANCE;
+        }
+    }
+
+    private void writeSlow(long va, int size, long value, int syn) {
+        if ((va & Page.MASK) > Page.SIZE - size) {
+            for (int b = 0; b < size; b++) {
+                write(va + b, 1, value >>> (8 * b), syn);
+            }
+            return;
+        }
+        int i = (mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
+        long vpage = va & PAGE_TAG_MASK;
+        if (tlbWrite[i] != vpage && tlbWrite[i] != (vpage | 1)) {
+            fill(va, Mmu.WRITE, syn);
+        }
+        long pa = tlbPa[i] | (va & Page.MASK);
+        if (tlbWrite[i] == vpage) {
+            Page p = tlbPage[i];
+            int off = (int) (va & Page.MASK);
+            Bytes.put(p.data, off, size, value);
+            p.invalidateCode(off, size);
+            return;
+        }
+        try {
+            memory.write(pa, size, value);
+        } catch (BusErrorException e) {
+            recordAbort(false, va, syn, true, Esr.FSC_SEA, false, false, 0, false);
+            throw GuestFault.INSTANCE;
+        }
+    }
+
+    /**
+     * Translates {@code va} for {@code access} in the current regime, checks granule protection and installs the
+     * TLB entry; on a fault records the abort and throws {@link GuestFault}.
+     */
+    private void fill(long va, int access, int syn) {
+        Mmu m = mmu;
+        boolean isWrite = access == Mmu.WRITE;
+        boolean fetch = access == Mmu.EXEC;
+        if (!m.translate(this, va, access, mmuIdx)) {
+            if (m.faultGpc != 0) {
+                recordGpcFault(fetch, va, syn, isWrite, m.faultGpc, m.faultStage2Regime, m.faultS1ptw,
+                        m.faultIpa);
+            } else {
+                recordAbort(fetch, va, syn, isWrite, m.faultFsc, m.faultStage2, m.faultS1ptw, m.faultIpa,
+                        m.faultStage2Regime);
+            }
+            throw GuestFault.INSTANCE;
+        }
+        long pa = m.outPa & PAGE_TAG_MASK;
+        int gpc = GranuleProtection.check(memory, sr[GPCCR_EL3], sr[GPTBR_EL3], memory.paBits(), pa, m.outPas);
+        if (gpc != GranuleProtection.OK) {
+            recordGpcFault(fetch, va, syn, isWrite, gpc, m.stage2Used, false, m.outIpa);
+            throw GuestFault.INSTANCE;
+        }
+        int i = (mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
+        long vpage = va & PAGE_TAG_MASK;
+        PhysicalMemory.Region r = memory.find(pa);
+        int perms = m.outPerms;
+        if (r instanceof PhysicalMemory.RamRegion) {
+            tlbPage[i] = ((PhysicalMemory.RamRegion) r).page(pa);
+            tlbRead[i] = (perms & Mmu.PERM_R) != 0 ? vpage : -1;
+            tlbWrite[i] = (perms & Mmu.PERM_W) != 0 ? vpage : -1;
+            tlbExec[i] = (perms & Mmu.PERM_X) != 0 ? vpage : -1;
+        } else if (r != null) {
+            tlbPage[i] = null;
+            tlbRead[i] = (perms & Mmu.PERM_R) != 0 ? vpage | 1 : -1;
+            tlbWrite[i] = (perms & Mmu.PERM_W) != 0 ? vpage | 1 : -1;
+            tlbExec[i] = -1;
+            if (fetch && (perms & Mmu.PERM_X) != 0) {
+                return; // caller reports the fetch from a device
+            }
+        } else {
+            recordAbort(fetch, va, syn, isWrite, Esr.FSC_SEA, false, false, 0, false);
+            throw GuestFault.INSTANCE;
+        }
+        tlbPa[i] = pa;
+    }
+
+    /** Translates a VA in the current regime without side effects; returns -1 on a fault (for debuggers). */
+    public long translateForDebug(long va, boolean write) {
+        return mmu.translate(this, va, write ? Mmu.WRITE : Mmu.READ, mmuIdx) ? mmu.outPa : -1;
+    }
+
+    // =========================================================================================================
+    // Physical access by firmware models, with the granule protection check
+    // =========================================================================================================
+
+    /** Thrown to a firmware model when its physical access fails the granule protection check or the bus. */
+    public static final class PhysicalAccessException extends RuntimeException {
+        public final long address;
+        public final Pas pas;
+        /** True for a granule protection fault, false for an external abort (nothing at the address). */
+        public final boolean granuleProtection;
+
+        PhysicalAccessException(long address, Pas pas, boolean gpf, String message) {
+            super(message);
+            this.address = address;
+            this.pas = pas;
+            this.granuleProtection = gpf;
+        }
+    }
+
+    private void checkPhys(long pa, Pas pas) {
+        int r = GranuleProtection.check(memory, sr[GPCCR_EL3], sr[GPTBR_EL3], memory.paBits(), pa, pas);
+        if (r != GranuleProtection.OK) {
+            throw new PhysicalAccessException(pa, pas, true, String.format(
+                    "granule protection fault: %s access to PA %#x", pas, pa));
+        }
+    }
+
+    /** A physical read by software running on this PE, in physical address space {@code pas}. */
+    public long physRead(long pa, int size, Pas pas) {
+        checkPhys(pa, pas);
+        try {
+            return memory.read(pa, size);
+        } catch (BusErrorException e) {
+            throw new PhysicalAccessException(pa, pas, false, e.getMessage());
+        }
+    }
+
+    public void physWrite(long pa, int size, long value, Pas pas) {
+        checkPhys(pa, pas);
+        try {
+            memory.write(pa, size, value);
+        } catch (BusErrorException e) {
+            throw new PhysicalAccessException(pa, pas, false, e.getMessage());
+        }
+    }
+
+    public void physReadBytes(long pa, byte[] dst, int off, int len, Pas pas) {
+        for (long g = pa & PAGE_TAG_MASK; g < pa + len; g += Page.SIZE) {
+            checkPhys(g, pas);
+        }
+        try {
+            memory.readBytes(pa, dst, off, len);
+        } catch (BusErrorException e) {
+            throw new PhysicalAccessException(e.address(), pas, false, e.getMessage());
+        }
+    }
+
+    public void physWriteBytes(long pa, byte[] src, int off, int len, Pas pas) {
+        for (long g = pa & PAGE_TAG_MASK; g < pa + len; g += Page.SIZE) {
+            checkPhys(g, pas);
+        }
+        try {
+            memory.writeBytes(pa, src, off, len);
+        } catch (BusErrorException e) {
+            throw new PhysicalAccessException(e.address(), pas, false, e.getMessage());
+        }
+    }
+
+    // =========================================================================================================
+    // Exceptions
+    // =========================================================================================================
+
+    /** Records an UNDEFINED instruction and throws; the exception goes to EL1 (or EL2 with HCR_EL2.TGE). */
+    public GuestFault undefined() {
+        int target = el == 0 ? ((el2Enabled() && (sr[HCR_EL2] & HCR_TGE) != 0) ? 2 : 1) : el;
+        pend(target, Esr.EC_UNKNOWN, 0);
+        throw GuestFault.INSTANCE;
+    }
+
+    /** Records a synchronous exception to be taken by the run loop, and returns the fault to throw. */
+    public GuestFault pend(int targetEl, int ec, int iss) {
+        pendEl = targetEl;
+        pendEc = ec;
+        pendIss = iss;
+        pendHasFar = false;
+        pendHasHpfar = false;
+        return GuestFault.INSTANCE;
+    }
+
+    /** Records a trap of a system register access or instruction to {@code targetEl} (EC 0x18). */
+    public GuestFault trapSysReg(int targetEl, int iss) {
+        return pend(targetEl, Esr.EC_SYSREG, iss);
+    }
+
+    private long deliverPending(long pc) {
+        return takeException(pendEl, pendEc, pendIss, pc, pendHasFar, pendFar, 0, pendHasHpfar, pendHpfar);
+    }
+
+    /** The EL a stage-1 abort or similar synchronous exception from the current EL goes to. */
+    private int syncTarget() {
+        if (el == 0) {
+            return (el2Enabled() && (sr[HCR_EL2] & HCR_TGE) != 0) ? 2 : 1;
+        }
+        return el;
+    }
+
+    private void recordAbort(boolean fetch, long va, int syn, boolean write, int fsc, boolean stage2,
+                             boolean s1ptw, long ipa, boolean stage2Regime) {
+        int target = stage2 ? 2 : syncTarget();
+        int ec;
+        if (fetch) {
+            ec = target == el ? Esr.EC_IABT_CUR : Esr.EC_IABT_LOWER;
+        } else {
+            ec = target == el ? Esr.EC_DABT_CUR : Esr.EC_DABT_LOWER;
+        }
+        int iss = fsc;
+        if (!fetch) {
+            if (write && !s1ptw) {
+                iss |= Esr.WNR;
+            }
+            if (stage2 && !s1ptw && target == 2 && (syn & Esr.ISV) != 0) {
+                iss |= syn & (Esr.ISV | (3 << Esr.SAS_SHIFT) | Esr.SSE | (31 << Esr.SRT_SHIFT) | Esr.SF | Esr.AR);
+            }
+        }
+        if (s1ptw) {
+            iss |= Esr.S1PTW;
+        }
+        pendEl = target;
+        pendEc = ec;
+        pendIss = iss;
+        pendHasFar = true;
+        pendFar = va;
+        pendHasHpfar = target == 2 && (stage2 || stage2Regime);
+        pendHpfar = (ipa >>> 12) << 4;
+    }
+
+    private void recordGpcFault(boolean fetch, long va, int syn, boolean write, int gpc, boolean stage2Regime,
+                                boolean onWalk, long ipa) {
+        int type = GranuleProtection.faultType(gpc);
+        if (type != GranuleProtection.FAIL || (sr[SCR_EL3] & SCR_GPF) != 0) {
+            // Granule protection check exception to EL3 (EC 0x1E).
+            int iss = (fetch ? 1 << 20 : 0) | (write ? Esr.WNR : 0) | (onWalk ? Esr.S1PTW : 0);
+            pendEl = 3;
+            pendEc = Esr.EC_GPC;
+            pendIss = iss;
+            pendHasFar = true;
+            pendFar = va;
+            pendHasHpfar = false;
+            sr[MFAR_EL3] = ipa;
+            return;
+        }
+        int fsc = onWalk ? Esr.FSC_GPF_WALK + GranuleProtection.faultLevel(gpc) : Esr.FSC_GPF;
+        boolean toEl2 = el < 2 && stage2Regime && (sr[HCR_EL2] & HCR_GPF) != 0;
+        recordAbort(fetch, va, syn, write, fsc, toEl2, onWalk, ipa, stage2Regime);
+    }
+
+    /** Takes a synchronous exception without a fault address; returns the vector address. */
+    public long takeSync(int targetEl, int ec, int iss, long preferredReturn) {
+        return takeException(targetEl, ec, iss, preferredReturn, false, 0, 0, false, 0);
+    }
+
+    private long takeSyncWithFar(int targetEl, int ec, int iss, long preferredReturn, long far) {
+        return takeException(targetEl, ec, iss, preferredReturn, true, far, 0, false, 0);
+    }
+
+    /**
+     * Exception entry (Arm ARM D1.10.2): saves PSTATE and the return address in SPSR/ELR of the target EL,
+     * writes the syndrome, masks interrupts and branches to the vector. {@code kind} is 0 synchronous, 1 IRQ,
+     * 2 FIQ, 3 SError. Returns the vector address (also stored in {@link #pc}).
+     */
+    public long takeException(int targetEl, int ec, int iss, long preferredReturn, boolean hasFar, long far,
+                              int kind, boolean hasHpfar, long hpfar) {
+        if (targetEl < el) {
+            throw new IllegalStateException("exception to EL" + targetEl + " from EL" + el);
+        }
+        int fromEl = el;
+        SecurityState fromSs = ss;
+        long spsr = packPstate();
+        long esr = ((long) ec << 26) | Esr.IL | (iss & 0x1FF_FFFFL);
+        sr[spsrSlot(targetEl)] = spsr;
+        sr[elrSlot(targetEl)] = preferredReturn;
+        if (kind == 0) {
+            sr[esrSlot(targetEl)] = esr;
+            if (hasFar) {
+                sr[farSlot(targetEl)] = far;
+            }
+            if (hasHpfar && targetEl == 2) {
+                sr[HPFAR_EL2] = hpfar;
+            }
+        }
+        long offset;
+        if (targetEl == fromEl) {
+            offset = spSel ? 0x200 : 0;
+        } else {
+            offset = 0x400;
+        }
+        offset += kind * 0x80L;
+        el = targetEl;
+        spSel = true;
+        daif = 0x3C0;
+        illegalState = false;
+        pstateOther &= ~((1L << 21) | (3L << 10)); // SS and BTYPE cleared
+        if (targetEl == 1 && (sr[SCTLR_EL1] & SCTLR_SPAN) == 0) {
+            pan = true;
+        }
+        if (targetEl == 3) {
+            ss = SecurityState.ROOT;
+        }
+        waitingForInterrupt = false;
+        updateMmuIdx();
+        long vector = sr[vbarSlot(targetEl)] + offset;
+        pc = vector;
+        transitioned = true;
+        lastEntry = Firmware.Entry.EXCEPTION;
+        for (ExceptionListener l : exceptionListeners) {
+            l.exceptionTaken(this, fromEl, fromSs, targetEl, kind == 0 ? esr : -1, preferredReturn, kind);
+        }
+        return vector;
+    }
+
+    /**
+     * Exception return from the current EL (Arm ARM D1.11): restores PSTATE from SPSR_ELx and jumps to ELR_ELx.
+     * An illegal return (to a higher EL, to AArch32, or to a disabled EL2) sets PSTATE.IL and stays at this EL.
+     * Returns the new PC.
+     */
+    public long eret() {
+        int from = el;
+        long spsr = sr[spsrSlot(from)];
+        long elr = sr[elrSlot(from)];
+        int m = (int) spsr & 0x1F;
+        int tel = (m >>> 2) & 3;
+        boolean illegal = (m & 0x10) != 0 || (m & 2) != 0 || tel > from;
+        SecurityState newSs = ss;
+        if (!illegal && from == 3 && tel < 3) {
+            newSs = SecurityState.fromScr(sr[SCR_EL3]);
+            illegal = newSs == null;
+        }
+        if (!illegal && tel == 2) {
+            SecurityState s = newSs;
+            illegal = s == SecurityState.SECURE && (sr[SCR_EL3] & SCR_EEL2) == 0;
+        }
+        if (!illegal && tel == 1 && newSs != SecurityState.ROOT && el2Enabled() && (sr[HCR_EL2] & HCR_TGE) != 0) {
+            illegal = true;
+        }
+        if (illegal) {
+            unpackPstate(spsr);
+            illegalState = true;
+        } else {
+            unpackPstate(spsr);
+            el = tel;
+            spSel = (m & 1) != 0;
+            if (from == 3 && tel < 3) {
+                boolean changed = newSs != ss;
+                ss = newSs;
+                if (changed) {
+                    flushTlb();
+                }
+            }
+        }
+        waitingForInterrupt = false;
+        updateMmuIdx();
+        pc = elr;
+        transitioned = true;
+        lastEntry = Firmware.Entry.RETURN;
+        for (ExceptionListener l : exceptionListeners) {
+            l.exceptionReturned(this, from, el, ss, elr);
+        }
+        return elr;
+    }
+
+    /**
+     * Executes SMC #imm as the current software would: traps to EL2 if HCR_EL2.TSC applies, else exception to
+     * EL3. Used by instructions and by firmware models that call a higher level.
+     */
+    public long smc(int imm16) {
+        return smcAt(pc, imm16);
+    }
+
+    public long smcAt(long pc, int imm16) {
+        if (el == 0) {
+            throw undefined();
+        }
+        if (el == 1 && el2Enabled() && (sr[HCR_EL2] & HCR_TSC) != 0) {
+            return takeSync(2, Esr.EC_SMC64, imm16, pc);
+        }
+        if ((sr[SCR_EL3] & SCR_SMD) != 0 && el < 3) {
+            throw undefined();
+        }
+        return takeSync(3, Esr.EC_SMC64, imm16, pc + 4);
+    }
+
+    public long hvcAt(long pc, int imm16) {
+        if (el == 0 || (sr[SCR_EL3] & SCR_HCE) == 0 || (el == 1 && !el2Enabled())) {
+            throw undefined();
+        }
+        return takeSync(el == 3 ? 3 : 2, Esr.EC_HVC64, imm16, pc + 4);
+    }
+
+    public long svcAt(long pc, int imm16) {
+        return takeSync(syncTarget(), Esr.EC_SVC64, imm16, pc + 4);
+    }
+
+    /** BRK #imm: a breakpoint instruction exception to the current EL (EL1 from EL0). */
+    public long brkAt(long pc, int imm16) {
+        return takeSync(syncTarget(), Esr.EC_BRK, imm16, pc);
+    }
+
+    /** Clears this PE's exclusive monitor (CLREX, exception entry and return). */
+    public void clearExclusiveMonitor() {
+        exclusiveAddress = -1;
+    }
+
+    /** Address marked by the last load-exclusive, or -1. */
+    public long exclusiveAddress = -1;
+
+    /** Hook through which TLBI instructions that broadcast reach the other PEs. */
+    private java.util.function.Consumer<Cpu> tlbiBroadcast = Cpu::flushTlb;
+
+    /** Installed by the machine so that broadcast TLB maintenance reaches every PE. */
+    public void setTlbiBroadcast(java.util.function.Consumer<Cpu> hook) {
+        tlbiBroadcast = hook;
+    }
+
+    /** TLBI: this model invalidates whole TLBs rather than tracking ASIDs, VMIDs or addresses. */
+    public void tlbInvalidate(boolean broadcast) {
+        if (broadcast) {
+            tlbiBroadcast.accept(this);
+        } else {
+            flushTlb();
+        }
+    }
+
+    /** WFI/WFE: traps to EL2 when HCR_EL2.TWI/TWE says so, else waits for an interrupt. */
+    public long waitForInterrupt(long pc, boolean wfe) {
+        if (el < 2 && el2Enabled() && (sr[HCR_EL2] & (wfe ? HCR_TWE : HCR_TWI)) != 0) {
+            return takeSync(2, Esr.EC_WFX, wfe ? 1 : 0, pc);
+        }
+        if (wfe) {
+            return pc + 4; // no event model: WFE completes at once
+        }
+        if (irqSources == 0 && fiqSources == 0) {
+            waitingForInterrupt = true;
+            transitioned = true; // leave the fast loop so the run loop can idle
+        }
+        return pc + 4;
+    }
+
+    /** Takes a pending, unmasked physical IRQ or FIQ. Returns true if one was taken. */
+    private boolean checkInterrupts() {
+        if (irqSources != 0 && takeAsync(1, SCR_IRQ, HCR_IMO, 0x80)) {
+            return true;
+        }
+        return fiqSources != 0 && takeAsync(2, SCR_FIQ, HCR_FMO, 0x40);
+    }
+
+    private boolean takeAsync(int kind, long scrBit, long hcrBit, int daifBit) {
+        int target;
+        if ((sr[SCR_EL3] & scrBit) != 0) {
+            target = 3;
+        } else if (el <= 2 && el2Enabled() && (sr[HCR_EL2] & (hcrBit | HCR_TGE)) != 0) {
+            target = 2;
+        } else if (el <= 1) {
+            target = 1;
+        } else {
+            return false; // routed to a lower EL than the current one: stays pending
+        }
+        if (target < el || (target == el && (daif & daifBit) != 0)) {
+            return false;
+        }
+        takeException(target, 0, 0, pc, false, 0, kind, false, 0);
+        return true;
+    }
+
+    public void addExceptionListener(ExceptionListener l) {
+        exceptionListeners.add(l);
+    }
+
+    public void removeExceptionListener(ExceptionListener l) {
+        exceptionListeners.remove(l);
+    }
+
+    // ---- per-EL register slots -------------------------------------------------------------------------------
+
+    public static int spsrSlot(int el) {
+        return el == 1 ? SPSR_EL1 : el == 2 ? SPSR_EL2 : SPSR_EL3;
+    }
+
+    public static int elrSlot(int el) {
+        return el == 1 ? ELR_EL1 : el == 2 ? ELR_EL2 : ELR_EL3;
+    }
+
+    public static int esrSlot(int el) {
+        return el == 1 ? ESR_EL1 : el == 2 ? ESR_EL2 : ESR_EL3;
+    }
+
+    public static int farSlot(int el) {
+        return el == 1 ? FAR_EL1 : el == 2 ? FAR_EL2 : FAR_EL3;
+    }
+
+    public static int vbarSlot(int el) {
+        return el == 1 ? VBAR_EL1 : el == 2 ? VBAR_EL2 : VBAR_EL3;
+    }
+
+    public static int sctlrSlot(int el) {
+        return el <= 1 ? SCTLR_EL1 : el == 2 ? SCTLR_EL2 : SCTLR_EL3;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("PE%d EL%d %s pc=%#x", index, el, ss.shortName(), pc);
+    }
+}

@@ -1,0 +1,203 @@
+package dev.cca.core.cpu.isa;
+
+import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.Insn;
+import dev.cca.core.cpu.decode.Fields;
+
+/**
+ * General-register loads and stores (Arm ARM C4.1.66 "Loads and Stores"): single register with unsigned-offset,
+ * unscaled, pre/post-indexed, register-offset and literal addressing, and register pairs.
+ *
+ * <p>Each instruction carries its data-abort syndrome template: single-register forms without writeback report
+ * ISV=1 with size, sign extension, register and width, which is what lets a hypervisor (or the RMM) emulate an
+ * MMIO access that faulted at stage 2.
+ */
+public final class LoadStore {
+    private LoadStore() {
+    }
+
+    // Transfer kinds.
+    static final int STORE = 0, LOAD = 1, LOAD_SX64 = 2, LOAD_SX32 = 3, PREFETCH = 4;
+
+    /** The kind of a single-register transfer from its size and opc fields, or -1 if unallocated. */
+    static int kind(int size, int opc) {
+        switch (opc) {
+            case 0: return STORE;
+            case 1: return LOAD;
+            case 2: return size == 3 ? PREFETCH : LOAD_SX64;
+            default: return size <= 1 ? LOAD_SX32 : -1;
+        }
+    }
+
+    /** The ESR ISS template (ISV, SAS, SSE, SRT, SF) for a single-register access without writeback. */
+    static int syndrome(int size, int kind, int rt, boolean acqRel) {
+        boolean signed = kind == LOAD_SX64 || kind == LOAD_SX32;
+        boolean sf = size == 3 || kind == LOAD_SX64;
+        return Esr.ISV | (size << Esr.SAS_SHIFT) | (signed ? Esr.SSE : 0) | (rt << Esr.SRT_SHIFT)
+                | (sf ? Esr.SF : 0) | (acqRel ? Esr.AR : 0);
+    }
+
+    static void transfer(Cpu c, long addr, int rt, int size, int kind, int syn) {
+        int bytes = 1 << size;
+        switch (kind) {
+            case STORE:
+                c.write(addr, bytes, c.x[rt], syn);
+                return;
+            case LOAD:
+                c.setX(rt, c.read(addr, bytes, syn));
+                return;
+            case LOAD_SX64: {
+                long v = c.read(addr, bytes, syn);
+                int sh = 64 - 8 * bytes;
+                c.setX(rt, (v << sh) >> sh);
+                return;
+            }
+            case LOAD_SX32: {
+                long v = c.read(addr, bytes, syn);
+                int sh = 64 - 8 * bytes;
+                c.setX(rt, ((v << sh) >> sh) & 0xFFFF_FFFFL);
+                return;
+            }
+            default:
+                // PRFM: a hint; no access, no fault.
+        }
+    }
+
+    /** LDR/STR and variants, unsigned scaled 12-bit offset. */
+    public static Insn unsignedOffset(Fields f) {
+        if (f.u('v') == 1) {
+            return null; // SIMD&FP registers: not implemented yet
+        }
+        int size = f.u('s');
+        int kind = kind(size, f.u('o'));
+        if (kind < 0) {
+            return null;
+        }
+        int rn = f.u('n'), rt = f.u('t');
+        long off = (long) f.u('i') << size;
+        int syn = syndrome(size, kind, rt, false);
+        return (c, pc) -> {
+            transfer(c, c.getXsp(rn) + off, rt, size, kind, syn);
+            return pc + 4;
+        };
+    }
+
+    /** LDUR/STUR (unscaled), post-indexed and pre-indexed forms with a signed 9-bit offset. */
+    public static Insn imm9(Fields f) {
+        if (f.u('v') == 1) {
+            return null;
+        }
+        int size = f.u('s');
+        int mode = f.u('k'); // 0 unscaled, 1 post-index, 2 unprivileged, 3 pre-index
+        int opc = f.u('o');
+        int kind = kind(size, opc);
+        if (kind < 0 || (kind == PREFETCH && mode != 0) || mode == 2) {
+            return null; // unprivileged LDTR/STTR are decoded elsewhere
+        }
+        int rn = f.u('n'), rt = f.u('t');
+        long off = f.s('i');
+        if (mode == 0) {
+            int syn = syndrome(size, kind, rt, false);
+            return (c, pc) -> {
+                transfer(c, c.getXsp(rn) + off, rt, size, kind, syn);
+                return pc + 4;
+            };
+        }
+        boolean post = mode == 1;
+        return (c, pc) -> {
+            long base = c.getXsp(rn);
+            long addr = post ? base : base + off;
+            transfer(c, addr, rt, size, kind, 0);
+            c.setXsp(rn, base + off);
+            return pc + 4;
+        };
+    }
+
+    /** LDR/STR (register offset) with optional extend and scale. */
+    public static Insn registerOffset(Fields f) {
+        if (f.u('v') == 1) {
+            return null;
+        }
+        int size = f.u('s');
+        int kind = kind(size, f.u('o'));
+        int option = f.u('x');
+        if (kind < 0 || (option & 2) == 0) {
+            return null;
+        }
+        int shift = f.u('k') == 1 ? size : 0;
+        int rn = f.u('n'), rt = f.u('t'), rm = f.u('m');
+        int syn = syndrome(size, kind, rt, false);
+        return (c, pc) -> {
+            long addr = c.getXsp(rn) + Alu.extend(c.x[rm], option, shift);
+            transfer(c, addr, rt, size, kind, syn);
+            return pc + 4;
+        };
+    }
+
+    /** LDR (literal), LDRSW (literal), PRFM (literal). */
+    public static Insn literal(Fields f) {
+        if (f.u('v') == 1) {
+            return null;
+        }
+        int opc = f.u('o');
+        long off = f.s('i') << 2;
+        int rt = f.u('t');
+        int size;
+        int kind;
+        switch (opc) {
+            case 0: size = 2; kind = LOAD; break;
+            case 1: size = 3; kind = LOAD; break;
+            case 2: size = 2; kind = LOAD_SX64; break;
+            default: size = 3; kind = PREFETCH; break;
+        }
+        int syn = syndrome(size, kind, rt, false);
+        return (c, pc) -> {
+            transfer(c, pc + off, rt, size, kind, syn);
+            return pc + 4;
+        };
+    }
+
+    /** LDP, STP, LDPSW, LDNP, STNP (general registers). */
+    public static Insn pair(Fields f) {
+        if (f.u('v') == 1) {
+            return null;
+        }
+        int opc = f.u('o');
+        boolean load = f.u('l') == 1;
+        int mode = f.u('p'); // 0 non-temporal offset, 1 post-index, 2 offset, 3 pre-index
+        if (opc == 3 || (opc == 1 && (!load || mode == 0))) {
+            return null;
+        }
+        int size = opc == 2 ? 3 : 2;
+        int kind = !load ? STORE : opc == 1 ? LOAD_SX64 : LOAD;
+        int rn = f.u('n'), rt = f.u('t'), rt2 = f.u('u');
+        long off = f.s('i') << size;
+        int bytes = 1 << size;
+        boolean writeback = mode == 1 || mode == 3;
+        boolean post = mode == 1;
+        return (c, pc) -> {
+            long base = c.getXsp(rn);
+            long addr = post ? base : base + off;
+            if (load) {
+                // Both loads complete before either register is written (Rt == Rt2 is CONSTRAINED UNPREDICTABLE).
+                long v1 = c.read(addr, bytes, 0);
+                long v2 = c.read(addr + bytes, bytes, 0);
+                if (kind == LOAD_SX64) {
+                    v1 = (int) v1;
+                    v2 = (int) v2;
+                }
+                c.setX(rt, v1);
+                c.setX(rt2, v2);
+            } else {
+                long v1 = c.x[rt], v2 = c.x[rt2];
+                c.write(addr, bytes, v1, 0);
+                c.write(addr + bytes, bytes, v2, 0);
+            }
+            if (writeback) {
+                c.setXsp(rn, base + off);
+            }
+            return pc + 4;
+        };
+    }
+}

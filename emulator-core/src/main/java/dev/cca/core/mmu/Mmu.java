@@ -1,0 +1,390 @@
+package dev.cca.core.mmu;
+
+import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.SecurityState;
+import dev.cca.core.mem.BusErrorException;
+import dev.cca.core.mem.Pas;
+
+import static dev.cca.core.cpu.SysRegs.*;
+
+/**
+ * VMSAv8-64 address translation for one PE: stage 1 for the EL1&amp;0, EL2 and EL3 regimes and stage 2 for
+ * EL1&amp;0 under HCR_EL2.VM, with the 4 KB translation granule. Translation tables are read from physical
+ * memory in the architectural descriptor format; every table read passes the granule protection check.
+ *
+ * <p>Results are left in fields (no allocation): on success {@link #outPa}, {@link #outPas}, {@link #outPerms}
+ * (the permissions of the whole page for the requesting regime, so the TLB can cache them); on failure the fault
+ * fields. Not thread-safe: one instance per PE.
+ */
+public final class Mmu {
+    public static final int READ = 0, WRITE = 1, EXEC = 2;
+    public static final int PERM_R = 1, PERM_W = 2, PERM_X = 4;
+
+    // ---- results ---------------------------------------------------------------------------------------------
+    public long outPa;
+    public Pas outPas;
+    public int outPerms;
+    /** The IPA of the last translation when stage 2 was used. */
+    public long outIpa;
+    public boolean stage2Used;
+
+    // ---- fault information -----------------------------------------------------------------------------------
+    /** Fault status code (FSC) for a translation-table fault. */
+    public int faultFsc;
+    /** The fault was detected at stage 2 (it goes to EL2 with HPFAR). */
+    public boolean faultStage2;
+    /** The fault happened on a stage-1 table walk access (S1PTW). */
+    public boolean faultS1ptw;
+    public long faultIpa;
+    /** Non-zero if the fault is a granule protection fault on a table walk (a GranuleProtection result). */
+    public int faultGpc;
+    /** The faulting translation regime has stage 2 enabled. */
+    public boolean faultStage2Regime;
+
+    private static final long OA_MASK = 0x0000_FFFF_FFFF_F000L;
+
+    /**
+     * Translates {@code va} for an access of kind {@code access} (READ, WRITE, EXEC) in translation regime
+     * {@code mmuIdx} (one of {@code Cpu.MMU_*}). Returns false with the fault fields set on a fault.
+     */
+    public boolean translate(Cpu c, long va, int access, int mmuIdx) {
+        faultGpc = 0;
+        faultStage2 = false;
+        faultS1ptw = false;
+        faultIpa = 0;
+        stage2Used = false;
+        SecurityState ss = c.securityState();
+        long[] sr = c.sr;
+        boolean el10 = mmuIdx <= Cpu.MMU_EL10_1_PAN;
+        boolean s2 = el10 && c.el2Enabled() && (sr[HCR_EL2] & HCR_VM) != 0 && ss != SecurityState.ROOT;
+        faultStage2Regime = s2;
+        int paBits = c.memory.paBits();
+
+        long sctlr = el10 ? sr[SCTLR_EL1] : mmuIdx == Cpu.MMU_EL2 ? sr[SCTLR_EL2] : sr[SCTLR_EL3];
+        long ipa;
+        int perms;
+        Pas s1Pas;
+        if ((sctlr & SCTLR_M) == 0) {
+            // Stage 1 disabled: flat, all permissions (Arm ARM D8.2.10).
+            if ((va >>> paBits) != 0) {
+                faultFsc = Esr.FSC_ADDR_SIZE;
+                return false;
+            }
+            ipa = va;
+            perms = PERM_R | PERM_W | PERM_X;
+            s1Pas = ss.defaultPas;
+        } else {
+            if (!stage1(c, va, access, mmuIdx, el10, s2, sctlr)) {
+                return false;
+            }
+            ipa = outPa;
+            perms = outPerms;
+            s1Pas = outPas;
+        }
+        if (!s2) {
+            outPa = ipa;
+            outPas = s1Pas;
+            outPerms = perms;
+            return (perms & (1 << access)) != 0 || permFault(access, 3, false);
+        }
+        stage2Used = true;
+        outIpa = ipa;
+        if (!stage2(c, ipa, access, false)) {
+            return false;
+        }
+        outPerms &= perms;
+        if ((perms & (1 << access)) == 0) {
+            // stage 1 denied (already checked in stage1 for the requested access; kept for MMU-off paths)
+            return permFault(access, 3, false);
+        }
+        return true;
+    }
+
+    private boolean permFault(int access, int level, boolean stage2) {
+        faultFsc = Esr.FSC_PERMISSION + level;
+        faultStage2 = stage2;
+        return false;
+    }
+
+    private boolean stage1(Cpu c, long va, int access, int mmuIdx, boolean el10, boolean s2, long sctlr) {
+        long[] sr = c.sr;
+        long tcr;
+        long ttbr;
+        int tsz;
+        boolean twoRanges = el10;
+        boolean hi = false;
+        if (el10) {
+            tcr = sr[TCR_EL1];
+            hi = ((va >>> 55) & 1) != 0;
+            boolean tbi = ((tcr >>> (hi ? 38 : 37)) & 1) != 0;
+            long cmp = tbi ? (va << 8) >> 8 : va;
+            tsz = (int) (hi ? (tcr >>> 16) & 0x3F : tcr & 0x3F);
+            boolean epd = ((tcr >>> (hi ? 23 : 7)) & 1) != 0;
+            int tg = (int) (hi ? (tcr >>> 30) & 3 : (tcr >>> 14) & 3);
+            if (epd) {
+                faultFsc = Esr.FSC_TRANSLATION;
+                return false;
+            }
+            if (hi ? tg != 2 : tg != 0) {
+                // Only the 4 KB granule is implemented (ID_AA64MMFR0_EL1.TGran16/64 say so).
+                faultFsc = Esr.FSC_TRANSLATION;
+                return false;
+            }
+            tsz = clampTsz(tsz);
+            long top = cmp >> (64 - tsz);
+            if (top != (hi ? -1L : 0L)) {
+                faultFsc = Esr.FSC_TRANSLATION;
+                return false;
+            }
+            ttbr = hi ? sr[TTBR1_EL1] : sr[TTBR0_EL1];
+        } else {
+            tcr = mmuIdx == Cpu.MMU_EL2 ? sr[TCR_EL2] : sr[TCR_EL3];
+            boolean tbi = ((tcr >>> 20) & 1) != 0;
+            long cmp = tbi ? va & 0x00FF_FFFF_FFFF_FFFFL : va;
+            tsz = clampTsz((int) (tcr & 0x3F));
+            if ((cmp >>> (64 - tsz)) != 0) {
+                faultFsc = Esr.FSC_TRANSLATION;
+                return false;
+            }
+            ttbr = mmuIdx == Cpu.MMU_EL2 ? sr[TTBR0_EL2] : sr[TTBR0_EL3];
+        }
+        int inputBits = 64 - tsz;
+        int start = 4 - (inputBits - 12 + 8) / 9;
+        int level = start;
+        long tableBytes = 8L << (inputBits - levelShift(start));
+        long table = ttbr & 0x0000_FFFF_FFFF_FFFEL & ~(tableBytes - 1);
+        SecurityState ss = c.securityState();
+        Pas walkPas = ss.defaultPas;
+        boolean apTableNoEl0 = false, apTableRo = false, xnTable = false, pxnTable = false;
+        boolean nsTable = false;
+        long desc;
+        while (true) {
+            int shift = levelShift(level);
+            int bits = level == start ? inputBits - shift : 9;
+            long idx = (va >>> shift) & ((1L << bits) - 1);
+            long descAddr = table + idx * 8;
+            long descPa = descAddr;
+            Pas descPas = walkPas;
+            if (s2) {
+                if (!stage2(c, descAddr, READ, true)) {
+                    return false;
+                }
+                descPa = outPa;
+                descPas = outPas;
+            }
+            int gpc = GranuleProtection.check(c.memory, sr[GPCCR_EL3], sr[GPTBR_EL3], c.memory.paBits(),
+                    descPa & OA_MASK, descPas);
+            if (gpc != GranuleProtection.OK) {
+                faultGpc = gpc;
+                faultS1ptw = s2;
+                faultIpa = descAddr;
+                faultFsc = Esr.FSC_GPF_WALK + Math.max(level, 0);
+                return false;
+            }
+            try {
+                desc = c.memory.read(descPa, 8);
+            } catch (BusErrorException e) {
+                faultFsc = Esr.FSC_SEA_WALK + level;
+                return false;
+            }
+            int type = (int) desc & 3;
+            if ((type & 1) == 0 || (level == 3 && type == 1)) {
+                faultFsc = Esr.FSC_TRANSLATION + level;
+                return false;
+            }
+            if (level < 3 && type == 3) {
+                apTableNoEl0 |= ((desc >>> 61) & 1) != 0;
+                apTableRo |= ((desc >>> 62) & 1) != 0;
+                xnTable |= ((desc >>> 60) & 1) != 0;
+                pxnTable |= ((desc >>> 59) & 1) != 0;
+                if (ss == SecurityState.SECURE || ss == SecurityState.ROOT) {
+                    nsTable |= ((desc >>> 63) & 1) != 0;
+                }
+                table = desc & OA_MASK;
+                level++;
+                continue;
+            }
+            break;
+        }
+        int shift = levelShift(level);
+        long outMask = OA_MASK & ~((1L << shift) - 1);
+        long pa = (desc & outMask) | (va & ((1L << shift) - 1));
+        if ((desc & (1L << 10)) == 0) {
+            faultFsc = Esr.FSC_ACCESS_FLAG + level;
+            return false;
+        }
+        // Output physical address space.
+        Pas pas;
+        switch (ss) {
+            case ROOT: {
+                boolean ns = ((desc >>> 5) & 1) != 0;
+                boolean nse = ((desc >>> 11) & 1) != 0;
+                pas = Pas.fromCode((nse ? 2 : 0) | (ns ? 1 : 0));
+                break;
+            }
+            case REALM:
+                pas = ((desc >>> 5) & 1) != 0 ? Pas.NON_SECURE : Pas.REALM;
+                break;
+            case SECURE:
+                pas = nsTable || ((desc >>> 5) & 1) != 0 ? Pas.NON_SECURE : Pas.SECURE;
+                break;
+            default:
+                pas = Pas.NON_SECURE;
+                break;
+        }
+        // Permissions (Arm ARM D8.4).
+        boolean ap1 = ((desc >>> 6) & 1) != 0;   // EL0 accessible
+        boolean ap2 = ((desc >>> 7) & 1) != 0;   // read-only
+        boolean uxn = ((desc >>> 54) & 1) != 0;
+        boolean pxn = ((desc >>> 53) & 1) != 0;
+        boolean wxn = (sctlr & SCTLR_WXN) != 0;
+        int perms;
+        if (twoRanges) {
+            boolean el0Access = ap1 && !apTableNoEl0;
+            boolean ro = ap2 || apTableRo;
+            if (mmuIdx == Cpu.MMU_EL10_0) {
+                if (!el0Access) {
+                    perms = 0;
+                } else {
+                    perms = PERM_R | (ro ? 0 : PERM_W);
+                    boolean writable = !ro;
+                    if (!uxn && !xnTable && !(wxn && writable)) {
+                        perms |= PERM_X;
+                    }
+                }
+            } else {
+                perms = PERM_R | (ro ? 0 : PERM_W);
+                boolean el0Writable = el0Access && !ro;
+                if (!pxn && !pxnTable && !el0Writable && !(wxn && !ro)) {
+                    perms |= PERM_X;
+                }
+                if (mmuIdx == Cpu.MMU_EL10_1_PAN && el0Access) {
+                    perms &= PERM_X; // PAN: privileged data access to EL0-accessible memory faults
+                }
+            }
+        } else {
+            boolean ro = ap2 || apTableRo;
+            perms = PERM_R | (ro ? 0 : PERM_W);
+            if (!uxn && !xnTable && !(wxn && !ro)) {
+                perms |= PERM_X;
+            }
+        }
+        if ((perms & (1 << access)) == 0) {
+            faultFsc = Esr.FSC_PERMISSION + level;
+            return false;
+        }
+        outPa = pa;
+        outPas = pas;
+        outPerms = perms;
+        return true;
+    }
+
+    private static int clampTsz(int tsz) {
+        return Math.max(16, Math.min(tsz, 48));
+    }
+
+    private static int levelShift(int level) {
+        return 12 + 9 * (3 - level);
+    }
+
+    /**
+     * Stage-2 translation of {@code ipa} (VTTBR_EL2/VTCR_EL2, 4 KB granule). On success {@link #outPa},
+     * {@link #outPas} and {@link #outPerms} hold the stage-2 result.
+     */
+    private boolean stage2(Cpu c, long ipa, int access, boolean s1ptw) {
+        long[] sr = c.sr;
+        long vtcr = sr[VTCR_EL2];
+        int t0sz = clampTsz((int) (vtcr & 0x3F));
+        int sl0 = (int) (vtcr >>> 6) & 3;
+        int inputBits = 64 - t0sz;
+        int start;
+        switch (sl0) {
+            case 0: start = 2; break;
+            case 1: start = 1; break;
+            case 2: start = 0; break;
+            default: start = 3; break;
+        }
+        if ((ipa >>> inputBits) != 0) {
+            return s2Fault(Esr.FSC_TRANSLATION + start, ipa, s1ptw);
+        }
+        SecurityState ss = c.securityState();
+        Pas walkPas = ss == SecurityState.REALM ? Pas.REALM : ss == SecurityState.SECURE ? Pas.SECURE
+                : Pas.NON_SECURE;
+        long table = sr[VTTBR_EL2] & 0x0000_FFFF_FFFF_FFFEL;
+        int level = start;
+        long desc;
+        while (true) {
+            int shift = levelShift(level);
+            int bits = level == start ? inputBits - shift : 9;
+            long idx = (ipa >>> shift) & ((1L << bits) - 1);
+            long descPa = (table & OA_MASK) + idx * 8;
+            int gpc = GranuleProtection.check(c.memory, sr[GPCCR_EL3], sr[GPTBR_EL3], c.memory.paBits(),
+                    descPa & OA_MASK, walkPas);
+            if (gpc != GranuleProtection.OK) {
+                faultGpc = gpc;
+                faultStage2 = true;
+                faultS1ptw = s1ptw;
+                faultIpa = ipa;
+                faultFsc = Esr.FSC_GPF_WALK + level;
+                return false;
+            }
+            try {
+                desc = c.memory.read(descPa, 8);
+            } catch (BusErrorException e) {
+                return s2Fault(Esr.FSC_SEA_WALK + level, ipa, s1ptw);
+            }
+            int type = (int) desc & 3;
+            if ((type & 1) == 0 || (level == 3 && type == 1)) {
+                return s2Fault(Esr.FSC_TRANSLATION + level, ipa, s1ptw);
+            }
+            if (level < 3 && type == 3) {
+                table = desc & OA_MASK;
+                level++;
+                continue;
+            }
+            break;
+        }
+        if ((desc & (1L << 10)) == 0) {
+            return s2Fault(Esr.FSC_ACCESS_FLAG + level, ipa, s1ptw);
+        }
+        int shift = levelShift(level);
+        long pa = (desc & OA_MASK & ~((1L << shift) - 1)) | (ipa & ((1L << shift) - 1));
+        int perms = 0;
+        if (((desc >>> 6) & 1) != 0) {
+            perms |= PERM_R;
+        }
+        if (((desc >>> 7) & 1) != 0) {
+            perms |= PERM_W;
+        }
+        if (((desc >>> 54) & 1) == 0 && (perms & PERM_R) != 0) {
+            perms |= PERM_X;
+        }
+        // A stage-1 walk only needs read permission at stage 2 (no hardware access-flag updates).
+        int need = s1ptw ? READ : access;
+        if ((perms & (1 << need)) == 0) {
+            return s2Fault(Esr.FSC_PERMISSION + level, ipa, s1ptw);
+        }
+        Pas pas;
+        if (ss == SecurityState.REALM) {
+            // RME: bit 55 of a Realm stage-2 descriptor selects the Non-secure PAS.
+            pas = ((desc >>> 55) & 1) != 0 ? Pas.NON_SECURE : Pas.REALM;
+        } else if (ss == SecurityState.SECURE) {
+            pas = Pas.SECURE;
+        } else {
+            pas = Pas.NON_SECURE;
+        }
+        outPa = pa;
+        outPas = pas;
+        outPerms = perms;
+        return true;
+    }
+
+    private boolean s2Fault(int fsc, long ipa, boolean s1ptw) {
+        faultFsc = fsc;
+        faultStage2 = true;
+        faultS1ptw = s1ptw;
+        faultIpa = ipa;
+        return false;
+    }
+}
