@@ -290,6 +290,13 @@ public final class Cpu {
         return firmware[el * 4 + state.ordinal()];
     }
 
+    private int lastExceptionKind;
+
+    /** Kind of the last exception taken: 0 synchronous, 1 IRQ, 2 FIQ, 3 SError. */
+    public int lastExceptionKind() {
+        return lastExceptionKind;
+    }
+
     /** How the PE last arrived at its current level. */
     public Firmware.Entry lastEntry() {
         return lastEntry;
@@ -848,6 +855,7 @@ public final class Cpu {
         pc = vector;
         transitioned = true;
         lastEntry = Firmware.Entry.EXCEPTION;
+        lastExceptionKind = kind;
         for (ExceptionListener l : exceptionListeners) {
             l.exceptionTaken(this, fromEl, fromSs, targetEl, kind == 0 ? esr : -1, preferredReturn, kind);
         }

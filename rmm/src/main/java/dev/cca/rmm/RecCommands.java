@@ -1,0 +1,296 @@
+package dev.cca.rmm;
+
+import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.SysRegs;
+import dev.cca.rmm.granule.GranuleState;
+import dev.cca.rmm.measure.Measurement;
+import dev.cca.rmm.realm.RealmDescriptor;
+import dev.cca.rmm.rec.Rec;
+import dev.cca.rmm.rec.RecParams;
+import dev.cca.rmm.rec.RecRun;
+import dev.cca.rmm.smc.Rmi;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** RMI_REC_CREATE, RMI_REC_DESTROY and RMI_REC_ENTER (TF-RMM runtime/rmi/rec.c and run.c). */
+final class RecCommands {
+    /** Returned by {@link #enter} when the realm is running: the RMI completes when the REC exits. */
+    static final long ENTERED = Long.MIN_VALUE;
+    private static final int MAX_RECS = (1 << 10) - 1;
+    /** ICH_HCR_EL2 bits the host may set: UIE, LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE, TDIR. */
+    private static final long GICV3_HCR_ALLOWED = 0x40FEL;
+
+    private final Rmm rmm;
+
+    RecCommands(Rmm rmm) {
+        this.rmm = rmm;
+    }
+
+    long create(RmmMemory mem, long rd, long rec, long paramsPtr) {
+        // params_align, params_bound, params_pas
+        byte[] page = RealmCommands.readNsGranule(rmm, mem, paramsPtr);
+        if (page == null) {
+            return Rmi.ERROR_INPUT;
+        }
+        RecParams p = new RecParams(page);
+        if (Long.compareUnsigned(p.numAux, RecParams.MAX_AUX) > 0) {
+            return Rmi.ERROR_INPUT;
+        }
+        // aux_align, aux_alias, aux_state: each aux granule is claimed as it is checked (TF-RMM order), so an
+        // aliased address fails as "not DELEGATED"; failures roll back.
+        int numAux = (int) p.numAux;
+        long[] aux = new long[numAux];
+        Cpu cpu = mem.cpu;
+        for (int i = 0; i < numAux; i++) {
+            if (!rmm.is(p.aux[i], GranuleState.DELEGATED)) {
+                rollbackAux(cpu, aux, i);
+                return Rmi.ERROR_INPUT;
+            }
+            aux[i] = p.aux[i];
+            rmm.transition(cpu, aux[i], GranuleState.REC_AUX);
+        }
+        long r = createChecks(mem, rd, rec, p);
+        if (r != Rmi.SUCCESS) {
+            rollbackAux(cpu, aux, numAux);
+            return r;
+        }
+        RealmDescriptor d = new RealmDescriptor(mem, rd);
+        long index = d.recCount();
+        long mpidr = p.mpidr;
+        long vmpidr = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 24) & 0xFF) << 32) | (1L << 31);
+        Rec r2 = new Rec(mem, rec);
+        r2.init(rd, index, vmpidr, p, aux, Rmm.SCTLR_EL1_RESET);
+        if ((p.flags & Rmi.REC_PARAMS_RUNNABLE) != 0) {
+            d.setRim(Measurement.extendRec(d.hashAlgo(), d.rim(), p.flags, p.pc, p.gprs));
+        }
+        rmm.granules.addRef(rd, 1);
+        d.setRecCount(index + 1);
+        rmm.transition(cpu, rec, GranuleState.REC);
+        rmm.granules.setRefcount(rec, 0);
+        return Rmi.SUCCESS;
+    }
+
+    private long createChecks(RmmMemory mem, long rd, long rec, RecParams p) {
+        // rec_align, rec_bound, rec_state, rd_align, rd_bound, rd_state
+        if (!rmm.is(rec, GranuleState.DELEGATED)) {
+            return Rmi.ERROR_INPUT;
+        }
+        RealmDescriptor d = rmm.rd(mem, rd);
+        if (d == null) {
+            return Rmi.ERROR_INPUT;
+        }
+        if (rmm.granules.refcount(rd) >= MAX_RECS) {
+            return Rmi.pack(Rmi.ERROR_REALM, 0);
+        }
+        // realm_state
+        if (d.state() != RealmDescriptor.STATE_NEW) {
+            return Rmi.pack(Rmi.ERROR_REALM, 0);
+        }
+        // mpidr_index: RECs are created in index order 0, 1, 2...
+        if (!RecParams.validMpidr(p.mpidr) || RecParams.mpidrToIndex(p.mpidr) != d.recCount()) {
+            return Rmi.ERROR_INPUT;
+        }
+        // num_aux
+        if (p.numAux != RealmCommands.NUM_REC_AUX) {
+            return Rmi.ERROR_INPUT;
+        }
+        return Rmi.SUCCESS;
+    }
+
+    private void rollbackAux(Cpu cpu, long[] aux, int n) {
+        for (int i = 0; i < n; i++) {
+            rmm.transition(cpu, aux[i], GranuleState.DELEGATED);
+        }
+    }
+
+    long destroy(RmmMemory mem, long recPa) {
+        if (!rmm.is(recPa, GranuleState.REC)) {
+            return Rmi.ERROR_INPUT;
+        }
+        if (rmm.granules.refcount(recPa) != 0) {
+            return Rmi.pack(Rmi.ERROR_REC, 0);
+        }
+        Rec rec = new Rec(mem, recPa);
+        long owner = rec.owner();
+        int n = (int) rec.numAux();
+        for (int i = 0; i < n; i++) {
+            long a = rec.aux(i);
+            mem.zeroGranule(a);
+            rmm.transition(mem.cpu, a, GranuleState.DELEGATED);
+        }
+        mem.zeroGranule(recPa);
+        rmm.transition(mem.cpu, recPa, GranuleState.DELEGATED);
+        rmm.granules.addRef(owner, -1);
+        return Rmi.SUCCESS;
+    }
+
+    /** RMI_REC_ENTER: validates, completes the previous exit, loads the REC and returns to Realm EL1. */
+    long enter(Cpu cpu, Rmm.PerCpu pc, long recPa, long runPa) {
+        RmmMemory mem = pc.mem;
+        // run_align, run_bound
+        if (!rmm.is(runPa, GranuleState.NS)) {
+            return Rmi.ERROR_INPUT;
+        }
+        // rec_align, rec_bound, rec_gran_state
+        if (!rmm.is(recPa, GranuleState.REC)) {
+            return Rmi.ERROR_INPUT;
+        }
+        if (rmm.granules.refcount(recPa) != 0) {
+            return Rmi.pack(Rmi.ERROR_REC, 0);
+        }
+        // run_pas
+        ByteBuffer enter;
+        try {
+            enter = ByteBuffer.wrap(mem.readNs(runPa, RecRun.ENTER_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (Cpu.PhysicalAccessException e) {
+            return Rmi.ERROR_INPUT;
+        }
+        Rec rec = new Rec(mem, recPa);
+        RealmDescriptor d = new RealmDescriptor(mem, rec.owner());
+        // realm_new, system_off
+        if (d.state() == RealmDescriptor.STATE_NEW) {
+            return Rmi.pack(Rmi.ERROR_REALM, 0);
+        }
+        if (d.state() == RealmDescriptor.STATE_SYSTEM_OFF) {
+            return Rmi.pack(Rmi.ERROR_REALM, 1);
+        }
+        // rec_runnable, rec_psci
+        if (!rec.flag(Rec.FLAG_RUNNABLE) || rec.flag(Rec.FLAG_PSCI_PENDING)) {
+            return Rmi.pack(Rmi.ERROR_REC, 0);
+        }
+        // rec_gicv3
+        if (!gicStateValid(enter)) {
+            return Rmi.pack(Rmi.ERROR_REC, 0);
+        }
+        long flags = enter.getLong(RecRun.ENTER_FLAGS);
+        long lastEsr = rec.lastEsr();
+        boolean lastWasDabt = Esr.ec(lastEsr) == Esr.EC_DABT_LOWER;
+        long lastIpa = ((rec.lastHpfar() >>> 4) << 12) | (rec.lastFar() & 0xFFF);
+        boolean injectSea = (flags & Rmi.REC_ENTER_INJECT_SEA) != 0;
+        boolean emulMmio = (flags & Rmi.REC_ENTER_EMUL_MMIO) != 0;
+        if (injectSea && (!lastWasDabt || d.inPar(lastIpa))) {
+            return Rmi.pack(Rmi.ERROR_REC, 0);
+        }
+        if (!injectSea && emulMmio && (!lastWasDabt || (Esr.iss(lastEsr) & Esr.ISV) == 0)) {
+            return Rmi.pack(Rmi.ERROR_REC, 0);
+        }
+
+        // Enter: the REC is now running on this PE.
+        rmm.granules.setRefcount(recPa, 1);
+        pc.currentRec = recPa;
+        pc.runPa = runPa;
+        load(cpu, rec, d, flags);
+        if (injectSea) {
+            RealmExits.injectSyncAbort(cpu, Esr.FSC_SEA, false, cpu.sr[SysRegs.FAR_EL2]);
+        } else if (emulMmio) {
+            completeMmioRead(cpu, lastEsr, enter.getLong(RecRun.ENTER_GPRS));
+        }
+        rec.setLastExit(0, 0, 0);
+        cpu.eret();
+        return ENTERED;
+    }
+
+    /** Writes the host's emulated read value to Rt (for a read) and steps over the access. */
+    private static void completeMmioRead(Cpu cpu, long esr, long value) {
+        int iss = Esr.iss(esr);
+        if ((iss & Esr.WNR) == 0) {
+            int rt = (iss >>> Esr.SRT_SHIFT) & 31;
+            int sas = (iss >>> Esr.SAS_SHIFT) & 3;
+            int bits = 8 << sas;
+            long v = bits == 64 ? value : value & ((1L << bits) - 1);
+            if ((iss & Esr.SSE) != 0 && bits < 64) {
+                v = (v << (64 - bits)) >> (64 - bits);
+            }
+            if ((iss & Esr.SF) == 0) {
+                v &= 0xFFFF_FFFFL;
+            }
+            cpu.setX(rt, v);
+        }
+        cpu.sr[SysRegs.ELR_EL2] += 4;
+    }
+
+    /** Checks the virtual GIC state the host passes (RMM spec rec_gicv3 failure condition). */
+    private boolean gicStateValid(ByteBuffer enter) {
+        long hcr = enter.getLong(RecRun.ENTER_GICV3_HCR);
+        if ((hcr & ~GICV3_HCR_ALLOWED) != 0) {
+            return false;
+        }
+        int lrs = rmm.features.gicv3NumLrs + 1;
+        long[] seen = new long[lrs];
+        int nseen = 0;
+        for (int i = 0; i < lrs; i++) {
+            long lr = enter.getLong(RecRun.ENTER_GICV3_LRS + 8 * i);
+            if ((lr >>> 62) == 0) {
+                continue; // invalid LR
+            }
+            if ((lr & (1L << 61)) != 0) {
+                return false; // HW bit must be 0
+            }
+            if ((lr & (0x1FFFL << 32) & ~(1L << 41)) != 0) {
+                return false; // pINTID bits other than EOI
+            }
+            if ((lr & (0x7L << 48)) != 0) {
+                return false; // unimplemented priority bits (5 implemented) are RES0
+            }
+            long vintid = lr & 0xFFFF_FFFFL;
+            if (!(vintid <= 1019 || (vintid >= 8192 && vintid < (1L << 16)))) {
+                return false;
+            }
+            for (int j = 0; j < nseen; j++) {
+                if (seen[j] == vintid) {
+                    return false;
+                }
+            }
+            seen[nseen++] = vintid;
+        }
+        return true;
+    }
+
+    /** Loads a REC's saved context into the PE and configures EL2 for it (stage 2 = the realm's RTTs). */
+    static void load(Cpu cpu, Rec rec, RealmDescriptor d, long enterFlags) {
+        for (int i = 0; i < 31; i++) {
+            cpu.x[i] = rec.gpr(i);
+        }
+        cpu.spEl[0] = rec.spEl0();
+        cpu.spEl[1] = rec.spEl1();
+        int[] ctx = SysRegs.EL1_CONTEXT;
+        for (int i = 0; i < ctx.length; i++) {
+            cpu.sr[ctx[i]] = rec.sysreg(i);
+        }
+        cpu.sr[SysRegs.ELR_EL2] = rec.pc();
+        cpu.sr[SysRegs.SPSR_EL2] = rec.pstate();
+        long hcr = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO | SysRegs.HCR_AMO
+                | SysRegs.HCR_TSC | SysRegs.HCR_RW | SysRegs.HCR_FWB;
+        if ((enterFlags & Rmi.REC_ENTER_TRAP_WFI) != 0) {
+            hcr |= SysRegs.HCR_TWI;
+        }
+        if ((enterFlags & Rmi.REC_ENTER_TRAP_WFE) != 0) {
+            hcr |= SysRegs.HCR_TWE;
+        }
+        cpu.sr[SysRegs.HCR_EL2] = hcr;
+        cpu.sr[SysRegs.VTTBR_EL2] = d.rttBase() | ((long) d.vmid() << 48);
+        int sl = d.rttLevelStart();
+        int sl0 = sl == 0 ? 2 : sl == 1 ? 1 : 0;
+        // T0SZ, SL0, inner/outer write-back walks, inner shareable, 4 KB granule, 48-bit PS.
+        cpu.sr[SysRegs.VTCR_EL2] = (64 - d.s2sz()) | ((long) sl0 << 6) | (1L << 8) | (1L << 10) | (3L << 12)
+                | (5L << 16) | (1L << 31);
+        cpu.sr[SysRegs.VMPIDR_EL2] = rec.mpidr();
+        cpu.onTranslationRegimeChange();
+    }
+
+    /** Saves the PE's realm context into the REC. */
+    static void save(Cpu cpu, Rec rec) {
+        for (int i = 0; i < 31; i++) {
+            rec.setGpr(i, cpu.x[i]);
+        }
+        rec.setSp(cpu.spEl[0], cpu.spEl[1]);
+        int[] ctx = SysRegs.EL1_CONTEXT;
+        for (int i = 0; i < ctx.length; i++) {
+            rec.setSysreg(i, cpu.sr[ctx[i]]);
+        }
+        rec.setPc(cpu.sr[SysRegs.ELR_EL2]);
+        rec.setPstate(cpu.sr[SysRegs.SPSR_EL2]);
+    }
+}

@@ -1,0 +1,247 @@
+package dev.cca.rmm.el3;
+
+import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.Firmware;
+import dev.cca.core.cpu.SecurityState;
+import dev.cca.core.cpu.Smccc;
+import dev.cca.core.cpu.SysRegs;
+import dev.cca.core.mem.Page;
+import dev.cca.core.mmu.GptTables;
+import dev.cca.core.mmu.GranuleProtection;
+import dev.cca.core.platform.HostPlatform;
+import dev.cca.rmm.smc.Rmi;
+import dev.cca.rmm.smc.RmmEl3;
+
+/**
+ * The EL3 monitor model (the part of TF-A that RME needs): it owns the GPT, switches the PE between the
+ * Non-secure and Realm worlds (saving and restoring each world's registers), forwards RMI calls from the host to
+ * the RMM and their results back, and serves the RMM's requests to delegate and undelegate granules.
+ */
+public final class Monitor implements Firmware {
+    /** Notional PC of the host kernel's code (Non-secure EL2), where EL3 returns to. */
+    public static final long HOST_PC = 0xFFFF_8000_0000_0000L;
+    public static final long EL3_PC = 0xFFFF_F000_0000_0000L;
+    private static final long SPSR_EL2H_MASKED = 0x3C9;
+    private static final long SCR_COMMON = SysRegs.SCR_HCE | SysRegs.SCR_RW;
+    private static final long SCR_NS_WORLD = SCR_COMMON | SysRegs.SCR_NS;
+    private static final long SCR_REALM_WORLD = SCR_COMMON | SysRegs.SCR_NS | SysRegs.SCR_NSE;
+
+    private static final int NS = 0, REALM = 1;
+
+    private final HostPlatform platform;
+    private final GptTables gpt;
+    private final WorldContext[][] contexts;
+    private final long sharedBufferBase;
+    private final long rmmEntry;
+
+    /** One world's register state on one PE, as the monitor saves it across world switches. */
+    private static final class WorldContext {
+        final long[] gprs = new long[31];
+        final long[] sp = new long[3];
+        final long[] el1 = new long[SysRegs.EL1_CONTEXT.length];
+        final long[] el2 = new long[SysRegs.EL2_CONTEXT.length];
+        long elr3;
+        long spsr3;
+        boolean started;
+    }
+
+    public Monitor(HostPlatform platform, long rmmEntry) {
+        this.platform = platform;
+        this.rmmEntry = rmmEntry;
+        int n = platform.machine.cpuCount();
+        contexts = new WorldContext[n][2];
+        for (int i = 0; i < n; i++) {
+            contexts[i][NS] = new WorldContext();
+            contexts[i][REALM] = new WorldContext();
+        }
+        gpt = new GptTables(platform.machine.memory, HostPlatform.ROOT_BASE, HostPlatform.PPS_BITS);
+        sharedBufferBase = HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE / 2;
+        buildGpt();
+    }
+
+    @Override
+    public String name() {
+        return "EL3 monitor";
+    }
+
+    @Override
+    public long pc() {
+        return EL3_PC;
+    }
+
+    public GptTables gpt() {
+        return gpt;
+    }
+
+    /** The EL3-RMM shared buffer of a PE (a Realm PAS page in Root memory). */
+    public long sharedBuffer(int cpu) {
+        return sharedBufferBase + (long) cpu * Page.SIZE;
+    }
+
+    /**
+     * Builds the GPT: DRAM Non-secure, Root memory Root, the EL3-RMM shared buffers Realm, everything else
+     * Non-secure (devices).
+     */
+    private void buildGpt() {
+        var mem = platform.machine.memory;
+        mem.zero(HostPlatform.ROOT_BASE, gpt.l0Bytes());
+        long nextL1 = HostPlatform.ROOT_BASE + GptTables.L1_TABLE_BYTES;
+        for (int i = 0; i < gpt.l0Entries(); i++) {
+            long lo = (long) i << GptTables.L0_SHIFT;
+            long hi = lo + (1L << GptTables.L0_SHIFT);
+            boolean hasDram = HostPlatform.DRAM_BASE < hi && lo < platform.dramEnd();
+            boolean hasRoot = HostPlatform.ROOT_BASE < hi && lo < HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE;
+            if (hasDram || hasRoot) {
+                gpt.attachL1(i, nextL1, GranuleProtection.GPI_NON_SECURE);
+                nextL1 += GptTables.L1_TABLE_BYTES;
+            } else {
+                gpt.setBlock(i, GranuleProtection.GPI_NON_SECURE);
+            }
+        }
+        if (nextL1 > sharedBufferBase) {
+            throw new IllegalStateException("GPT does not fit in Root memory");
+        }
+        for (long pa = HostPlatform.ROOT_BASE; pa < HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE; pa += Page.SIZE) {
+            gpt.setGranule(pa, GranuleProtection.GPI_ROOT);
+        }
+        for (int c = 0; c < platform.machine.cpuCount(); c++) {
+            gpt.setGranule(sharedBuffer(c), GranuleProtection.GPI_REALM);
+        }
+    }
+
+    /**
+     * Cold boot of one PE (TF-A BL31 with RME): enables granule protection, boots the RMM on this PE through
+     * the RMM-EL3 interface, then enters the host at Non-secure EL2. Returns with the PE at Non-secure EL2.
+     */
+    public void boot(Cpu cpu) {
+        if (cpu.el != 3) {
+            throw new IllegalStateException("boot must start at EL3");
+        }
+        cpu.writeSysReg(SysRegs.GPTBR_EL3, gpt.gptbr());
+        cpu.writeSysReg(SysRegs.GPCCR_EL3, gpt.gpccr());
+        cpu.setFirmware(3, SecurityState.ROOT, this);
+        WorldContext realm = contexts[cpu.index][REALM];
+        realm.started = true;
+        cpu.writeSysReg(SysRegs.SCR_EL3, SCR_REALM_WORLD);
+        cpu.sr[SysRegs.ELR_EL3] = rmmEntry;
+        cpu.sr[SysRegs.SPSR_EL3] = SPSR_EL2H_MASKED;
+        cpu.x[0] = cpu.index;
+        cpu.x[1] = RmmEl3.IFACE_VERSION;
+        cpu.x[2] = platform.machine.cpuCount();
+        cpu.x[3] = sharedBuffer(cpu.index);
+        cpu.eret();
+        Cpu.StopReason r = cpu.runUntil(2, SecurityState.NON_SECURE);
+        if (r != Cpu.StopReason.ARRIVED) {
+            throw new IllegalStateException("RMM boot did not return to the host: " + r);
+        }
+    }
+
+    @Override
+    public void enter(Cpu cpu, Entry entry) {
+        long esr = cpu.sr[SysRegs.ESR_EL3];
+        if (entry != Entry.EXCEPTION || Esr.ec(esr) != Esr.EC_SMC64) {
+            throw new IllegalStateException(String.format("unexpected exception at EL3: %s, ESR_EL3 %#x (%s), "
+                    + "ELR_EL3 %#x, FAR_EL3 %#x", entry, esr, Esr.ecName(Esr.ec(esr)), cpu.sr[SysRegs.ELR_EL3],
+                    cpu.sr[SysRegs.FAR_EL3]));
+        }
+        SecurityState from = SecurityState.fromScr(cpu.sr[SysRegs.SCR_EL3]);
+        long fid = cpu.x[0] & 0xFFFF_FFFFL;
+        cpu.pc = EL3_PC;
+        if (from == SecurityState.NON_SECURE) {
+            fromHost(cpu, fid);
+        } else if (from == SecurityState.REALM) {
+            fromRmm(cpu, fid);
+        } else {
+            cpu.x[0] = Smccc.SMC_UNKNOWN;
+            cpu.eret();
+        }
+    }
+
+    private void fromHost(Cpu cpu, long fid) {
+        if (Rmi.inRange(fid)) {
+            long[] args = new long[8];
+            System.arraycopy(cpu.x, 0, args, 0, 8);
+            switchWorld(cpu, NS, REALM);
+            System.arraycopy(args, 0, cpu.x, 0, 8);
+            cpu.sr[SysRegs.ELR_EL3] = rmmEntry;
+            cpu.sr[SysRegs.SPSR_EL3] = SPSR_EL2H_MASKED;
+            cpu.eret();
+            return;
+        }
+        cpu.x[0] = fid == Smccc.SMCCC_VERSION ? 0x10002L : Smccc.SMC_UNKNOWN;
+        cpu.eret();
+    }
+
+    private void fromRmm(Cpu cpu, long fid) {
+        if (fid == RmmEl3.REQ_COMPLETE) {
+            long[] res = new long[5];
+            System.arraycopy(cpu.x, 1, res, 0, 5);
+            switchWorld(cpu, REALM, NS);
+            System.arraycopy(res, 0, cpu.x, 0, 5);
+            cpu.eret();
+        } else if (fid == RmmEl3.BOOT_COMPLETE) {
+            if (cpu.x[1] != 0) {
+                throw new IllegalStateException("RMM boot failed on PE " + cpu.index + ": status " + cpu.x[1]);
+            }
+            switchWorld(cpu, REALM, NS);
+            WorldContext ns = contexts[cpu.index][NS];
+            if (!ns.started) {
+                ns.started = true;
+                cpu.sr[SysRegs.ELR_EL3] = HOST_PC;
+                cpu.sr[SysRegs.SPSR_EL3] = SPSR_EL2H_MASKED;
+            }
+            cpu.eret();
+        } else if (fid == RmmEl3.GTSI_DELEGATE) {
+            cpu.x[0] = transition(cpu.x[1], GranuleProtection.GPI_NON_SECURE, GranuleProtection.GPI_REALM);
+            cpu.eret();
+        } else if (fid == RmmEl3.GTSI_UNDELEGATE) {
+            cpu.x[0] = transition(cpu.x[1], GranuleProtection.GPI_REALM, GranuleProtection.GPI_NON_SECURE);
+            cpu.eret();
+        } else {
+            cpu.x[0] = Smccc.SMC_UNKNOWN;
+            cpu.eret();
+        }
+    }
+
+    /** Changes one granule's GPI if it is currently {@code from}, then invalidates cached GPT information. */
+    private synchronized long transition(long pa, int from, int to) {
+        if ((pa & (Page.SIZE - 1)) != 0 || pa < HostPlatform.DRAM_BASE || pa >= platform.dramEnd()) {
+            return RmmEl3.E_RMM_BAD_ADDR;
+        }
+        if (gpt.gpi(pa) != from) {
+            return RmmEl3.E_RMM_BAD_PAS;
+        }
+        gpt.setGranule(pa, to);
+        // TLBI RPAOS + DSB: every PE drops translations that cached the old GPI.
+        for (int i = 0; i < platform.machine.cpuCount(); i++) {
+            platform.machine.cpu(i).flushTlb();
+        }
+        return RmmEl3.E_RMM_OK;
+    }
+
+    /** Saves the outgoing world's registers and installs the incoming world's (TF-A cm_el1/el2 context). */
+    private void switchWorld(Cpu cpu, int from, int to) {
+        WorldContext out = contexts[cpu.index][from];
+        WorldContext in = contexts[cpu.index][to];
+        System.arraycopy(cpu.x, 0, out.gprs, 0, 31);
+        System.arraycopy(cpu.spEl, 0, out.sp, 0, 3);
+        int[] el1 = SysRegs.EL1_CONTEXT;
+        int[] el2 = SysRegs.EL2_CONTEXT;
+        for (int i = 0; i < el1.length; i++) {
+            out.el1[i] = cpu.sr[el1[i]];
+            cpu.sr[el1[i]] = in.el1[i];
+        }
+        for (int i = 0; i < el2.length; i++) {
+            out.el2[i] = cpu.sr[el2[i]];
+            cpu.sr[el2[i]] = in.el2[i];
+        }
+        out.elr3 = cpu.sr[SysRegs.ELR_EL3];
+        out.spsr3 = cpu.sr[SysRegs.SPSR_EL3];
+        System.arraycopy(in.gprs, 0, cpu.x, 0, 31);
+        System.arraycopy(in.sp, 0, cpu.spEl, 0, 3);
+        cpu.sr[SysRegs.ELR_EL3] = in.elr3;
+        cpu.sr[SysRegs.SPSR_EL3] = in.spsr3;
+        cpu.writeSysReg(SysRegs.SCR_EL3, to == REALM ? SCR_REALM_WORLD : SCR_NS_WORLD);
+    }
+}

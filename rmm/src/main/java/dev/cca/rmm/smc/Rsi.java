@@ -1,0 +1,54 @@
+package dev.cca.rmm.smc;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** RSI function identifiers and return codes (RMM v1.0; Linux {@code rsi_smc.h}, TF-RMM {@code smc-rsi.h}). */
+public final class Rsi {
+    private Rsi() {
+    }
+
+    public static final long VERSION = 0xC400_0190L;
+    public static final long FEATURES = 0xC400_0191L;
+    public static final long MEASUREMENT_READ = 0xC400_0192L;
+    public static final long MEASUREMENT_EXTEND = 0xC400_0193L;
+    public static final long ATTESTATION_TOKEN_INIT = 0xC400_0194L;
+    public static final long ATTESTATION_TOKEN_CONTINUE = 0xC400_0195L;
+    public static final long REALM_CONFIG = 0xC400_0196L;
+    public static final long IPA_STATE_SET = 0xC400_0197L;
+    public static final long IPA_STATE_GET = 0xC400_0198L;
+    public static final long HOST_CALL = 0xC400_0199L;
+
+    public static final long SUCCESS = 0, ERROR_INPUT = 1, ERROR_STATE = 2, INCOMPLETE = 3, ERROR_UNKNOWN = 4;
+    public static final long ABI_1_0 = 0x10000L;
+
+    private static final Map<Long, String> NAMES = new HashMap<>();
+
+    static {
+        NAMES.put(VERSION, "RSI_VERSION");
+        NAMES.put(FEATURES, "RSI_FEATURES");
+        NAMES.put(MEASUREMENT_READ, "RSI_MEASUREMENT_READ");
+        NAMES.put(MEASUREMENT_EXTEND, "RSI_MEASUREMENT_EXTEND");
+        NAMES.put(ATTESTATION_TOKEN_INIT, "RSI_ATTESTATION_TOKEN_INIT");
+        NAMES.put(ATTESTATION_TOKEN_CONTINUE, "RSI_ATTESTATION_TOKEN_CONTINUE");
+        NAMES.put(REALM_CONFIG, "RSI_REALM_CONFIG");
+        NAMES.put(IPA_STATE_SET, "RSI_IPA_STATE_SET");
+        NAMES.put(IPA_STATE_GET, "RSI_IPA_STATE_GET");
+        NAMES.put(HOST_CALL, "RSI_HOST_CALL");
+    }
+
+    public static String name(long fid) {
+        return NAMES.get(fid & ~(1L << 16));
+    }
+
+    public static String statusName(long x0) {
+        switch ((int) x0) {
+            case 0: return "RSI_SUCCESS";
+            case 1: return "RSI_ERROR_INPUT";
+            case 2: return "RSI_ERROR_STATE";
+            case 3: return "RSI_INCOMPLETE";
+            case 4: return "RSI_ERROR_UNKNOWN";
+            default: return "RSI status " + x0;
+        }
+    }
+}
