@@ -1,0 +1,123 @@
+package dev.cca.kvm;
+
+import dev.cca.kvm.host.FileObject;
+import dev.cca.kvm.host.Process;
+import dev.cca.kvm.uapi.Errno;
+import dev.cca.kvm.uapi.Structs;
+
+import static dev.cca.kvm.uapi.KvmUapi.*;
+
+/**
+ * The in-kernel GICv3 device (KVM_DEV_TYPE_ARM_VGIC_V3): its configuration attributes. Interrupt delivery to
+ * guests is implemented with the CPU's GIC model; this file only records what the VMM configured.
+ */
+final class VgicDevice implements FileObject {
+    private final KvmVm vm;
+    long distBase = -1;
+    long redistBase = -1;
+    int nrIrqs;
+    boolean initialized;
+
+    VgicDevice(KvmVm vm) {
+        this.vm = vm;
+    }
+
+    @Override
+    public String name() {
+        return "anon_inode:kvm-arm-vgic-v3";
+    }
+
+    @Override
+    public long ioctl(Process p, long request, long arg) {
+        boolean set = request == KVM_SET_DEVICE_ATTR;
+        boolean get = request == KVM_GET_DEVICE_ATTR;
+        boolean has = request == KVM_HAS_DEVICE_ATTR;
+        if (!set && !get && !has) {
+            return -Errno.ENOTTY;
+        }
+        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct a = new UserStruct(raw);
+        long group = a.u32(Structs.DA_GROUP);
+        long attr = a.u64(Structs.DA_ATTR);
+        long addr = a.u64(Structs.DA_ADDR);
+        synchronized (vm) {
+            if (group == KVM_DEV_ARM_VGIC_GRP_ADDR) {
+                if (attr != KVM_VGIC_V3_ADDR_TYPE_DIST && attr != KVM_VGIC_V3_ADDR_TYPE_REDIST) {
+                    return -Errno.ENXIO;
+                }
+                if (has) {
+                    return 0;
+                }
+                if (get) {
+                    long v = attr == KVM_VGIC_V3_ADDR_TYPE_DIST ? distBase : redistBase;
+                    return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;
+                }
+                byte[] b = p.memory().copyFromUser(addr, 8);
+                if (b == null) {
+                    return -Errno.EFAULT;
+                }
+                long base = new UserStruct(b).u64(0);
+                if ((base & 0xFFFF) != 0) {
+                    return -Errno.EINVAL; // 64 KiB aligned
+                }
+                if (attr == KVM_VGIC_V3_ADDR_TYPE_DIST) {
+                    if (distBase != -1) {
+                        return -Errno.EEXIST;
+                    }
+                    distBase = base;
+                } else {
+                    if (redistBase != -1) {
+                        return -Errno.EEXIST;
+                    }
+                    redistBase = base;
+                }
+                return 0;
+            }
+            if (group == KVM_DEV_ARM_VGIC_GRP_NR_IRQS) {
+                if (has) {
+                    return 0;
+                }
+                if (get) {
+                    return p.memory().copyToUser(addr, UserStruct.ofSize(4).put32(0, nrIrqs).bytes()) ? 0
+                            : -Errno.EFAULT;
+                }
+                byte[] b = p.memory().copyFromUser(addr, 4);
+                if (b == null) {
+                    return -Errno.EFAULT;
+                }
+                long n = new UserStruct(b).u32(0);
+                if (n < 64 || n > 1024 || (n % 32) != 0) {
+                    return -Errno.EINVAL;
+                }
+                if (nrIrqs != 0) {
+                    return -Errno.EBUSY;
+                }
+                nrIrqs = (int) n;
+                return 0;
+            }
+            if (group == KVM_DEV_ARM_VGIC_GRP_CTRL) {
+                if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) {
+                    return -Errno.ENXIO;
+                }
+                if (has) {
+                    return 0;
+                }
+                if (get) {
+                    return -Errno.ENXIO;
+                }
+                if (distBase == -1 || redistBase == -1) {
+                    return -Errno.ENXIO; // vgic_v3_map_resources: addresses must be set
+                }
+                initialized = true;
+                if (nrIrqs == 0) {
+                    nrIrqs = 256;
+                }
+                return 0;
+            }
+        }
+        return -Errno.ENXIO;
+    }
+}

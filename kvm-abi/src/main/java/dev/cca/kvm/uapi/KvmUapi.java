@@ -1,0 +1,116 @@
+package dev.cca.kvm.uapi;
+
+/**
+ * The KVM user ABI for arm64 with the v12 realm additions: request numbers (from {@link Ioctl}), capabilities,
+ * exit reasons and flags, as in {@code include/uapi/linux/kvm.h} and {@code arch/arm64/include/uapi/asm/kvm.h}.
+ */
+public final class KvmUapi {
+    private KvmUapi() {
+    }
+
+    public static final int KVMIO = 0xAE;
+
+    // ---- system ioctls (/dev/kvm) --------------------------------------------------------------------------
+    public static final long KVM_GET_API_VERSION = Ioctl.io(KVMIO, 0x00);
+    public static final long KVM_CREATE_VM = Ioctl.io(KVMIO, 0x01);
+    public static final long KVM_CHECK_EXTENSION = Ioctl.io(KVMIO, 0x03);
+    public static final long KVM_GET_VCPU_MMAP_SIZE = Ioctl.io(KVMIO, 0x04);
+
+    // ---- VM ioctls -----------------------------------------------------------------------------------------
+    public static final long KVM_CREATE_VCPU = Ioctl.io(KVMIO, 0x41);
+    public static final long KVM_SET_USER_MEMORY_REGION2 = Ioctl.iow(KVMIO, 0x49, Structs.MEMORY_REGION2_SIZE);
+    public static final long KVM_ENABLE_CAP = Ioctl.iow(KVMIO, 0xa3, Structs.ENABLE_CAP_SIZE);
+    public static final long KVM_ARM_PREFERRED_TARGET = Ioctl.ior(KVMIO, 0xaf, Structs.VCPU_INIT_SIZE);
+    public static final long KVM_SET_MEMORY_ATTRIBUTES = Ioctl.iow(KVMIO, 0xd2, Structs.MEMORY_ATTRIBUTES_SIZE);
+    public static final long KVM_CREATE_GUEST_MEMFD = Ioctl.iowr(KVMIO, 0xd4, Structs.CREATE_GUEST_MEMFD_SIZE);
+    public static final long KVM_CREATE_DEVICE = Ioctl.iowr(KVMIO, 0xe0, Structs.CREATE_DEVICE_SIZE);
+    /** v12: {@code _IOW(KVMIO, 0xd7, struct kvm_arm_rmi_populate)}; returns the bytes populated. */
+    public static final long KVM_ARM_RMI_POPULATE = Ioctl.iow(KVMIO, 0xd7, Structs.RMI_POPULATE_SIZE);
+    /** The v13 form adopted by the "populate-progress" profile: {@code _IOWR}, progress written back. */
+    public static final long KVM_ARM_RMI_POPULATE_IOWR = Ioctl.iowr(KVMIO, 0xd7, Structs.RMI_POPULATE_SIZE);
+
+    // ---- vCPU ioctls ---------------------------------------------------------------------------------------
+    public static final long KVM_RUN = Ioctl.io(KVMIO, 0x80);
+    public static final long KVM_GET_MP_STATE = Ioctl.ior(KVMIO, 0x98, 4);
+    public static final long KVM_SET_MP_STATE = Ioctl.iow(KVMIO, 0x99, 4);
+    public static final long KVM_GET_ONE_REG = Ioctl.iow(KVMIO, 0xab, Structs.ONE_REG_SIZE);
+    public static final long KVM_SET_ONE_REG = Ioctl.iow(KVMIO, 0xac, Structs.ONE_REG_SIZE);
+    public static final long KVM_ARM_VCPU_INIT = Ioctl.iow(KVMIO, 0xae, Structs.VCPU_INIT_SIZE);
+    public static final long KVM_ARM_VCPU_FINALIZE = Ioctl.iow(KVMIO, 0xc2, 4);
+    public static final long KVM_ARM_VCPU_RMI_PSCI_COMPLETE = Ioctl.iow(KVMIO, 0xd6, Structs.RMI_PSCI_COMPLETE_SIZE);
+
+    // ---- device ioctls -------------------------------------------------------------------------------------
+    public static final long KVM_SET_DEVICE_ATTR = Ioctl.iow(KVMIO, 0xe1, Structs.DEVICE_ATTR_SIZE);
+    public static final long KVM_GET_DEVICE_ATTR = Ioctl.iow(KVMIO, 0xe2, Structs.DEVICE_ATTR_SIZE);
+    public static final long KVM_HAS_DEVICE_ATTR = Ioctl.iow(KVMIO, 0xe3, Structs.DEVICE_ATTR_SIZE);
+
+    public static final int KVM_API_VERSION = 12;
+
+    // ---- capabilities --------------------------------------------------------------------------------------
+    public static final int KVM_CAP_IRQCHIP = 0, KVM_CAP_USER_MEMORY = 3, KVM_CAP_NR_VCPUS = 9,
+            KVM_CAP_MAX_VCPUS = 66, KVM_CAP_DEVICE_CTRL = 89, KVM_CAP_ARM_PSCI = 87, KVM_CAP_ARM_PSCI_0_2 = 102,
+            KVM_CAP_ONE_REG = 70, KVM_CAP_MP_STATE = 14, KVM_CAP_ARM_VM_IPA_SIZE = 165, KVM_CAP_MAX_VCPU_ID = 128,
+            KVM_CAP_USER_MEMORY2 = 231, KVM_CAP_MEMORY_FAULT_INFO = 232, KVM_CAP_MEMORY_ATTRIBUTES = 233,
+            KVM_CAP_GUEST_MEMFD = 234, KVM_CAP_VM_TYPES = 235, KVM_CAP_ARM_RMI = 247;
+
+    // ---- VM types ------------------------------------------------------------------------------------------
+    public static final long KVM_VM_TYPE_ARM_IPA_SIZE_MASK = 0xFF;
+    public static final int KVM_VM_TYPE_ARM_SHIFT = 8;
+    public static final long KVM_VM_TYPE_ARM_MASK = 0xFL << KVM_VM_TYPE_ARM_SHIFT;
+    public static final long KVM_VM_TYPE_ARM_NORMAL = 0;
+    public static final long KVM_VM_TYPE_ARM_REALM = 1L << KVM_VM_TYPE_ARM_SHIFT;
+
+    // ---- memory --------------------------------------------------------------------------------------------
+    public static final int KVM_MEM_LOG_DIRTY_PAGES = 1, KVM_MEM_READONLY = 2, KVM_MEM_GUEST_MEMFD = 4;
+    public static final long KVM_MEMORY_ATTRIBUTE_PRIVATE = 1L << 3;
+    public static final int KVM_ARM_RMI_POPULATE_FLAGS_MEASURE = 1;
+
+    // ---- vCPU init features ----------------------------------------------------------------------------------
+    public static final int KVM_ARM_TARGET_GENERIC_V8 = 5;
+    public static final int KVM_ARM_VCPU_POWER_OFF = 0, KVM_ARM_VCPU_EL1_32BIT = 1, KVM_ARM_VCPU_PSCI_0_2 = 2,
+            KVM_ARM_VCPU_PMU_V3 = 3, KVM_ARM_VCPU_SVE = 4, KVM_ARM_VCPU_PTRAUTH_ADDRESS = 5,
+            KVM_ARM_VCPU_PTRAUTH_GENERIC = 6, KVM_ARM_VCPU_HAS_EL2 = 7;
+
+    // ---- MP state --------------------------------------------------------------------------------------------
+    public static final int KVM_MP_STATE_RUNNABLE = 0, KVM_MP_STATE_STOPPED = 5;
+
+    // ---- devices ---------------------------------------------------------------------------------------------
+    public static final int KVM_DEV_TYPE_ARM_VGIC_V2 = 5, KVM_DEV_TYPE_ARM_VGIC_V3 = 7,
+            KVM_DEV_TYPE_ARM_VGIC_ITS = 8;
+    public static final int KVM_DEV_ARM_VGIC_GRP_ADDR = 0, KVM_DEV_ARM_VGIC_GRP_NR_IRQS = 3,
+            KVM_DEV_ARM_VGIC_GRP_CTRL = 4;
+    public static final int KVM_VGIC_V3_ADDR_TYPE_DIST = 2, KVM_VGIC_V3_ADDR_TYPE_REDIST = 3;
+    public static final int KVM_DEV_ARM_VGIC_CTRL_INIT = 0;
+
+    // ---- exit reasons ----------------------------------------------------------------------------------------
+    public static final int KVM_EXIT_UNKNOWN = 0, KVM_EXIT_HYPERCALL = 3, KVM_EXIT_MMIO = 6,
+            KVM_EXIT_SHUTDOWN = 8, KVM_EXIT_FAIL_ENTRY = 9, KVM_EXIT_INTR = 10, KVM_EXIT_INTERNAL_ERROR = 17,
+            KVM_EXIT_SYSTEM_EVENT = 24, KVM_EXIT_MEMORY_FAULT = 39;
+    public static final int KVM_SYSTEM_EVENT_SHUTDOWN = 1, KVM_SYSTEM_EVENT_RESET = 2, KVM_SYSTEM_EVENT_CRASH = 3;
+    public static final long KVM_MEMORY_EXIT_FLAG_PRIVATE = 1L << 3;
+
+    // ---- ONE_REG ids -----------------------------------------------------------------------------------------
+    public static final long KVM_REG_ARM64 = 0x6000_0000_0000_0000L;
+    public static final long KVM_REG_SIZE_U64 = 0x0030_0000_0000_0000L;
+    public static final long KVM_REG_ARM_CORE = 0x0010L << 16;
+    /** X0; Xn = X0 + 2n; SP = X0 + 62; PC = X0 + 64; PSTATE = X0 + 66 (offsets in 32-bit words of kvm_regs). */
+    public static final long REG_X0 = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE;
+    public static final long REG_SP = REG_X0 + 62;
+    public static final long REG_PC = REG_X0 + 64;
+    public static final long REG_PSTATE = REG_X0 + 66;
+
+    public static String exitName(int reason) {
+        switch (reason) {
+            case KVM_EXIT_UNKNOWN: return "KVM_EXIT_UNKNOWN";
+            case KVM_EXIT_HYPERCALL: return "KVM_EXIT_HYPERCALL";
+            case KVM_EXIT_MMIO: return "KVM_EXIT_MMIO";
+            case KVM_EXIT_SHUTDOWN: return "KVM_EXIT_SHUTDOWN";
+            case KVM_EXIT_FAIL_ENTRY: return "KVM_EXIT_FAIL_ENTRY";
+            case KVM_EXIT_INTR: return "KVM_EXIT_INTR";
+            case KVM_EXIT_INTERNAL_ERROR: return "KVM_EXIT_INTERNAL_ERROR";
+            case KVM_EXIT_SYSTEM_EVENT: return "KVM_EXIT_SYSTEM_EVENT";
+            case KVM_EXIT_MEMORY_FAULT: return "KVM_EXIT_MEMORY_FAULT";
+            default: return "exit reason " + reason;
+        }
+    }
+}
