@@ -28,7 +28,7 @@ public final class KvmVcpu implements FileObject {
     long sp;
     long pc;
     long pstate = 0x3C5;
-    int mpState = KVM_MP_STATE_RUNNABLE;
+    volatile int mpState = KVM_MP_STATE_RUNNABLE;
     boolean hasRun;
 
     // Realm vCPU state (the REC and its pages).
@@ -231,6 +231,21 @@ public final class KvmVcpu implements FileObject {
             p.consumeSignal();
             setExit(KVM_EXIT_INTR);
             return -Errno.EINTR;
+        }
+        // A stopped vCPU (KVM_ARM_VCPU_POWER_OFF, PSCI CPU_OFF) sleeps until it is woken or signalled.
+        while (mpState == KVM_MP_STATE_STOPPED) {
+            if (p.signalPending()) {
+                p.consumeSignal();
+                setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
         }
         if (!vm.isRealm()) {
             return -Errno.EOPNOTSUPP; // normal VMs are not runnable on this host yet

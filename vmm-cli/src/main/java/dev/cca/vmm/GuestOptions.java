@@ -1,0 +1,41 @@
+package dev.cca.vmm;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The guest options shared by run (and later debug and measure), named after kvmtool's lkvm run. */
+public final class GuestOptions {
+    @Option(names = {"-k", "--kernel"}, paramLabel = "FILE",
+            description = "Guest image: ELF, Linux arm64 Image, or raw binary. Default: the embedded hello-realm guest.")
+    Path kernel;
+
+    @Option(names = {"-i", "--initrd"}, paramLabel = "FILE", description = "Initial ramdisk.")
+    Path initrd;
+
+    @Option(names = {"-p", "--params", "--append"}, paramLabel = "CMDLINE", description = "Kernel command line.")
+    String params;
+
+    @Option(names = {"-m", "--mem", "--memory"}, paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Guest RAM (MiB, or with K/M/G suffix). Default: 128.")
+    Long mem;
+
+    @Option(names = {"-c", "--cpus", "--smp"}, paramLabel = "N", description = "Number of vCPUs. Default: 1.")
+    Integer cpus;
+
+    @Option(names = "--realm", description = "Run the guest in a realm (implied for the embedded default guest).")
+    boolean realm;
+
+    long memBytes() {
+        return mem != null ? mem : 128L << 20;
+    }
+
+    int cpuCount() {
+        return cpus != null ? cpus : 1;
+    }
+
+    /** The default guest is a realm guest; an explicit image runs as a realm only with --realm. */
+    boolean isRealm() {
+        return realm || kernel == null;
+    }
+}

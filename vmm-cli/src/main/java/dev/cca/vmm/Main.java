@@ -1,0 +1,84 @@
+package dev.cca.vmm;
+
+import picocli.CommandLine;
+
+import java.io.PrintStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The {@code cca} command. */
+@Command(name = "cca",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "A pure-Java Arm CCA system emulator: an AArch64 CPU with RME, the RMM and the EL3 firmware as "
+            + "Java models, a KVM host with the Linux realm ABI (v12), and this VMM.%n",
+        subcommands = {RunCommand.class, CommandLine.HelpCommand.class},
+        footer = {"%nExamples:",
+            "  cca run                         boot the embedded hello-realm guest in a realm",
+            "  cca run --realm -k g.elf -m 256 boot your own image in a realm with 256 MiB",
+            "  cca -v run                      the same, with the host's log on stderr",
+            "  cca help run                    all options of run"})
+public final class Main implements Runnable {
+
+    @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
+            description = "More output on stderr: -v for info, -vv for debug (and stack traces on errors).")
+    boolean[] verbose = new boolean[0];
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Where commands write their normal output and their errors. */
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+
+    int verbosity() {
+        return verbose.length;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"cca " + (v != null ? v : "(development build)"),
+                "RMM interface 1.0 (DEN0137 1.0-rel0), KVM realm ABI v12"};
+        }
+    }
+
+    public static int run(String... args) {
+        return run(System.out, System.err, args);
+    }
+
+    /** Runs the command line with the given output streams (for tests and embedding). */
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        Main main = new Main();
+        main.out = out;
+        main.err = err;
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setExecutionStrategy(pr -> {
+            Logging.configure(main.verbosity());
+            return new CommandLine.RunLast().execute(pr);
+        });
+        cl.setExecutionExceptionHandler((e, cmd, pr) -> {
+            cmd.getErr().println("cca: internal error: " + e);
+            if (main.verbosity() > 0) {
+                e.printStackTrace(cmd.getErr());
+            } else {
+                cmd.getErr().println("cca: run with -v for the stack trace");
+            }
+            return 70;
+        });
+        return cl.execute(args);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+}

@@ -1,0 +1,234 @@
+package dev.cca.vmm;
+
+import dev.cca.kvm.host.CcaHost;
+import dev.cca.kvm.host.Process;
+import dev.cca.rmm.RmmInspector;
+import dev.cca.vmm.image.ImageFormatException;
+import dev.cca.vmm.image.ImageLoader;
+import dev.cca.vmm.image.LoadedImage;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code cca run}: boots a guest through the KVM ABI and prints its console and a summary. */
+@Command(name = "run",
+        description = "Boot a guest. With no image, boots the embedded hello-realm guest in a realm and prints its "
+            + "console output, then the realm's initial measurement (RIM), how the run ended, the instructions "
+            + "executed and the wall time.%n",
+        footer = {"%nExit status: 0 the guest powered off, 1 error, 2 usage, 3 the guest asked for a reset, "
+            + "4 instruction limit or timeout reached.",
+            "%nGuest memory map (QEMU virt layout; realms reach devices at their unprotected alias):",
+            "  0x08000000 GICv3 distributor   0x080a0000 GICv3 redistributors",
+            "  0x09000000 PL011 UART          0x40000000 RAM",
+            "%nExamples:",
+            "  cca run",
+            "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
+            "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s"},
+        mixinStandardHelpOptions = true)
+final class RunCommand implements Callable<Integer> {
+    static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
+    private static final String DEFAULT_IMAGE = "/images/hello-realm.elf";
+
+    @ParentCommand
+    Main parent;
+
+    @Mixin
+    GuestOptions guest;
+
+    @Option(names = "--max-instructions", paramLabel = "N",
+            description = "Stop after N guest instructions (all vCPUs together).")
+    Long maxInstructions;
+
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m).")
+    String timeout;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = parent != null ? parent.out : System.out;
+        PrintStream err = parent != null ? parent.err : System.err;
+        try {
+            return runGuest(out);
+        } catch (ImageFormatException e) {
+            err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(guest.initrd)) ? "initrd" : "kernel image"));
+            debugTrace(err, e);
+            return EXIT_ERROR;
+        } catch (UsageError e) {
+            err.println("cca: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        } catch (ErrnoException e) {
+            err.println("cca: " + e.getMessage());
+            debugTrace(err, e);
+            return EXIT_ERROR;
+        }
+    }
+
+    private void debugTrace(PrintStream err, Exception e) {
+        if (parent != null && parent.verbosity() > 0) {
+            e.printStackTrace(err);
+        }
+    }
+
+    static final class UsageError extends Exception {
+        UsageError(String m) {
+            super(m);
+        }
+    }
+
+    private int runGuest(PrintStream out) throws Exception {
+        int cpus = guest.cpuCount();
+        if (cpus < 1 || cpus > 64) {
+            throw new UsageError("--cpus must be between 1 and 64, was " + cpus);
+        }
+        if (guest.initrd != null) {
+            throw new UsageError("--initrd needs a device tree, which this version does not generate yet");
+        }
+        if (guest.params != null) {
+            throw new UsageError("--params needs a device tree, which this version does not generate yet");
+        }
+        Duration limit = timeout == null ? null : parseDuration(timeout);
+        if (maxInstructions != null && maxInstructions <= 0) {
+            throw new UsageError("--max-instructions must be positive");
+        }
+        long mem = guest.memBytes();
+        LoadedImage image = loadImage(mem);
+        boolean realm = guest.isRealm();
+
+        long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
+        dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
+        CcaHost host = CcaHost.boot(cpus, dram);
+        Process proc = host.kernel.newProcess();
+        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out));
+        vmm.setUp();
+
+        long start = System.nanoTime();
+        Thread watchdog = new Thread(() -> watch(host, vmm, start, limit), "watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+        Vmm.Result result = vmm.run();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        watchdog.interrupt();
+        proc.exit();
+
+        long instructions = 0;
+        for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
+            instructions += host.platform.machine.cpu(i).instructions;
+        }
+        out.flush();
+        printSummary(out, host, realm, result, instructions, seconds, image);
+        switch (result.outcome()) {
+            case POWER_OFF: return EXIT_OK;
+            case RESET: return EXIT_RESET;
+            case INSTRUCTION_LIMIT:
+            case TIMEOUT: return EXIT_LIMIT;
+            default: return EXIT_ERROR;
+        }
+    }
+
+    private LoadedImage loadImage(long mem) throws ImageFormatException, IOException {
+        String name;
+        byte[] bytes;
+        if (guest.kernel == null) {
+            name = "embedded:hello-realm.elf";
+            try (InputStream in = RunCommand.class.getResourceAsStream(DEFAULT_IMAGE)) {
+                if (in == null) {
+                    throw new ImageFormatException(name, "missing from this build of cca");
+                }
+                bytes = in.readAllBytes();
+            }
+        } else {
+            name = guest.kernel.toString();
+            bytes = ImageLoader.readFile(guest.kernel);
+        }
+        LoadedImage image = ImageLoader.parse(name, bytes, MemoryMap.RAM);
+        for (LoadedImage.Segment s : image.segments()) {
+            if (s.gpa() < MemoryMap.RAM || s.end() > MemoryMap.RAM + mem || s.end() < s.gpa()) {
+                throw new ImageFormatException(name, String.format(
+                        "does not fit in guest memory: it needs %#x..%#x but RAM is %#x..%#x (%d MiB); "
+                                + "use --mem to give the guest more", s.gpa(), s.end(), MemoryMap.RAM,
+                        MemoryMap.RAM + mem, mem >> 20));
+            }
+        }
+        if (image.entry() < MemoryMap.RAM || image.entry() >= MemoryMap.RAM + mem) {
+            throw new ImageFormatException(name, String.format("entry point %#x is outside RAM", image.entry()));
+        }
+        return image;
+    }
+
+    private void watch(CcaHost host, Vmm vmm, long start, Duration limit) {
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                Thread.sleep(20);
+                if (limit != null && System.nanoTime() - start > limit.toNanos()) {
+                    vmm.stop(Vmm.Outcome.TIMEOUT);
+                    return;
+                }
+                if (maxInstructions != null) {
+                    long n = 0;
+                    for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
+                        n += host.platform.machine.cpu(i).instructions;
+                    }
+                    if (n >= maxInstructions) {
+                        vmm.stop(Vmm.Outcome.INSTRUCTION_LIMIT);
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void printSummary(PrintStream out, CcaHost host, boolean realm, Vmm.Result r, long instructions,
+                              double seconds, LoadedImage image) {
+        out.println();
+        out.println("--- cca run summary ---");
+        if (realm) {
+            RmmInspector rmm = host.firmware.inspector(0);
+            List<Long> realms = rmm.realms();
+            if (realms.isEmpty()) {
+                out.println("RIM:          (no realm was created)");
+            } else {
+                RmmInspector.RealmInfo info = rmm.realm(realms.get(0));
+                out.println("RIM (" + info.hashAlgoName() + "): " + info.rim());
+            }
+        }
+        String detail = r.detail() == null || r.detail().isEmpty() ? "" : " [" + r.detail() + "]";
+        out.println("ended:        " + r.outcome().description + detail);
+        out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
+        out.println(String.format(Locale.ROOT, "wall time:    %.3f s (%.1f M instructions/s)", seconds,
+                seconds > 0 ? instructions / seconds / 1e6 : 0.0));
+        out.flush();
+    }
+
+    static Duration parseDuration(String s) throws UsageError {
+        String v = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (v.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            }
+            if (v.endsWith("s")) {
+                return Duration.ofMillis((long) (Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+            }
+            if (v.endsWith("m")) {
+                return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
+            }
+            return Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
+        } catch (NumberFormatException e) {
+            throw new UsageError("'" + s + "' is not a duration (e.g. 30, 30s, 500ms, 2m)");
+        }
+    }
+}

@@ -1,0 +1,329 @@
+package dev.cca.vmm;
+
+import dev.cca.kvm.host.Process;
+import dev.cca.kvm.uapi.Errno;
+import dev.cca.kvm.uapi.Structs;
+import dev.cca.vmm.image.LoadedImage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static dev.cca.kvm.uapi.KvmUapi.*;
+
+/**
+ * The VMM: sets up a VM through /dev/kvm (memory, vGIC, vCPUs), loads the guest image, and runs one thread per
+ * vCPU in a plain loop over KVM exits, emulating the devices of {@link MemoryMap}. Like a C VMM it reaches the
+ * kernel only through file descriptors, ioctl and mmap.
+ */
+public final class Vmm {
+    private static final Logger LOG = LoggerFactory.getLogger(Vmm.class);
+
+    /** What to run. */
+    public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
+    }
+
+    /** How a run ended. */
+    public enum Outcome {
+        POWER_OFF("guest powered off (PSCI SYSTEM_OFF)"),
+        RESET("guest requested a reset (PSCI SYSTEM_RESET)"),
+        CRASH("guest reported a crash (PSCI SYSTEM_EVENT crash)"),
+        REALM_OFF("realm is off (REC_ENTER refused: realm in SYSTEM_OFF)"),
+        STOPPED("stopped by the user"),
+        INSTRUCTION_LIMIT("instruction limit reached"),
+        TIMEOUT("timeout"),
+        ERROR("error");
+
+        public final String description;
+
+        Outcome(String d) {
+            this.description = d;
+        }
+    }
+
+    public record Result(Outcome outcome, String detail) {
+    }
+
+    private final Libc libc;
+    private final Config cfg;
+    private final Pl011 uart;
+    private int kvm = -1;
+    private int vm = -1;
+    private int runSize;
+    private final List<Integer> vcpuFds = new ArrayList<>();
+    private final List<Long> runMaps = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicReference<Result> result = new AtomicReference<>();
+    private volatile Outcome stopOutcome;
+
+    public Vmm(Process process, Config cfg) {
+        this.libc = new Libc(process);
+        this.cfg = cfg;
+        this.uart = new Pl011(cfg.console());
+    }
+
+    /** Creates the VM and loads the image; then {@link #run()} starts it. */
+    public void setUp() throws ErrnoException {
+        kvm = libc.open("/dev/kvm");
+        if (cfg.realm() && libc.ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_RMI, "KVM_CHECK_EXTENSION") == 0) {
+            throw new ErrnoException("KVM_CAP_ARM_RMI: this host cannot run realms", Errno.ENODEV);
+        }
+        int ipa = MemoryMap.ipaBits(cfg.memBytes(), cfg.realm());
+        long type = (cfg.realm() ? KVM_VM_TYPE_ARM_REALM : KVM_VM_TYPE_ARM_NORMAL) | ipa;
+        vm = (int) libc.ioctl(kvm, KVM_CREATE_VM, type, "KVM_CREATE_VM");
+        LOG.info("created {} VM with a {}-bit IPA space", cfg.realm() ? "realm" : "normal", ipa);
+        setUpMemory();
+        setUpGic();
+        runSize = (int) libc.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
+        for (int i = 0; i < cfg.cpus(); i++) {
+            setUpVcpu(i);
+        }
+        load(cfg.kernel());
+    }
+
+    private void setUpMemory() throws ErrnoException {
+        long shared = libc.mmap(cfg.memBytes(), -1, "mmap guest RAM");
+        long a = libc.struct(Structs.MEMORY_REGION2_SIZE);
+        libc.mem.write64(a + Structs.MR2_GUEST_PHYS_ADDR, MemoryMap.RAM);
+        libc.mem.write64(a + Structs.MR2_MEMORY_SIZE, cfg.memBytes());
+        libc.mem.write64(a + Structs.MR2_USERSPACE_ADDR, shared);
+        if (cfg.realm()) {
+            long g = libc.struct2(Structs.CREATE_GUEST_MEMFD_SIZE);
+            libc.mem.write64(g + Structs.CGM_SIZE, cfg.memBytes());
+            int gmem = (int) libc.ioctl(vm, KVM_CREATE_GUEST_MEMFD, g, "KVM_CREATE_GUEST_MEMFD");
+            libc.mem.write32(a + Structs.MR2_FLAGS, KVM_MEM_GUEST_MEMFD);
+            libc.mem.write32(a + Structs.MR2_GUEST_MEMFD, gmem);
+        }
+        libc.ioctl(vm, KVM_SET_USER_MEMORY_REGION2, a, "KVM_SET_USER_MEMORY_REGION2");
+        if (cfg.realm()) {
+            long m = libc.struct(Structs.MEMORY_ATTRIBUTES_SIZE);
+            libc.mem.write64(m + Structs.MA_ADDRESS, MemoryMap.RAM);
+            libc.mem.write64(m + Structs.MA_SIZE, cfg.memBytes());
+            libc.mem.write64(m + Structs.MA_ATTRIBUTES, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+            libc.ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, m, "KVM_SET_MEMORY_ATTRIBUTES");
+        }
+    }
+
+    private void setUpGic() throws ErrnoException {
+        long d = libc.struct(Structs.CREATE_DEVICE_SIZE);
+        libc.mem.write32(d + Structs.CD_TYPE, KVM_DEV_TYPE_ARM_VGIC_V3);
+        libc.ioctl(vm, KVM_CREATE_DEVICE, d, "KVM_CREATE_DEVICE(GICv3)");
+        int gic = libc.mem.read32(d + Structs.CD_FD);
+        setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, MemoryMap.GIC_DIST);
+        setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, MemoryMap.GIC_REDIST);
+        setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0);
+    }
+
+    private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
+        long v = libc.struct2(8);
+        libc.mem.write64(v, value);
+        long a = libc.struct(Structs.DEVICE_ATTR_SIZE);
+        libc.mem.write32(a + Structs.DA_GROUP, group);
+        libc.mem.write64(a + Structs.DA_ATTR, attr);
+        libc.mem.write64(a + Structs.DA_ADDR, v);
+        libc.ioctl(fd, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR");
+    }
+
+    private void setUpVcpu(int id) throws ErrnoException {
+        int fd = (int) libc.ioctl(vm, KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
+        long init = libc.struct(Structs.VCPU_INIT_SIZE);
+        libc.ioctl(vm, KVM_ARM_PREFERRED_TARGET, init, "KVM_ARM_PREFERRED_TARGET");
+        long features = 1L << KVM_ARM_VCPU_PSCI_0_2;
+        if (id != 0) {
+            features |= 1L << KVM_ARM_VCPU_POWER_OFF; // secondaries wait for PSCI CPU_ON
+        }
+        libc.mem.write32(init + Structs.VI_FEATURES, (int) features);
+        libc.ioctl(fd, KVM_ARM_VCPU_INIT, init, "KVM_ARM_VCPU_INIT");
+        vcpuFds.add(fd);
+        runMaps.add(libc.mmap(runSize, fd, "mmap kvm_run"));
+    }
+
+    private void setReg(int fd, long id, long value) throws ErrnoException {
+        long v = libc.struct2(8);
+        libc.mem.write64(v, value);
+        long r = libc.struct(Structs.ONE_REG_SIZE);
+        libc.mem.write64(r + Structs.OR_ID, id);
+        libc.mem.write64(r + Structs.OR_ADDR, v);
+        libc.ioctl(fd, KVM_SET_ONE_REG, r, "KVM_SET_ONE_REG");
+    }
+
+    /**
+     * Copies the image into guest memory: for a realm through KVM_ARM_RMI_POPULATE (measured, sorted by address,
+     * looping on partial progress), for a normal VM into the shared RAM mapping. Sets the boot vCPU's PC.
+     */
+    private void load(LoadedImage image) throws ErrnoException {
+        // Merge the image's pages into contiguous page ranges so that no page is populated twice.
+        List<long[]> ranges = new ArrayList<>();
+        for (LoadedImage.Segment s : image.segments()) {
+            long start = s.gpa() & ~0xFFFL;
+            long end = (s.end() + 0xFFF) & ~0xFFFL;
+            if (!ranges.isEmpty() && start <= ranges.get(ranges.size() - 1)[1]) {
+                long[] last = ranges.get(ranges.size() - 1);
+                last[1] = Math.max(last[1], end);
+            } else {
+                ranges.add(new long[] {start, end});
+            }
+        }
+        for (long[] r : ranges) {
+            long size = r[1] - r[0];
+            long buf = libc.mmap(size, -1, "mmap image buffer");
+            for (LoadedImage.Segment s : image.segments()) {
+                if (s.gpa() >= r[0] && s.gpa() < r[1]) {
+                    libc.mem.writeBytes(buf + (s.gpa() - r[0]), s.bytes(), 0, s.bytes().length);
+                }
+            }
+            if (cfg.realm()) {
+                populate(r[0], size, buf);
+            } else {
+                throw new ErrnoException("loading a normal VM", Errno.EOPNOTSUPP);
+            }
+        }
+        setReg(vcpuFds.get(0), REG_PC, image.entry());
+        setReg(vcpuFds.get(0), REG_X0, 0);
+    }
+
+    private void populate(long base, long size, long src) throws ErrnoException {
+        while (size > 0) {
+            long a = libc.struct(Structs.RMI_POPULATE_SIZE);
+            libc.mem.write64(a + Structs.POP_BASE, base);
+            libc.mem.write64(a + Structs.POP_SIZE, size);
+            libc.mem.write64(a + Structs.POP_SOURCE_UADDR, src);
+            libc.mem.write32(a + Structs.POP_FLAGS, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE);
+            long done = libc.ioctl(vm, KVM_ARM_RMI_POPULATE, a, "KVM_ARM_RMI_POPULATE");
+            if (done == 0) {
+                throw new ErrnoException("KVM_ARM_RMI_POPULATE made no progress", Errno.EIO);
+            }
+            base += done;
+            src += done;
+            size -= done;
+        }
+    }
+
+    /** Starts the vCPU threads and waits until the guest stops; returns how it ended. */
+    public Result run() throws InterruptedException {
+        for (int i = 0; i < vcpuFds.size(); i++) {
+            final int idx = i;
+            Thread t = new Thread(() -> vcpuLoop(idx), "vcpu-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join();
+        }
+        uart.flush();
+        Result r = result.get();
+        return r != null ? r : new Result(Outcome.ERROR, "no vCPU reported an outcome");
+    }
+
+    /** Stops the guest from another thread (timeout, limit, user interrupt): signals every vCPU thread. */
+    public void stop(Outcome why) {
+        stopOutcome = why;
+        for (Thread t : threads) {
+            libc.proc.signal(t);
+        }
+    }
+
+    private void finish(Result r) {
+        if (result.compareAndSet(null, r)) {
+            for (Thread t : threads) {
+                if (t != Thread.currentThread()) {
+                    libc.proc.signal(t);
+                }
+            }
+        }
+    }
+
+    private void vcpuLoop(int idx) {
+        int fd = vcpuFds.get(idx);
+        long run = runMaps.get(idx);
+        try {
+            while (result.get() == null) {
+                long r = libc.proc.ioctl(fd, KVM_RUN, 0);
+                int reason = libc.mem.read32(run + Structs.RUN_EXIT_REASON);
+                if (r < 0) {
+                    int errno = (int) -r;
+                    if (errno == Errno.EINTR) {
+                        if (stopOutcome != null) {
+                            finish(new Result(stopOutcome, ""));
+                        }
+                        continue;
+                    }
+                    if (errno == Errno.EFAULT && reason == KVM_EXIT_MEMORY_FAULT) {
+                        convertMemory(run);
+                        continue;
+                    }
+                    finish(new Result(Outcome.ERROR, new ErrnoException("KVM_RUN on vCPU " + idx, errno).getMessage()));
+                    return;
+                }
+                switch (reason) {
+                    case KVM_EXIT_MMIO:
+                        mmio(run);
+                        break;
+                    case KVM_EXIT_SYSTEM_EVENT: {
+                        int type = libc.mem.read32(run + Structs.RUN_SYSTEM_EVENT_TYPE);
+                        Outcome o = type == KVM_SYSTEM_EVENT_SHUTDOWN ? Outcome.POWER_OFF
+                                : type == KVM_SYSTEM_EVENT_RESET ? Outcome.RESET : Outcome.CRASH;
+                        finish(new Result(o, "vCPU " + idx));
+                        return;
+                    }
+                    case KVM_EXIT_SHUTDOWN:
+                        finish(new Result(Outcome.REALM_OFF, "vCPU " + idx));
+                        return;
+                    default:
+                        finish(new Result(Outcome.ERROR, "vCPU " + idx + ": unexpected " + exitName(reason)));
+                        return;
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("vCPU {} failed", idx, e);
+            finish(new Result(Outcome.ERROR, "vCPU " + idx + ": " + e));
+        }
+    }
+
+    private void mmio(long run) {
+        long addr = libc.mem.read64(run + Structs.RUN_MMIO_PHYS_ADDR);
+        int len = libc.mem.read32(run + Structs.RUN_MMIO_LEN);
+        boolean write = libc.mem.read(run + Structs.RUN_MMIO_IS_WRITE, 1) != 0;
+        if (addr >= MemoryMap.UART && addr < MemoryMap.UART + MemoryMap.UART_SIZE) {
+            if (write) {
+                uart.write(addr - MemoryMap.UART, libc.mem.read(run + Structs.RUN_MMIO_DATA, len));
+            } else {
+                libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, uart.read(addr - MemoryMap.UART));
+            }
+            return;
+        }
+        LOG.warn("unhandled MMIO {} of {} bytes at {}", write ? "write" : "read", len, String.format("%#x", addr));
+        if (!write) {
+            libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, 0);
+        }
+    }
+
+    /** KVM_EXIT_MEMORY_FAULT: convert the range to what the guest accessed (private or shared), as kvmtool does. */
+    private void convertMemory(long run) {
+        long flags = libc.mem.read64(run + Structs.RUN_MEMORY_FAULT_FLAGS);
+        long gpa = libc.mem.read64(run + Structs.RUN_MEMORY_FAULT_GPA);
+        long size = libc.mem.read64(run + Structs.RUN_MEMORY_FAULT_SIZE);
+        long m = libc.struct(Structs.MEMORY_ATTRIBUTES_SIZE);
+        libc.mem.write64(m + Structs.MA_ADDRESS, gpa);
+        libc.mem.write64(m + Structs.MA_SIZE, size);
+        libc.mem.write64(m + Structs.MA_ATTRIBUTES, (flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) != 0
+                ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0);
+        long r = libc.proc.ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, m);
+        if (r < 0) {
+            throw new IllegalStateException(new ErrnoException("KVM_SET_MEMORY_ATTRIBUTES", (int) -r).getMessage());
+        }
+    }
+
+    /** Bytes the guest wrote to its console. */
+    public long consoleBytes() {
+        return uart.bytesWritten();
+    }
+
+    public List<Thread> vcpuThreads() {
+        return threads;
+    }
+}

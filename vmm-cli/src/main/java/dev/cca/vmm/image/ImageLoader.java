@@ -1,0 +1,139 @@
+package dev.cca.vmm.image;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Recognises and parses guest images: ELF64 AArch64 executables (loaded at their physical addresses, started at
+ * the entry point), Linux arm64 Image files (64-byte header with magic "ARM\x64", placed at RAM + text_offset),
+ * and raw binaries (placed at the start of RAM). Every error names the file and the problem.
+ */
+public final class ImageLoader {
+    private ImageLoader() {
+    }
+
+    private static final int EM_AARCH64 = 183;
+    private static final int PT_LOAD = 1;
+    private static final int ARM64_IMAGE_MAGIC = 0x644d5241; // "ARM\x64"
+
+    public static byte[] readFile(Path path) throws ImageFormatException {
+        String name = path.toString();
+        try {
+            if (Files.isDirectory(path)) {
+                throw new ImageFormatException(name, "is a directory");
+            }
+            byte[] b = Files.readAllBytes(path);
+            if (b.length == 0) {
+                throw new ImageFormatException(name, "file is empty");
+            }
+            return b;
+        } catch (NoSuchFileException e) {
+            throw new ImageFormatException(name, "no such file");
+        } catch (IOException e) {
+            throw new ImageFormatException(name, "cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** Parses {@code bytes} (read from {@code name}) for a guest whose RAM starts at {@code ramBase}. */
+    public static LoadedImage parse(String name, byte[] bytes, long ramBase) throws ImageFormatException {
+        if (bytes.length == 0) {
+            throw new ImageFormatException(name, "file is empty");
+        }
+        if (bytes.length >= 4 && bytes[0] == 0x7F && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F') {
+            return parseElf(name, bytes);
+        }
+        if (bytes.length >= 0x3C && ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(0x38) == ARM64_IMAGE_MAGIC) {
+            return parseArm64Image(name, bytes, ramBase);
+        }
+        return new LoadedImage("raw binary", List.of(new LoadedImage.Segment(ramBase, bytes, bytes.length)), ramBase);
+    }
+
+    private static LoadedImage parseElf(String name, byte[] b) throws ImageFormatException {
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.length < 64) {
+            throw new ImageFormatException(name, String.format("truncated: an ELF64 header needs 64 bytes, the file has %d", b.length));
+        }
+        if (b[4] != 2) {
+            throw new ImageFormatException(name, "not a 64-bit ELF file (EI_CLASS " + b[4] + ")");
+        }
+        if (b[5] != 1) {
+            throw new ImageFormatException(name, "not a little-endian ELF file");
+        }
+        int machine = bb.getShort(18) & 0xFFFF;
+        if (machine != EM_AARCH64) {
+            throw new ImageFormatException(name, "not an AArch64 ELF file (e_machine " + machine + ")");
+        }
+        long entry = bb.getLong(24);
+        long phoff = bb.getLong(32);
+        int phentsize = bb.getShort(54) & 0xFFFF;
+        int phnum = bb.getShort(56) & 0xFFFF;
+        if (phnum == 0) {
+            throw new ImageFormatException(name, "ELF file has no program headers");
+        }
+        if (phentsize < 56) {
+            throw new ImageFormatException(name, "bad ELF program header size " + phentsize);
+        }
+        if (phoff < 0 || phoff + (long) phnum * phentsize > b.length) {
+            throw new ImageFormatException(name, String.format(
+                    "truncated: program headers need bytes %#x..%#x but the file has %#x bytes",
+                    phoff, phoff + (long) phnum * phentsize, b.length));
+        }
+        List<LoadedImage.Segment> segs = new ArrayList<>();
+        for (int i = 0; i < phnum; i++) {
+            int ph = (int) (phoff + (long) i * phentsize);
+            if (bb.getInt(ph) != PT_LOAD) {
+                continue;
+            }
+            long offset = bb.getLong(ph + 8);
+            long paddr = bb.getLong(ph + 24);
+            long filesz = bb.getLong(ph + 32);
+            long memsz = bb.getLong(ph + 40);
+            if (filesz < 0 || memsz < filesz || offset < 0) {
+                throw new ImageFormatException(name, String.format("program header %d: bad sizes (filesz %#x, memsz %#x)", i, filesz, memsz));
+            }
+            if (offset + filesz > b.length) {
+                throw new ImageFormatException(name, String.format(
+                        "truncated: segment %d needs bytes %#x..%#x but the file has %#x bytes",
+                        i, offset, offset + filesz, b.length));
+            }
+            if (filesz > Integer.MAX_VALUE) {
+                throw new ImageFormatException(name, "segment " + i + " is too large");
+            }
+            byte[] data = new byte[(int) filesz];
+            System.arraycopy(b, (int) offset, data, 0, (int) filesz);
+            segs.add(new LoadedImage.Segment(paddr, data, memsz));
+        }
+        if (segs.isEmpty()) {
+            throw new ImageFormatException(name, "ELF file has no loadable segment");
+        }
+        segs.sort(Comparator.comparingLong(LoadedImage.Segment::gpa));
+        return new LoadedImage("ELF", segs, entry);
+    }
+
+    /** Documentation/arch/arm64/booting.rst: text_offset at 8, image_size at 16, flags at 24. */
+    private static LoadedImage parseArm64Image(String name, byte[] b, long ramBase) throws ImageFormatException {
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.length < 64) {
+            throw new ImageFormatException(name, "truncated: the arm64 Image header needs 64 bytes");
+        }
+        long textOffset = bb.getLong(8);
+        long imageSize = bb.getLong(16);
+        if (imageSize == 0) {
+            textOffset = 0x80000; // pre-3.17 kernels: image_size 0 means text_offset 0x80000
+        }
+        if (imageSize != 0 && imageSize < b.length) {
+            throw new ImageFormatException(name, String.format(
+                    "arm64 Image header says image_size %#x, smaller than the file (%#x bytes)", imageSize, b.length));
+        }
+        long mem = Math.max(imageSize, b.length);
+        long load = ramBase + textOffset;
+        return new LoadedImage("arm64 Image", List.of(new LoadedImage.Segment(load, b, mem)), load);
+    }
+}
