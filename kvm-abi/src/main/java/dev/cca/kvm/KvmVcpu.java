@@ -247,9 +247,6 @@ public final class KvmVcpu implements FileObject {
                 return -Errno.EINTR;
             }
         }
-        if (!vm.isRealm()) {
-            return -Errno.EOPNOTSUPP; // normal VMs are not runnable on this host yet
-        }
-        return vm.realmHost.run(p, this);
+        return vm.isRealm() ? vm.realmHost.run(p, this) : vm.normalHost.run(p, this);
     }
 }

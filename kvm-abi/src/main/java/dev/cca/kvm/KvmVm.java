@@ -26,12 +26,14 @@ public final class KvmVm implements FileObject {
     final Map<Integer, KvmVcpu> vcpus = new TreeMap<>();
     VgicDevice vgic;
     final RealmHost realmHost;
+    final NormalVmHost normalHost;
 
     KvmVm(KvmDevice dev, boolean realm, int ipaBits) {
         this.dev = dev;
         this.realm = realm;
         this.ipaBits = ipaBits;
         this.realmHost = realm ? new RealmHost(this) : null;
+        this.normalHost = realm ? null : new NormalVmHost(this);
     }
 
     public boolean isRealm() {

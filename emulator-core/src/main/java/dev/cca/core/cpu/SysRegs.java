@@ -34,8 +34,12 @@ public final class SysRegs {
     public static final int SCTLR_EL3 = 90, SCR_EL3 = 91, CPTR_EL3 = 92, MDCR_EL3 = 93, TTBR0_EL3 = 94,
             TCR_EL3 = 95, GPTBR_EL3 = 96, GPCCR_EL3 = 97, SPSR_EL3 = 98, ELR_EL3 = 99, ESR_EL3 = 100,
             FAR_EL3 = 101, MAIR_EL3 = 102, VBAR_EL3 = 103, TPIDR_EL3 = 104, ACTLR_EL3 = 105, MFAR_EL3 = 106;
-    /** Number of storage slots. */
-    public static final int COUNT = 128;
+    /**
+     * Number of storage slots. Ranges: 0-127 core EL1/EL2/EL3 state (this file); 128-255 further system and
+     * debug registers; 256-383 GIC CPU interface and generic timers; 384-511 FP/SIMD and feature registers.
+     * A group defined in another class registers itself through {@link #define} from the static block below.
+     */
+    public static final int COUNT = 512;
 
     // HCR_EL2 bits used by the core.
     public static final long HCR_VM = 1L << 0;
@@ -188,7 +192,7 @@ public final class SysRegs {
         computed("SP_EL2", 3, 6, 4, 1, 0, 3, c -> c.spEl[2], (c, v) -> c.spEl[2] = v);
     }
 
-    private static void register(SysReg r) {
+    static void register(SysReg r) {
         if (r.id >= 0) {
             if (BY_ID[r.id] != null) {
                 throw new IllegalStateException("duplicate system register slot " + r.id + ": " + r.name);
@@ -202,11 +206,11 @@ public final class SysRegs {
         ALL.add(r);
     }
 
-    private static void plain(String name, int op0, int op1, int crn, int crm, int op2, int id, SysReg.Writer after) {
+    static void plain(String name, int op0, int op1, int crn, int crm, int op2, int id, SysReg.Writer after) {
         plainEl(name, op0, op1, crn, crm, op2, id, 1, after);
     }
 
-    private static void plainEl(String name, int op0, int op1, int crn, int crm, int op2, int id, int minEl,
+    static void plainEl(String name, int op0, int op1, int crn, int crm, int op2, int id, int minEl,
                                 SysReg.Writer after) {
         SysReg.Writer w = after == null ? (c, v) -> c.sr[id] = v : (c, v) -> {
             c.sr[id] = v;
@@ -215,17 +219,26 @@ public final class SysRegs {
         register(new SysReg(name, op0, op1, crn, crm, op2, id, minEl, c -> c.sr[id], w));
     }
 
-    private static void id(String name, int op0, int op1, int crn, int crm, int op2, int id) {
+    static void id(String name, int op0, int op1, int crn, int crm, int op2, int id) {
         register(new SysReg(name, op0, op1, crn, crm, op2, id, 1, c -> c.sr[id], null));
     }
 
-    private static void idEl0(String name, int op0, int op1, int crn, int crm, int op2, int id) {
+    static void idEl0(String name, int op0, int op1, int crn, int crm, int op2, int id) {
         register(new SysReg(name, op0, op1, crn, crm, op2, id, 0, c -> c.sr[id], null));
     }
 
-    private static void computed(String name, int op0, int op1, int crn, int crm, int op2, int minEl,
+    static void computed(String name, int op0, int op1, int crn, int crm, int op2, int minEl,
                                  SysReg.Reader r, SysReg.Writer w) {
         register(new SysReg(name, op0, op1, crn, crm, op2, -1, minEl, r, w));
+    }
+
+    /**
+     * Defines a register from another class of this package: {@code reader}/{@code writer} may be null for
+     * write-only/read-only registers; {@code id} is a storage slot or -1 for a computed register.
+     */
+    static void define(String name, int op0, int op1, int crn, int crm, int op2, int id, int minEl,
+                       SysReg.Reader reader, SysReg.Writer writer) {
+        register(new SysReg(name, op0, op1, crn, crm, op2, id, minEl, reader, writer));
     }
 
     /** The register with this MRS/MSR encoding, or null if the PE does not implement it. */

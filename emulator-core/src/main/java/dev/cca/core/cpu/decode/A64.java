@@ -48,12 +48,12 @@ public final class A64 {
         .op("RET", "1101011 0010 11111 000000 nnnnn 00000", f -> Branch.branchReg(f, false))
         .op("ERET", "1101011 0100 11111 000000 11111 00000", SystemInsns::eret)
 
-        // ---- Loads and stores ---------------------------------------------------------------------------------
-        .op("LDR (literal)", "oo 011 v 00 iiiiiiiiiiiiiiiiiii ttttt", LoadStore::literal)
-        .op("LDP/STP", "oo 101 v 0 pp l iiiiiii uuuuu nnnnn ttttt", LoadStore::pair)
-        .op("LDR/STR (imm9)", "ss 111 v 00 oo 0 iiiiiiiii kk nnnnn ttttt", LoadStore::imm9)
-        .op("LDR/STR (register)", "ss 111 v 00 oo 1 mmmmm xxx k 10 nnnnn ttttt", LoadStore::registerOffset)
-        .op("LDR/STR (uimm)", "ss 111 v 01 oo iiiiiiiiiiii nnnnn ttttt", LoadStore::unsignedOffset)
+        // ---- Loads and stores (general registers; the SIMD&FP forms, V = 1, are separate lines) ---------------
+        .op("LDR (literal)", "oo 011 0 00 iiiiiiiiiiiiiiiiiii ttttt", LoadStore::literal)
+        .op("LDP/STP", "oo 101 0 0 pp l iiiiiii uuuuu nnnnn ttttt", LoadStore::pair)
+        .op("LDR/STR (imm9)", "ss 111 0 00 oo 0 iiiiiiiii kk nnnnn ttttt", LoadStore::imm9)
+        .op("LDR/STR (register)", "ss 111 0 00 oo 1 mmmmm xxx k 10 nnnnn ttttt", LoadStore::registerOffset)
+        .op("LDR/STR (uimm)", "ss 111 0 01 oo iiiiiiiiiiii nnnnn ttttt", LoadStore::unsignedOffset)
 
         // ---- Data processing -- register ----------------------------------------------------------------------
         .op("logical (shifted reg)", "z oo 01010 hh k mmmmm iiiiii nnnnn ddddd", DataProcessing::logicalShifted)

@@ -66,9 +66,6 @@ public final class LoadStore {
 
     /** LDR/STR and variants, unsigned scaled 12-bit offset. */
     public static Insn unsignedOffset(Fields f) {
-        if (f.u('v') == 1) {
-            return null; // SIMD&FP registers: not implemented yet
-        }
         int size = f.u('s');
         int kind = kind(size, f.u('o'));
         if (kind < 0) {
@@ -85,9 +82,6 @@ public final class LoadStore {
 
     /** LDUR/STUR (unscaled), post-indexed and pre-indexed forms with a signed 9-bit offset. */
     public static Insn imm9(Fields f) {
-        if (f.u('v') == 1) {
-            return null;
-        }
         int size = f.u('s');
         int mode = f.u('k'); // 0 unscaled, 1 post-index, 2 unprivileged, 3 pre-index
         int opc = f.u('o');
@@ -116,9 +110,6 @@ public final class LoadStore {
 
     /** LDR/STR (register offset) with optional extend and scale. */
     public static Insn registerOffset(Fields f) {
-        if (f.u('v') == 1) {
-            return null;
-        }
         int size = f.u('s');
         int kind = kind(size, f.u('o'));
         int option = f.u('x');
@@ -137,9 +128,6 @@ public final class LoadStore {
 
     /** LDR (literal), LDRSW (literal), PRFM (literal). */
     public static Insn literal(Fields f) {
-        if (f.u('v') == 1) {
-            return null;
-        }
         int opc = f.u('o');
         long off = f.s('i') << 2;
         int rt = f.u('t');
@@ -160,9 +148,6 @@ public final class LoadStore {
 
     /** LDP, STP, LDPSW, LDNP, STNP (general registers). */
     public static Insn pair(Fields f) {
-        if (f.u('v') == 1) {
-            return null;
-        }
         int opc = f.u('o');
         boolean load = f.u('l') == 1;
         int mode = f.u('p'); // 0 non-temporal offset, 1 post-index, 2 offset, 3 pre-index
