@@ -2,6 +2,7 @@ package dev.cca.core.cpu.isa;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.FpAccess;
 import dev.cca.core.cpu.Insn;
 import dev.cca.core.cpu.SysReg;
 import dev.cca.core.cpu.SysRegs;
@@ -56,9 +57,13 @@ public final class SystemInsns {
             return null;
         }
         int minEl = r.minEl;
+        boolean fp = r.id == SysRegs.FPCR || r.id == SysRegs.FPSR;
         return (c, pc) -> {
             if (c.el < minEl) {
                 throw c.undefined();
+            }
+            if (fp) {
+                FpAccess.check(c);
             }
             c.setX(rt, c.readSysReg(r));
             return pc + 4;
@@ -73,9 +78,13 @@ public final class SystemInsns {
             return null;
         }
         int minEl = r.minEl;
+        boolean fp = r.id == SysRegs.FPCR || r.id == SysRegs.FPSR;
         return (c, pc) -> {
             if (c.el < minEl) {
                 throw c.undefined();
+            }
+            if (fp) {
+                FpAccess.check(c);
             }
             c.writeSysReg(r, c.x[rt]);
             return pc + 4;
