@@ -7,24 +7,7 @@
  * each result instead.
  */
         .include "macros.inc"
-        .ifndef VERBOSE
-        .equ    VERBOSE, 0
-        .endif
-
-/* Hash x0 (a result) and FPSR into x23; clears FPSR. Clobbers x9. */
-        .macro  HASH
-        mrs     x9, fpsr
-        msr     fpsr, xzr
-        .if VERBOSE
-        stp     x0, x9, [sp, #-16]!
-        bl      print_pair
-        ldp     x0, x9, [sp], #16
-        .endif
-        eor     x23, x23, x0
-        mul     x23, x23, x24
-        eor     x23, x23, x9
-        mul     x23, x23, x24
-        .endm
+        .include "hash.inc"
 
 /* Runs "insn rd, rn, rm" over all pairs of the table of \size (d or s). */
         .macro  BINOP name, size, insn
@@ -120,7 +103,7 @@
         .global test_main
 test_main:
         stp     x29, x30, [sp, #-16]!
-        ldr     x24, =0x100000001b3
+        HASH_INIT
         mov     x26, #0                 /* FPCR setting index */
 mode_loop:
         adr     x0, fpcr_values
@@ -155,47 +138,7 @@ mode_loop:
         ldp     x29, x30, [sp], #16
         ret
 
-/* begin_op(x0 = name): prints the name and the FPCR setting, resets the hash. */
-begin_op:
-        stp     x29, x30, [sp, #-16]!
-        bl      harness_puts
-        adr     x0, str_fpcr
-        bl      harness_puts
-        mrs     x0, fpcr
-        bl      harness_puthex
-        .if VERBOSE
-        adr     x0, str_nl
-        bl      harness_puts
-        .endif
-        ldr     x23, =0xcbf29ce484222325
-        ldp     x29, x30, [sp], #16
-        ret
-
-end_op:
-        stp     x29, x30, [sp, #-16]!
-        adr     x0, str_hash
-        bl      harness_puts
-        mov     x0, x23
-        bl      harness_puthex
-        adr     x0, str_nl
-        bl      harness_puts
-        ldp     x29, x30, [sp], #16
-        ret
-
-        .if VERBOSE
-print_pair:
-        stp     x29, x30, [sp, #-16]!
-        ldr     x0, [sp, #16]
-        bl      harness_puthex
-        adr     x0, str_sp
-        bl      harness_puts
-        ldr     x0, [sp, #24]
-        bl      harness_puthex
-        adr     x0, str_nl
-        bl      harness_puts
-        ldp     x29, x30, [sp], #16
-        ret
-        .endif
+        HASH_ROUTINES
 
         .ltorg
 
@@ -230,14 +173,7 @@ table_s:
         .quad   0xdf000000, 0x4f000000, 0x3f000000, 0xc0200000
         .quad   0x007fffff, 0x33800000, 0x4b000001, 0x7f000000
 
-str_fpcr: .asciz " fpcr="
-str_hash: .asciz " hash="
-str_nl:   .asciz "\n"
-str_sp:   .asciz " "
-        .macro  NAME op, sz
-name_\op\()_\sz: .asciz "\op\().\sz"
-        .endm
         .irp    op, fadd, fsub, fmul, fdiv, fmax, fmin, fmaxnm, fminnm, fnmul, fsqrt, fabs, fneg, fmov, fmadd, fmsub, fnmadd, fnmsub, fcmp, fcmpe
-        NAME    \op, d
-        NAME    \op, s
+        OPNAME  \op, d
+        OPNAME  \op, s
         .endr
