@@ -1175,7 +1175,8 @@ public final class FpCore {
             }
             fraction = (fraction << 1) & ((1L << 52) - 1);
         }
-        int scaled = (exp & 1) == 0 ? (int) (128 | (fraction >>> 44)) : (int) (256 | (fraction >>> 44));
+        // Even exponents scale to [0.5, 1.0) ('1':fraction<51:44>), odd ones to [0.25, 0.5) ('01':fraction<51:45>).
+        int scaled = (exp & 1) == 0 ? (int) (256 | (fraction >>> 44)) : (int) (128 | (fraction >>> 45));
         // (3 * bias - 1 - exp) / 2, rounding towards minus infinity (exp may be negative).
         int resultExp = Math.floorDiv(3 * bias - 1 - exp, 2);
         long estimate = FpEstimates.rsqrt(scaled);
