@@ -284,8 +284,16 @@ public final class SimdInt {
         }
         int d = f.u('d'), n = f.u('n'), m = f.u('m');
         int elements = (q ? 16 : 8) >> esize;
-        if (op == ADD || op == SUB || op == CMEQ) {
-            return swar(op, esize, q, d, n, m);
+        switch (op) {
+            case ADD: case SUB: case CMEQ: case CMTST: case CMGT: case CMGE: case CMHI: case CMHS:
+                return swar(op, esize, q, d, n, m);
+            case ADDP: case UMAXP: case UMINP:
+                if (esize == 0) {
+                    return pairwiseBytes(op == ADDP ? 0 : op == UMAXP ? 1 : 2, q, d, n, m);
+                }
+                break;
+            default:
+                break;
         }
         return threeSameLoop(op, esize, q, elements, d, n, m);
     }
@@ -347,42 +355,55 @@ public final class SimdInt {
         };
     }
 
-    /** SWAR forms of the hottest lane-wise operations (string and memory routines): ADD, SUB, CMEQ. */
+    /** SWAR forms of the lane-wise operations that string and memory routines run in their inner loops. */
     private static Insn swar(int op, int esize, boolean q, int d, int n, int m) {
-        long hiBits = Vreg.replicate(1L << ((8 << esize) - 1), esize); // top bit of every lane
         return (c, pc) -> {
             FpAccess.check(c);
             long[] v = c.v;
-            long lo = lanes(op, v[2 * n], v[2 * m], hiBits);
-            long hi = q ? lanes(op, v[2 * n + 1], v[2 * m + 1], hiBits) : 0;
+            long lo = lanes(op, v[2 * n], v[2 * m], esize);
+            long hi = q ? lanes(op, v[2 * n + 1], v[2 * m + 1], esize) : 0;
             v[2 * d] = lo;
             v[2 * d + 1] = hi;
             return pc + 4;
         };
     }
 
-    static long lanes(int op, long a, long b, long hiBits) {
+    static long lanes(int op, long a, long b, int esize) {
         switch (op) {
-            case ADD: {
-                long low = (a & ~hiBits) + (b & ~hiBits);
-                return low ^ ((a ^ b) & hiBits);
-            }
-            case SUB: {
-                long low = (a | hiBits) - (b & ~hiBits);
-                return low ^ ((a ^ ~b) & hiBits);
-            }
-            default: { // CMEQ: a lane of x = a ^ b is all ones iff it is zero
-                long x = a ^ b;
-                long nz = ((x & ~hiBits) + ~hiBits | x) & hiBits; // top bit set in lanes that are nonzero
-                long z = ~nz & hiBits;
-                return (z << 1) - (z >>> (lanesBits(hiBits) - 1));
-            }
+            case ADD: return Swar.add(a, b, esize);
+            case SUB: return Swar.sub(a, b, esize);
+            case CMEQ: return Swar.eq(a, b, esize);
+            case CMTST: return ~Swar.zeroLanes(a & b, esize);
+            case CMGE: return Swar.geSigned(a, b, esize);
+            case CMGT: return ~Swar.geSigned(b, a, esize);
+            case CMHS: return Swar.geUnsigned(a, b, esize);
+            case CMHI: return ~Swar.geUnsigned(b, a, esize);
+            case CMEQ0: return Swar.zeroLanes(a, esize);
+            case CMGE0: return ~Swar.expand(a & Swar.top(esize), esize);
+            case CMLT0: return Swar.expand(a & Swar.top(esize), esize);
+            case CMGT0: return ~Swar.expand(a & Swar.top(esize), esize) & ~Swar.zeroLanes(a, esize);
+            default: // CMLE0
+                return Swar.expand(a & Swar.top(esize), esize) | Swar.zeroLanes(a, esize);
         }
     }
 
-    /** The lane width of a top-bit mask made by {@link Vreg#replicate}. */
-    private static int lanesBits(long hiBits) {
-        return Long.numberOfTrailingZeros(hiBits) + 1;
+    /** ADDP, UMAXP, UMINP on bytes: pairs of Vn then pairs of Vm. */
+    private static Insn pairwiseBytes(int kind, boolean q, int d, int n, int m) {
+        return (c, pc) -> {
+            FpAccess.check(c);
+            long[] v = c.v;
+            long lo, hi;
+            if (q) {
+                lo = Swar.pairwiseBytes(kind, v[2 * n]) | (Swar.pairwiseBytes(kind, v[2 * n + 1]) << 32);
+                hi = Swar.pairwiseBytes(kind, v[2 * m]) | (Swar.pairwiseBytes(kind, v[2 * m + 1]) << 32);
+            } else {
+                lo = Swar.pairwiseBytes(kind, v[2 * n]) | (Swar.pairwiseBytes(kind, v[2 * m]) << 32);
+                hi = 0;
+            }
+            v[2 * d] = lo;
+            v[2 * d + 1] = hi;
+            return pc + 4;
+        };
     }
 
     /** AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF (vector). */
@@ -472,7 +493,22 @@ public final class SimdInt {
                 }
                 esize = 2;
                 break;
-            default: // SUQADD, USQADD, SQABS, SQNEG, CMxx #0, ABS, NEG
+            case CMGT0: case CMGE0: case CMEQ0: case CMLE0: case CMLT0: {
+                if (esize == 3 && !q) {
+                    return null;
+                }
+                int es = esize;
+                return (c, pc) -> {
+                    FpAccess.check(c);
+                    long[] v = c.v;
+                    long lo = lanes(op, v[2 * n], 0, es);
+                    long hi = q ? lanes(op, v[2 * n + 1], 0, es) : 0;
+                    v[2 * d] = lo;
+                    v[2 * d + 1] = hi;
+                    return pc + 4;
+                };
+            }
+            default: // SUQADD, USQADD, SQABS, SQNEG, ABS, NEG
                 if (esize == 3 && !q) {
                     return null;
                 }
@@ -988,7 +1024,23 @@ public final class SimdInt {
             if (op == SSHLL || op == USHLL) {
                 return shiftLong(op == USHLL, esize, immhb - (8 << esize), q, d, n);
             }
-            return shiftNarrow(op, esize, (16 << esize) - immhb, q, 8 >> esize, d, n);
+            int shift = (16 << esize) - immhb;
+            if (op == SHRN) {
+                int wsize = esize + 1;
+                return (c, pc) -> {
+                    FpAccess.check(c);
+                    long[] v = c.v;
+                    long r = Swar.shrn(v[2 * n], wsize, shift) | (Swar.shrn(v[2 * n + 1], wsize, shift) << 32);
+                    if (q) {
+                        v[2 * d + 1] = r;
+                    } else {
+                        v[2 * d] = r;
+                        v[2 * d + 1] = 0;
+                    }
+                    return pc + 4;
+                };
+            }
+            return shiftNarrow(op, esize, shift, q, 8 >> esize, d, n);
         }
         if (esize == 3 && !q) {
             return null;
