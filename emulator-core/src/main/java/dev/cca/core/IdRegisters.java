@@ -19,8 +19,9 @@ public final class IdRegisters {
         long[] sr = c.sr;
         sr[MIDR_EL1] = MIDR;
         sr[REVIDR_EL1] = 0;
-        // EL0..EL3 AArch64 only; FP and AdvSIMD not implemented (0xF); RME (FEAT_RME, [55:52] = 1).
-        sr[ID_AA64PFR0_EL1] = 0x1L | (0x1L << 4) | (0x1L << 8) | (0x1L << 12) | (0xFL << 16) | (0xFL << 20)
+        // EL0..EL3 AArch64 only; FP and AdvSIMD implemented without half-precision arithmetic (FP = AdvSIMD =
+        // 0b0000: FEAT_FP, FEAT_AdvSIMD, no FEAT_FP16); RME (FEAT_RME, [55:52] = 1).
+        sr[ID_AA64PFR0_EL1] = 0x1L | (0x1L << 4) | (0x1L << 8) | (0x1L << 12) | (0x0L << 16) | (0x0L << 20)
                 | (0x1L << 52);
         sr[ID_AA64PFR1_EL1] = 0;
         sr[ID_AA64ZFR0_EL1] = 0;
