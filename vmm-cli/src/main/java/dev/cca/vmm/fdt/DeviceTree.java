@@ -33,7 +33,9 @@ public final class DeviceTree {
         w.propCells("interrupt-parent", PHANDLE_GIC);
 
         w.beginNode("chosen");
-        w.propStrings("bootargs", c.bootargs() == null ? "" : c.bootargs());
+        if (c.bootargs() != null) {
+            w.propStrings("bootargs", c.bootargs());
+        }
         w.propStrings("stdout-path", String.format("/pl011@%x", MemoryMap.UART));
         if (c.initrdEnd() > c.initrdStart()) {
             w.propU64("linux,initrd-start", c.initrdStart());
