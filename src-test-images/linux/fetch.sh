@@ -1,11 +1,12 @@
 #!/bin/sh
 # Downloads Debian's arm64 Linux kernel and busybox-static as .deb files with apt, using an arm64 architecture
-# and a private state folder (nothing on the system changes), and unpacks the kernel Image.
+# and a private state folder (nothing on the system changes), unpacks the kernel Image, and builds an initramfs
+# whose /init prints a marker, runs uname -a, cat /proc/cpuinfo, mount and ls /, and powers off.
 #
 #   fetch.sh [DIR]        default DIR: $CCA_LINUX_CACHE or <repo>/build-cache/linux
 #
 # Results: DIR/vmlinuz (the kernel, an uncompressed arm64 Image), DIR/busybox (static, arm64),
-# DIR/kernel-version. Override the choice with CCA_LINUX_SUITE (default trixie-backports) and
+# DIR/initramfs.cpio, DIR/kernel-version. Override the choice with CCA_LINUX_SUITE (default trixie-backports) and
 # CCA_LINUX_PACKAGE (default: the newest linux-image-*-cloud-arm64 in that suite).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,8 +21,12 @@ for tool in apt-get dpkg-deb; do
 done
 [ -r "$keyring" ] || { echo "fetch.sh: $keyring missing (install debian-archive-keyring)" >&2; exit 2; }
 
+initramfs() {
+    "$repo/cca" initramfs --busybox "$dir/busybox" -o "$dir/initramfs.cpio"
+}
 if [ -s "$dir/vmlinuz" ] && [ -s "$dir/busybox" ]; then
     echo "fetch.sh: already have $(cat "$dir/kernel-version" 2>/dev/null) in $dir"
+    [ -s "$dir/initramfs.cpio" ] || initramfs
     exit 0
 fi
 
@@ -82,3 +87,4 @@ echo "$ver" > "$dir/kernel-version"
 rm -rf "$dir/unpack"
 echo "fetch.sh: kernel $(cat "$dir/kernel-version") -> $dir/vmlinuz ($(wc -c < "$dir/vmlinuz") bytes)"
 echo "fetch.sh: busybox -> $dir/busybox"
+initramfs
