@@ -1,5 +1,6 @@
 package dev.cca.vmm;
 
+import dev.cca.core.platform.Pl011;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
