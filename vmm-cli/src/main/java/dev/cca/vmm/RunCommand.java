@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
 
 /** {@code cca run}: boots a guest through the KVM ABI and prints its console and a summary. */
 @Command(name = "run",
-        description = "Boot a guest. With no image, boots the embedded hello-realm guest in a realm and prints its "
+        description = "Boot a guest: a normal VM (EL1h, MMU off, X0 = the generated device tree), or a realm with "
+            + "--realm. With no image, boots the embedded hello-realm guest in a realm and prints its "
             + "console output, then the realm's initial measurement (RIM), how the run ended, the instructions "
             + "executed and the wall time.%n",
         footer = {"%nExit status: 0 the guest powered off, 1 error, 2 usage, 3 the guest asked for a reset, "
@@ -37,7 +38,10 @@ import java.util.concurrent.Callable;
             "%nExamples:",
             "  cca run",
             "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
-            "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s"},
+            "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
+            "  cca run -k src-test-images/platform/timer-irq.elf          (a normal VM)",
+            "  cca run -k Image --initrd initrd.cpio --params console=ttyAMA0 --mem 512 --cpus 2",
+            "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;

@@ -52,6 +52,18 @@ public final class ImageLoader {
         if (bytes.length == 0) {
             throw new ImageFormatException(name, "file is empty");
         }
+        if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
+            // A gzip-compressed kernel (vmlinuz as some distributions ship it): decompress it, as QEMU does.
+            try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                    new java.io.ByteArrayInputStream(bytes))) {
+                bytes = in.readNBytes(1 << 30);
+            } catch (IOException e) {
+                throw new ImageFormatException(name, "is gzip-compressed but cannot be decompressed: " + e.getMessage());
+            }
+            if (bytes.length == 0) {
+                throw new ImageFormatException(name, "is gzip-compressed and empty");
+            }
+        }
         if (bytes.length >= 4 && bytes[0] == 0x7F && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F') {
             return parseElf(name, bytes);
         }
