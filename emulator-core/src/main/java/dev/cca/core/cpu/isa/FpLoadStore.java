@@ -1,8 +1,10 @@
 package dev.cca.core.cpu.isa;
 
 import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.FpAccess;
 import dev.cca.core.cpu.Insn;
+import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.decode.Fields;
 
 /**
@@ -17,6 +19,23 @@ import dev.cca.core.cpu.decode.Fields;
  */
 public final class FpLoadStore {
     private FpLoadStore() {
+    }
+
+    /**
+     * The base register; with Rn = SP, CheckSPAlignment() first: SCTLR_ELx.SA (SA0 at EL0) makes an access with a
+     * misaligned SP base an SP alignment fault (EC 0x26).
+     */
+    static long base(Cpu c, int n) {
+        if (n != 31) {
+            return c.x[n];
+        }
+        long sp = c.getSp();
+        if ((sp & 15) != 0 && (c.sr[Cpu.sctlrSlot(c.el)] & (c.el == 0 ? 1L << 4 : SysRegs.SCTLR_SA)) != 0) {
+            int target = c.el != 0 ? c.el
+                    : c.el2Enabled() && (c.sr[SysRegs.HCR_EL2] & SysRegs.HCR_TGE) != 0 ? 2 : 1;
+            throw c.pend(target, Esr.EC_SP_ALIGN, 0);
+        }
+        return sp;
     }
 
     /** Loads {@code 1 << scale} bytes (scale 0..4) into Vt, zeroing the rest of it. */
@@ -81,13 +100,13 @@ public final class FpLoadStore {
         if (isLoad) {
             return (c, pc) -> {
                 FpAccess.check(c);
-                load(c, c.getXsp(n) + off, t, scale);
+                load(c, base(c, n) + off, t, scale);
                 return pc + 4;
             };
         }
         return (c, pc) -> {
             FpAccess.check(c);
-            store(c, c.getXsp(n) + off, t, scale);
+            store(c, base(c, n) + off, t, scale);
             return pc + 4;
         };
     }
@@ -107,7 +126,7 @@ public final class FpLoadStore {
         boolean post = mode == 1;
         return (c, pc) -> {
             FpAccess.check(c);
-            long base = c.getXsp(n);
+            long base = base(c, n);
             long addr = post ? base : base + off;
             if (isLoad) {
                 load(c, addr, t, scale);
@@ -134,7 +153,7 @@ public final class FpLoadStore {
         int n = f.u('n'), t = f.u('t'), m = f.u('m');
         return (c, pc) -> {
             FpAccess.check(c);
-            long addr = c.getXsp(n) + Alu.extend(c.x[m], option, shift);
+            long addr = base(c, n) + Alu.extend(c.x[m], option, shift);
             if (isLoad) {
                 load(c, addr, t, scale);
             } else {
@@ -160,7 +179,7 @@ public final class FpLoadStore {
         boolean post = mode == 1;
         return (c, pc) -> {
             FpAccess.check(c);
-            long base = c.getXsp(n);
+            long base = base(c, n);
             long addr = post ? base : base + off;
             long[] v = c.v;
             if (isLoad) {
@@ -223,7 +242,7 @@ public final class FpLoadStore {
             // LD1/ST1: consecutive registers hold consecutive memory (little-endian elements).
             return (c, pc) -> {
                 FpAccess.check(c);
-                long base = c.getXsp(n);
+                long base = base(c, n);
                 long[] v = c.v;
                 if (isLoad) {
                     for (int r = 0; r < rpt; r++) {
@@ -254,7 +273,7 @@ public final class FpLoadStore {
         int elements = regBytes / ebytes;
         return (c, pc) -> {
             FpAccess.check(c);
-            long base = c.getXsp(n);
+            long base = base(c, n);
             long[] v = c.v;
             long offs = 0;
             if (isLoad && !q) {
@@ -337,7 +356,7 @@ public final class FpLoadStore {
         if (replicate) {
             return (c, pc) -> {
                 FpAccess.check(c);
-                long base = c.getXsp(n);
+                long base = base(c, n);
                 long[] v = c.v;
                 long offs = 0;
                 for (int s = 0; s < selem; s++) {
@@ -355,7 +374,7 @@ public final class FpLoadStore {
         }
         return (c, pc) -> {
             FpAccess.check(c);
-            long base = c.getXsp(n);
+            long base = base(c, n);
             long[] v = c.v;
             long offs = 0;
             if (isLoad) {
