@@ -119,6 +119,22 @@ def int_forms():
                 f.append(f"{op}2 v2.{wide}, v0.{narrow2}, v1.{narrow2}")
     f.append("pmull v2.8h, v0.8b, v1.8b")
     f.append("pmull2 v2.8h, v0.16b, v1.16b")
+    f.append("pmull v2.1q, v0.1d, v1.1d")
+    f.append("pmull2 v2.1q, v0.2d, v1.2d")
+    # cryptographic extension: AES, SHA-1, SHA-256
+    for op in ["aese", "aesd"]:
+        f.append(f"{op} v2.16b, v0.16b")
+    for op in ["aesmc", "aesimc"]:
+        f.append(f"{op} v2.16b, v0.16b")
+    for op in ["sha1c", "sha1p", "sha1m"]:
+        f.append(f"{op} q2, s0, v1.4s")
+    f.append("sha1su0 v2.4s, v0.4s, v1.4s")
+    f.append("sha256h q2, q0, v1.4s")
+    f.append("sha256h2 q2, q0, v1.4s")
+    f.append("sha256su1 v2.4s, v0.4s, v1.4s")
+    f.append("sha1h s2, s0")
+    f.append("sha1su1 v2.4s, v0.4s")
+    f.append("sha256su0 v2.4s, v0.4s")
     for op in ["sqdmlal", "sqdmlsl", "sqdmull"]:
         f.append(f"{op} s2, h0, h1")
         f.append(f"{op} d2, s0, s1")
@@ -346,6 +362,7 @@ HEADER = """/*
  * Every form runs over every ordered pair of a table of {nvec} operand vectors (v0, v1; v2-v5 preloaded from other
  * entries) and prints a hash of v2 and FPSR per form{modes} (see common/hash.inc).
  */
+        .arch   armv8-a+crypto
         .include "macros.inc"
         .include "hash.inc"
 

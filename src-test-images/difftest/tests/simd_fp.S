@@ -4,6 +4,7 @@
  * Every form runs over every ordered pair of a table of 16 operand vectors (v0, v1; v2-v5 preloaded from other
  * entries) and prints a hash of v2 and FPSR per form and FPCR setting (see common/hash.inc).
  */
+        .arch   armv8-a+crypto
         .include "macros.inc"
         .include "hash.inc"
 

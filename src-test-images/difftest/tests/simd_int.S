@@ -4,6 +4,7 @@
  * Every form runs over every ordered pair of a table of 16 operand vectors (v0, v1; v2-v5 preloaded from other
  * entries) and prints a hash of v2 and FPSR per form (see common/hash.inc).
  */
+        .arch   armv8-a+crypto
         .include "macros.inc"
         .include "hash.inc"
 
@@ -4799,6 +4800,54 @@ test_main:
         adr     x0, name_1594
         adr     x1, form_1594
         bl      run_form
+        adr     x0, name_1595
+        adr     x1, form_1595
+        bl      run_form
+        adr     x0, name_1596
+        adr     x1, form_1596
+        bl      run_form
+        adr     x0, name_1597
+        adr     x1, form_1597
+        bl      run_form
+        adr     x0, name_1598
+        adr     x1, form_1598
+        bl      run_form
+        adr     x0, name_1599
+        adr     x1, form_1599
+        bl      run_form
+        adr     x0, name_1600
+        adr     x1, form_1600
+        bl      run_form
+        adr     x0, name_1601
+        adr     x1, form_1601
+        bl      run_form
+        adr     x0, name_1602
+        adr     x1, form_1602
+        bl      run_form
+        adr     x0, name_1603
+        adr     x1, form_1603
+        bl      run_form
+        adr     x0, name_1604
+        adr     x1, form_1604
+        bl      run_form
+        adr     x0, name_1605
+        adr     x1, form_1605
+        bl      run_form
+        adr     x0, name_1606
+        adr     x1, form_1606
+        bl      run_form
+        adr     x0, name_1607
+        adr     x1, form_1607
+        bl      run_form
+        adr     x0, name_1608
+        adr     x1, form_1608
+        bl      run_form
+        adr     x0, name_1609
+        adr     x1, form_1609
+        bl      run_form
+        adr     x0, name_1610
+        adr     x1, form_1610
+        bl      run_form
         msr     fpsr, xzr
         ldp     x29, x30, [sp], #16
         ret
@@ -6334,3329 +6383,3377 @@ form_492:
         pmull2 v2.8h, v0.16b, v1.16b
         ret
 form_493:
-        sqdmlal s2, h0, h1
+        pmull v2.1q, v0.1d, v1.1d
         ret
 form_494:
-        sqdmlal d2, s0, s1
+        pmull2 v2.1q, v0.2d, v1.2d
         ret
 form_495:
-        sqdmlsl s2, h0, h1
+        aese v2.16b, v0.16b
         ret
 form_496:
-        sqdmlsl d2, s0, s1
+        aesd v2.16b, v0.16b
         ret
 form_497:
-        sqdmull s2, h0, h1
+        aesmc v2.16b, v0.16b
         ret
 form_498:
-        sqdmull d2, s0, s1
+        aesimc v2.16b, v0.16b
         ret
 form_499:
-        rev64 v2.8b, v0.8b
+        sha1c q2, s0, v1.4s
         ret
 form_500:
-        rev64 v2.16b, v0.16b
+        sha1p q2, s0, v1.4s
         ret
 form_501:
-        rev64 v2.4h, v0.4h
+        sha1m q2, s0, v1.4s
         ret
 form_502:
-        rev64 v2.8h, v0.8h
+        sha1su0 v2.4s, v0.4s, v1.4s
         ret
 form_503:
-        rev64 v2.2s, v0.2s
+        sha256h q2, q0, v1.4s
         ret
 form_504:
-        rev64 v2.4s, v0.4s
+        sha256h2 q2, q0, v1.4s
         ret
 form_505:
-        rev32 v2.8b, v0.8b
+        sha256su1 v2.4s, v0.4s, v1.4s
         ret
 form_506:
-        rev32 v2.16b, v0.16b
+        sha1h s2, s0
         ret
 form_507:
-        rev32 v2.4h, v0.4h
+        sha1su1 v2.4s, v0.4s
         ret
 form_508:
-        rev32 v2.8h, v0.8h
+        sha256su0 v2.4s, v0.4s
         ret
 form_509:
-        rev16 v2.8b, v0.8b
+        sqdmlal s2, h0, h1
         ret
 form_510:
-        cnt v2.8b, v0.8b
+        sqdmlal d2, s0, s1
         ret
 form_511:
-        not v2.8b, v0.8b
+        sqdmlsl s2, h0, h1
         ret
 form_512:
-        rbit v2.8b, v0.8b
+        sqdmlsl d2, s0, s1
         ret
 form_513:
-        rev16 v2.16b, v0.16b
+        sqdmull s2, h0, h1
         ret
 form_514:
-        cnt v2.16b, v0.16b
+        sqdmull d2, s0, s1
         ret
 form_515:
-        not v2.16b, v0.16b
+        rev64 v2.8b, v0.8b
         ret
 form_516:
-        rbit v2.16b, v0.16b
+        rev64 v2.16b, v0.16b
         ret
 form_517:
-        saddlp v2.4h, v0.8b
+        rev64 v2.4h, v0.4h
         ret
 form_518:
-        uaddlp v2.4h, v0.8b
+        rev64 v2.8h, v0.8h
         ret
 form_519:
-        sadalp v2.4h, v0.8b
+        rev64 v2.2s, v0.2s
         ret
 form_520:
-        uadalp v2.4h, v0.8b
+        rev64 v2.4s, v0.4s
         ret
 form_521:
-        saddlp v2.8h, v0.16b
+        rev32 v2.8b, v0.8b
         ret
 form_522:
-        uaddlp v2.8h, v0.16b
+        rev32 v2.16b, v0.16b
         ret
 form_523:
-        sadalp v2.8h, v0.16b
+        rev32 v2.4h, v0.4h
         ret
 form_524:
-        uadalp v2.8h, v0.16b
+        rev32 v2.8h, v0.8h
         ret
 form_525:
-        saddlp v2.2s, v0.4h
+        rev16 v2.8b, v0.8b
         ret
 form_526:
-        uaddlp v2.2s, v0.4h
+        cnt v2.8b, v0.8b
         ret
 form_527:
-        sadalp v2.2s, v0.4h
+        not v2.8b, v0.8b
         ret
 form_528:
-        uadalp v2.2s, v0.4h
+        rbit v2.8b, v0.8b
         ret
 form_529:
-        saddlp v2.4s, v0.8h
+        rev16 v2.16b, v0.16b
         ret
 form_530:
-        uaddlp v2.4s, v0.8h
+        cnt v2.16b, v0.16b
         ret
 form_531:
-        sadalp v2.4s, v0.8h
+        not v2.16b, v0.16b
         ret
 form_532:
-        uadalp v2.4s, v0.8h
+        rbit v2.16b, v0.16b
         ret
 form_533:
-        saddlp v2.1d, v0.2s
+        saddlp v2.4h, v0.8b
         ret
 form_534:
-        uaddlp v2.1d, v0.2s
+        uaddlp v2.4h, v0.8b
         ret
 form_535:
-        sadalp v2.1d, v0.2s
+        sadalp v2.4h, v0.8b
         ret
 form_536:
-        uadalp v2.1d, v0.2s
+        uadalp v2.4h, v0.8b
         ret
 form_537:
-        saddlp v2.2d, v0.4s
+        saddlp v2.8h, v0.16b
         ret
 form_538:
-        uaddlp v2.2d, v0.4s
+        uaddlp v2.8h, v0.16b
         ret
 form_539:
-        sadalp v2.2d, v0.4s
+        sadalp v2.8h, v0.16b
         ret
 form_540:
-        uadalp v2.2d, v0.4s
+        uadalp v2.8h, v0.16b
         ret
 form_541:
-        suqadd v2.8b, v0.8b
+        saddlp v2.2s, v0.4h
         ret
 form_542:
-        usqadd v2.8b, v0.8b
+        uaddlp v2.2s, v0.4h
         ret
 form_543:
-        sqabs v2.8b, v0.8b
+        sadalp v2.2s, v0.4h
         ret
 form_544:
-        sqneg v2.8b, v0.8b
+        uadalp v2.2s, v0.4h
         ret
 form_545:
-        abs v2.8b, v0.8b
+        saddlp v2.4s, v0.8h
         ret
 form_546:
-        neg v2.8b, v0.8b
+        uaddlp v2.4s, v0.8h
         ret
 form_547:
-        cmgt v2.8b, v0.8b, #0
+        sadalp v2.4s, v0.8h
         ret
 form_548:
-        cmge v2.8b, v0.8b, #0
+        uadalp v2.4s, v0.8h
         ret
 form_549:
-        cmeq v2.8b, v0.8b, #0
+        saddlp v2.1d, v0.2s
         ret
 form_550:
-        cmle v2.8b, v0.8b, #0
+        uaddlp v2.1d, v0.2s
         ret
 form_551:
-        cmlt v2.8b, v0.8b, #0
+        sadalp v2.1d, v0.2s
         ret
 form_552:
-        suqadd v2.16b, v0.16b
+        uadalp v2.1d, v0.2s
         ret
 form_553:
-        usqadd v2.16b, v0.16b
+        saddlp v2.2d, v0.4s
         ret
 form_554:
-        sqabs v2.16b, v0.16b
+        uaddlp v2.2d, v0.4s
         ret
 form_555:
-        sqneg v2.16b, v0.16b
+        sadalp v2.2d, v0.4s
         ret
 form_556:
-        abs v2.16b, v0.16b
+        uadalp v2.2d, v0.4s
         ret
 form_557:
-        neg v2.16b, v0.16b
+        suqadd v2.8b, v0.8b
         ret
 form_558:
-        cmgt v2.16b, v0.16b, #0
+        usqadd v2.8b, v0.8b
         ret
 form_559:
-        cmge v2.16b, v0.16b, #0
+        sqabs v2.8b, v0.8b
         ret
 form_560:
-        cmeq v2.16b, v0.16b, #0
+        sqneg v2.8b, v0.8b
         ret
 form_561:
-        cmle v2.16b, v0.16b, #0
+        abs v2.8b, v0.8b
         ret
 form_562:
-        cmlt v2.16b, v0.16b, #0
+        neg v2.8b, v0.8b
         ret
 form_563:
-        suqadd v2.4h, v0.4h
+        cmgt v2.8b, v0.8b, #0
         ret
 form_564:
-        usqadd v2.4h, v0.4h
+        cmge v2.8b, v0.8b, #0
         ret
 form_565:
-        sqabs v2.4h, v0.4h
+        cmeq v2.8b, v0.8b, #0
         ret
 form_566:
-        sqneg v2.4h, v0.4h
+        cmle v2.8b, v0.8b, #0
         ret
 form_567:
-        abs v2.4h, v0.4h
+        cmlt v2.8b, v0.8b, #0
         ret
 form_568:
-        neg v2.4h, v0.4h
+        suqadd v2.16b, v0.16b
         ret
 form_569:
-        cmgt v2.4h, v0.4h, #0
+        usqadd v2.16b, v0.16b
         ret
 form_570:
-        cmge v2.4h, v0.4h, #0
+        sqabs v2.16b, v0.16b
         ret
 form_571:
-        cmeq v2.4h, v0.4h, #0
+        sqneg v2.16b, v0.16b
         ret
 form_572:
-        cmle v2.4h, v0.4h, #0
+        abs v2.16b, v0.16b
         ret
 form_573:
-        cmlt v2.4h, v0.4h, #0
+        neg v2.16b, v0.16b
         ret
 form_574:
-        suqadd v2.8h, v0.8h
+        cmgt v2.16b, v0.16b, #0
         ret
 form_575:
-        usqadd v2.8h, v0.8h
+        cmge v2.16b, v0.16b, #0
         ret
 form_576:
-        sqabs v2.8h, v0.8h
+        cmeq v2.16b, v0.16b, #0
         ret
 form_577:
-        sqneg v2.8h, v0.8h
+        cmle v2.16b, v0.16b, #0
         ret
 form_578:
-        abs v2.8h, v0.8h
+        cmlt v2.16b, v0.16b, #0
         ret
 form_579:
-        neg v2.8h, v0.8h
+        suqadd v2.4h, v0.4h
         ret
 form_580:
-        cmgt v2.8h, v0.8h, #0
+        usqadd v2.4h, v0.4h
         ret
 form_581:
-        cmge v2.8h, v0.8h, #0
+        sqabs v2.4h, v0.4h
         ret
 form_582:
-        cmeq v2.8h, v0.8h, #0
+        sqneg v2.4h, v0.4h
         ret
 form_583:
-        cmle v2.8h, v0.8h, #0
+        abs v2.4h, v0.4h
         ret
 form_584:
-        cmlt v2.8h, v0.8h, #0
+        neg v2.4h, v0.4h
         ret
 form_585:
-        suqadd v2.2s, v0.2s
+        cmgt v2.4h, v0.4h, #0
         ret
 form_586:
-        usqadd v2.2s, v0.2s
+        cmge v2.4h, v0.4h, #0
         ret
 form_587:
-        sqabs v2.2s, v0.2s
+        cmeq v2.4h, v0.4h, #0
         ret
 form_588:
-        sqneg v2.2s, v0.2s
+        cmle v2.4h, v0.4h, #0
         ret
 form_589:
-        abs v2.2s, v0.2s
+        cmlt v2.4h, v0.4h, #0
         ret
 form_590:
-        neg v2.2s, v0.2s
+        suqadd v2.8h, v0.8h
         ret
 form_591:
-        cmgt v2.2s, v0.2s, #0
+        usqadd v2.8h, v0.8h
         ret
 form_592:
-        cmge v2.2s, v0.2s, #0
+        sqabs v2.8h, v0.8h
         ret
 form_593:
-        cmeq v2.2s, v0.2s, #0
+        sqneg v2.8h, v0.8h
         ret
 form_594:
-        cmle v2.2s, v0.2s, #0
+        abs v2.8h, v0.8h
         ret
 form_595:
-        cmlt v2.2s, v0.2s, #0
+        neg v2.8h, v0.8h
         ret
 form_596:
-        suqadd v2.4s, v0.4s
+        cmgt v2.8h, v0.8h, #0
         ret
 form_597:
-        usqadd v2.4s, v0.4s
+        cmge v2.8h, v0.8h, #0
         ret
 form_598:
-        sqabs v2.4s, v0.4s
+        cmeq v2.8h, v0.8h, #0
         ret
 form_599:
-        sqneg v2.4s, v0.4s
+        cmle v2.8h, v0.8h, #0
         ret
 form_600:
-        abs v2.4s, v0.4s
+        cmlt v2.8h, v0.8h, #0
         ret
 form_601:
-        neg v2.4s, v0.4s
+        suqadd v2.2s, v0.2s
         ret
 form_602:
-        cmgt v2.4s, v0.4s, #0
+        usqadd v2.2s, v0.2s
         ret
 form_603:
-        cmge v2.4s, v0.4s, #0
+        sqabs v2.2s, v0.2s
         ret
 form_604:
-        cmeq v2.4s, v0.4s, #0
+        sqneg v2.2s, v0.2s
         ret
 form_605:
-        cmle v2.4s, v0.4s, #0
+        abs v2.2s, v0.2s
         ret
 form_606:
-        cmlt v2.4s, v0.4s, #0
+        neg v2.2s, v0.2s
         ret
 form_607:
-        suqadd v2.2d, v0.2d
+        cmgt v2.2s, v0.2s, #0
         ret
 form_608:
-        usqadd v2.2d, v0.2d
+        cmge v2.2s, v0.2s, #0
         ret
 form_609:
-        sqabs v2.2d, v0.2d
+        cmeq v2.2s, v0.2s, #0
         ret
 form_610:
-        sqneg v2.2d, v0.2d
+        cmle v2.2s, v0.2s, #0
         ret
 form_611:
-        abs v2.2d, v0.2d
+        cmlt v2.2s, v0.2s, #0
         ret
 form_612:
-        neg v2.2d, v0.2d
+        suqadd v2.4s, v0.4s
         ret
 form_613:
-        cmgt v2.2d, v0.2d, #0
+        usqadd v2.4s, v0.4s
         ret
 form_614:
-        cmge v2.2d, v0.2d, #0
+        sqabs v2.4s, v0.4s
         ret
 form_615:
-        cmeq v2.2d, v0.2d, #0
+        sqneg v2.4s, v0.4s
         ret
 form_616:
-        cmle v2.2d, v0.2d, #0
+        abs v2.4s, v0.4s
         ret
 form_617:
-        cmlt v2.2d, v0.2d, #0
+        neg v2.4s, v0.4s
         ret
 form_618:
-        cls v2.8b, v0.8b
+        cmgt v2.4s, v0.4s, #0
         ret
 form_619:
-        clz v2.8b, v0.8b
+        cmge v2.4s, v0.4s, #0
         ret
 form_620:
-        cls v2.16b, v0.16b
+        cmeq v2.4s, v0.4s, #0
         ret
 form_621:
-        clz v2.16b, v0.16b
+        cmle v2.4s, v0.4s, #0
         ret
 form_622:
-        cls v2.4h, v0.4h
+        cmlt v2.4s, v0.4s, #0
         ret
 form_623:
-        clz v2.4h, v0.4h
+        suqadd v2.2d, v0.2d
         ret
 form_624:
-        cls v2.8h, v0.8h
+        usqadd v2.2d, v0.2d
         ret
 form_625:
-        clz v2.8h, v0.8h
+        sqabs v2.2d, v0.2d
         ret
 form_626:
-        cls v2.2s, v0.2s
+        sqneg v2.2d, v0.2d
         ret
 form_627:
-        clz v2.2s, v0.2s
+        abs v2.2d, v0.2d
         ret
 form_628:
-        cls v2.4s, v0.4s
+        neg v2.2d, v0.2d
         ret
 form_629:
-        clz v2.4s, v0.4s
+        cmgt v2.2d, v0.2d, #0
         ret
 form_630:
-        xtn v2.8b, v0.8h
+        cmge v2.2d, v0.2d, #0
         ret
 form_631:
-        xtn2 v2.16b, v0.8h
+        cmeq v2.2d, v0.2d, #0
         ret
 form_632:
-        sqxtn v2.8b, v0.8h
+        cmle v2.2d, v0.2d, #0
         ret
 form_633:
-        sqxtn2 v2.16b, v0.8h
+        cmlt v2.2d, v0.2d, #0
         ret
 form_634:
-        uqxtn v2.8b, v0.8h
+        cls v2.8b, v0.8b
         ret
 form_635:
-        uqxtn2 v2.16b, v0.8h
+        clz v2.8b, v0.8b
         ret
 form_636:
-        sqxtun v2.8b, v0.8h
+        cls v2.16b, v0.16b
         ret
 form_637:
-        sqxtun2 v2.16b, v0.8h
+        clz v2.16b, v0.16b
         ret
 form_638:
-        shll v2.8h, v0.8b, #8
+        cls v2.4h, v0.4h
         ret
 form_639:
-        shll2 v2.8h, v0.16b, #8
+        clz v2.4h, v0.4h
         ret
 form_640:
-        xtn v2.4h, v0.4s
+        cls v2.8h, v0.8h
         ret
 form_641:
-        xtn2 v2.8h, v0.4s
+        clz v2.8h, v0.8h
         ret
 form_642:
-        sqxtn v2.4h, v0.4s
+        cls v2.2s, v0.2s
         ret
 form_643:
-        sqxtn2 v2.8h, v0.4s
+        clz v2.2s, v0.2s
         ret
 form_644:
-        uqxtn v2.4h, v0.4s
+        cls v2.4s, v0.4s
         ret
 form_645:
-        uqxtn2 v2.8h, v0.4s
+        clz v2.4s, v0.4s
         ret
 form_646:
-        sqxtun v2.4h, v0.4s
+        xtn v2.8b, v0.8h
         ret
 form_647:
-        sqxtun2 v2.8h, v0.4s
+        xtn2 v2.16b, v0.8h
         ret
 form_648:
-        shll v2.4s, v0.4h, #16
+        sqxtn v2.8b, v0.8h
         ret
 form_649:
-        shll2 v2.4s, v0.8h, #16
+        sqxtn2 v2.16b, v0.8h
         ret
 form_650:
-        xtn v2.2s, v0.2d
+        uqxtn v2.8b, v0.8h
         ret
 form_651:
-        xtn2 v2.4s, v0.2d
+        uqxtn2 v2.16b, v0.8h
         ret
 form_652:
-        sqxtn v2.2s, v0.2d
+        sqxtun v2.8b, v0.8h
         ret
 form_653:
-        sqxtn2 v2.4s, v0.2d
+        sqxtun2 v2.16b, v0.8h
         ret
 form_654:
-        uqxtn v2.2s, v0.2d
+        shll v2.8h, v0.8b, #8
         ret
 form_655:
-        uqxtn2 v2.4s, v0.2d
+        shll2 v2.8h, v0.16b, #8
         ret
 form_656:
-        sqxtun v2.2s, v0.2d
+        xtn v2.4h, v0.4s
         ret
 form_657:
-        sqxtun2 v2.4s, v0.2d
+        xtn2 v2.8h, v0.4s
         ret
 form_658:
-        shll v2.2d, v0.2s, #32
+        sqxtn v2.4h, v0.4s
         ret
 form_659:
-        shll2 v2.2d, v0.4s, #32
+        sqxtn2 v2.8h, v0.4s
         ret
 form_660:
-        urecpe v2.2s, v0.2s
+        uqxtn v2.4h, v0.4s
         ret
 form_661:
-        ursqrte v2.2s, v0.2s
+        uqxtn2 v2.8h, v0.4s
         ret
 form_662:
-        urecpe v2.4s, v0.4s
+        sqxtun v2.4h, v0.4s
         ret
 form_663:
-        ursqrte v2.4s, v0.4s
+        sqxtun2 v2.8h, v0.4s
         ret
 form_664:
-        suqadd b2, b0
+        shll v2.4s, v0.4h, #16
         ret
 form_665:
-        usqadd b2, b0
+        shll2 v2.4s, v0.8h, #16
         ret
 form_666:
-        sqabs b2, b0
+        xtn v2.2s, v0.2d
         ret
 form_667:
-        sqneg b2, b0
+        xtn2 v2.4s, v0.2d
         ret
 form_668:
-        suqadd h2, h0
+        sqxtn v2.2s, v0.2d
         ret
 form_669:
-        usqadd h2, h0
+        sqxtn2 v2.4s, v0.2d
         ret
 form_670:
-        sqabs h2, h0
+        uqxtn v2.2s, v0.2d
         ret
 form_671:
-        sqneg h2, h0
+        uqxtn2 v2.4s, v0.2d
         ret
 form_672:
-        suqadd s2, s0
+        sqxtun v2.2s, v0.2d
         ret
 form_673:
-        usqadd s2, s0
+        sqxtun2 v2.4s, v0.2d
         ret
 form_674:
-        sqabs s2, s0
+        shll v2.2d, v0.2s, #32
         ret
 form_675:
-        sqneg s2, s0
+        shll2 v2.2d, v0.4s, #32
         ret
 form_676:
-        suqadd d2, d0
+        urecpe v2.2s, v0.2s
         ret
 form_677:
-        usqadd d2, d0
+        ursqrte v2.2s, v0.2s
         ret
 form_678:
-        sqabs d2, d0
+        urecpe v2.4s, v0.4s
         ret
 form_679:
-        sqneg d2, d0
+        ursqrte v2.4s, v0.4s
         ret
 form_680:
-        abs d2, d0
+        suqadd b2, b0
         ret
 form_681:
-        neg d2, d0
+        usqadd b2, b0
         ret
 form_682:
-        cmgt d2, d0, #0
+        sqabs b2, b0
         ret
 form_683:
-        cmge d2, d0, #0
+        sqneg b2, b0
         ret
 form_684:
-        cmeq d2, d0, #0
+        suqadd h2, h0
         ret
 form_685:
-        cmle d2, d0, #0
+        usqadd h2, h0
         ret
 form_686:
-        cmlt d2, d0, #0
+        sqabs h2, h0
         ret
 form_687:
-        sqxtn b2, h0
+        sqneg h2, h0
         ret
 form_688:
-        uqxtn b2, h0
+        suqadd s2, s0
         ret
 form_689:
-        sqxtun b2, h0
+        usqadd s2, s0
         ret
 form_690:
-        sqxtn h2, s0
+        sqabs s2, s0
         ret
 form_691:
-        uqxtn h2, s0
+        sqneg s2, s0
         ret
 form_692:
-        sqxtun h2, s0
+        suqadd d2, d0
         ret
 form_693:
-        sqxtn s2, d0
+        usqadd d2, d0
         ret
 form_694:
-        uqxtn s2, d0
+        sqabs d2, d0
         ret
 form_695:
-        sqxtun s2, d0
+        sqneg d2, d0
         ret
 form_696:
-        addv b2, v0.8b
+        abs d2, d0
         ret
 form_697:
-        smaxv b2, v0.8b
+        neg d2, d0
         ret
 form_698:
-        sminv b2, v0.8b
+        cmgt d2, d0, #0
         ret
 form_699:
-        umaxv b2, v0.8b
+        cmge d2, d0, #0
         ret
 form_700:
-        uminv b2, v0.8b
+        cmeq d2, d0, #0
         ret
 form_701:
-        saddlv h2, v0.8b
+        cmle d2, d0, #0
         ret
 form_702:
-        uaddlv h2, v0.8b
+        cmlt d2, d0, #0
         ret
 form_703:
-        addv b2, v0.16b
+        sqxtn b2, h0
         ret
 form_704:
-        smaxv b2, v0.16b
+        uqxtn b2, h0
         ret
 form_705:
-        sminv b2, v0.16b
+        sqxtun b2, h0
         ret
 form_706:
-        umaxv b2, v0.16b
+        sqxtn h2, s0
         ret
 form_707:
-        uminv b2, v0.16b
+        uqxtn h2, s0
         ret
 form_708:
-        saddlv h2, v0.16b
+        sqxtun h2, s0
         ret
 form_709:
-        uaddlv h2, v0.16b
+        sqxtn s2, d0
         ret
 form_710:
-        addv h2, v0.4h
+        uqxtn s2, d0
         ret
 form_711:
-        smaxv h2, v0.4h
+        sqxtun s2, d0
         ret
 form_712:
-        sminv h2, v0.4h
+        addv b2, v0.8b
         ret
 form_713:
-        umaxv h2, v0.4h
+        smaxv b2, v0.8b
         ret
 form_714:
-        uminv h2, v0.4h
+        sminv b2, v0.8b
         ret
 form_715:
-        saddlv s2, v0.4h
+        umaxv b2, v0.8b
         ret
 form_716:
-        uaddlv s2, v0.4h
+        uminv b2, v0.8b
         ret
 form_717:
-        addv h2, v0.8h
+        saddlv h2, v0.8b
         ret
 form_718:
-        smaxv h2, v0.8h
+        uaddlv h2, v0.8b
         ret
 form_719:
-        sminv h2, v0.8h
+        addv b2, v0.16b
         ret
 form_720:
-        umaxv h2, v0.8h
+        smaxv b2, v0.16b
         ret
 form_721:
-        uminv h2, v0.8h
+        sminv b2, v0.16b
         ret
 form_722:
-        saddlv s2, v0.8h
+        umaxv b2, v0.16b
         ret
 form_723:
-        uaddlv s2, v0.8h
+        uminv b2, v0.16b
         ret
 form_724:
-        addv s2, v0.4s
+        saddlv h2, v0.16b
         ret
 form_725:
-        smaxv s2, v0.4s
+        uaddlv h2, v0.16b
         ret
 form_726:
-        sminv s2, v0.4s
+        addv h2, v0.4h
         ret
 form_727:
-        umaxv s2, v0.4s
+        smaxv h2, v0.4h
         ret
 form_728:
-        uminv s2, v0.4s
+        sminv h2, v0.4h
         ret
 form_729:
-        saddlv d2, v0.4s
+        umaxv h2, v0.4h
         ret
 form_730:
-        uaddlv d2, v0.4s
+        uminv h2, v0.4h
         ret
 form_731:
-        addp d2, v0.2d
+        saddlv s2, v0.4h
         ret
 form_732:
-        sshr v2.8b, v0.8b, #1
+        uaddlv s2, v0.4h
         ret
 form_733:
-        ushr v2.8b, v0.8b, #1
+        addv h2, v0.8h
         ret
 form_734:
-        ssra v2.8b, v0.8b, #1
+        smaxv h2, v0.8h
         ret
 form_735:
-        usra v2.8b, v0.8b, #1
+        sminv h2, v0.8h
         ret
 form_736:
-        srshr v2.8b, v0.8b, #1
+        umaxv h2, v0.8h
         ret
 form_737:
-        urshr v2.8b, v0.8b, #1
+        uminv h2, v0.8h
         ret
 form_738:
-        srsra v2.8b, v0.8b, #1
+        saddlv s2, v0.8h
         ret
 form_739:
-        ursra v2.8b, v0.8b, #1
+        uaddlv s2, v0.8h
         ret
 form_740:
-        sri v2.8b, v0.8b, #1
+        addv s2, v0.4s
         ret
 form_741:
-        sshr v2.8b, v0.8b, #5
+        smaxv s2, v0.4s
         ret
 form_742:
-        ushr v2.8b, v0.8b, #5
+        sminv s2, v0.4s
         ret
 form_743:
-        ssra v2.8b, v0.8b, #5
+        umaxv s2, v0.4s
         ret
 form_744:
-        usra v2.8b, v0.8b, #5
+        uminv s2, v0.4s
         ret
 form_745:
-        srshr v2.8b, v0.8b, #5
+        saddlv d2, v0.4s
         ret
 form_746:
-        urshr v2.8b, v0.8b, #5
+        uaddlv d2, v0.4s
         ret
 form_747:
-        srsra v2.8b, v0.8b, #5
+        addp d2, v0.2d
         ret
 form_748:
-        ursra v2.8b, v0.8b, #5
+        sshr v2.8b, v0.8b, #1
         ret
 form_749:
-        sri v2.8b, v0.8b, #5
+        ushr v2.8b, v0.8b, #1
         ret
 form_750:
-        sshr v2.8b, v0.8b, #8
+        ssra v2.8b, v0.8b, #1
         ret
 form_751:
-        ushr v2.8b, v0.8b, #8
+        usra v2.8b, v0.8b, #1
         ret
 form_752:
-        ssra v2.8b, v0.8b, #8
+        srshr v2.8b, v0.8b, #1
         ret
 form_753:
-        usra v2.8b, v0.8b, #8
+        urshr v2.8b, v0.8b, #1
         ret
 form_754:
-        srshr v2.8b, v0.8b, #8
+        srsra v2.8b, v0.8b, #1
         ret
 form_755:
-        urshr v2.8b, v0.8b, #8
+        ursra v2.8b, v0.8b, #1
         ret
 form_756:
-        srsra v2.8b, v0.8b, #8
+        sri v2.8b, v0.8b, #1
         ret
 form_757:
-        ursra v2.8b, v0.8b, #8
+        sshr v2.8b, v0.8b, #5
         ret
 form_758:
-        sri v2.8b, v0.8b, #8
+        ushr v2.8b, v0.8b, #5
         ret
 form_759:
-        shl v2.8b, v0.8b, #0
+        ssra v2.8b, v0.8b, #5
         ret
 form_760:
-        sli v2.8b, v0.8b, #0
+        usra v2.8b, v0.8b, #5
         ret
 form_761:
-        sqshl v2.8b, v0.8b, #0
+        srshr v2.8b, v0.8b, #5
         ret
 form_762:
-        uqshl v2.8b, v0.8b, #0
+        urshr v2.8b, v0.8b, #5
         ret
 form_763:
-        sqshlu v2.8b, v0.8b, #0
+        srsra v2.8b, v0.8b, #5
         ret
 form_764:
-        shl v2.8b, v0.8b, #3
+        ursra v2.8b, v0.8b, #5
         ret
 form_765:
-        sli v2.8b, v0.8b, #3
+        sri v2.8b, v0.8b, #5
         ret
 form_766:
-        sqshl v2.8b, v0.8b, #3
+        sshr v2.8b, v0.8b, #8
         ret
 form_767:
-        uqshl v2.8b, v0.8b, #3
+        ushr v2.8b, v0.8b, #8
         ret
 form_768:
-        sqshlu v2.8b, v0.8b, #3
+        ssra v2.8b, v0.8b, #8
         ret
 form_769:
-        shl v2.8b, v0.8b, #7
+        usra v2.8b, v0.8b, #8
         ret
 form_770:
-        sli v2.8b, v0.8b, #7
+        srshr v2.8b, v0.8b, #8
         ret
 form_771:
-        sqshl v2.8b, v0.8b, #7
+        urshr v2.8b, v0.8b, #8
         ret
 form_772:
-        uqshl v2.8b, v0.8b, #7
+        srsra v2.8b, v0.8b, #8
         ret
 form_773:
-        sqshlu v2.8b, v0.8b, #7
+        ursra v2.8b, v0.8b, #8
         ret
 form_774:
-        sshr v2.16b, v0.16b, #1
+        sri v2.8b, v0.8b, #8
         ret
 form_775:
-        ushr v2.16b, v0.16b, #1
+        shl v2.8b, v0.8b, #0
         ret
 form_776:
-        ssra v2.16b, v0.16b, #1
+        sli v2.8b, v0.8b, #0
         ret
 form_777:
-        usra v2.16b, v0.16b, #1
+        sqshl v2.8b, v0.8b, #0
         ret
 form_778:
-        srshr v2.16b, v0.16b, #1
+        uqshl v2.8b, v0.8b, #0
         ret
 form_779:
-        urshr v2.16b, v0.16b, #1
+        sqshlu v2.8b, v0.8b, #0
         ret
 form_780:
-        srsra v2.16b, v0.16b, #1
+        shl v2.8b, v0.8b, #3
         ret
 form_781:
-        ursra v2.16b, v0.16b, #1
+        sli v2.8b, v0.8b, #3
         ret
 form_782:
-        sri v2.16b, v0.16b, #1
+        sqshl v2.8b, v0.8b, #3
         ret
 form_783:
-        sshr v2.16b, v0.16b, #5
+        uqshl v2.8b, v0.8b, #3
         ret
 form_784:
-        ushr v2.16b, v0.16b, #5
+        sqshlu v2.8b, v0.8b, #3
         ret
 form_785:
-        ssra v2.16b, v0.16b, #5
+        shl v2.8b, v0.8b, #7
         ret
 form_786:
-        usra v2.16b, v0.16b, #5
+        sli v2.8b, v0.8b, #7
         ret
 form_787:
-        srshr v2.16b, v0.16b, #5
+        sqshl v2.8b, v0.8b, #7
         ret
 form_788:
-        urshr v2.16b, v0.16b, #5
+        uqshl v2.8b, v0.8b, #7
         ret
 form_789:
-        srsra v2.16b, v0.16b, #5
+        sqshlu v2.8b, v0.8b, #7
         ret
 form_790:
-        ursra v2.16b, v0.16b, #5
+        sshr v2.16b, v0.16b, #1
         ret
 form_791:
-        sri v2.16b, v0.16b, #5
+        ushr v2.16b, v0.16b, #1
         ret
 form_792:
-        sshr v2.16b, v0.16b, #8
+        ssra v2.16b, v0.16b, #1
         ret
 form_793:
-        ushr v2.16b, v0.16b, #8
+        usra v2.16b, v0.16b, #1
         ret
 form_794:
-        ssra v2.16b, v0.16b, #8
+        srshr v2.16b, v0.16b, #1
         ret
 form_795:
-        usra v2.16b, v0.16b, #8
+        urshr v2.16b, v0.16b, #1
         ret
 form_796:
-        srshr v2.16b, v0.16b, #8
+        srsra v2.16b, v0.16b, #1
         ret
 form_797:
-        urshr v2.16b, v0.16b, #8
+        ursra v2.16b, v0.16b, #1
         ret
 form_798:
-        srsra v2.16b, v0.16b, #8
+        sri v2.16b, v0.16b, #1
         ret
 form_799:
-        ursra v2.16b, v0.16b, #8
+        sshr v2.16b, v0.16b, #5
         ret
 form_800:
-        sri v2.16b, v0.16b, #8
+        ushr v2.16b, v0.16b, #5
         ret
 form_801:
-        shl v2.16b, v0.16b, #0
+        ssra v2.16b, v0.16b, #5
         ret
 form_802:
-        sli v2.16b, v0.16b, #0
+        usra v2.16b, v0.16b, #5
         ret
 form_803:
-        sqshl v2.16b, v0.16b, #0
+        srshr v2.16b, v0.16b, #5
         ret
 form_804:
-        uqshl v2.16b, v0.16b, #0
+        urshr v2.16b, v0.16b, #5
         ret
 form_805:
-        sqshlu v2.16b, v0.16b, #0
+        srsra v2.16b, v0.16b, #5
         ret
 form_806:
-        shl v2.16b, v0.16b, #3
+        ursra v2.16b, v0.16b, #5
         ret
 form_807:
-        sli v2.16b, v0.16b, #3
+        sri v2.16b, v0.16b, #5
         ret
 form_808:
-        sqshl v2.16b, v0.16b, #3
+        sshr v2.16b, v0.16b, #8
         ret
 form_809:
-        uqshl v2.16b, v0.16b, #3
+        ushr v2.16b, v0.16b, #8
         ret
 form_810:
-        sqshlu v2.16b, v0.16b, #3
+        ssra v2.16b, v0.16b, #8
         ret
 form_811:
-        shl v2.16b, v0.16b, #7
+        usra v2.16b, v0.16b, #8
         ret
 form_812:
-        sli v2.16b, v0.16b, #7
+        srshr v2.16b, v0.16b, #8
         ret
 form_813:
-        sqshl v2.16b, v0.16b, #7
+        urshr v2.16b, v0.16b, #8
         ret
 form_814:
-        uqshl v2.16b, v0.16b, #7
+        srsra v2.16b, v0.16b, #8
         ret
 form_815:
-        sqshlu v2.16b, v0.16b, #7
+        ursra v2.16b, v0.16b, #8
         ret
 form_816:
-        sshr v2.4h, v0.4h, #1
+        sri v2.16b, v0.16b, #8
         ret
 form_817:
-        ushr v2.4h, v0.4h, #1
+        shl v2.16b, v0.16b, #0
         ret
 form_818:
-        ssra v2.4h, v0.4h, #1
+        sli v2.16b, v0.16b, #0
         ret
 form_819:
-        usra v2.4h, v0.4h, #1
+        sqshl v2.16b, v0.16b, #0
         ret
 form_820:
-        srshr v2.4h, v0.4h, #1
+        uqshl v2.16b, v0.16b, #0
         ret
 form_821:
-        urshr v2.4h, v0.4h, #1
+        sqshlu v2.16b, v0.16b, #0
         ret
 form_822:
-        srsra v2.4h, v0.4h, #1
+        shl v2.16b, v0.16b, #3
         ret
 form_823:
-        ursra v2.4h, v0.4h, #1
+        sli v2.16b, v0.16b, #3
         ret
 form_824:
-        sri v2.4h, v0.4h, #1
+        sqshl v2.16b, v0.16b, #3
         ret
 form_825:
-        sshr v2.4h, v0.4h, #9
+        uqshl v2.16b, v0.16b, #3
         ret
 form_826:
-        ushr v2.4h, v0.4h, #9
+        sqshlu v2.16b, v0.16b, #3
         ret
 form_827:
-        ssra v2.4h, v0.4h, #9
+        shl v2.16b, v0.16b, #7
         ret
 form_828:
-        usra v2.4h, v0.4h, #9
+        sli v2.16b, v0.16b, #7
         ret
 form_829:
-        srshr v2.4h, v0.4h, #9
+        sqshl v2.16b, v0.16b, #7
         ret
 form_830:
-        urshr v2.4h, v0.4h, #9
+        uqshl v2.16b, v0.16b, #7
         ret
 form_831:
-        srsra v2.4h, v0.4h, #9
+        sqshlu v2.16b, v0.16b, #7
         ret
 form_832:
-        ursra v2.4h, v0.4h, #9
+        sshr v2.4h, v0.4h, #1
         ret
 form_833:
-        sri v2.4h, v0.4h, #9
+        ushr v2.4h, v0.4h, #1
         ret
 form_834:
-        sshr v2.4h, v0.4h, #16
+        ssra v2.4h, v0.4h, #1
         ret
 form_835:
-        ushr v2.4h, v0.4h, #16
+        usra v2.4h, v0.4h, #1
         ret
 form_836:
-        ssra v2.4h, v0.4h, #16
+        srshr v2.4h, v0.4h, #1
         ret
 form_837:
-        usra v2.4h, v0.4h, #16
+        urshr v2.4h, v0.4h, #1
         ret
 form_838:
-        srshr v2.4h, v0.4h, #16
+        srsra v2.4h, v0.4h, #1
         ret
 form_839:
-        urshr v2.4h, v0.4h, #16
+        ursra v2.4h, v0.4h, #1
         ret
 form_840:
-        srsra v2.4h, v0.4h, #16
+        sri v2.4h, v0.4h, #1
         ret
 form_841:
-        ursra v2.4h, v0.4h, #16
+        sshr v2.4h, v0.4h, #9
         ret
 form_842:
-        sri v2.4h, v0.4h, #16
+        ushr v2.4h, v0.4h, #9
         ret
 form_843:
-        shl v2.4h, v0.4h, #0
+        ssra v2.4h, v0.4h, #9
         ret
 form_844:
-        sli v2.4h, v0.4h, #0
+        usra v2.4h, v0.4h, #9
         ret
 form_845:
-        sqshl v2.4h, v0.4h, #0
+        srshr v2.4h, v0.4h, #9
         ret
 form_846:
-        uqshl v2.4h, v0.4h, #0
+        urshr v2.4h, v0.4h, #9
         ret
 form_847:
-        sqshlu v2.4h, v0.4h, #0
+        srsra v2.4h, v0.4h, #9
         ret
 form_848:
-        shl v2.4h, v0.4h, #3
+        ursra v2.4h, v0.4h, #9
         ret
 form_849:
-        sli v2.4h, v0.4h, #3
+        sri v2.4h, v0.4h, #9
         ret
 form_850:
-        sqshl v2.4h, v0.4h, #3
+        sshr v2.4h, v0.4h, #16
         ret
 form_851:
-        uqshl v2.4h, v0.4h, #3
+        ushr v2.4h, v0.4h, #16
         ret
 form_852:
-        sqshlu v2.4h, v0.4h, #3
+        ssra v2.4h, v0.4h, #16
         ret
 form_853:
-        shl v2.4h, v0.4h, #15
+        usra v2.4h, v0.4h, #16
         ret
 form_854:
-        sli v2.4h, v0.4h, #15
+        srshr v2.4h, v0.4h, #16
         ret
 form_855:
-        sqshl v2.4h, v0.4h, #15
+        urshr v2.4h, v0.4h, #16
         ret
 form_856:
-        uqshl v2.4h, v0.4h, #15
+        srsra v2.4h, v0.4h, #16
         ret
 form_857:
-        sqshlu v2.4h, v0.4h, #15
+        ursra v2.4h, v0.4h, #16
         ret
 form_858:
-        sshr v2.8h, v0.8h, #1
+        sri v2.4h, v0.4h, #16
         ret
 form_859:
-        ushr v2.8h, v0.8h, #1
+        shl v2.4h, v0.4h, #0
         ret
 form_860:
-        ssra v2.8h, v0.8h, #1
+        sli v2.4h, v0.4h, #0
         ret
 form_861:
-        usra v2.8h, v0.8h, #1
+        sqshl v2.4h, v0.4h, #0
         ret
 form_862:
-        srshr v2.8h, v0.8h, #1
+        uqshl v2.4h, v0.4h, #0
         ret
 form_863:
-        urshr v2.8h, v0.8h, #1
+        sqshlu v2.4h, v0.4h, #0
         ret
 form_864:
-        srsra v2.8h, v0.8h, #1
+        shl v2.4h, v0.4h, #3
         ret
 form_865:
-        ursra v2.8h, v0.8h, #1
+        sli v2.4h, v0.4h, #3
         ret
 form_866:
-        sri v2.8h, v0.8h, #1
+        sqshl v2.4h, v0.4h, #3
         ret
 form_867:
-        sshr v2.8h, v0.8h, #9
+        uqshl v2.4h, v0.4h, #3
         ret
 form_868:
-        ushr v2.8h, v0.8h, #9
+        sqshlu v2.4h, v0.4h, #3
         ret
 form_869:
-        ssra v2.8h, v0.8h, #9
+        shl v2.4h, v0.4h, #15
         ret
 form_870:
-        usra v2.8h, v0.8h, #9
+        sli v2.4h, v0.4h, #15
         ret
 form_871:
-        srshr v2.8h, v0.8h, #9
+        sqshl v2.4h, v0.4h, #15
         ret
 form_872:
-        urshr v2.8h, v0.8h, #9
+        uqshl v2.4h, v0.4h, #15
         ret
 form_873:
-        srsra v2.8h, v0.8h, #9
+        sqshlu v2.4h, v0.4h, #15
         ret
 form_874:
-        ursra v2.8h, v0.8h, #9
+        sshr v2.8h, v0.8h, #1
         ret
 form_875:
-        sri v2.8h, v0.8h, #9
+        ushr v2.8h, v0.8h, #1
         ret
 form_876:
-        sshr v2.8h, v0.8h, #16
+        ssra v2.8h, v0.8h, #1
         ret
 form_877:
-        ushr v2.8h, v0.8h, #16
+        usra v2.8h, v0.8h, #1
         ret
 form_878:
-        ssra v2.8h, v0.8h, #16
+        srshr v2.8h, v0.8h, #1
         ret
 form_879:
-        usra v2.8h, v0.8h, #16
+        urshr v2.8h, v0.8h, #1
         ret
 form_880:
-        srshr v2.8h, v0.8h, #16
+        srsra v2.8h, v0.8h, #1
         ret
 form_881:
-        urshr v2.8h, v0.8h, #16
+        ursra v2.8h, v0.8h, #1
         ret
 form_882:
-        srsra v2.8h, v0.8h, #16
+        sri v2.8h, v0.8h, #1
         ret
 form_883:
-        ursra v2.8h, v0.8h, #16
+        sshr v2.8h, v0.8h, #9
         ret
 form_884:
-        sri v2.8h, v0.8h, #16
+        ushr v2.8h, v0.8h, #9
         ret
 form_885:
-        shl v2.8h, v0.8h, #0
+        ssra v2.8h, v0.8h, #9
         ret
 form_886:
-        sli v2.8h, v0.8h, #0
+        usra v2.8h, v0.8h, #9
         ret
 form_887:
-        sqshl v2.8h, v0.8h, #0
+        srshr v2.8h, v0.8h, #9
         ret
 form_888:
-        uqshl v2.8h, v0.8h, #0
+        urshr v2.8h, v0.8h, #9
         ret
 form_889:
-        sqshlu v2.8h, v0.8h, #0
+        srsra v2.8h, v0.8h, #9
         ret
 form_890:
-        shl v2.8h, v0.8h, #3
+        ursra v2.8h, v0.8h, #9
         ret
 form_891:
-        sli v2.8h, v0.8h, #3
+        sri v2.8h, v0.8h, #9
         ret
 form_892:
-        sqshl v2.8h, v0.8h, #3
+        sshr v2.8h, v0.8h, #16
         ret
 form_893:
-        uqshl v2.8h, v0.8h, #3
+        ushr v2.8h, v0.8h, #16
         ret
 form_894:
-        sqshlu v2.8h, v0.8h, #3
+        ssra v2.8h, v0.8h, #16
         ret
 form_895:
-        shl v2.8h, v0.8h, #15
+        usra v2.8h, v0.8h, #16
         ret
 form_896:
-        sli v2.8h, v0.8h, #15
+        srshr v2.8h, v0.8h, #16
         ret
 form_897:
-        sqshl v2.8h, v0.8h, #15
+        urshr v2.8h, v0.8h, #16
         ret
 form_898:
-        uqshl v2.8h, v0.8h, #15
+        srsra v2.8h, v0.8h, #16
         ret
 form_899:
-        sqshlu v2.8h, v0.8h, #15
+        ursra v2.8h, v0.8h, #16
         ret
 form_900:
-        sshr v2.2s, v0.2s, #1
+        sri v2.8h, v0.8h, #16
         ret
 form_901:
-        ushr v2.2s, v0.2s, #1
+        shl v2.8h, v0.8h, #0
         ret
 form_902:
-        ssra v2.2s, v0.2s, #1
+        sli v2.8h, v0.8h, #0
         ret
 form_903:
-        usra v2.2s, v0.2s, #1
+        sqshl v2.8h, v0.8h, #0
         ret
 form_904:
-        srshr v2.2s, v0.2s, #1
+        uqshl v2.8h, v0.8h, #0
         ret
 form_905:
-        urshr v2.2s, v0.2s, #1
+        sqshlu v2.8h, v0.8h, #0
         ret
 form_906:
-        srsra v2.2s, v0.2s, #1
+        shl v2.8h, v0.8h, #3
         ret
 form_907:
-        ursra v2.2s, v0.2s, #1
+        sli v2.8h, v0.8h, #3
         ret
 form_908:
-        sri v2.2s, v0.2s, #1
+        sqshl v2.8h, v0.8h, #3
         ret
 form_909:
-        sshr v2.2s, v0.2s, #17
+        uqshl v2.8h, v0.8h, #3
         ret
 form_910:
-        ushr v2.2s, v0.2s, #17
+        sqshlu v2.8h, v0.8h, #3
         ret
 form_911:
-        ssra v2.2s, v0.2s, #17
+        shl v2.8h, v0.8h, #15
         ret
 form_912:
-        usra v2.2s, v0.2s, #17
+        sli v2.8h, v0.8h, #15
         ret
 form_913:
-        srshr v2.2s, v0.2s, #17
+        sqshl v2.8h, v0.8h, #15
         ret
 form_914:
-        urshr v2.2s, v0.2s, #17
+        uqshl v2.8h, v0.8h, #15
         ret
 form_915:
-        srsra v2.2s, v0.2s, #17
+        sqshlu v2.8h, v0.8h, #15
         ret
 form_916:
-        ursra v2.2s, v0.2s, #17
+        sshr v2.2s, v0.2s, #1
         ret
 form_917:
-        sri v2.2s, v0.2s, #17
+        ushr v2.2s, v0.2s, #1
         ret
 form_918:
-        sshr v2.2s, v0.2s, #32
+        ssra v2.2s, v0.2s, #1
         ret
 form_919:
-        ushr v2.2s, v0.2s, #32
+        usra v2.2s, v0.2s, #1
         ret
 form_920:
-        ssra v2.2s, v0.2s, #32
+        srshr v2.2s, v0.2s, #1
         ret
 form_921:
-        usra v2.2s, v0.2s, #32
+        urshr v2.2s, v0.2s, #1
         ret
 form_922:
-        srshr v2.2s, v0.2s, #32
+        srsra v2.2s, v0.2s, #1
         ret
 form_923:
-        urshr v2.2s, v0.2s, #32
+        ursra v2.2s, v0.2s, #1
         ret
 form_924:
-        srsra v2.2s, v0.2s, #32
+        sri v2.2s, v0.2s, #1
         ret
 form_925:
-        ursra v2.2s, v0.2s, #32
+        sshr v2.2s, v0.2s, #17
         ret
 form_926:
-        sri v2.2s, v0.2s, #32
+        ushr v2.2s, v0.2s, #17
         ret
 form_927:
-        shl v2.2s, v0.2s, #0
+        ssra v2.2s, v0.2s, #17
         ret
 form_928:
-        sli v2.2s, v0.2s, #0
+        usra v2.2s, v0.2s, #17
         ret
 form_929:
-        sqshl v2.2s, v0.2s, #0
+        srshr v2.2s, v0.2s, #17
         ret
 form_930:
-        uqshl v2.2s, v0.2s, #0
+        urshr v2.2s, v0.2s, #17
         ret
 form_931:
-        sqshlu v2.2s, v0.2s, #0
+        srsra v2.2s, v0.2s, #17
         ret
 form_932:
-        shl v2.2s, v0.2s, #3
+        ursra v2.2s, v0.2s, #17
         ret
 form_933:
-        sli v2.2s, v0.2s, #3
+        sri v2.2s, v0.2s, #17
         ret
 form_934:
-        sqshl v2.2s, v0.2s, #3
+        sshr v2.2s, v0.2s, #32
         ret
 form_935:
-        uqshl v2.2s, v0.2s, #3
+        ushr v2.2s, v0.2s, #32
         ret
 form_936:
-        sqshlu v2.2s, v0.2s, #3
+        ssra v2.2s, v0.2s, #32
         ret
 form_937:
-        shl v2.2s, v0.2s, #31
+        usra v2.2s, v0.2s, #32
         ret
 form_938:
-        sli v2.2s, v0.2s, #31
+        srshr v2.2s, v0.2s, #32
         ret
 form_939:
-        sqshl v2.2s, v0.2s, #31
+        urshr v2.2s, v0.2s, #32
         ret
 form_940:
-        uqshl v2.2s, v0.2s, #31
+        srsra v2.2s, v0.2s, #32
         ret
 form_941:
-        sqshlu v2.2s, v0.2s, #31
+        ursra v2.2s, v0.2s, #32
         ret
 form_942:
-        sshr v2.4s, v0.4s, #1
+        sri v2.2s, v0.2s, #32
         ret
 form_943:
-        ushr v2.4s, v0.4s, #1
+        shl v2.2s, v0.2s, #0
         ret
 form_944:
-        ssra v2.4s, v0.4s, #1
+        sli v2.2s, v0.2s, #0
         ret
 form_945:
-        usra v2.4s, v0.4s, #1
+        sqshl v2.2s, v0.2s, #0
         ret
 form_946:
-        srshr v2.4s, v0.4s, #1
+        uqshl v2.2s, v0.2s, #0
         ret
 form_947:
-        urshr v2.4s, v0.4s, #1
+        sqshlu v2.2s, v0.2s, #0
         ret
 form_948:
-        srsra v2.4s, v0.4s, #1
+        shl v2.2s, v0.2s, #3
         ret
 form_949:
-        ursra v2.4s, v0.4s, #1
+        sli v2.2s, v0.2s, #3
         ret
 form_950:
-        sri v2.4s, v0.4s, #1
+        sqshl v2.2s, v0.2s, #3
         ret
 form_951:
-        sshr v2.4s, v0.4s, #17
+        uqshl v2.2s, v0.2s, #3
         ret
 form_952:
-        ushr v2.4s, v0.4s, #17
+        sqshlu v2.2s, v0.2s, #3
         ret
 form_953:
-        ssra v2.4s, v0.4s, #17
+        shl v2.2s, v0.2s, #31
         ret
 form_954:
-        usra v2.4s, v0.4s, #17
+        sli v2.2s, v0.2s, #31
         ret
 form_955:
-        srshr v2.4s, v0.4s, #17
+        sqshl v2.2s, v0.2s, #31
         ret
 form_956:
-        urshr v2.4s, v0.4s, #17
+        uqshl v2.2s, v0.2s, #31
         ret
 form_957:
-        srsra v2.4s, v0.4s, #17
+        sqshlu v2.2s, v0.2s, #31
         ret
 form_958:
-        ursra v2.4s, v0.4s, #17
+        sshr v2.4s, v0.4s, #1
         ret
 form_959:
-        sri v2.4s, v0.4s, #17
+        ushr v2.4s, v0.4s, #1
         ret
 form_960:
-        sshr v2.4s, v0.4s, #32
+        ssra v2.4s, v0.4s, #1
         ret
 form_961:
-        ushr v2.4s, v0.4s, #32
+        usra v2.4s, v0.4s, #1
         ret
 form_962:
-        ssra v2.4s, v0.4s, #32
+        srshr v2.4s, v0.4s, #1
         ret
 form_963:
-        usra v2.4s, v0.4s, #32
+        urshr v2.4s, v0.4s, #1
         ret
 form_964:
-        srshr v2.4s, v0.4s, #32
+        srsra v2.4s, v0.4s, #1
         ret
 form_965:
-        urshr v2.4s, v0.4s, #32
+        ursra v2.4s, v0.4s, #1
         ret
 form_966:
-        srsra v2.4s, v0.4s, #32
+        sri v2.4s, v0.4s, #1
         ret
 form_967:
-        ursra v2.4s, v0.4s, #32
+        sshr v2.4s, v0.4s, #17
         ret
 form_968:
-        sri v2.4s, v0.4s, #32
+        ushr v2.4s, v0.4s, #17
         ret
 form_969:
-        shl v2.4s, v0.4s, #0
+        ssra v2.4s, v0.4s, #17
         ret
 form_970:
-        sli v2.4s, v0.4s, #0
+        usra v2.4s, v0.4s, #17
         ret
 form_971:
-        sqshl v2.4s, v0.4s, #0
+        srshr v2.4s, v0.4s, #17
         ret
 form_972:
-        uqshl v2.4s, v0.4s, #0
+        urshr v2.4s, v0.4s, #17
         ret
 form_973:
-        sqshlu v2.4s, v0.4s, #0
+        srsra v2.4s, v0.4s, #17
         ret
 form_974:
-        shl v2.4s, v0.4s, #3
+        ursra v2.4s, v0.4s, #17
         ret
 form_975:
-        sli v2.4s, v0.4s, #3
+        sri v2.4s, v0.4s, #17
         ret
 form_976:
-        sqshl v2.4s, v0.4s, #3
+        sshr v2.4s, v0.4s, #32
         ret
 form_977:
-        uqshl v2.4s, v0.4s, #3
+        ushr v2.4s, v0.4s, #32
         ret
 form_978:
-        sqshlu v2.4s, v0.4s, #3
+        ssra v2.4s, v0.4s, #32
         ret
 form_979:
-        shl v2.4s, v0.4s, #31
+        usra v2.4s, v0.4s, #32
         ret
 form_980:
-        sli v2.4s, v0.4s, #31
+        srshr v2.4s, v0.4s, #32
         ret
 form_981:
-        sqshl v2.4s, v0.4s, #31
+        urshr v2.4s, v0.4s, #32
         ret
 form_982:
-        uqshl v2.4s, v0.4s, #31
+        srsra v2.4s, v0.4s, #32
         ret
 form_983:
-        sqshlu v2.4s, v0.4s, #31
+        ursra v2.4s, v0.4s, #32
         ret
 form_984:
-        sshr v2.2d, v0.2d, #1
+        sri v2.4s, v0.4s, #32
         ret
 form_985:
-        ushr v2.2d, v0.2d, #1
+        shl v2.4s, v0.4s, #0
         ret
 form_986:
-        ssra v2.2d, v0.2d, #1
+        sli v2.4s, v0.4s, #0
         ret
 form_987:
-        usra v2.2d, v0.2d, #1
+        sqshl v2.4s, v0.4s, #0
         ret
 form_988:
-        srshr v2.2d, v0.2d, #1
+        uqshl v2.4s, v0.4s, #0
         ret
 form_989:
-        urshr v2.2d, v0.2d, #1
+        sqshlu v2.4s, v0.4s, #0
         ret
 form_990:
-        srsra v2.2d, v0.2d, #1
+        shl v2.4s, v0.4s, #3
         ret
 form_991:
-        ursra v2.2d, v0.2d, #1
+        sli v2.4s, v0.4s, #3
         ret
 form_992:
-        sri v2.2d, v0.2d, #1
+        sqshl v2.4s, v0.4s, #3
         ret
 form_993:
-        sshr v2.2d, v0.2d, #33
+        uqshl v2.4s, v0.4s, #3
         ret
 form_994:
-        ushr v2.2d, v0.2d, #33
+        sqshlu v2.4s, v0.4s, #3
         ret
 form_995:
-        ssra v2.2d, v0.2d, #33
+        shl v2.4s, v0.4s, #31
         ret
 form_996:
-        usra v2.2d, v0.2d, #33
+        sli v2.4s, v0.4s, #31
         ret
 form_997:
-        srshr v2.2d, v0.2d, #33
+        sqshl v2.4s, v0.4s, #31
         ret
 form_998:
-        urshr v2.2d, v0.2d, #33
+        uqshl v2.4s, v0.4s, #31
         ret
 form_999:
-        srsra v2.2d, v0.2d, #33
+        sqshlu v2.4s, v0.4s, #31
         ret
 form_1000:
-        ursra v2.2d, v0.2d, #33
+        sshr v2.2d, v0.2d, #1
         ret
 form_1001:
-        sri v2.2d, v0.2d, #33
+        ushr v2.2d, v0.2d, #1
         ret
 form_1002:
-        sshr v2.2d, v0.2d, #64
+        ssra v2.2d, v0.2d, #1
         ret
 form_1003:
-        ushr v2.2d, v0.2d, #64
+        usra v2.2d, v0.2d, #1
         ret
 form_1004:
-        ssra v2.2d, v0.2d, #64
+        srshr v2.2d, v0.2d, #1
         ret
 form_1005:
-        usra v2.2d, v0.2d, #64
+        urshr v2.2d, v0.2d, #1
         ret
 form_1006:
-        srshr v2.2d, v0.2d, #64
+        srsra v2.2d, v0.2d, #1
         ret
 form_1007:
-        urshr v2.2d, v0.2d, #64
+        ursra v2.2d, v0.2d, #1
         ret
 form_1008:
-        srsra v2.2d, v0.2d, #64
+        sri v2.2d, v0.2d, #1
         ret
 form_1009:
-        ursra v2.2d, v0.2d, #64
+        sshr v2.2d, v0.2d, #33
         ret
 form_1010:
-        sri v2.2d, v0.2d, #64
+        ushr v2.2d, v0.2d, #33
         ret
 form_1011:
-        shl v2.2d, v0.2d, #0
+        ssra v2.2d, v0.2d, #33
         ret
 form_1012:
-        sli v2.2d, v0.2d, #0
+        usra v2.2d, v0.2d, #33
         ret
 form_1013:
-        sqshl v2.2d, v0.2d, #0
+        srshr v2.2d, v0.2d, #33
         ret
 form_1014:
-        uqshl v2.2d, v0.2d, #0
+        urshr v2.2d, v0.2d, #33
         ret
 form_1015:
-        sqshlu v2.2d, v0.2d, #0
+        srsra v2.2d, v0.2d, #33
         ret
 form_1016:
-        shl v2.2d, v0.2d, #3
+        ursra v2.2d, v0.2d, #33
         ret
 form_1017:
-        sli v2.2d, v0.2d, #3
+        sri v2.2d, v0.2d, #33
         ret
 form_1018:
-        sqshl v2.2d, v0.2d, #3
+        sshr v2.2d, v0.2d, #64
         ret
 form_1019:
-        uqshl v2.2d, v0.2d, #3
+        ushr v2.2d, v0.2d, #64
         ret
 form_1020:
-        sqshlu v2.2d, v0.2d, #3
+        ssra v2.2d, v0.2d, #64
         ret
 form_1021:
-        shl v2.2d, v0.2d, #63
+        usra v2.2d, v0.2d, #64
         ret
 form_1022:
-        sli v2.2d, v0.2d, #63
+        srshr v2.2d, v0.2d, #64
         ret
 form_1023:
-        sqshl v2.2d, v0.2d, #63
+        urshr v2.2d, v0.2d, #64
         ret
 form_1024:
-        uqshl v2.2d, v0.2d, #63
+        srsra v2.2d, v0.2d, #64
         ret
 form_1025:
-        sqshlu v2.2d, v0.2d, #63
+        ursra v2.2d, v0.2d, #64
         ret
 form_1026:
-        shrn v2.8b, v0.8h, #1
+        sri v2.2d, v0.2d, #64
         ret
 form_1027:
-        shrn2 v2.16b, v0.8h, #1
+        shl v2.2d, v0.2d, #0
         ret
 form_1028:
-        rshrn v2.8b, v0.8h, #1
+        sli v2.2d, v0.2d, #0
         ret
 form_1029:
-        rshrn2 v2.16b, v0.8h, #1
+        sqshl v2.2d, v0.2d, #0
         ret
 form_1030:
-        sqshrn v2.8b, v0.8h, #1
+        uqshl v2.2d, v0.2d, #0
         ret
 form_1031:
-        sqshrn2 v2.16b, v0.8h, #1
+        sqshlu v2.2d, v0.2d, #0
         ret
 form_1032:
-        sqrshrn v2.8b, v0.8h, #1
+        shl v2.2d, v0.2d, #3
         ret
 form_1033:
-        sqrshrn2 v2.16b, v0.8h, #1
+        sli v2.2d, v0.2d, #3
         ret
 form_1034:
-        uqshrn v2.8b, v0.8h, #1
+        sqshl v2.2d, v0.2d, #3
         ret
 form_1035:
-        uqshrn2 v2.16b, v0.8h, #1
+        uqshl v2.2d, v0.2d, #3
         ret
 form_1036:
-        uqrshrn v2.8b, v0.8h, #1
+        sqshlu v2.2d, v0.2d, #3
         ret
 form_1037:
-        uqrshrn2 v2.16b, v0.8h, #1
+        shl v2.2d, v0.2d, #63
         ret
 form_1038:
-        sqshrun v2.8b, v0.8h, #1
+        sli v2.2d, v0.2d, #63
         ret
 form_1039:
-        sqshrun2 v2.16b, v0.8h, #1
+        sqshl v2.2d, v0.2d, #63
         ret
 form_1040:
-        sqrshrun v2.8b, v0.8h, #1
+        uqshl v2.2d, v0.2d, #63
         ret
 form_1041:
-        sqrshrun2 v2.16b, v0.8h, #1
+        sqshlu v2.2d, v0.2d, #63
         ret
 form_1042:
-        shrn v2.8b, v0.8h, #5
+        shrn v2.8b, v0.8h, #1
         ret
 form_1043:
-        shrn2 v2.16b, v0.8h, #5
+        shrn2 v2.16b, v0.8h, #1
         ret
 form_1044:
-        rshrn v2.8b, v0.8h, #5
+        rshrn v2.8b, v0.8h, #1
         ret
 form_1045:
-        rshrn2 v2.16b, v0.8h, #5
+        rshrn2 v2.16b, v0.8h, #1
         ret
 form_1046:
-        sqshrn v2.8b, v0.8h, #5
+        sqshrn v2.8b, v0.8h, #1
         ret
 form_1047:
-        sqshrn2 v2.16b, v0.8h, #5
+        sqshrn2 v2.16b, v0.8h, #1
         ret
 form_1048:
-        sqrshrn v2.8b, v0.8h, #5
+        sqrshrn v2.8b, v0.8h, #1
         ret
 form_1049:
-        sqrshrn2 v2.16b, v0.8h, #5
+        sqrshrn2 v2.16b, v0.8h, #1
         ret
 form_1050:
-        uqshrn v2.8b, v0.8h, #5
+        uqshrn v2.8b, v0.8h, #1
         ret
 form_1051:
-        uqshrn2 v2.16b, v0.8h, #5
+        uqshrn2 v2.16b, v0.8h, #1
         ret
 form_1052:
-        uqrshrn v2.8b, v0.8h, #5
+        uqrshrn v2.8b, v0.8h, #1
         ret
 form_1053:
-        uqrshrn2 v2.16b, v0.8h, #5
+        uqrshrn2 v2.16b, v0.8h, #1
         ret
 form_1054:
-        sqshrun v2.8b, v0.8h, #5
+        sqshrun v2.8b, v0.8h, #1
         ret
 form_1055:
-        sqshrun2 v2.16b, v0.8h, #5
+        sqshrun2 v2.16b, v0.8h, #1
         ret
 form_1056:
-        sqrshrun v2.8b, v0.8h, #5
+        sqrshrun v2.8b, v0.8h, #1
         ret
 form_1057:
-        sqrshrun2 v2.16b, v0.8h, #5
+        sqrshrun2 v2.16b, v0.8h, #1
         ret
 form_1058:
-        shrn v2.8b, v0.8h, #8
+        shrn v2.8b, v0.8h, #5
         ret
 form_1059:
-        shrn2 v2.16b, v0.8h, #8
+        shrn2 v2.16b, v0.8h, #5
         ret
 form_1060:
-        rshrn v2.8b, v0.8h, #8
+        rshrn v2.8b, v0.8h, #5
         ret
 form_1061:
-        rshrn2 v2.16b, v0.8h, #8
+        rshrn2 v2.16b, v0.8h, #5
         ret
 form_1062:
-        sqshrn v2.8b, v0.8h, #8
+        sqshrn v2.8b, v0.8h, #5
         ret
 form_1063:
-        sqshrn2 v2.16b, v0.8h, #8
+        sqshrn2 v2.16b, v0.8h, #5
         ret
 form_1064:
-        sqrshrn v2.8b, v0.8h, #8
+        sqrshrn v2.8b, v0.8h, #5
         ret
 form_1065:
-        sqrshrn2 v2.16b, v0.8h, #8
+        sqrshrn2 v2.16b, v0.8h, #5
         ret
 form_1066:
-        uqshrn v2.8b, v0.8h, #8
+        uqshrn v2.8b, v0.8h, #5
         ret
 form_1067:
-        uqshrn2 v2.16b, v0.8h, #8
+        uqshrn2 v2.16b, v0.8h, #5
         ret
 form_1068:
-        uqrshrn v2.8b, v0.8h, #8
+        uqrshrn v2.8b, v0.8h, #5
         ret
 form_1069:
-        uqrshrn2 v2.16b, v0.8h, #8
+        uqrshrn2 v2.16b, v0.8h, #5
         ret
 form_1070:
-        sqshrun v2.8b, v0.8h, #8
+        sqshrun v2.8b, v0.8h, #5
         ret
 form_1071:
-        sqshrun2 v2.16b, v0.8h, #8
+        sqshrun2 v2.16b, v0.8h, #5
         ret
 form_1072:
-        sqrshrun v2.8b, v0.8h, #8
+        sqrshrun v2.8b, v0.8h, #5
         ret
 form_1073:
-        sqrshrun2 v2.16b, v0.8h, #8
+        sqrshrun2 v2.16b, v0.8h, #5
         ret
 form_1074:
-        sshll v2.8h, v0.8b, #0
+        shrn v2.8b, v0.8h, #8
         ret
 form_1075:
-        sshll2 v2.8h, v0.16b, #0
+        shrn2 v2.16b, v0.8h, #8
         ret
 form_1076:
-        ushll v2.8h, v0.8b, #0
+        rshrn v2.8b, v0.8h, #8
         ret
 form_1077:
-        ushll2 v2.8h, v0.16b, #0
+        rshrn2 v2.16b, v0.8h, #8
         ret
 form_1078:
-        sshll v2.8h, v0.8b, #1
+        sqshrn v2.8b, v0.8h, #8
         ret
 form_1079:
-        sshll2 v2.8h, v0.16b, #1
+        sqshrn2 v2.16b, v0.8h, #8
         ret
 form_1080:
-        ushll v2.8h, v0.8b, #1
+        sqrshrn v2.8b, v0.8h, #8
         ret
 form_1081:
-        ushll2 v2.8h, v0.16b, #1
+        sqrshrn2 v2.16b, v0.8h, #8
         ret
 form_1082:
-        sshll v2.8h, v0.8b, #7
+        uqshrn v2.8b, v0.8h, #8
         ret
 form_1083:
-        sshll2 v2.8h, v0.16b, #7
+        uqshrn2 v2.16b, v0.8h, #8
         ret
 form_1084:
-        ushll v2.8h, v0.8b, #7
+        uqrshrn v2.8b, v0.8h, #8
         ret
 form_1085:
-        ushll2 v2.8h, v0.16b, #7
+        uqrshrn2 v2.16b, v0.8h, #8
         ret
 form_1086:
-        shrn v2.4h, v0.4s, #1
+        sqshrun v2.8b, v0.8h, #8
         ret
 form_1087:
-        shrn2 v2.8h, v0.4s, #1
+        sqshrun2 v2.16b, v0.8h, #8
         ret
 form_1088:
-        rshrn v2.4h, v0.4s, #1
+        sqrshrun v2.8b, v0.8h, #8
         ret
 form_1089:
-        rshrn2 v2.8h, v0.4s, #1
+        sqrshrun2 v2.16b, v0.8h, #8
         ret
 form_1090:
-        sqshrn v2.4h, v0.4s, #1
+        sshll v2.8h, v0.8b, #0
         ret
 form_1091:
-        sqshrn2 v2.8h, v0.4s, #1
+        sshll2 v2.8h, v0.16b, #0
         ret
 form_1092:
-        sqrshrn v2.4h, v0.4s, #1
+        ushll v2.8h, v0.8b, #0
         ret
 form_1093:
-        sqrshrn2 v2.8h, v0.4s, #1
+        ushll2 v2.8h, v0.16b, #0
         ret
 form_1094:
-        uqshrn v2.4h, v0.4s, #1
+        sshll v2.8h, v0.8b, #1
         ret
 form_1095:
-        uqshrn2 v2.8h, v0.4s, #1
+        sshll2 v2.8h, v0.16b, #1
         ret
 form_1096:
-        uqrshrn v2.4h, v0.4s, #1
+        ushll v2.8h, v0.8b, #1
         ret
 form_1097:
-        uqrshrn2 v2.8h, v0.4s, #1
+        ushll2 v2.8h, v0.16b, #1
         ret
 form_1098:
-        sqshrun v2.4h, v0.4s, #1
+        sshll v2.8h, v0.8b, #7
         ret
 form_1099:
-        sqshrun2 v2.8h, v0.4s, #1
+        sshll2 v2.8h, v0.16b, #7
         ret
 form_1100:
-        sqrshrun v2.4h, v0.4s, #1
+        ushll v2.8h, v0.8b, #7
         ret
 form_1101:
-        sqrshrun2 v2.8h, v0.4s, #1
+        ushll2 v2.8h, v0.16b, #7
         ret
 form_1102:
-        shrn v2.4h, v0.4s, #9
+        shrn v2.4h, v0.4s, #1
         ret
 form_1103:
-        shrn2 v2.8h, v0.4s, #9
+        shrn2 v2.8h, v0.4s, #1
         ret
 form_1104:
-        rshrn v2.4h, v0.4s, #9
+        rshrn v2.4h, v0.4s, #1
         ret
 form_1105:
-        rshrn2 v2.8h, v0.4s, #9
+        rshrn2 v2.8h, v0.4s, #1
         ret
 form_1106:
-        sqshrn v2.4h, v0.4s, #9
+        sqshrn v2.4h, v0.4s, #1
         ret
 form_1107:
-        sqshrn2 v2.8h, v0.4s, #9
+        sqshrn2 v2.8h, v0.4s, #1
         ret
 form_1108:
-        sqrshrn v2.4h, v0.4s, #9
+        sqrshrn v2.4h, v0.4s, #1
         ret
 form_1109:
-        sqrshrn2 v2.8h, v0.4s, #9
+        sqrshrn2 v2.8h, v0.4s, #1
         ret
 form_1110:
-        uqshrn v2.4h, v0.4s, #9
+        uqshrn v2.4h, v0.4s, #1
         ret
 form_1111:
-        uqshrn2 v2.8h, v0.4s, #9
+        uqshrn2 v2.8h, v0.4s, #1
         ret
 form_1112:
-        uqrshrn v2.4h, v0.4s, #9
+        uqrshrn v2.4h, v0.4s, #1
         ret
 form_1113:
-        uqrshrn2 v2.8h, v0.4s, #9
+        uqrshrn2 v2.8h, v0.4s, #1
         ret
 form_1114:
-        sqshrun v2.4h, v0.4s, #9
+        sqshrun v2.4h, v0.4s, #1
         ret
 form_1115:
-        sqshrun2 v2.8h, v0.4s, #9
+        sqshrun2 v2.8h, v0.4s, #1
         ret
 form_1116:
-        sqrshrun v2.4h, v0.4s, #9
+        sqrshrun v2.4h, v0.4s, #1
         ret
 form_1117:
-        sqrshrun2 v2.8h, v0.4s, #9
+        sqrshrun2 v2.8h, v0.4s, #1
         ret
 form_1118:
-        shrn v2.4h, v0.4s, #16
+        shrn v2.4h, v0.4s, #9
         ret
 form_1119:
-        shrn2 v2.8h, v0.4s, #16
+        shrn2 v2.8h, v0.4s, #9
         ret
 form_1120:
-        rshrn v2.4h, v0.4s, #16
+        rshrn v2.4h, v0.4s, #9
         ret
 form_1121:
-        rshrn2 v2.8h, v0.4s, #16
+        rshrn2 v2.8h, v0.4s, #9
         ret
 form_1122:
-        sqshrn v2.4h, v0.4s, #16
+        sqshrn v2.4h, v0.4s, #9
         ret
 form_1123:
-        sqshrn2 v2.8h, v0.4s, #16
+        sqshrn2 v2.8h, v0.4s, #9
         ret
 form_1124:
-        sqrshrn v2.4h, v0.4s, #16
+        sqrshrn v2.4h, v0.4s, #9
         ret
 form_1125:
-        sqrshrn2 v2.8h, v0.4s, #16
+        sqrshrn2 v2.8h, v0.4s, #9
         ret
 form_1126:
-        uqshrn v2.4h, v0.4s, #16
+        uqshrn v2.4h, v0.4s, #9
         ret
 form_1127:
-        uqshrn2 v2.8h, v0.4s, #16
+        uqshrn2 v2.8h, v0.4s, #9
         ret
 form_1128:
-        uqrshrn v2.4h, v0.4s, #16
+        uqrshrn v2.4h, v0.4s, #9
         ret
 form_1129:
-        uqrshrn2 v2.8h, v0.4s, #16
+        uqrshrn2 v2.8h, v0.4s, #9
         ret
 form_1130:
-        sqshrun v2.4h, v0.4s, #16
+        sqshrun v2.4h, v0.4s, #9
         ret
 form_1131:
-        sqshrun2 v2.8h, v0.4s, #16
+        sqshrun2 v2.8h, v0.4s, #9
         ret
 form_1132:
-        sqrshrun v2.4h, v0.4s, #16
+        sqrshrun v2.4h, v0.4s, #9
         ret
 form_1133:
-        sqrshrun2 v2.8h, v0.4s, #16
+        sqrshrun2 v2.8h, v0.4s, #9
         ret
 form_1134:
-        sshll v2.4s, v0.4h, #0
+        shrn v2.4h, v0.4s, #16
         ret
 form_1135:
-        sshll2 v2.4s, v0.8h, #0
+        shrn2 v2.8h, v0.4s, #16
         ret
 form_1136:
-        ushll v2.4s, v0.4h, #0
+        rshrn v2.4h, v0.4s, #16
         ret
 form_1137:
-        ushll2 v2.4s, v0.8h, #0
+        rshrn2 v2.8h, v0.4s, #16
         ret
 form_1138:
-        sshll v2.4s, v0.4h, #1
+        sqshrn v2.4h, v0.4s, #16
         ret
 form_1139:
-        sshll2 v2.4s, v0.8h, #1
+        sqshrn2 v2.8h, v0.4s, #16
         ret
 form_1140:
-        ushll v2.4s, v0.4h, #1
+        sqrshrn v2.4h, v0.4s, #16
         ret
 form_1141:
-        ushll2 v2.4s, v0.8h, #1
+        sqrshrn2 v2.8h, v0.4s, #16
         ret
 form_1142:
-        sshll v2.4s, v0.4h, #15
+        uqshrn v2.4h, v0.4s, #16
         ret
 form_1143:
-        sshll2 v2.4s, v0.8h, #15
+        uqshrn2 v2.8h, v0.4s, #16
         ret
 form_1144:
-        ushll v2.4s, v0.4h, #15
+        uqrshrn v2.4h, v0.4s, #16
         ret
 form_1145:
-        ushll2 v2.4s, v0.8h, #15
+        uqrshrn2 v2.8h, v0.4s, #16
         ret
 form_1146:
-        shrn v2.2s, v0.2d, #1
+        sqshrun v2.4h, v0.4s, #16
         ret
 form_1147:
-        shrn2 v2.4s, v0.2d, #1
+        sqshrun2 v2.8h, v0.4s, #16
         ret
 form_1148:
-        rshrn v2.2s, v0.2d, #1
+        sqrshrun v2.4h, v0.4s, #16
         ret
 form_1149:
-        rshrn2 v2.4s, v0.2d, #1
+        sqrshrun2 v2.8h, v0.4s, #16
         ret
 form_1150:
-        sqshrn v2.2s, v0.2d, #1
+        sshll v2.4s, v0.4h, #0
         ret
 form_1151:
-        sqshrn2 v2.4s, v0.2d, #1
+        sshll2 v2.4s, v0.8h, #0
         ret
 form_1152:
-        sqrshrn v2.2s, v0.2d, #1
+        ushll v2.4s, v0.4h, #0
         ret
 form_1153:
-        sqrshrn2 v2.4s, v0.2d, #1
+        ushll2 v2.4s, v0.8h, #0
         ret
 form_1154:
-        uqshrn v2.2s, v0.2d, #1
+        sshll v2.4s, v0.4h, #1
         ret
 form_1155:
-        uqshrn2 v2.4s, v0.2d, #1
+        sshll2 v2.4s, v0.8h, #1
         ret
 form_1156:
-        uqrshrn v2.2s, v0.2d, #1
+        ushll v2.4s, v0.4h, #1
         ret
 form_1157:
-        uqrshrn2 v2.4s, v0.2d, #1
+        ushll2 v2.4s, v0.8h, #1
         ret
 form_1158:
-        sqshrun v2.2s, v0.2d, #1
+        sshll v2.4s, v0.4h, #15
         ret
 form_1159:
-        sqshrun2 v2.4s, v0.2d, #1
+        sshll2 v2.4s, v0.8h, #15
         ret
 form_1160:
-        sqrshrun v2.2s, v0.2d, #1
+        ushll v2.4s, v0.4h, #15
         ret
 form_1161:
-        sqrshrun2 v2.4s, v0.2d, #1
+        ushll2 v2.4s, v0.8h, #15
         ret
 form_1162:
-        shrn v2.2s, v0.2d, #17
+        shrn v2.2s, v0.2d, #1
         ret
 form_1163:
-        shrn2 v2.4s, v0.2d, #17
+        shrn2 v2.4s, v0.2d, #1
         ret
 form_1164:
-        rshrn v2.2s, v0.2d, #17
+        rshrn v2.2s, v0.2d, #1
         ret
 form_1165:
-        rshrn2 v2.4s, v0.2d, #17
+        rshrn2 v2.4s, v0.2d, #1
         ret
 form_1166:
-        sqshrn v2.2s, v0.2d, #17
+        sqshrn v2.2s, v0.2d, #1
         ret
 form_1167:
-        sqshrn2 v2.4s, v0.2d, #17
+        sqshrn2 v2.4s, v0.2d, #1
         ret
 form_1168:
-        sqrshrn v2.2s, v0.2d, #17
+        sqrshrn v2.2s, v0.2d, #1
         ret
 form_1169:
-        sqrshrn2 v2.4s, v0.2d, #17
+        sqrshrn2 v2.4s, v0.2d, #1
         ret
 form_1170:
-        uqshrn v2.2s, v0.2d, #17
+        uqshrn v2.2s, v0.2d, #1
         ret
 form_1171:
-        uqshrn2 v2.4s, v0.2d, #17
+        uqshrn2 v2.4s, v0.2d, #1
         ret
 form_1172:
-        uqrshrn v2.2s, v0.2d, #17
+        uqrshrn v2.2s, v0.2d, #1
         ret
 form_1173:
-        uqrshrn2 v2.4s, v0.2d, #17
+        uqrshrn2 v2.4s, v0.2d, #1
         ret
 form_1174:
-        sqshrun v2.2s, v0.2d, #17
+        sqshrun v2.2s, v0.2d, #1
         ret
 form_1175:
-        sqshrun2 v2.4s, v0.2d, #17
+        sqshrun2 v2.4s, v0.2d, #1
         ret
 form_1176:
-        sqrshrun v2.2s, v0.2d, #17
+        sqrshrun v2.2s, v0.2d, #1
         ret
 form_1177:
-        sqrshrun2 v2.4s, v0.2d, #17
+        sqrshrun2 v2.4s, v0.2d, #1
         ret
 form_1178:
-        shrn v2.2s, v0.2d, #32
+        shrn v2.2s, v0.2d, #17
         ret
 form_1179:
-        shrn2 v2.4s, v0.2d, #32
+        shrn2 v2.4s, v0.2d, #17
         ret
 form_1180:
-        rshrn v2.2s, v0.2d, #32
+        rshrn v2.2s, v0.2d, #17
         ret
 form_1181:
-        rshrn2 v2.4s, v0.2d, #32
+        rshrn2 v2.4s, v0.2d, #17
         ret
 form_1182:
-        sqshrn v2.2s, v0.2d, #32
+        sqshrn v2.2s, v0.2d, #17
         ret
 form_1183:
-        sqshrn2 v2.4s, v0.2d, #32
+        sqshrn2 v2.4s, v0.2d, #17
         ret
 form_1184:
-        sqrshrn v2.2s, v0.2d, #32
+        sqrshrn v2.2s, v0.2d, #17
         ret
 form_1185:
-        sqrshrn2 v2.4s, v0.2d, #32
+        sqrshrn2 v2.4s, v0.2d, #17
         ret
 form_1186:
-        uqshrn v2.2s, v0.2d, #32
+        uqshrn v2.2s, v0.2d, #17
         ret
 form_1187:
-        uqshrn2 v2.4s, v0.2d, #32
+        uqshrn2 v2.4s, v0.2d, #17
         ret
 form_1188:
-        uqrshrn v2.2s, v0.2d, #32
+        uqrshrn v2.2s, v0.2d, #17
         ret
 form_1189:
-        uqrshrn2 v2.4s, v0.2d, #32
+        uqrshrn2 v2.4s, v0.2d, #17
         ret
 form_1190:
-        sqshrun v2.2s, v0.2d, #32
+        sqshrun v2.2s, v0.2d, #17
         ret
 form_1191:
-        sqshrun2 v2.4s, v0.2d, #32
+        sqshrun2 v2.4s, v0.2d, #17
         ret
 form_1192:
-        sqrshrun v2.2s, v0.2d, #32
+        sqrshrun v2.2s, v0.2d, #17
         ret
 form_1193:
-        sqrshrun2 v2.4s, v0.2d, #32
+        sqrshrun2 v2.4s, v0.2d, #17
         ret
 form_1194:
-        sshll v2.2d, v0.2s, #0
+        shrn v2.2s, v0.2d, #32
         ret
 form_1195:
-        sshll2 v2.2d, v0.4s, #0
+        shrn2 v2.4s, v0.2d, #32
         ret
 form_1196:
-        ushll v2.2d, v0.2s, #0
+        rshrn v2.2s, v0.2d, #32
         ret
 form_1197:
-        ushll2 v2.2d, v0.4s, #0
+        rshrn2 v2.4s, v0.2d, #32
         ret
 form_1198:
-        sshll v2.2d, v0.2s, #1
+        sqshrn v2.2s, v0.2d, #32
         ret
 form_1199:
-        sshll2 v2.2d, v0.4s, #1
+        sqshrn2 v2.4s, v0.2d, #32
         ret
 form_1200:
-        ushll v2.2d, v0.2s, #1
+        sqrshrn v2.2s, v0.2d, #32
         ret
 form_1201:
-        ushll2 v2.2d, v0.4s, #1
+        sqrshrn2 v2.4s, v0.2d, #32
         ret
 form_1202:
-        sshll v2.2d, v0.2s, #31
+        uqshrn v2.2s, v0.2d, #32
         ret
 form_1203:
-        sshll2 v2.2d, v0.4s, #31
+        uqshrn2 v2.4s, v0.2d, #32
         ret
 form_1204:
-        ushll v2.2d, v0.2s, #31
+        uqrshrn v2.2s, v0.2d, #32
         ret
 form_1205:
-        ushll2 v2.2d, v0.4s, #31
+        uqrshrn2 v2.4s, v0.2d, #32
         ret
 form_1206:
-        sshr d2, d0, #1
+        sqshrun v2.2s, v0.2d, #32
         ret
 form_1207:
-        ushr d2, d0, #1
+        sqshrun2 v2.4s, v0.2d, #32
         ret
 form_1208:
-        ssra d2, d0, #1
+        sqrshrun v2.2s, v0.2d, #32
         ret
 form_1209:
-        usra d2, d0, #1
+        sqrshrun2 v2.4s, v0.2d, #32
         ret
 form_1210:
-        srshr d2, d0, #1
+        sshll v2.2d, v0.2s, #0
         ret
 form_1211:
-        urshr d2, d0, #1
+        sshll2 v2.2d, v0.4s, #0
         ret
 form_1212:
-        srsra d2, d0, #1
+        ushll v2.2d, v0.2s, #0
         ret
 form_1213:
-        ursra d2, d0, #1
+        ushll2 v2.2d, v0.4s, #0
         ret
 form_1214:
-        sri d2, d0, #1
+        sshll v2.2d, v0.2s, #1
         ret
 form_1215:
-        sshr d2, d0, #33
+        sshll2 v2.2d, v0.4s, #1
         ret
 form_1216:
-        ushr d2, d0, #33
+        ushll v2.2d, v0.2s, #1
         ret
 form_1217:
-        ssra d2, d0, #33
+        ushll2 v2.2d, v0.4s, #1
         ret
 form_1218:
-        usra d2, d0, #33
+        sshll v2.2d, v0.2s, #31
         ret
 form_1219:
-        srshr d2, d0, #33
+        sshll2 v2.2d, v0.4s, #31
         ret
 form_1220:
-        urshr d2, d0, #33
+        ushll v2.2d, v0.2s, #31
         ret
 form_1221:
-        srsra d2, d0, #33
+        ushll2 v2.2d, v0.4s, #31
         ret
 form_1222:
-        ursra d2, d0, #33
+        sshr d2, d0, #1
         ret
 form_1223:
-        sri d2, d0, #33
+        ushr d2, d0, #1
         ret
 form_1224:
-        sshr d2, d0, #64
+        ssra d2, d0, #1
         ret
 form_1225:
-        ushr d2, d0, #64
+        usra d2, d0, #1
         ret
 form_1226:
-        ssra d2, d0, #64
+        srshr d2, d0, #1
         ret
 form_1227:
-        usra d2, d0, #64
+        urshr d2, d0, #1
         ret
 form_1228:
-        srshr d2, d0, #64
+        srsra d2, d0, #1
         ret
 form_1229:
-        urshr d2, d0, #64
+        ursra d2, d0, #1
         ret
 form_1230:
-        srsra d2, d0, #64
+        sri d2, d0, #1
         ret
 form_1231:
-        ursra d2, d0, #64
+        sshr d2, d0, #33
         ret
 form_1232:
-        sri d2, d0, #64
+        ushr d2, d0, #33
         ret
 form_1233:
-        shl d2, d0, #0
+        ssra d2, d0, #33
         ret
 form_1234:
-        sli d2, d0, #0
+        usra d2, d0, #33
         ret
 form_1235:
-        shl d2, d0, #5
+        srshr d2, d0, #33
         ret
 form_1236:
-        sli d2, d0, #5
+        urshr d2, d0, #33
         ret
 form_1237:
-        shl d2, d0, #63
+        srsra d2, d0, #33
         ret
 form_1238:
-        sli d2, d0, #63
+        ursra d2, d0, #33
         ret
 form_1239:
-        sqshl b2, b0, #0
+        sri d2, d0, #33
         ret
 form_1240:
-        uqshl b2, b0, #0
+        sshr d2, d0, #64
         ret
 form_1241:
-        sqshlu b2, b0, #0
+        ushr d2, d0, #64
         ret
 form_1242:
-        sqshl b2, b0, #3
+        ssra d2, d0, #64
         ret
 form_1243:
-        uqshl b2, b0, #3
+        usra d2, d0, #64
         ret
 form_1244:
-        sqshlu b2, b0, #3
+        srshr d2, d0, #64
         ret
 form_1245:
-        sqshl b2, b0, #7
+        urshr d2, d0, #64
         ret
 form_1246:
-        uqshl b2, b0, #7
+        srsra d2, d0, #64
         ret
 form_1247:
-        sqshlu b2, b0, #7
+        ursra d2, d0, #64
         ret
 form_1248:
-        sqshl h2, h0, #0
+        sri d2, d0, #64
         ret
 form_1249:
-        uqshl h2, h0, #0
+        shl d2, d0, #0
         ret
 form_1250:
-        sqshlu h2, h0, #0
+        sli d2, d0, #0
         ret
 form_1251:
-        sqshl h2, h0, #3
+        shl d2, d0, #5
         ret
 form_1252:
-        uqshl h2, h0, #3
+        sli d2, d0, #5
         ret
 form_1253:
-        sqshlu h2, h0, #3
+        shl d2, d0, #63
         ret
 form_1254:
-        sqshl h2, h0, #15
+        sli d2, d0, #63
         ret
 form_1255:
-        uqshl h2, h0, #15
+        sqshl b2, b0, #0
         ret
 form_1256:
-        sqshlu h2, h0, #15
+        uqshl b2, b0, #0
         ret
 form_1257:
-        sqshl s2, s0, #0
+        sqshlu b2, b0, #0
         ret
 form_1258:
-        uqshl s2, s0, #0
+        sqshl b2, b0, #3
         ret
 form_1259:
-        sqshlu s2, s0, #0
+        uqshl b2, b0, #3
         ret
 form_1260:
-        sqshl s2, s0, #3
+        sqshlu b2, b0, #3
         ret
 form_1261:
-        uqshl s2, s0, #3
+        sqshl b2, b0, #7
         ret
 form_1262:
-        sqshlu s2, s0, #3
+        uqshl b2, b0, #7
         ret
 form_1263:
-        sqshl s2, s0, #31
+        sqshlu b2, b0, #7
         ret
 form_1264:
-        uqshl s2, s0, #31
+        sqshl h2, h0, #0
         ret
 form_1265:
-        sqshlu s2, s0, #31
+        uqshl h2, h0, #0
         ret
 form_1266:
-        sqshl d2, d0, #0
+        sqshlu h2, h0, #0
         ret
 form_1267:
-        uqshl d2, d0, #0
+        sqshl h2, h0, #3
         ret
 form_1268:
-        sqshlu d2, d0, #0
+        uqshl h2, h0, #3
         ret
 form_1269:
-        sqshl d2, d0, #3
+        sqshlu h2, h0, #3
         ret
 form_1270:
-        uqshl d2, d0, #3
+        sqshl h2, h0, #15
         ret
 form_1271:
-        sqshlu d2, d0, #3
+        uqshl h2, h0, #15
         ret
 form_1272:
-        sqshl d2, d0, #63
+        sqshlu h2, h0, #15
         ret
 form_1273:
-        uqshl d2, d0, #63
+        sqshl s2, s0, #0
         ret
 form_1274:
-        sqshlu d2, d0, #63
+        uqshl s2, s0, #0
         ret
 form_1275:
-        sqshrn b2, h0, #1
+        sqshlu s2, s0, #0
         ret
 form_1276:
-        sqrshrn b2, h0, #1
+        sqshl s2, s0, #3
         ret
 form_1277:
-        uqshrn b2, h0, #1
+        uqshl s2, s0, #3
         ret
 form_1278:
-        uqrshrn b2, h0, #1
+        sqshlu s2, s0, #3
         ret
 form_1279:
-        sqshrun b2, h0, #1
+        sqshl s2, s0, #31
         ret
 form_1280:
-        sqrshrun b2, h0, #1
+        uqshl s2, s0, #31
         ret
 form_1281:
-        sqshrn b2, h0, #8
+        sqshlu s2, s0, #31
         ret
 form_1282:
-        sqrshrn b2, h0, #8
+        sqshl d2, d0, #0
         ret
 form_1283:
-        uqshrn b2, h0, #8
+        uqshl d2, d0, #0
         ret
 form_1284:
-        uqrshrn b2, h0, #8
+        sqshlu d2, d0, #0
         ret
 form_1285:
-        sqshrun b2, h0, #8
+        sqshl d2, d0, #3
         ret
 form_1286:
-        sqrshrun b2, h0, #8
+        uqshl d2, d0, #3
         ret
 form_1287:
-        sqshrn h2, s0, #1
+        sqshlu d2, d0, #3
         ret
 form_1288:
-        sqrshrn h2, s0, #1
+        sqshl d2, d0, #63
         ret
 form_1289:
-        uqshrn h2, s0, #1
+        uqshl d2, d0, #63
         ret
 form_1290:
-        uqrshrn h2, s0, #1
+        sqshlu d2, d0, #63
         ret
 form_1291:
-        sqshrun h2, s0, #1
+        sqshrn b2, h0, #1
         ret
 form_1292:
-        sqrshrun h2, s0, #1
+        sqrshrn b2, h0, #1
         ret
 form_1293:
-        sqshrn h2, s0, #16
+        uqshrn b2, h0, #1
         ret
 form_1294:
-        sqrshrn h2, s0, #16
+        uqrshrn b2, h0, #1
         ret
 form_1295:
-        uqshrn h2, s0, #16
+        sqshrun b2, h0, #1
         ret
 form_1296:
-        uqrshrn h2, s0, #16
+        sqrshrun b2, h0, #1
         ret
 form_1297:
-        sqshrun h2, s0, #16
+        sqshrn b2, h0, #8
         ret
 form_1298:
-        sqrshrun h2, s0, #16
+        sqrshrn b2, h0, #8
         ret
 form_1299:
-        sqshrn s2, d0, #1
+        uqshrn b2, h0, #8
         ret
 form_1300:
-        sqrshrn s2, d0, #1
+        uqrshrn b2, h0, #8
         ret
 form_1301:
-        uqshrn s2, d0, #1
+        sqshrun b2, h0, #8
         ret
 form_1302:
-        uqrshrn s2, d0, #1
+        sqrshrun b2, h0, #8
         ret
 form_1303:
-        sqshrun s2, d0, #1
+        sqshrn h2, s0, #1
         ret
 form_1304:
-        sqrshrun s2, d0, #1
+        sqrshrn h2, s0, #1
         ret
 form_1305:
-        sqshrn s2, d0, #32
+        uqshrn h2, s0, #1
         ret
 form_1306:
-        sqrshrn s2, d0, #32
+        uqrshrn h2, s0, #1
         ret
 form_1307:
-        uqshrn s2, d0, #32
+        sqshrun h2, s0, #1
         ret
 form_1308:
-        uqrshrn s2, d0, #32
+        sqrshrun h2, s0, #1
         ret
 form_1309:
-        sqshrun s2, d0, #32
+        sqshrn h2, s0, #16
         ret
 form_1310:
-        sqrshrun s2, d0, #32
+        sqrshrn h2, s0, #16
         ret
 form_1311:
-        mul v2.4h, v0.4h, v1.h[0]
+        uqshrn h2, s0, #16
         ret
 form_1312:
-        mla v2.4h, v0.4h, v1.h[0]
+        uqrshrn h2, s0, #16
         ret
 form_1313:
-        mls v2.4h, v0.4h, v1.h[0]
+        sqshrun h2, s0, #16
         ret
 form_1314:
-        sqdmulh v2.4h, v0.4h, v1.h[0]
+        sqrshrun h2, s0, #16
         ret
 form_1315:
-        sqrdmulh v2.4h, v0.4h, v1.h[0]
+        sqshrn s2, d0, #1
         ret
 form_1316:
-        mul v2.4h, v0.4h, v1.h[7]
+        sqrshrn s2, d0, #1
         ret
 form_1317:
-        mla v2.4h, v0.4h, v1.h[7]
+        uqshrn s2, d0, #1
         ret
 form_1318:
-        mls v2.4h, v0.4h, v1.h[7]
+        uqrshrn s2, d0, #1
         ret
 form_1319:
-        sqdmulh v2.4h, v0.4h, v1.h[7]
+        sqshrun s2, d0, #1
         ret
 form_1320:
-        sqrdmulh v2.4h, v0.4h, v1.h[7]
+        sqrshrun s2, d0, #1
         ret
 form_1321:
-        mul v2.8h, v0.8h, v1.h[3]
+        sqshrn s2, d0, #32
         ret
 form_1322:
-        mla v2.8h, v0.8h, v1.h[3]
+        sqrshrn s2, d0, #32
         ret
 form_1323:
-        mls v2.8h, v0.8h, v1.h[3]
+        uqshrn s2, d0, #32
         ret
 form_1324:
-        sqdmulh v2.8h, v0.8h, v1.h[3]
+        uqrshrn s2, d0, #32
         ret
 form_1325:
-        sqrdmulh v2.8h, v0.8h, v1.h[3]
+        sqshrun s2, d0, #32
         ret
 form_1326:
-        mul v2.8h, v0.8h, v1.h[5]
+        sqrshrun s2, d0, #32
         ret
 form_1327:
-        mla v2.8h, v0.8h, v1.h[5]
+        mul v2.4h, v0.4h, v1.h[0]
         ret
 form_1328:
-        mls v2.8h, v0.8h, v1.h[5]
+        mla v2.4h, v0.4h, v1.h[0]
         ret
 form_1329:
-        sqdmulh v2.8h, v0.8h, v1.h[5]
+        mls v2.4h, v0.4h, v1.h[0]
         ret
 form_1330:
-        sqrdmulh v2.8h, v0.8h, v1.h[5]
+        sqdmulh v2.4h, v0.4h, v1.h[0]
         ret
 form_1331:
-        mul v2.2s, v0.2s, v1.s[0]
+        sqrdmulh v2.4h, v0.4h, v1.h[0]
         ret
 form_1332:
-        mla v2.2s, v0.2s, v1.s[0]
+        mul v2.4h, v0.4h, v1.h[7]
         ret
 form_1333:
-        mls v2.2s, v0.2s, v1.s[0]
+        mla v2.4h, v0.4h, v1.h[7]
         ret
 form_1334:
-        sqdmulh v2.2s, v0.2s, v1.s[0]
+        mls v2.4h, v0.4h, v1.h[7]
         ret
 form_1335:
-        sqrdmulh v2.2s, v0.2s, v1.s[0]
+        sqdmulh v2.4h, v0.4h, v1.h[7]
         ret
 form_1336:
-        mul v2.2s, v0.2s, v1.s[3]
+        sqrdmulh v2.4h, v0.4h, v1.h[7]
         ret
 form_1337:
-        mla v2.2s, v0.2s, v1.s[3]
+        mul v2.8h, v0.8h, v1.h[3]
         ret
 form_1338:
-        mls v2.2s, v0.2s, v1.s[3]
+        mla v2.8h, v0.8h, v1.h[3]
         ret
 form_1339:
-        sqdmulh v2.2s, v0.2s, v1.s[3]
+        mls v2.8h, v0.8h, v1.h[3]
         ret
 form_1340:
-        sqrdmulh v2.2s, v0.2s, v1.s[3]
+        sqdmulh v2.8h, v0.8h, v1.h[3]
         ret
 form_1341:
-        mul v2.4s, v0.4s, v1.s[1]
+        sqrdmulh v2.8h, v0.8h, v1.h[3]
         ret
 form_1342:
-        mla v2.4s, v0.4s, v1.s[1]
+        mul v2.8h, v0.8h, v1.h[5]
         ret
 form_1343:
-        mls v2.4s, v0.4s, v1.s[1]
+        mla v2.8h, v0.8h, v1.h[5]
         ret
 form_1344:
-        sqdmulh v2.4s, v0.4s, v1.s[1]
+        mls v2.8h, v0.8h, v1.h[5]
         ret
 form_1345:
-        sqrdmulh v2.4s, v0.4s, v1.s[1]
+        sqdmulh v2.8h, v0.8h, v1.h[5]
         ret
 form_1346:
-        mul v2.4s, v0.4s, v1.s[2]
+        sqrdmulh v2.8h, v0.8h, v1.h[5]
         ret
 form_1347:
-        mla v2.4s, v0.4s, v1.s[2]
+        mul v2.2s, v0.2s, v1.s[0]
         ret
 form_1348:
-        mls v2.4s, v0.4s, v1.s[2]
+        mla v2.2s, v0.2s, v1.s[0]
         ret
 form_1349:
-        sqdmulh v2.4s, v0.4s, v1.s[2]
+        mls v2.2s, v0.2s, v1.s[0]
         ret
 form_1350:
-        sqrdmulh v2.4s, v0.4s, v1.s[2]
+        sqdmulh v2.2s, v0.2s, v1.s[0]
         ret
 form_1351:
-        smull v2.4s, v0.4h, v1.h[0]
+        sqrdmulh v2.2s, v0.2s, v1.s[0]
         ret
 form_1352:
-        smull2 v2.4s, v0.8h, v1.h[0]
+        mul v2.2s, v0.2s, v1.s[3]
         ret
 form_1353:
-        umull v2.4s, v0.4h, v1.h[0]
+        mla v2.2s, v0.2s, v1.s[3]
         ret
 form_1354:
-        umull2 v2.4s, v0.8h, v1.h[0]
+        mls v2.2s, v0.2s, v1.s[3]
         ret
 form_1355:
-        smlal v2.4s, v0.4h, v1.h[0]
+        sqdmulh v2.2s, v0.2s, v1.s[3]
         ret
 form_1356:
-        smlal2 v2.4s, v0.8h, v1.h[0]
+        sqrdmulh v2.2s, v0.2s, v1.s[3]
         ret
 form_1357:
-        umlal v2.4s, v0.4h, v1.h[0]
+        mul v2.4s, v0.4s, v1.s[1]
         ret
 form_1358:
-        umlal2 v2.4s, v0.8h, v1.h[0]
+        mla v2.4s, v0.4s, v1.s[1]
         ret
 form_1359:
-        smlsl v2.4s, v0.4h, v1.h[0]
+        mls v2.4s, v0.4s, v1.s[1]
         ret
 form_1360:
-        smlsl2 v2.4s, v0.8h, v1.h[0]
+        sqdmulh v2.4s, v0.4s, v1.s[1]
         ret
 form_1361:
-        umlsl v2.4s, v0.4h, v1.h[0]
+        sqrdmulh v2.4s, v0.4s, v1.s[1]
         ret
 form_1362:
-        umlsl2 v2.4s, v0.8h, v1.h[0]
+        mul v2.4s, v0.4s, v1.s[2]
         ret
 form_1363:
-        sqdmull v2.4s, v0.4h, v1.h[0]
+        mla v2.4s, v0.4s, v1.s[2]
         ret
 form_1364:
-        sqdmull2 v2.4s, v0.8h, v1.h[0]
+        mls v2.4s, v0.4s, v1.s[2]
         ret
 form_1365:
-        sqdmlal v2.4s, v0.4h, v1.h[0]
+        sqdmulh v2.4s, v0.4s, v1.s[2]
         ret
 form_1366:
-        sqdmlal2 v2.4s, v0.8h, v1.h[0]
+        sqrdmulh v2.4s, v0.4s, v1.s[2]
         ret
 form_1367:
-        sqdmlsl v2.4s, v0.4h, v1.h[0]
+        smull v2.4s, v0.4h, v1.h[0]
         ret
 form_1368:
-        sqdmlsl2 v2.4s, v0.8h, v1.h[0]
+        smull2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1369:
-        smull v2.4s, v0.4h, v1.h[6]
+        umull v2.4s, v0.4h, v1.h[0]
         ret
 form_1370:
-        smull2 v2.4s, v0.8h, v1.h[6]
+        umull2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1371:
-        umull v2.4s, v0.4h, v1.h[6]
+        smlal v2.4s, v0.4h, v1.h[0]
         ret
 form_1372:
-        umull2 v2.4s, v0.8h, v1.h[6]
+        smlal2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1373:
-        smlal v2.4s, v0.4h, v1.h[6]
+        umlal v2.4s, v0.4h, v1.h[0]
         ret
 form_1374:
-        smlal2 v2.4s, v0.8h, v1.h[6]
+        umlal2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1375:
-        umlal v2.4s, v0.4h, v1.h[6]
+        smlsl v2.4s, v0.4h, v1.h[0]
         ret
 form_1376:
-        umlal2 v2.4s, v0.8h, v1.h[6]
+        smlsl2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1377:
-        smlsl v2.4s, v0.4h, v1.h[6]
+        umlsl v2.4s, v0.4h, v1.h[0]
         ret
 form_1378:
-        smlsl2 v2.4s, v0.8h, v1.h[6]
+        umlsl2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1379:
-        umlsl v2.4s, v0.4h, v1.h[6]
+        sqdmull v2.4s, v0.4h, v1.h[0]
         ret
 form_1380:
-        umlsl2 v2.4s, v0.8h, v1.h[6]
+        sqdmull2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1381:
-        sqdmull v2.4s, v0.4h, v1.h[6]
+        sqdmlal v2.4s, v0.4h, v1.h[0]
         ret
 form_1382:
-        sqdmull2 v2.4s, v0.8h, v1.h[6]
+        sqdmlal2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1383:
-        sqdmlal v2.4s, v0.4h, v1.h[6]
+        sqdmlsl v2.4s, v0.4h, v1.h[0]
         ret
 form_1384:
-        sqdmlal2 v2.4s, v0.8h, v1.h[6]
+        sqdmlsl2 v2.4s, v0.8h, v1.h[0]
         ret
 form_1385:
-        sqdmlsl v2.4s, v0.4h, v1.h[6]
+        smull v2.4s, v0.4h, v1.h[6]
         ret
 form_1386:
-        sqdmlsl2 v2.4s, v0.8h, v1.h[6]
+        smull2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1387:
-        smull v2.2d, v0.2s, v1.s[1]
+        umull v2.4s, v0.4h, v1.h[6]
         ret
 form_1388:
-        smull2 v2.2d, v0.4s, v1.s[1]
+        umull2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1389:
-        umull v2.2d, v0.2s, v1.s[1]
+        smlal v2.4s, v0.4h, v1.h[6]
         ret
 form_1390:
-        umull2 v2.2d, v0.4s, v1.s[1]
+        smlal2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1391:
-        smlal v2.2d, v0.2s, v1.s[1]
+        umlal v2.4s, v0.4h, v1.h[6]
         ret
 form_1392:
-        smlal2 v2.2d, v0.4s, v1.s[1]
+        umlal2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1393:
-        umlal v2.2d, v0.2s, v1.s[1]
+        smlsl v2.4s, v0.4h, v1.h[6]
         ret
 form_1394:
-        umlal2 v2.2d, v0.4s, v1.s[1]
+        smlsl2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1395:
-        smlsl v2.2d, v0.2s, v1.s[1]
+        umlsl v2.4s, v0.4h, v1.h[6]
         ret
 form_1396:
-        smlsl2 v2.2d, v0.4s, v1.s[1]
+        umlsl2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1397:
-        umlsl v2.2d, v0.2s, v1.s[1]
+        sqdmull v2.4s, v0.4h, v1.h[6]
         ret
 form_1398:
-        umlsl2 v2.2d, v0.4s, v1.s[1]
+        sqdmull2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1399:
-        sqdmull v2.2d, v0.2s, v1.s[1]
+        sqdmlal v2.4s, v0.4h, v1.h[6]
         ret
 form_1400:
-        sqdmull2 v2.2d, v0.4s, v1.s[1]
+        sqdmlal2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1401:
-        sqdmlal v2.2d, v0.2s, v1.s[1]
+        sqdmlsl v2.4s, v0.4h, v1.h[6]
         ret
 form_1402:
-        sqdmlal2 v2.2d, v0.4s, v1.s[1]
+        sqdmlsl2 v2.4s, v0.8h, v1.h[6]
         ret
 form_1403:
-        sqdmlsl v2.2d, v0.2s, v1.s[1]
+        smull v2.2d, v0.2s, v1.s[1]
         ret
 form_1404:
-        sqdmlsl2 v2.2d, v0.4s, v1.s[1]
+        smull2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1405:
-        smull v2.2d, v0.2s, v1.s[3]
+        umull v2.2d, v0.2s, v1.s[1]
         ret
 form_1406:
-        smull2 v2.2d, v0.4s, v1.s[3]
+        umull2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1407:
-        umull v2.2d, v0.2s, v1.s[3]
+        smlal v2.2d, v0.2s, v1.s[1]
         ret
 form_1408:
-        umull2 v2.2d, v0.4s, v1.s[3]
+        smlal2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1409:
-        smlal v2.2d, v0.2s, v1.s[3]
+        umlal v2.2d, v0.2s, v1.s[1]
         ret
 form_1410:
-        smlal2 v2.2d, v0.4s, v1.s[3]
+        umlal2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1411:
-        umlal v2.2d, v0.2s, v1.s[3]
+        smlsl v2.2d, v0.2s, v1.s[1]
         ret
 form_1412:
-        umlal2 v2.2d, v0.4s, v1.s[3]
+        smlsl2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1413:
-        smlsl v2.2d, v0.2s, v1.s[3]
+        umlsl v2.2d, v0.2s, v1.s[1]
         ret
 form_1414:
-        smlsl2 v2.2d, v0.4s, v1.s[3]
+        umlsl2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1415:
-        umlsl v2.2d, v0.2s, v1.s[3]
+        sqdmull v2.2d, v0.2s, v1.s[1]
         ret
 form_1416:
-        umlsl2 v2.2d, v0.4s, v1.s[3]
+        sqdmull2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1417:
-        sqdmull v2.2d, v0.2s, v1.s[3]
+        sqdmlal v2.2d, v0.2s, v1.s[1]
         ret
 form_1418:
-        sqdmull2 v2.2d, v0.4s, v1.s[3]
+        sqdmlal2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1419:
-        sqdmlal v2.2d, v0.2s, v1.s[3]
+        sqdmlsl v2.2d, v0.2s, v1.s[1]
         ret
 form_1420:
-        sqdmlal2 v2.2d, v0.4s, v1.s[3]
+        sqdmlsl2 v2.2d, v0.4s, v1.s[1]
         ret
 form_1421:
-        sqdmlsl v2.2d, v0.2s, v1.s[3]
+        smull v2.2d, v0.2s, v1.s[3]
         ret
 form_1422:
-        sqdmlsl2 v2.2d, v0.4s, v1.s[3]
+        smull2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1423:
-        sqdmulh h2, h0, v1.h[5]
+        umull v2.2d, v0.2s, v1.s[3]
         ret
 form_1424:
-        sqdmulh s2, s0, v1.s[2]
+        umull2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1425:
-        sqrdmulh h2, h0, v1.h[5]
+        smlal v2.2d, v0.2s, v1.s[3]
         ret
 form_1426:
-        sqrdmulh s2, s0, v1.s[2]
+        smlal2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1427:
-        sqdmull s2, h0, v1.h[7]
+        umlal v2.2d, v0.2s, v1.s[3]
         ret
 form_1428:
-        sqdmull d2, s0, v1.s[1]
+        umlal2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1429:
-        sqdmlal s2, h0, v1.h[7]
+        smlsl v2.2d, v0.2s, v1.s[3]
         ret
 form_1430:
-        sqdmlal d2, s0, v1.s[1]
+        smlsl2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1431:
-        sqdmlsl s2, h0, v1.h[7]
+        umlsl v2.2d, v0.2s, v1.s[3]
         ret
 form_1432:
-        sqdmlsl d2, s0, v1.s[1]
+        umlsl2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1433:
-        uzp1 v2.8b, v0.8b, v1.8b
+        sqdmull v2.2d, v0.2s, v1.s[3]
         ret
 form_1434:
-        uzp2 v2.8b, v0.8b, v1.8b
+        sqdmull2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1435:
-        trn1 v2.8b, v0.8b, v1.8b
+        sqdmlal v2.2d, v0.2s, v1.s[3]
         ret
 form_1436:
-        trn2 v2.8b, v0.8b, v1.8b
+        sqdmlal2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1437:
-        zip1 v2.8b, v0.8b, v1.8b
+        sqdmlsl v2.2d, v0.2s, v1.s[3]
         ret
 form_1438:
-        zip2 v2.8b, v0.8b, v1.8b
+        sqdmlsl2 v2.2d, v0.4s, v1.s[3]
         ret
 form_1439:
-        uzp1 v2.16b, v0.16b, v1.16b
+        sqdmulh h2, h0, v1.h[5]
         ret
 form_1440:
-        uzp2 v2.16b, v0.16b, v1.16b
+        sqdmulh s2, s0, v1.s[2]
         ret
 form_1441:
-        trn1 v2.16b, v0.16b, v1.16b
+        sqrdmulh h2, h0, v1.h[5]
         ret
 form_1442:
-        trn2 v2.16b, v0.16b, v1.16b
+        sqrdmulh s2, s0, v1.s[2]
         ret
 form_1443:
-        zip1 v2.16b, v0.16b, v1.16b
+        sqdmull s2, h0, v1.h[7]
         ret
 form_1444:
-        zip2 v2.16b, v0.16b, v1.16b
+        sqdmull d2, s0, v1.s[1]
         ret
 form_1445:
-        uzp1 v2.4h, v0.4h, v1.4h
+        sqdmlal s2, h0, v1.h[7]
         ret
 form_1446:
-        uzp2 v2.4h, v0.4h, v1.4h
+        sqdmlal d2, s0, v1.s[1]
         ret
 form_1447:
-        trn1 v2.4h, v0.4h, v1.4h
+        sqdmlsl s2, h0, v1.h[7]
         ret
 form_1448:
-        trn2 v2.4h, v0.4h, v1.4h
+        sqdmlsl d2, s0, v1.s[1]
         ret
 form_1449:
-        zip1 v2.4h, v0.4h, v1.4h
+        uzp1 v2.8b, v0.8b, v1.8b
         ret
 form_1450:
-        zip2 v2.4h, v0.4h, v1.4h
+        uzp2 v2.8b, v0.8b, v1.8b
         ret
 form_1451:
-        uzp1 v2.8h, v0.8h, v1.8h
+        trn1 v2.8b, v0.8b, v1.8b
         ret
 form_1452:
-        uzp2 v2.8h, v0.8h, v1.8h
+        trn2 v2.8b, v0.8b, v1.8b
         ret
 form_1453:
-        trn1 v2.8h, v0.8h, v1.8h
+        zip1 v2.8b, v0.8b, v1.8b
         ret
 form_1454:
-        trn2 v2.8h, v0.8h, v1.8h
+        zip2 v2.8b, v0.8b, v1.8b
         ret
 form_1455:
-        zip1 v2.8h, v0.8h, v1.8h
+        uzp1 v2.16b, v0.16b, v1.16b
         ret
 form_1456:
-        zip2 v2.8h, v0.8h, v1.8h
+        uzp2 v2.16b, v0.16b, v1.16b
         ret
 form_1457:
-        uzp1 v2.2s, v0.2s, v1.2s
+        trn1 v2.16b, v0.16b, v1.16b
         ret
 form_1458:
-        uzp2 v2.2s, v0.2s, v1.2s
+        trn2 v2.16b, v0.16b, v1.16b
         ret
 form_1459:
-        trn1 v2.2s, v0.2s, v1.2s
+        zip1 v2.16b, v0.16b, v1.16b
         ret
 form_1460:
-        trn2 v2.2s, v0.2s, v1.2s
+        zip2 v2.16b, v0.16b, v1.16b
         ret
 form_1461:
-        zip1 v2.2s, v0.2s, v1.2s
+        uzp1 v2.4h, v0.4h, v1.4h
         ret
 form_1462:
-        zip2 v2.2s, v0.2s, v1.2s
+        uzp2 v2.4h, v0.4h, v1.4h
         ret
 form_1463:
-        uzp1 v2.4s, v0.4s, v1.4s
+        trn1 v2.4h, v0.4h, v1.4h
         ret
 form_1464:
-        uzp2 v2.4s, v0.4s, v1.4s
+        trn2 v2.4h, v0.4h, v1.4h
         ret
 form_1465:
-        trn1 v2.4s, v0.4s, v1.4s
+        zip1 v2.4h, v0.4h, v1.4h
         ret
 form_1466:
-        trn2 v2.4s, v0.4s, v1.4s
+        zip2 v2.4h, v0.4h, v1.4h
         ret
 form_1467:
-        zip1 v2.4s, v0.4s, v1.4s
+        uzp1 v2.8h, v0.8h, v1.8h
         ret
 form_1468:
-        zip2 v2.4s, v0.4s, v1.4s
+        uzp2 v2.8h, v0.8h, v1.8h
         ret
 form_1469:
-        uzp1 v2.2d, v0.2d, v1.2d
+        trn1 v2.8h, v0.8h, v1.8h
         ret
 form_1470:
-        uzp2 v2.2d, v0.2d, v1.2d
+        trn2 v2.8h, v0.8h, v1.8h
         ret
 form_1471:
-        trn1 v2.2d, v0.2d, v1.2d
+        zip1 v2.8h, v0.8h, v1.8h
         ret
 form_1472:
-        trn2 v2.2d, v0.2d, v1.2d
+        zip2 v2.8h, v0.8h, v1.8h
         ret
 form_1473:
-        zip1 v2.2d, v0.2d, v1.2d
+        uzp1 v2.2s, v0.2s, v1.2s
         ret
 form_1474:
-        zip2 v2.2d, v0.2d, v1.2d
+        uzp2 v2.2s, v0.2s, v1.2s
         ret
 form_1475:
-        ext v2.8b, v0.8b, v1.8b, #0
+        trn1 v2.2s, v0.2s, v1.2s
         ret
 form_1476:
-        ext v2.8b, v0.8b, v1.8b, #3
+        trn2 v2.2s, v0.2s, v1.2s
         ret
 form_1477:
-        ext v2.8b, v0.8b, v1.8b, #7
+        zip1 v2.2s, v0.2s, v1.2s
         ret
 form_1478:
-        ext v2.16b, v0.16b, v1.16b, #0
+        zip2 v2.2s, v0.2s, v1.2s
         ret
 form_1479:
-        ext v2.16b, v0.16b, v1.16b, #1
+        uzp1 v2.4s, v0.4s, v1.4s
         ret
 form_1480:
-        ext v2.16b, v0.16b, v1.16b, #8
+        uzp2 v2.4s, v0.4s, v1.4s
         ret
 form_1481:
-        ext v2.16b, v0.16b, v1.16b, #15
+        trn1 v2.4s, v0.4s, v1.4s
         ret
 form_1482:
-        tbl v2.8b, {v0.16b}, v1.8b
+        trn2 v2.4s, v0.4s, v1.4s
         ret
 form_1483:
-        tbx v2.8b, {v0.16b}, v1.8b
+        zip1 v2.4s, v0.4s, v1.4s
         ret
 form_1484:
-        tbl v2.8b, {v3.16b, v4.16b}, v1.8b
+        zip2 v2.4s, v0.4s, v1.4s
         ret
 form_1485:
-        tbx v2.8b, {v3.16b, v4.16b, v5.16b}, v0.8b
+        uzp1 v2.2d, v0.2d, v1.2d
         ret
 form_1486:
-        tbl v2.8b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.8b
+        uzp2 v2.2d, v0.2d, v1.2d
         ret
 form_1487:
-        tbl v2.16b, {v0.16b}, v1.16b
+        trn1 v2.2d, v0.2d, v1.2d
         ret
 form_1488:
-        tbx v2.16b, {v0.16b}, v1.16b
+        trn2 v2.2d, v0.2d, v1.2d
         ret
 form_1489:
-        tbl v2.16b, {v3.16b, v4.16b}, v1.16b
+        zip1 v2.2d, v0.2d, v1.2d
         ret
 form_1490:
-        tbx v2.16b, {v3.16b, v4.16b, v5.16b}, v0.16b
+        zip2 v2.2d, v0.2d, v1.2d
         ret
 form_1491:
-        tbl v2.16b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.16b
+        ext v2.8b, v0.8b, v1.8b, #0
         ret
 form_1492:
-        dup v2.8b, v0.b[0]
+        ext v2.8b, v0.8b, v1.8b, #3
         ret
 form_1493:
-        dup v2.8b, v0.b[13]
+        ext v2.8b, v0.8b, v1.8b, #7
         ret
 form_1494:
-        dup v2.16b, v0.b[2]
+        ext v2.16b, v0.16b, v1.16b, #0
         ret
 form_1495:
-        dup v2.16b, v0.b[15]
+        ext v2.16b, v0.16b, v1.16b, #1
         ret
 form_1496:
-        dup v2.4h, v0.h[1]
+        ext v2.16b, v0.16b, v1.16b, #8
         ret
 form_1497:
-        dup v2.4h, v0.h[6]
+        ext v2.16b, v0.16b, v1.16b, #15
         ret
 form_1498:
-        dup v2.8h, v0.h[7]
+        tbl v2.8b, {v0.16b}, v1.8b
         ret
 form_1499:
-        dup v2.2s, v0.s[0]
+        tbx v2.8b, {v0.16b}, v1.8b
         ret
 form_1500:
-        dup v2.2s, v0.s[3]
+        tbl v2.8b, {v3.16b, v4.16b}, v1.8b
         ret
 form_1501:
-        dup v2.4s, v0.s[2]
+        tbx v2.8b, {v3.16b, v4.16b, v5.16b}, v0.8b
         ret
 form_1502:
-        dup v2.2d, v0.d[0]
+        tbl v2.8b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.8b
         ret
 form_1503:
-        dup v2.2d, v0.d[1]
+        tbl v2.16b, {v0.16b}, v1.16b
         ret
 form_1504:
+        tbx v2.16b, {v0.16b}, v1.16b
+        ret
+form_1505:
+        tbl v2.16b, {v3.16b, v4.16b}, v1.16b
+        ret
+form_1506:
+        tbx v2.16b, {v3.16b, v4.16b, v5.16b}, v0.16b
+        ret
+form_1507:
+        tbl v2.16b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.16b
+        ret
+form_1508:
+        dup v2.8b, v0.b[0]
+        ret
+form_1509:
+        dup v2.8b, v0.b[13]
+        ret
+form_1510:
+        dup v2.16b, v0.b[2]
+        ret
+form_1511:
+        dup v2.16b, v0.b[15]
+        ret
+form_1512:
+        dup v2.4h, v0.h[1]
+        ret
+form_1513:
+        dup v2.4h, v0.h[6]
+        ret
+form_1514:
+        dup v2.8h, v0.h[7]
+        ret
+form_1515:
+        dup v2.2s, v0.s[0]
+        ret
+form_1516:
+        dup v2.2s, v0.s[3]
+        ret
+form_1517:
+        dup v2.4s, v0.s[2]
+        ret
+form_1518:
+        dup v2.2d, v0.d[0]
+        ret
+form_1519:
+        dup v2.2d, v0.d[1]
+        ret
+form_1520:
         fmov x0, d1
         dup v2.8b, w0
         ret
-form_1505:
+form_1521:
         fmov x0, d1
         dup v2.16b, w0
         ret
-form_1506:
+form_1522:
         fmov x0, d1
         dup v2.4h, w0
         ret
-form_1507:
+form_1523:
         fmov x0, d1
         dup v2.8h, w0
         ret
-form_1508:
+form_1524:
         fmov x0, d1
         dup v2.2s, w0
         ret
-form_1509:
+form_1525:
         fmov x0, d1
         dup v2.4s, w0
         ret
-form_1510:
+form_1526:
         fmov x0, d1
         dup v2.2d, x0
         ret
-form_1511:
+form_1527:
         mov b2, v0.b[9]
         ret
-form_1512:
+form_1528:
         mov v2.b[0], v0.b[9]
         ret
-form_1513:
+form_1529:
         fmov x0, d1
         mov v2.b[9], w0
         ret
-form_1514:
+form_1530:
         mov h2, v0.h[4]
         ret
-form_1515:
+form_1531:
         mov v2.h[1], v0.h[4]
         ret
-form_1516:
+form_1532:
         fmov x0, d1
         mov v2.h[4], w0
         ret
-form_1517:
+form_1533:
         mov s2, v0.s[3]
         ret
-form_1518:
+form_1534:
         mov v2.s[0], v0.s[3]
         ret
-form_1519:
+form_1535:
         fmov x0, d1
         mov v2.s[3], w0
         ret
-form_1520:
+form_1536:
         mov d2, v0.d[1]
         ret
-form_1521:
+form_1537:
         mov v2.d[0], v0.d[1]
         ret
-form_1522:
+form_1538:
         fmov x0, d1
         mov v2.d[1], x0
         ret
-form_1523:
+form_1539:
         umov w0, v0.b[11]
         fmov d2, x0
         ret
-form_1524:
+form_1540:
         umov w0, v0.h[2]
         fmov d2, x0
         ret
-form_1525:
+form_1541:
         umov w0, v0.s[3]
         fmov d2, x0
         ret
-form_1526:
+form_1542:
         umov x0, v0.d[1]
         fmov d2, x0
         ret
-form_1527:
+form_1543:
         smov w0, v0.b[7]
         fmov d2, x0
         ret
-form_1528:
+form_1544:
         smov w0, v0.h[5]
         fmov d2, x0
         ret
-form_1529:
+form_1545:
         smov x0, v0.b[15]
         fmov d2, x0
         ret
-form_1530:
+form_1546:
         smov x0, v0.h[1]
         fmov d2, x0
         ret
-form_1531:
+form_1547:
         smov x0, v0.s[2]
         fmov d2, x0
         ret
-form_1532:
+form_1548:
         movi v2.2s, #0xa5, lsl #0
         ret
-form_1533:
+form_1549:
         mvni v2.2s, #0x5a, lsl #0
         ret
-form_1534:
+form_1550:
         orr v2.2s, #0x81, lsl #0
         ret
-form_1535:
+form_1551:
         bic v2.2s, #0x7e, lsl #0
         ret
-form_1536:
+form_1552:
         movi v2.2s, #0xa5, lsl #8
         ret
-form_1537:
+form_1553:
         mvni v2.2s, #0x5a, lsl #8
         ret
-form_1538:
+form_1554:
         orr v2.2s, #0x81, lsl #8
         ret
-form_1539:
+form_1555:
         bic v2.2s, #0x7e, lsl #8
         ret
-form_1540:
+form_1556:
         movi v2.2s, #0xa5, lsl #16
         ret
-form_1541:
+form_1557:
         mvni v2.2s, #0x5a, lsl #16
         ret
-form_1542:
+form_1558:
         orr v2.2s, #0x81, lsl #16
         ret
-form_1543:
+form_1559:
         bic v2.2s, #0x7e, lsl #16
         ret
-form_1544:
+form_1560:
         movi v2.2s, #0xa5, lsl #24
         ret
-form_1545:
+form_1561:
         mvni v2.2s, #0x5a, lsl #24
         ret
-form_1546:
+form_1562:
         orr v2.2s, #0x81, lsl #24
         ret
-form_1547:
+form_1563:
         bic v2.2s, #0x7e, lsl #24
         ret
-form_1548:
+form_1564:
         movi v2.2s, #0x3c, msl #8
         ret
-form_1549:
+form_1565:
         mvni v2.2s, #0xc3, msl #8
         ret
-form_1550:
+form_1566:
         movi v2.2s, #0x3c, msl #16
         ret
-form_1551:
+form_1567:
         mvni v2.2s, #0xc3, msl #16
         ret
-form_1552:
+form_1568:
         fmov v2.2s, #-1.25
         ret
-form_1553:
+form_1569:
         movi v2.4s, #0xa5, lsl #0
         ret
-form_1554:
+form_1570:
         mvni v2.4s, #0x5a, lsl #0
         ret
-form_1555:
+form_1571:
         orr v2.4s, #0x81, lsl #0
         ret
-form_1556:
+form_1572:
         bic v2.4s, #0x7e, lsl #0
         ret
-form_1557:
+form_1573:
         movi v2.4s, #0xa5, lsl #8
         ret
-form_1558:
+form_1574:
         mvni v2.4s, #0x5a, lsl #8
         ret
-form_1559:
+form_1575:
         orr v2.4s, #0x81, lsl #8
         ret
-form_1560:
+form_1576:
         bic v2.4s, #0x7e, lsl #8
         ret
-form_1561:
+form_1577:
         movi v2.4s, #0xa5, lsl #16
         ret
-form_1562:
+form_1578:
         mvni v2.4s, #0x5a, lsl #16
         ret
-form_1563:
+form_1579:
         orr v2.4s, #0x81, lsl #16
         ret
-form_1564:
+form_1580:
         bic v2.4s, #0x7e, lsl #16
         ret
-form_1565:
+form_1581:
         movi v2.4s, #0xa5, lsl #24
         ret
-form_1566:
+form_1582:
         mvni v2.4s, #0x5a, lsl #24
         ret
-form_1567:
+form_1583:
         orr v2.4s, #0x81, lsl #24
         ret
-form_1568:
+form_1584:
         bic v2.4s, #0x7e, lsl #24
         ret
-form_1569:
+form_1585:
         movi v2.4s, #0x3c, msl #8
         ret
-form_1570:
+form_1586:
         mvni v2.4s, #0xc3, msl #8
         ret
-form_1571:
+form_1587:
         movi v2.4s, #0x3c, msl #16
         ret
-form_1572:
+form_1588:
         mvni v2.4s, #0xc3, msl #16
         ret
-form_1573:
+form_1589:
         fmov v2.4s, #-1.25
         ret
-form_1574:
+form_1590:
         movi v2.4h, #0x96, lsl #0
         ret
-form_1575:
+form_1591:
         mvni v2.4h, #0x69, lsl #0
         ret
-form_1576:
+form_1592:
         orr v2.4h, #0x11, lsl #0
         ret
-form_1577:
+form_1593:
         bic v2.4h, #0xee, lsl #0
         ret
-form_1578:
+form_1594:
         movi v2.4h, #0x96, lsl #8
         ret
-form_1579:
+form_1595:
         mvni v2.4h, #0x69, lsl #8
         ret
-form_1580:
+form_1596:
         orr v2.4h, #0x11, lsl #8
         ret
-form_1581:
+form_1597:
         bic v2.4h, #0xee, lsl #8
         ret
-form_1582:
+form_1598:
         movi v2.8h, #0x96, lsl #0
         ret
-form_1583:
+form_1599:
         mvni v2.8h, #0x69, lsl #0
         ret
-form_1584:
+form_1600:
         orr v2.8h, #0x11, lsl #0
         ret
-form_1585:
+form_1601:
         bic v2.8h, #0xee, lsl #0
         ret
-form_1586:
+form_1602:
         movi v2.8h, #0x96, lsl #8
         ret
-form_1587:
+form_1603:
         mvni v2.8h, #0x69, lsl #8
         ret
-form_1588:
+form_1604:
         orr v2.8h, #0x11, lsl #8
         ret
-form_1589:
+form_1605:
         bic v2.8h, #0xee, lsl #8
         ret
-form_1590:
+form_1606:
         movi v2.8b, #0xd7
         ret
-form_1591:
+form_1607:
         movi v2.16b, #0xd7
         ret
-form_1592:
+form_1608:
         movi d2, #0xff00ff0000ffff00
         ret
-form_1593:
+form_1609:
         movi v2.2d, #0x00ffff00ff0000ff
         ret
-form_1594:
+form_1610:
         fmov v2.2d, #31.0
         ret
 
@@ -10172,1105 +10269,1121 @@ name_489: .asciz "sqdmull v2.2d, v0.2s, v1.2s"
 name_490: .asciz "sqdmull2 v2.2d, v0.4s, v1.4s"
 name_491: .asciz "pmull v2.8h, v0.8b, v1.8b"
 name_492: .asciz "pmull2 v2.8h, v0.16b, v1.16b"
-name_493: .asciz "sqdmlal s2, h0, h1"
-name_494: .asciz "sqdmlal d2, s0, s1"
-name_495: .asciz "sqdmlsl s2, h0, h1"
-name_496: .asciz "sqdmlsl d2, s0, s1"
-name_497: .asciz "sqdmull s2, h0, h1"
-name_498: .asciz "sqdmull d2, s0, s1"
-name_499: .asciz "rev64 v2.8b, v0.8b"
-name_500: .asciz "rev64 v2.16b, v0.16b"
-name_501: .asciz "rev64 v2.4h, v0.4h"
-name_502: .asciz "rev64 v2.8h, v0.8h"
-name_503: .asciz "rev64 v2.2s, v0.2s"
-name_504: .asciz "rev64 v2.4s, v0.4s"
-name_505: .asciz "rev32 v2.8b, v0.8b"
-name_506: .asciz "rev32 v2.16b, v0.16b"
-name_507: .asciz "rev32 v2.4h, v0.4h"
-name_508: .asciz "rev32 v2.8h, v0.8h"
-name_509: .asciz "rev16 v2.8b, v0.8b"
-name_510: .asciz "cnt v2.8b, v0.8b"
-name_511: .asciz "not v2.8b, v0.8b"
-name_512: .asciz "rbit v2.8b, v0.8b"
-name_513: .asciz "rev16 v2.16b, v0.16b"
-name_514: .asciz "cnt v2.16b, v0.16b"
-name_515: .asciz "not v2.16b, v0.16b"
-name_516: .asciz "rbit v2.16b, v0.16b"
-name_517: .asciz "saddlp v2.4h, v0.8b"
-name_518: .asciz "uaddlp v2.4h, v0.8b"
-name_519: .asciz "sadalp v2.4h, v0.8b"
-name_520: .asciz "uadalp v2.4h, v0.8b"
-name_521: .asciz "saddlp v2.8h, v0.16b"
-name_522: .asciz "uaddlp v2.8h, v0.16b"
-name_523: .asciz "sadalp v2.8h, v0.16b"
-name_524: .asciz "uadalp v2.8h, v0.16b"
-name_525: .asciz "saddlp v2.2s, v0.4h"
-name_526: .asciz "uaddlp v2.2s, v0.4h"
-name_527: .asciz "sadalp v2.2s, v0.4h"
-name_528: .asciz "uadalp v2.2s, v0.4h"
-name_529: .asciz "saddlp v2.4s, v0.8h"
-name_530: .asciz "uaddlp v2.4s, v0.8h"
-name_531: .asciz "sadalp v2.4s, v0.8h"
-name_532: .asciz "uadalp v2.4s, v0.8h"
-name_533: .asciz "saddlp v2.1d, v0.2s"
-name_534: .asciz "uaddlp v2.1d, v0.2s"
-name_535: .asciz "sadalp v2.1d, v0.2s"
-name_536: .asciz "uadalp v2.1d, v0.2s"
-name_537: .asciz "saddlp v2.2d, v0.4s"
-name_538: .asciz "uaddlp v2.2d, v0.4s"
-name_539: .asciz "sadalp v2.2d, v0.4s"
-name_540: .asciz "uadalp v2.2d, v0.4s"
-name_541: .asciz "suqadd v2.8b, v0.8b"
-name_542: .asciz "usqadd v2.8b, v0.8b"
-name_543: .asciz "sqabs v2.8b, v0.8b"
-name_544: .asciz "sqneg v2.8b, v0.8b"
-name_545: .asciz "abs v2.8b, v0.8b"
-name_546: .asciz "neg v2.8b, v0.8b"
-name_547: .asciz "cmgt v2.8b, v0.8b, #0"
-name_548: .asciz "cmge v2.8b, v0.8b, #0"
-name_549: .asciz "cmeq v2.8b, v0.8b, #0"
-name_550: .asciz "cmle v2.8b, v0.8b, #0"
-name_551: .asciz "cmlt v2.8b, v0.8b, #0"
-name_552: .asciz "suqadd v2.16b, v0.16b"
-name_553: .asciz "usqadd v2.16b, v0.16b"
-name_554: .asciz "sqabs v2.16b, v0.16b"
-name_555: .asciz "sqneg v2.16b, v0.16b"
-name_556: .asciz "abs v2.16b, v0.16b"
-name_557: .asciz "neg v2.16b, v0.16b"
-name_558: .asciz "cmgt v2.16b, v0.16b, #0"
-name_559: .asciz "cmge v2.16b, v0.16b, #0"
-name_560: .asciz "cmeq v2.16b, v0.16b, #0"
-name_561: .asciz "cmle v2.16b, v0.16b, #0"
-name_562: .asciz "cmlt v2.16b, v0.16b, #0"
-name_563: .asciz "suqadd v2.4h, v0.4h"
-name_564: .asciz "usqadd v2.4h, v0.4h"
-name_565: .asciz "sqabs v2.4h, v0.4h"
-name_566: .asciz "sqneg v2.4h, v0.4h"
-name_567: .asciz "abs v2.4h, v0.4h"
-name_568: .asciz "neg v2.4h, v0.4h"
-name_569: .asciz "cmgt v2.4h, v0.4h, #0"
-name_570: .asciz "cmge v2.4h, v0.4h, #0"
-name_571: .asciz "cmeq v2.4h, v0.4h, #0"
-name_572: .asciz "cmle v2.4h, v0.4h, #0"
-name_573: .asciz "cmlt v2.4h, v0.4h, #0"
-name_574: .asciz "suqadd v2.8h, v0.8h"
-name_575: .asciz "usqadd v2.8h, v0.8h"
-name_576: .asciz "sqabs v2.8h, v0.8h"
-name_577: .asciz "sqneg v2.8h, v0.8h"
-name_578: .asciz "abs v2.8h, v0.8h"
-name_579: .asciz "neg v2.8h, v0.8h"
-name_580: .asciz "cmgt v2.8h, v0.8h, #0"
-name_581: .asciz "cmge v2.8h, v0.8h, #0"
-name_582: .asciz "cmeq v2.8h, v0.8h, #0"
-name_583: .asciz "cmle v2.8h, v0.8h, #0"
-name_584: .asciz "cmlt v2.8h, v0.8h, #0"
-name_585: .asciz "suqadd v2.2s, v0.2s"
-name_586: .asciz "usqadd v2.2s, v0.2s"
-name_587: .asciz "sqabs v2.2s, v0.2s"
-name_588: .asciz "sqneg v2.2s, v0.2s"
-name_589: .asciz "abs v2.2s, v0.2s"
-name_590: .asciz "neg v2.2s, v0.2s"
-name_591: .asciz "cmgt v2.2s, v0.2s, #0"
-name_592: .asciz "cmge v2.2s, v0.2s, #0"
-name_593: .asciz "cmeq v2.2s, v0.2s, #0"
-name_594: .asciz "cmle v2.2s, v0.2s, #0"
-name_595: .asciz "cmlt v2.2s, v0.2s, #0"
-name_596: .asciz "suqadd v2.4s, v0.4s"
-name_597: .asciz "usqadd v2.4s, v0.4s"
-name_598: .asciz "sqabs v2.4s, v0.4s"
-name_599: .asciz "sqneg v2.4s, v0.4s"
-name_600: .asciz "abs v2.4s, v0.4s"
-name_601: .asciz "neg v2.4s, v0.4s"
-name_602: .asciz "cmgt v2.4s, v0.4s, #0"
-name_603: .asciz "cmge v2.4s, v0.4s, #0"
-name_604: .asciz "cmeq v2.4s, v0.4s, #0"
-name_605: .asciz "cmle v2.4s, v0.4s, #0"
-name_606: .asciz "cmlt v2.4s, v0.4s, #0"
-name_607: .asciz "suqadd v2.2d, v0.2d"
-name_608: .asciz "usqadd v2.2d, v0.2d"
-name_609: .asciz "sqabs v2.2d, v0.2d"
-name_610: .asciz "sqneg v2.2d, v0.2d"
-name_611: .asciz "abs v2.2d, v0.2d"
-name_612: .asciz "neg v2.2d, v0.2d"
-name_613: .asciz "cmgt v2.2d, v0.2d, #0"
-name_614: .asciz "cmge v2.2d, v0.2d, #0"
-name_615: .asciz "cmeq v2.2d, v0.2d, #0"
-name_616: .asciz "cmle v2.2d, v0.2d, #0"
-name_617: .asciz "cmlt v2.2d, v0.2d, #0"
-name_618: .asciz "cls v2.8b, v0.8b"
-name_619: .asciz "clz v2.8b, v0.8b"
-name_620: .asciz "cls v2.16b, v0.16b"
-name_621: .asciz "clz v2.16b, v0.16b"
-name_622: .asciz "cls v2.4h, v0.4h"
-name_623: .asciz "clz v2.4h, v0.4h"
-name_624: .asciz "cls v2.8h, v0.8h"
-name_625: .asciz "clz v2.8h, v0.8h"
-name_626: .asciz "cls v2.2s, v0.2s"
-name_627: .asciz "clz v2.2s, v0.2s"
-name_628: .asciz "cls v2.4s, v0.4s"
-name_629: .asciz "clz v2.4s, v0.4s"
-name_630: .asciz "xtn v2.8b, v0.8h"
-name_631: .asciz "xtn2 v2.16b, v0.8h"
-name_632: .asciz "sqxtn v2.8b, v0.8h"
-name_633: .asciz "sqxtn2 v2.16b, v0.8h"
-name_634: .asciz "uqxtn v2.8b, v0.8h"
-name_635: .asciz "uqxtn2 v2.16b, v0.8h"
-name_636: .asciz "sqxtun v2.8b, v0.8h"
-name_637: .asciz "sqxtun2 v2.16b, v0.8h"
-name_638: .asciz "shll v2.8h, v0.8b, #8"
-name_639: .asciz "shll2 v2.8h, v0.16b, #8"
-name_640: .asciz "xtn v2.4h, v0.4s"
-name_641: .asciz "xtn2 v2.8h, v0.4s"
-name_642: .asciz "sqxtn v2.4h, v0.4s"
-name_643: .asciz "sqxtn2 v2.8h, v0.4s"
-name_644: .asciz "uqxtn v2.4h, v0.4s"
-name_645: .asciz "uqxtn2 v2.8h, v0.4s"
-name_646: .asciz "sqxtun v2.4h, v0.4s"
-name_647: .asciz "sqxtun2 v2.8h, v0.4s"
-name_648: .asciz "shll v2.4s, v0.4h, #16"
-name_649: .asciz "shll2 v2.4s, v0.8h, #16"
-name_650: .asciz "xtn v2.2s, v0.2d"
-name_651: .asciz "xtn2 v2.4s, v0.2d"
-name_652: .asciz "sqxtn v2.2s, v0.2d"
-name_653: .asciz "sqxtn2 v2.4s, v0.2d"
-name_654: .asciz "uqxtn v2.2s, v0.2d"
-name_655: .asciz "uqxtn2 v2.4s, v0.2d"
-name_656: .asciz "sqxtun v2.2s, v0.2d"
-name_657: .asciz "sqxtun2 v2.4s, v0.2d"
-name_658: .asciz "shll v2.2d, v0.2s, #32"
-name_659: .asciz "shll2 v2.2d, v0.4s, #32"
-name_660: .asciz "urecpe v2.2s, v0.2s"
-name_661: .asciz "ursqrte v2.2s, v0.2s"
-name_662: .asciz "urecpe v2.4s, v0.4s"
-name_663: .asciz "ursqrte v2.4s, v0.4s"
-name_664: .asciz "suqadd b2, b0"
-name_665: .asciz "usqadd b2, b0"
-name_666: .asciz "sqabs b2, b0"
-name_667: .asciz "sqneg b2, b0"
-name_668: .asciz "suqadd h2, h0"
-name_669: .asciz "usqadd h2, h0"
-name_670: .asciz "sqabs h2, h0"
-name_671: .asciz "sqneg h2, h0"
-name_672: .asciz "suqadd s2, s0"
-name_673: .asciz "usqadd s2, s0"
-name_674: .asciz "sqabs s2, s0"
-name_675: .asciz "sqneg s2, s0"
-name_676: .asciz "suqadd d2, d0"
-name_677: .asciz "usqadd d2, d0"
-name_678: .asciz "sqabs d2, d0"
-name_679: .asciz "sqneg d2, d0"
-name_680: .asciz "abs d2, d0"
-name_681: .asciz "neg d2, d0"
-name_682: .asciz "cmgt d2, d0, #0"
-name_683: .asciz "cmge d2, d0, #0"
-name_684: .asciz "cmeq d2, d0, #0"
-name_685: .asciz "cmle d2, d0, #0"
-name_686: .asciz "cmlt d2, d0, #0"
-name_687: .asciz "sqxtn b2, h0"
-name_688: .asciz "uqxtn b2, h0"
-name_689: .asciz "sqxtun b2, h0"
-name_690: .asciz "sqxtn h2, s0"
-name_691: .asciz "uqxtn h2, s0"
-name_692: .asciz "sqxtun h2, s0"
-name_693: .asciz "sqxtn s2, d0"
-name_694: .asciz "uqxtn s2, d0"
-name_695: .asciz "sqxtun s2, d0"
-name_696: .asciz "addv b2, v0.8b"
-name_697: .asciz "smaxv b2, v0.8b"
-name_698: .asciz "sminv b2, v0.8b"
-name_699: .asciz "umaxv b2, v0.8b"
-name_700: .asciz "uminv b2, v0.8b"
-name_701: .asciz "saddlv h2, v0.8b"
-name_702: .asciz "uaddlv h2, v0.8b"
-name_703: .asciz "addv b2, v0.16b"
-name_704: .asciz "smaxv b2, v0.16b"
-name_705: .asciz "sminv b2, v0.16b"
-name_706: .asciz "umaxv b2, v0.16b"
-name_707: .asciz "uminv b2, v0.16b"
-name_708: .asciz "saddlv h2, v0.16b"
-name_709: .asciz "uaddlv h2, v0.16b"
-name_710: .asciz "addv h2, v0.4h"
-name_711: .asciz "smaxv h2, v0.4h"
-name_712: .asciz "sminv h2, v0.4h"
-name_713: .asciz "umaxv h2, v0.4h"
-name_714: .asciz "uminv h2, v0.4h"
-name_715: .asciz "saddlv s2, v0.4h"
-name_716: .asciz "uaddlv s2, v0.4h"
-name_717: .asciz "addv h2, v0.8h"
-name_718: .asciz "smaxv h2, v0.8h"
-name_719: .asciz "sminv h2, v0.8h"
-name_720: .asciz "umaxv h2, v0.8h"
-name_721: .asciz "uminv h2, v0.8h"
-name_722: .asciz "saddlv s2, v0.8h"
-name_723: .asciz "uaddlv s2, v0.8h"
-name_724: .asciz "addv s2, v0.4s"
-name_725: .asciz "smaxv s2, v0.4s"
-name_726: .asciz "sminv s2, v0.4s"
-name_727: .asciz "umaxv s2, v0.4s"
-name_728: .asciz "uminv s2, v0.4s"
-name_729: .asciz "saddlv d2, v0.4s"
-name_730: .asciz "uaddlv d2, v0.4s"
-name_731: .asciz "addp d2, v0.2d"
-name_732: .asciz "sshr v2.8b, v0.8b, #1"
-name_733: .asciz "ushr v2.8b, v0.8b, #1"
-name_734: .asciz "ssra v2.8b, v0.8b, #1"
-name_735: .asciz "usra v2.8b, v0.8b, #1"
-name_736: .asciz "srshr v2.8b, v0.8b, #1"
-name_737: .asciz "urshr v2.8b, v0.8b, #1"
-name_738: .asciz "srsra v2.8b, v0.8b, #1"
-name_739: .asciz "ursra v2.8b, v0.8b, #1"
-name_740: .asciz "sri v2.8b, v0.8b, #1"
-name_741: .asciz "sshr v2.8b, v0.8b, #5"
-name_742: .asciz "ushr v2.8b, v0.8b, #5"
-name_743: .asciz "ssra v2.8b, v0.8b, #5"
-name_744: .asciz "usra v2.8b, v0.8b, #5"
-name_745: .asciz "srshr v2.8b, v0.8b, #5"
-name_746: .asciz "urshr v2.8b, v0.8b, #5"
-name_747: .asciz "srsra v2.8b, v0.8b, #5"
-name_748: .asciz "ursra v2.8b, v0.8b, #5"
-name_749: .asciz "sri v2.8b, v0.8b, #5"
-name_750: .asciz "sshr v2.8b, v0.8b, #8"
-name_751: .asciz "ushr v2.8b, v0.8b, #8"
-name_752: .asciz "ssra v2.8b, v0.8b, #8"
-name_753: .asciz "usra v2.8b, v0.8b, #8"
-name_754: .asciz "srshr v2.8b, v0.8b, #8"
-name_755: .asciz "urshr v2.8b, v0.8b, #8"
-name_756: .asciz "srsra v2.8b, v0.8b, #8"
-name_757: .asciz "ursra v2.8b, v0.8b, #8"
-name_758: .asciz "sri v2.8b, v0.8b, #8"
-name_759: .asciz "shl v2.8b, v0.8b, #0"
-name_760: .asciz "sli v2.8b, v0.8b, #0"
-name_761: .asciz "sqshl v2.8b, v0.8b, #0"
-name_762: .asciz "uqshl v2.8b, v0.8b, #0"
-name_763: .asciz "sqshlu v2.8b, v0.8b, #0"
-name_764: .asciz "shl v2.8b, v0.8b, #3"
-name_765: .asciz "sli v2.8b, v0.8b, #3"
-name_766: .asciz "sqshl v2.8b, v0.8b, #3"
-name_767: .asciz "uqshl v2.8b, v0.8b, #3"
-name_768: .asciz "sqshlu v2.8b, v0.8b, #3"
-name_769: .asciz "shl v2.8b, v0.8b, #7"
-name_770: .asciz "sli v2.8b, v0.8b, #7"
-name_771: .asciz "sqshl v2.8b, v0.8b, #7"
-name_772: .asciz "uqshl v2.8b, v0.8b, #7"
-name_773: .asciz "sqshlu v2.8b, v0.8b, #7"
-name_774: .asciz "sshr v2.16b, v0.16b, #1"
-name_775: .asciz "ushr v2.16b, v0.16b, #1"
-name_776: .asciz "ssra v2.16b, v0.16b, #1"
-name_777: .asciz "usra v2.16b, v0.16b, #1"
-name_778: .asciz "srshr v2.16b, v0.16b, #1"
-name_779: .asciz "urshr v2.16b, v0.16b, #1"
-name_780: .asciz "srsra v2.16b, v0.16b, #1"
-name_781: .asciz "ursra v2.16b, v0.16b, #1"
-name_782: .asciz "sri v2.16b, v0.16b, #1"
-name_783: .asciz "sshr v2.16b, v0.16b, #5"
-name_784: .asciz "ushr v2.16b, v0.16b, #5"
-name_785: .asciz "ssra v2.16b, v0.16b, #5"
-name_786: .asciz "usra v2.16b, v0.16b, #5"
-name_787: .asciz "srshr v2.16b, v0.16b, #5"
-name_788: .asciz "urshr v2.16b, v0.16b, #5"
-name_789: .asciz "srsra v2.16b, v0.16b, #5"
-name_790: .asciz "ursra v2.16b, v0.16b, #5"
-name_791: .asciz "sri v2.16b, v0.16b, #5"
-name_792: .asciz "sshr v2.16b, v0.16b, #8"
-name_793: .asciz "ushr v2.16b, v0.16b, #8"
-name_794: .asciz "ssra v2.16b, v0.16b, #8"
-name_795: .asciz "usra v2.16b, v0.16b, #8"
-name_796: .asciz "srshr v2.16b, v0.16b, #8"
-name_797: .asciz "urshr v2.16b, v0.16b, #8"
-name_798: .asciz "srsra v2.16b, v0.16b, #8"
-name_799: .asciz "ursra v2.16b, v0.16b, #8"
-name_800: .asciz "sri v2.16b, v0.16b, #8"
-name_801: .asciz "shl v2.16b, v0.16b, #0"
-name_802: .asciz "sli v2.16b, v0.16b, #0"
-name_803: .asciz "sqshl v2.16b, v0.16b, #0"
-name_804: .asciz "uqshl v2.16b, v0.16b, #0"
-name_805: .asciz "sqshlu v2.16b, v0.16b, #0"
-name_806: .asciz "shl v2.16b, v0.16b, #3"
-name_807: .asciz "sli v2.16b, v0.16b, #3"
-name_808: .asciz "sqshl v2.16b, v0.16b, #3"
-name_809: .asciz "uqshl v2.16b, v0.16b, #3"
-name_810: .asciz "sqshlu v2.16b, v0.16b, #3"
-name_811: .asciz "shl v2.16b, v0.16b, #7"
-name_812: .asciz "sli v2.16b, v0.16b, #7"
-name_813: .asciz "sqshl v2.16b, v0.16b, #7"
-name_814: .asciz "uqshl v2.16b, v0.16b, #7"
-name_815: .asciz "sqshlu v2.16b, v0.16b, #7"
-name_816: .asciz "sshr v2.4h, v0.4h, #1"
-name_817: .asciz "ushr v2.4h, v0.4h, #1"
-name_818: .asciz "ssra v2.4h, v0.4h, #1"
-name_819: .asciz "usra v2.4h, v0.4h, #1"
-name_820: .asciz "srshr v2.4h, v0.4h, #1"
-name_821: .asciz "urshr v2.4h, v0.4h, #1"
-name_822: .asciz "srsra v2.4h, v0.4h, #1"
-name_823: .asciz "ursra v2.4h, v0.4h, #1"
-name_824: .asciz "sri v2.4h, v0.4h, #1"
-name_825: .asciz "sshr v2.4h, v0.4h, #9"
-name_826: .asciz "ushr v2.4h, v0.4h, #9"
-name_827: .asciz "ssra v2.4h, v0.4h, #9"
-name_828: .asciz "usra v2.4h, v0.4h, #9"
-name_829: .asciz "srshr v2.4h, v0.4h, #9"
-name_830: .asciz "urshr v2.4h, v0.4h, #9"
-name_831: .asciz "srsra v2.4h, v0.4h, #9"
-name_832: .asciz "ursra v2.4h, v0.4h, #9"
-name_833: .asciz "sri v2.4h, v0.4h, #9"
-name_834: .asciz "sshr v2.4h, v0.4h, #16"
-name_835: .asciz "ushr v2.4h, v0.4h, #16"
-name_836: .asciz "ssra v2.4h, v0.4h, #16"
-name_837: .asciz "usra v2.4h, v0.4h, #16"
-name_838: .asciz "srshr v2.4h, v0.4h, #16"
-name_839: .asciz "urshr v2.4h, v0.4h, #16"
-name_840: .asciz "srsra v2.4h, v0.4h, #16"
-name_841: .asciz "ursra v2.4h, v0.4h, #16"
-name_842: .asciz "sri v2.4h, v0.4h, #16"
-name_843: .asciz "shl v2.4h, v0.4h, #0"
-name_844: .asciz "sli v2.4h, v0.4h, #0"
-name_845: .asciz "sqshl v2.4h, v0.4h, #0"
-name_846: .asciz "uqshl v2.4h, v0.4h, #0"
-name_847: .asciz "sqshlu v2.4h, v0.4h, #0"
-name_848: .asciz "shl v2.4h, v0.4h, #3"
-name_849: .asciz "sli v2.4h, v0.4h, #3"
-name_850: .asciz "sqshl v2.4h, v0.4h, #3"
-name_851: .asciz "uqshl v2.4h, v0.4h, #3"
-name_852: .asciz "sqshlu v2.4h, v0.4h, #3"
-name_853: .asciz "shl v2.4h, v0.4h, #15"
-name_854: .asciz "sli v2.4h, v0.4h, #15"
-name_855: .asciz "sqshl v2.4h, v0.4h, #15"
-name_856: .asciz "uqshl v2.4h, v0.4h, #15"
-name_857: .asciz "sqshlu v2.4h, v0.4h, #15"
-name_858: .asciz "sshr v2.8h, v0.8h, #1"
-name_859: .asciz "ushr v2.8h, v0.8h, #1"
-name_860: .asciz "ssra v2.8h, v0.8h, #1"
-name_861: .asciz "usra v2.8h, v0.8h, #1"
-name_862: .asciz "srshr v2.8h, v0.8h, #1"
-name_863: .asciz "urshr v2.8h, v0.8h, #1"
-name_864: .asciz "srsra v2.8h, v0.8h, #1"
-name_865: .asciz "ursra v2.8h, v0.8h, #1"
-name_866: .asciz "sri v2.8h, v0.8h, #1"
-name_867: .asciz "sshr v2.8h, v0.8h, #9"
-name_868: .asciz "ushr v2.8h, v0.8h, #9"
-name_869: .asciz "ssra v2.8h, v0.8h, #9"
-name_870: .asciz "usra v2.8h, v0.8h, #9"
-name_871: .asciz "srshr v2.8h, v0.8h, #9"
-name_872: .asciz "urshr v2.8h, v0.8h, #9"
-name_873: .asciz "srsra v2.8h, v0.8h, #9"
-name_874: .asciz "ursra v2.8h, v0.8h, #9"
-name_875: .asciz "sri v2.8h, v0.8h, #9"
-name_876: .asciz "sshr v2.8h, v0.8h, #16"
-name_877: .asciz "ushr v2.8h, v0.8h, #16"
-name_878: .asciz "ssra v2.8h, v0.8h, #16"
-name_879: .asciz "usra v2.8h, v0.8h, #16"
-name_880: .asciz "srshr v2.8h, v0.8h, #16"
-name_881: .asciz "urshr v2.8h, v0.8h, #16"
-name_882: .asciz "srsra v2.8h, v0.8h, #16"
-name_883: .asciz "ursra v2.8h, v0.8h, #16"
-name_884: .asciz "sri v2.8h, v0.8h, #16"
-name_885: .asciz "shl v2.8h, v0.8h, #0"
-name_886: .asciz "sli v2.8h, v0.8h, #0"
-name_887: .asciz "sqshl v2.8h, v0.8h, #0"
-name_888: .asciz "uqshl v2.8h, v0.8h, #0"
-name_889: .asciz "sqshlu v2.8h, v0.8h, #0"
-name_890: .asciz "shl v2.8h, v0.8h, #3"
-name_891: .asciz "sli v2.8h, v0.8h, #3"
-name_892: .asciz "sqshl v2.8h, v0.8h, #3"
-name_893: .asciz "uqshl v2.8h, v0.8h, #3"
-name_894: .asciz "sqshlu v2.8h, v0.8h, #3"
-name_895: .asciz "shl v2.8h, v0.8h, #15"
-name_896: .asciz "sli v2.8h, v0.8h, #15"
-name_897: .asciz "sqshl v2.8h, v0.8h, #15"
-name_898: .asciz "uqshl v2.8h, v0.8h, #15"
-name_899: .asciz "sqshlu v2.8h, v0.8h, #15"
-name_900: .asciz "sshr v2.2s, v0.2s, #1"
-name_901: .asciz "ushr v2.2s, v0.2s, #1"
-name_902: .asciz "ssra v2.2s, v0.2s, #1"
-name_903: .asciz "usra v2.2s, v0.2s, #1"
-name_904: .asciz "srshr v2.2s, v0.2s, #1"
-name_905: .asciz "urshr v2.2s, v0.2s, #1"
-name_906: .asciz "srsra v2.2s, v0.2s, #1"
-name_907: .asciz "ursra v2.2s, v0.2s, #1"
-name_908: .asciz "sri v2.2s, v0.2s, #1"
-name_909: .asciz "sshr v2.2s, v0.2s, #17"
-name_910: .asciz "ushr v2.2s, v0.2s, #17"
-name_911: .asciz "ssra v2.2s, v0.2s, #17"
-name_912: .asciz "usra v2.2s, v0.2s, #17"
-name_913: .asciz "srshr v2.2s, v0.2s, #17"
-name_914: .asciz "urshr v2.2s, v0.2s, #17"
-name_915: .asciz "srsra v2.2s, v0.2s, #17"
-name_916: .asciz "ursra v2.2s, v0.2s, #17"
-name_917: .asciz "sri v2.2s, v0.2s, #17"
-name_918: .asciz "sshr v2.2s, v0.2s, #32"
-name_919: .asciz "ushr v2.2s, v0.2s, #32"
-name_920: .asciz "ssra v2.2s, v0.2s, #32"
-name_921: .asciz "usra v2.2s, v0.2s, #32"
-name_922: .asciz "srshr v2.2s, v0.2s, #32"
-name_923: .asciz "urshr v2.2s, v0.2s, #32"
-name_924: .asciz "srsra v2.2s, v0.2s, #32"
-name_925: .asciz "ursra v2.2s, v0.2s, #32"
-name_926: .asciz "sri v2.2s, v0.2s, #32"
-name_927: .asciz "shl v2.2s, v0.2s, #0"
-name_928: .asciz "sli v2.2s, v0.2s, #0"
-name_929: .asciz "sqshl v2.2s, v0.2s, #0"
-name_930: .asciz "uqshl v2.2s, v0.2s, #0"
-name_931: .asciz "sqshlu v2.2s, v0.2s, #0"
-name_932: .asciz "shl v2.2s, v0.2s, #3"
-name_933: .asciz "sli v2.2s, v0.2s, #3"
-name_934: .asciz "sqshl v2.2s, v0.2s, #3"
-name_935: .asciz "uqshl v2.2s, v0.2s, #3"
-name_936: .asciz "sqshlu v2.2s, v0.2s, #3"
-name_937: .asciz "shl v2.2s, v0.2s, #31"
-name_938: .asciz "sli v2.2s, v0.2s, #31"
-name_939: .asciz "sqshl v2.2s, v0.2s, #31"
-name_940: .asciz "uqshl v2.2s, v0.2s, #31"
-name_941: .asciz "sqshlu v2.2s, v0.2s, #31"
-name_942: .asciz "sshr v2.4s, v0.4s, #1"
-name_943: .asciz "ushr v2.4s, v0.4s, #1"
-name_944: .asciz "ssra v2.4s, v0.4s, #1"
-name_945: .asciz "usra v2.4s, v0.4s, #1"
-name_946: .asciz "srshr v2.4s, v0.4s, #1"
-name_947: .asciz "urshr v2.4s, v0.4s, #1"
-name_948: .asciz "srsra v2.4s, v0.4s, #1"
-name_949: .asciz "ursra v2.4s, v0.4s, #1"
-name_950: .asciz "sri v2.4s, v0.4s, #1"
-name_951: .asciz "sshr v2.4s, v0.4s, #17"
-name_952: .asciz "ushr v2.4s, v0.4s, #17"
-name_953: .asciz "ssra v2.4s, v0.4s, #17"
-name_954: .asciz "usra v2.4s, v0.4s, #17"
-name_955: .asciz "srshr v2.4s, v0.4s, #17"
-name_956: .asciz "urshr v2.4s, v0.4s, #17"
-name_957: .asciz "srsra v2.4s, v0.4s, #17"
-name_958: .asciz "ursra v2.4s, v0.4s, #17"
-name_959: .asciz "sri v2.4s, v0.4s, #17"
-name_960: .asciz "sshr v2.4s, v0.4s, #32"
-name_961: .asciz "ushr v2.4s, v0.4s, #32"
-name_962: .asciz "ssra v2.4s, v0.4s, #32"
-name_963: .asciz "usra v2.4s, v0.4s, #32"
-name_964: .asciz "srshr v2.4s, v0.4s, #32"
-name_965: .asciz "urshr v2.4s, v0.4s, #32"
-name_966: .asciz "srsra v2.4s, v0.4s, #32"
-name_967: .asciz "ursra v2.4s, v0.4s, #32"
-name_968: .asciz "sri v2.4s, v0.4s, #32"
-name_969: .asciz "shl v2.4s, v0.4s, #0"
-name_970: .asciz "sli v2.4s, v0.4s, #0"
-name_971: .asciz "sqshl v2.4s, v0.4s, #0"
-name_972: .asciz "uqshl v2.4s, v0.4s, #0"
-name_973: .asciz "sqshlu v2.4s, v0.4s, #0"
-name_974: .asciz "shl v2.4s, v0.4s, #3"
-name_975: .asciz "sli v2.4s, v0.4s, #3"
-name_976: .asciz "sqshl v2.4s, v0.4s, #3"
-name_977: .asciz "uqshl v2.4s, v0.4s, #3"
-name_978: .asciz "sqshlu v2.4s, v0.4s, #3"
-name_979: .asciz "shl v2.4s, v0.4s, #31"
-name_980: .asciz "sli v2.4s, v0.4s, #31"
-name_981: .asciz "sqshl v2.4s, v0.4s, #31"
-name_982: .asciz "uqshl v2.4s, v0.4s, #31"
-name_983: .asciz "sqshlu v2.4s, v0.4s, #31"
-name_984: .asciz "sshr v2.2d, v0.2d, #1"
-name_985: .asciz "ushr v2.2d, v0.2d, #1"
-name_986: .asciz "ssra v2.2d, v0.2d, #1"
-name_987: .asciz "usra v2.2d, v0.2d, #1"
-name_988: .asciz "srshr v2.2d, v0.2d, #1"
-name_989: .asciz "urshr v2.2d, v0.2d, #1"
-name_990: .asciz "srsra v2.2d, v0.2d, #1"
-name_991: .asciz "ursra v2.2d, v0.2d, #1"
-name_992: .asciz "sri v2.2d, v0.2d, #1"
-name_993: .asciz "sshr v2.2d, v0.2d, #33"
-name_994: .asciz "ushr v2.2d, v0.2d, #33"
-name_995: .asciz "ssra v2.2d, v0.2d, #33"
-name_996: .asciz "usra v2.2d, v0.2d, #33"
-name_997: .asciz "srshr v2.2d, v0.2d, #33"
-name_998: .asciz "urshr v2.2d, v0.2d, #33"
-name_999: .asciz "srsra v2.2d, v0.2d, #33"
-name_1000: .asciz "ursra v2.2d, v0.2d, #33"
-name_1001: .asciz "sri v2.2d, v0.2d, #33"
-name_1002: .asciz "sshr v2.2d, v0.2d, #64"
-name_1003: .asciz "ushr v2.2d, v0.2d, #64"
-name_1004: .asciz "ssra v2.2d, v0.2d, #64"
-name_1005: .asciz "usra v2.2d, v0.2d, #64"
-name_1006: .asciz "srshr v2.2d, v0.2d, #64"
-name_1007: .asciz "urshr v2.2d, v0.2d, #64"
-name_1008: .asciz "srsra v2.2d, v0.2d, #64"
-name_1009: .asciz "ursra v2.2d, v0.2d, #64"
-name_1010: .asciz "sri v2.2d, v0.2d, #64"
-name_1011: .asciz "shl v2.2d, v0.2d, #0"
-name_1012: .asciz "sli v2.2d, v0.2d, #0"
-name_1013: .asciz "sqshl v2.2d, v0.2d, #0"
-name_1014: .asciz "uqshl v2.2d, v0.2d, #0"
-name_1015: .asciz "sqshlu v2.2d, v0.2d, #0"
-name_1016: .asciz "shl v2.2d, v0.2d, #3"
-name_1017: .asciz "sli v2.2d, v0.2d, #3"
-name_1018: .asciz "sqshl v2.2d, v0.2d, #3"
-name_1019: .asciz "uqshl v2.2d, v0.2d, #3"
-name_1020: .asciz "sqshlu v2.2d, v0.2d, #3"
-name_1021: .asciz "shl v2.2d, v0.2d, #63"
-name_1022: .asciz "sli v2.2d, v0.2d, #63"
-name_1023: .asciz "sqshl v2.2d, v0.2d, #63"
-name_1024: .asciz "uqshl v2.2d, v0.2d, #63"
-name_1025: .asciz "sqshlu v2.2d, v0.2d, #63"
-name_1026: .asciz "shrn v2.8b, v0.8h, #1"
-name_1027: .asciz "shrn2 v2.16b, v0.8h, #1"
-name_1028: .asciz "rshrn v2.8b, v0.8h, #1"
-name_1029: .asciz "rshrn2 v2.16b, v0.8h, #1"
-name_1030: .asciz "sqshrn v2.8b, v0.8h, #1"
-name_1031: .asciz "sqshrn2 v2.16b, v0.8h, #1"
-name_1032: .asciz "sqrshrn v2.8b, v0.8h, #1"
-name_1033: .asciz "sqrshrn2 v2.16b, v0.8h, #1"
-name_1034: .asciz "uqshrn v2.8b, v0.8h, #1"
-name_1035: .asciz "uqshrn2 v2.16b, v0.8h, #1"
-name_1036: .asciz "uqrshrn v2.8b, v0.8h, #1"
-name_1037: .asciz "uqrshrn2 v2.16b, v0.8h, #1"
-name_1038: .asciz "sqshrun v2.8b, v0.8h, #1"
-name_1039: .asciz "sqshrun2 v2.16b, v0.8h, #1"
-name_1040: .asciz "sqrshrun v2.8b, v0.8h, #1"
-name_1041: .asciz "sqrshrun2 v2.16b, v0.8h, #1"
-name_1042: .asciz "shrn v2.8b, v0.8h, #5"
-name_1043: .asciz "shrn2 v2.16b, v0.8h, #5"
-name_1044: .asciz "rshrn v2.8b, v0.8h, #5"
-name_1045: .asciz "rshrn2 v2.16b, v0.8h, #5"
-name_1046: .asciz "sqshrn v2.8b, v0.8h, #5"
-name_1047: .asciz "sqshrn2 v2.16b, v0.8h, #5"
-name_1048: .asciz "sqrshrn v2.8b, v0.8h, #5"
-name_1049: .asciz "sqrshrn2 v2.16b, v0.8h, #5"
-name_1050: .asciz "uqshrn v2.8b, v0.8h, #5"
-name_1051: .asciz "uqshrn2 v2.16b, v0.8h, #5"
-name_1052: .asciz "uqrshrn v2.8b, v0.8h, #5"
-name_1053: .asciz "uqrshrn2 v2.16b, v0.8h, #5"
-name_1054: .asciz "sqshrun v2.8b, v0.8h, #5"
-name_1055: .asciz "sqshrun2 v2.16b, v0.8h, #5"
-name_1056: .asciz "sqrshrun v2.8b, v0.8h, #5"
-name_1057: .asciz "sqrshrun2 v2.16b, v0.8h, #5"
-name_1058: .asciz "shrn v2.8b, v0.8h, #8"
-name_1059: .asciz "shrn2 v2.16b, v0.8h, #8"
-name_1060: .asciz "rshrn v2.8b, v0.8h, #8"
-name_1061: .asciz "rshrn2 v2.16b, v0.8h, #8"
-name_1062: .asciz "sqshrn v2.8b, v0.8h, #8"
-name_1063: .asciz "sqshrn2 v2.16b, v0.8h, #8"
-name_1064: .asciz "sqrshrn v2.8b, v0.8h, #8"
-name_1065: .asciz "sqrshrn2 v2.16b, v0.8h, #8"
-name_1066: .asciz "uqshrn v2.8b, v0.8h, #8"
-name_1067: .asciz "uqshrn2 v2.16b, v0.8h, #8"
-name_1068: .asciz "uqrshrn v2.8b, v0.8h, #8"
-name_1069: .asciz "uqrshrn2 v2.16b, v0.8h, #8"
-name_1070: .asciz "sqshrun v2.8b, v0.8h, #8"
-name_1071: .asciz "sqshrun2 v2.16b, v0.8h, #8"
-name_1072: .asciz "sqrshrun v2.8b, v0.8h, #8"
-name_1073: .asciz "sqrshrun2 v2.16b, v0.8h, #8"
-name_1074: .asciz "sshll v2.8h, v0.8b, #0"
-name_1075: .asciz "sshll2 v2.8h, v0.16b, #0"
-name_1076: .asciz "ushll v2.8h, v0.8b, #0"
-name_1077: .asciz "ushll2 v2.8h, v0.16b, #0"
-name_1078: .asciz "sshll v2.8h, v0.8b, #1"
-name_1079: .asciz "sshll2 v2.8h, v0.16b, #1"
-name_1080: .asciz "ushll v2.8h, v0.8b, #1"
-name_1081: .asciz "ushll2 v2.8h, v0.16b, #1"
-name_1082: .asciz "sshll v2.8h, v0.8b, #7"
-name_1083: .asciz "sshll2 v2.8h, v0.16b, #7"
-name_1084: .asciz "ushll v2.8h, v0.8b, #7"
-name_1085: .asciz "ushll2 v2.8h, v0.16b, #7"
-name_1086: .asciz "shrn v2.4h, v0.4s, #1"
-name_1087: .asciz "shrn2 v2.8h, v0.4s, #1"
-name_1088: .asciz "rshrn v2.4h, v0.4s, #1"
-name_1089: .asciz "rshrn2 v2.8h, v0.4s, #1"
-name_1090: .asciz "sqshrn v2.4h, v0.4s, #1"
-name_1091: .asciz "sqshrn2 v2.8h, v0.4s, #1"
-name_1092: .asciz "sqrshrn v2.4h, v0.4s, #1"
-name_1093: .asciz "sqrshrn2 v2.8h, v0.4s, #1"
-name_1094: .asciz "uqshrn v2.4h, v0.4s, #1"
-name_1095: .asciz "uqshrn2 v2.8h, v0.4s, #1"
-name_1096: .asciz "uqrshrn v2.4h, v0.4s, #1"
-name_1097: .asciz "uqrshrn2 v2.8h, v0.4s, #1"
-name_1098: .asciz "sqshrun v2.4h, v0.4s, #1"
-name_1099: .asciz "sqshrun2 v2.8h, v0.4s, #1"
-name_1100: .asciz "sqrshrun v2.4h, v0.4s, #1"
-name_1101: .asciz "sqrshrun2 v2.8h, v0.4s, #1"
-name_1102: .asciz "shrn v2.4h, v0.4s, #9"
-name_1103: .asciz "shrn2 v2.8h, v0.4s, #9"
-name_1104: .asciz "rshrn v2.4h, v0.4s, #9"
-name_1105: .asciz "rshrn2 v2.8h, v0.4s, #9"
-name_1106: .asciz "sqshrn v2.4h, v0.4s, #9"
-name_1107: .asciz "sqshrn2 v2.8h, v0.4s, #9"
-name_1108: .asciz "sqrshrn v2.4h, v0.4s, #9"
-name_1109: .asciz "sqrshrn2 v2.8h, v0.4s, #9"
-name_1110: .asciz "uqshrn v2.4h, v0.4s, #9"
-name_1111: .asciz "uqshrn2 v2.8h, v0.4s, #9"
-name_1112: .asciz "uqrshrn v2.4h, v0.4s, #9"
-name_1113: .asciz "uqrshrn2 v2.8h, v0.4s, #9"
-name_1114: .asciz "sqshrun v2.4h, v0.4s, #9"
-name_1115: .asciz "sqshrun2 v2.8h, v0.4s, #9"
-name_1116: .asciz "sqrshrun v2.4h, v0.4s, #9"
-name_1117: .asciz "sqrshrun2 v2.8h, v0.4s, #9"
-name_1118: .asciz "shrn v2.4h, v0.4s, #16"
-name_1119: .asciz "shrn2 v2.8h, v0.4s, #16"
-name_1120: .asciz "rshrn v2.4h, v0.4s, #16"
-name_1121: .asciz "rshrn2 v2.8h, v0.4s, #16"
-name_1122: .asciz "sqshrn v2.4h, v0.4s, #16"
-name_1123: .asciz "sqshrn2 v2.8h, v0.4s, #16"
-name_1124: .asciz "sqrshrn v2.4h, v0.4s, #16"
-name_1125: .asciz "sqrshrn2 v2.8h, v0.4s, #16"
-name_1126: .asciz "uqshrn v2.4h, v0.4s, #16"
-name_1127: .asciz "uqshrn2 v2.8h, v0.4s, #16"
-name_1128: .asciz "uqrshrn v2.4h, v0.4s, #16"
-name_1129: .asciz "uqrshrn2 v2.8h, v0.4s, #16"
-name_1130: .asciz "sqshrun v2.4h, v0.4s, #16"
-name_1131: .asciz "sqshrun2 v2.8h, v0.4s, #16"
-name_1132: .asciz "sqrshrun v2.4h, v0.4s, #16"
-name_1133: .asciz "sqrshrun2 v2.8h, v0.4s, #16"
-name_1134: .asciz "sshll v2.4s, v0.4h, #0"
-name_1135: .asciz "sshll2 v2.4s, v0.8h, #0"
-name_1136: .asciz "ushll v2.4s, v0.4h, #0"
-name_1137: .asciz "ushll2 v2.4s, v0.8h, #0"
-name_1138: .asciz "sshll v2.4s, v0.4h, #1"
-name_1139: .asciz "sshll2 v2.4s, v0.8h, #1"
-name_1140: .asciz "ushll v2.4s, v0.4h, #1"
-name_1141: .asciz "ushll2 v2.4s, v0.8h, #1"
-name_1142: .asciz "sshll v2.4s, v0.4h, #15"
-name_1143: .asciz "sshll2 v2.4s, v0.8h, #15"
-name_1144: .asciz "ushll v2.4s, v0.4h, #15"
-name_1145: .asciz "ushll2 v2.4s, v0.8h, #15"
-name_1146: .asciz "shrn v2.2s, v0.2d, #1"
-name_1147: .asciz "shrn2 v2.4s, v0.2d, #1"
-name_1148: .asciz "rshrn v2.2s, v0.2d, #1"
-name_1149: .asciz "rshrn2 v2.4s, v0.2d, #1"
-name_1150: .asciz "sqshrn v2.2s, v0.2d, #1"
-name_1151: .asciz "sqshrn2 v2.4s, v0.2d, #1"
-name_1152: .asciz "sqrshrn v2.2s, v0.2d, #1"
-name_1153: .asciz "sqrshrn2 v2.4s, v0.2d, #1"
-name_1154: .asciz "uqshrn v2.2s, v0.2d, #1"
-name_1155: .asciz "uqshrn2 v2.4s, v0.2d, #1"
-name_1156: .asciz "uqrshrn v2.2s, v0.2d, #1"
-name_1157: .asciz "uqrshrn2 v2.4s, v0.2d, #1"
-name_1158: .asciz "sqshrun v2.2s, v0.2d, #1"
-name_1159: .asciz "sqshrun2 v2.4s, v0.2d, #1"
-name_1160: .asciz "sqrshrun v2.2s, v0.2d, #1"
-name_1161: .asciz "sqrshrun2 v2.4s, v0.2d, #1"
-name_1162: .asciz "shrn v2.2s, v0.2d, #17"
-name_1163: .asciz "shrn2 v2.4s, v0.2d, #17"
-name_1164: .asciz "rshrn v2.2s, v0.2d, #17"
-name_1165: .asciz "rshrn2 v2.4s, v0.2d, #17"
-name_1166: .asciz "sqshrn v2.2s, v0.2d, #17"
-name_1167: .asciz "sqshrn2 v2.4s, v0.2d, #17"
-name_1168: .asciz "sqrshrn v2.2s, v0.2d, #17"
-name_1169: .asciz "sqrshrn2 v2.4s, v0.2d, #17"
-name_1170: .asciz "uqshrn v2.2s, v0.2d, #17"
-name_1171: .asciz "uqshrn2 v2.4s, v0.2d, #17"
-name_1172: .asciz "uqrshrn v2.2s, v0.2d, #17"
-name_1173: .asciz "uqrshrn2 v2.4s, v0.2d, #17"
-name_1174: .asciz "sqshrun v2.2s, v0.2d, #17"
-name_1175: .asciz "sqshrun2 v2.4s, v0.2d, #17"
-name_1176: .asciz "sqrshrun v2.2s, v0.2d, #17"
-name_1177: .asciz "sqrshrun2 v2.4s, v0.2d, #17"
-name_1178: .asciz "shrn v2.2s, v0.2d, #32"
-name_1179: .asciz "shrn2 v2.4s, v0.2d, #32"
-name_1180: .asciz "rshrn v2.2s, v0.2d, #32"
-name_1181: .asciz "rshrn2 v2.4s, v0.2d, #32"
-name_1182: .asciz "sqshrn v2.2s, v0.2d, #32"
-name_1183: .asciz "sqshrn2 v2.4s, v0.2d, #32"
-name_1184: .asciz "sqrshrn v2.2s, v0.2d, #32"
-name_1185: .asciz "sqrshrn2 v2.4s, v0.2d, #32"
-name_1186: .asciz "uqshrn v2.2s, v0.2d, #32"
-name_1187: .asciz "uqshrn2 v2.4s, v0.2d, #32"
-name_1188: .asciz "uqrshrn v2.2s, v0.2d, #32"
-name_1189: .asciz "uqrshrn2 v2.4s, v0.2d, #32"
-name_1190: .asciz "sqshrun v2.2s, v0.2d, #32"
-name_1191: .asciz "sqshrun2 v2.4s, v0.2d, #32"
-name_1192: .asciz "sqrshrun v2.2s, v0.2d, #32"
-name_1193: .asciz "sqrshrun2 v2.4s, v0.2d, #32"
-name_1194: .asciz "sshll v2.2d, v0.2s, #0"
-name_1195: .asciz "sshll2 v2.2d, v0.4s, #0"
-name_1196: .asciz "ushll v2.2d, v0.2s, #0"
-name_1197: .asciz "ushll2 v2.2d, v0.4s, #0"
-name_1198: .asciz "sshll v2.2d, v0.2s, #1"
-name_1199: .asciz "sshll2 v2.2d, v0.4s, #1"
-name_1200: .asciz "ushll v2.2d, v0.2s, #1"
-name_1201: .asciz "ushll2 v2.2d, v0.4s, #1"
-name_1202: .asciz "sshll v2.2d, v0.2s, #31"
-name_1203: .asciz "sshll2 v2.2d, v0.4s, #31"
-name_1204: .asciz "ushll v2.2d, v0.2s, #31"
-name_1205: .asciz "ushll2 v2.2d, v0.4s, #31"
-name_1206: .asciz "sshr d2, d0, #1"
-name_1207: .asciz "ushr d2, d0, #1"
-name_1208: .asciz "ssra d2, d0, #1"
-name_1209: .asciz "usra d2, d0, #1"
-name_1210: .asciz "srshr d2, d0, #1"
-name_1211: .asciz "urshr d2, d0, #1"
-name_1212: .asciz "srsra d2, d0, #1"
-name_1213: .asciz "ursra d2, d0, #1"
-name_1214: .asciz "sri d2, d0, #1"
-name_1215: .asciz "sshr d2, d0, #33"
-name_1216: .asciz "ushr d2, d0, #33"
-name_1217: .asciz "ssra d2, d0, #33"
-name_1218: .asciz "usra d2, d0, #33"
-name_1219: .asciz "srshr d2, d0, #33"
-name_1220: .asciz "urshr d2, d0, #33"
-name_1221: .asciz "srsra d2, d0, #33"
-name_1222: .asciz "ursra d2, d0, #33"
-name_1223: .asciz "sri d2, d0, #33"
-name_1224: .asciz "sshr d2, d0, #64"
-name_1225: .asciz "ushr d2, d0, #64"
-name_1226: .asciz "ssra d2, d0, #64"
-name_1227: .asciz "usra d2, d0, #64"
-name_1228: .asciz "srshr d2, d0, #64"
-name_1229: .asciz "urshr d2, d0, #64"
-name_1230: .asciz "srsra d2, d0, #64"
-name_1231: .asciz "ursra d2, d0, #64"
-name_1232: .asciz "sri d2, d0, #64"
-name_1233: .asciz "shl d2, d0, #0"
-name_1234: .asciz "sli d2, d0, #0"
-name_1235: .asciz "shl d2, d0, #5"
-name_1236: .asciz "sli d2, d0, #5"
-name_1237: .asciz "shl d2, d0, #63"
-name_1238: .asciz "sli d2, d0, #63"
-name_1239: .asciz "sqshl b2, b0, #0"
-name_1240: .asciz "uqshl b2, b0, #0"
-name_1241: .asciz "sqshlu b2, b0, #0"
-name_1242: .asciz "sqshl b2, b0, #3"
-name_1243: .asciz "uqshl b2, b0, #3"
-name_1244: .asciz "sqshlu b2, b0, #3"
-name_1245: .asciz "sqshl b2, b0, #7"
-name_1246: .asciz "uqshl b2, b0, #7"
-name_1247: .asciz "sqshlu b2, b0, #7"
-name_1248: .asciz "sqshl h2, h0, #0"
-name_1249: .asciz "uqshl h2, h0, #0"
-name_1250: .asciz "sqshlu h2, h0, #0"
-name_1251: .asciz "sqshl h2, h0, #3"
-name_1252: .asciz "uqshl h2, h0, #3"
-name_1253: .asciz "sqshlu h2, h0, #3"
-name_1254: .asciz "sqshl h2, h0, #15"
-name_1255: .asciz "uqshl h2, h0, #15"
-name_1256: .asciz "sqshlu h2, h0, #15"
-name_1257: .asciz "sqshl s2, s0, #0"
-name_1258: .asciz "uqshl s2, s0, #0"
-name_1259: .asciz "sqshlu s2, s0, #0"
-name_1260: .asciz "sqshl s2, s0, #3"
-name_1261: .asciz "uqshl s2, s0, #3"
-name_1262: .asciz "sqshlu s2, s0, #3"
-name_1263: .asciz "sqshl s2, s0, #31"
-name_1264: .asciz "uqshl s2, s0, #31"
-name_1265: .asciz "sqshlu s2, s0, #31"
-name_1266: .asciz "sqshl d2, d0, #0"
-name_1267: .asciz "uqshl d2, d0, #0"
-name_1268: .asciz "sqshlu d2, d0, #0"
-name_1269: .asciz "sqshl d2, d0, #3"
-name_1270: .asciz "uqshl d2, d0, #3"
-name_1271: .asciz "sqshlu d2, d0, #3"
-name_1272: .asciz "sqshl d2, d0, #63"
-name_1273: .asciz "uqshl d2, d0, #63"
-name_1274: .asciz "sqshlu d2, d0, #63"
-name_1275: .asciz "sqshrn b2, h0, #1"
-name_1276: .asciz "sqrshrn b2, h0, #1"
-name_1277: .asciz "uqshrn b2, h0, #1"
-name_1278: .asciz "uqrshrn b2, h0, #1"
-name_1279: .asciz "sqshrun b2, h0, #1"
-name_1280: .asciz "sqrshrun b2, h0, #1"
-name_1281: .asciz "sqshrn b2, h0, #8"
-name_1282: .asciz "sqrshrn b2, h0, #8"
-name_1283: .asciz "uqshrn b2, h0, #8"
-name_1284: .asciz "uqrshrn b2, h0, #8"
-name_1285: .asciz "sqshrun b2, h0, #8"
-name_1286: .asciz "sqrshrun b2, h0, #8"
-name_1287: .asciz "sqshrn h2, s0, #1"
-name_1288: .asciz "sqrshrn h2, s0, #1"
-name_1289: .asciz "uqshrn h2, s0, #1"
-name_1290: .asciz "uqrshrn h2, s0, #1"
-name_1291: .asciz "sqshrun h2, s0, #1"
-name_1292: .asciz "sqrshrun h2, s0, #1"
-name_1293: .asciz "sqshrn h2, s0, #16"
-name_1294: .asciz "sqrshrn h2, s0, #16"
-name_1295: .asciz "uqshrn h2, s0, #16"
-name_1296: .asciz "uqrshrn h2, s0, #16"
-name_1297: .asciz "sqshrun h2, s0, #16"
-name_1298: .asciz "sqrshrun h2, s0, #16"
-name_1299: .asciz "sqshrn s2, d0, #1"
-name_1300: .asciz "sqrshrn s2, d0, #1"
-name_1301: .asciz "uqshrn s2, d0, #1"
-name_1302: .asciz "uqrshrn s2, d0, #1"
-name_1303: .asciz "sqshrun s2, d0, #1"
-name_1304: .asciz "sqrshrun s2, d0, #1"
-name_1305: .asciz "sqshrn s2, d0, #32"
-name_1306: .asciz "sqrshrn s2, d0, #32"
-name_1307: .asciz "uqshrn s2, d0, #32"
-name_1308: .asciz "uqrshrn s2, d0, #32"
-name_1309: .asciz "sqshrun s2, d0, #32"
-name_1310: .asciz "sqrshrun s2, d0, #32"
-name_1311: .asciz "mul v2.4h, v0.4h, v1.h[0]"
-name_1312: .asciz "mla v2.4h, v0.4h, v1.h[0]"
-name_1313: .asciz "mls v2.4h, v0.4h, v1.h[0]"
-name_1314: .asciz "sqdmulh v2.4h, v0.4h, v1.h[0]"
-name_1315: .asciz "sqrdmulh v2.4h, v0.4h, v1.h[0]"
-name_1316: .asciz "mul v2.4h, v0.4h, v1.h[7]"
-name_1317: .asciz "mla v2.4h, v0.4h, v1.h[7]"
-name_1318: .asciz "mls v2.4h, v0.4h, v1.h[7]"
-name_1319: .asciz "sqdmulh v2.4h, v0.4h, v1.h[7]"
-name_1320: .asciz "sqrdmulh v2.4h, v0.4h, v1.h[7]"
-name_1321: .asciz "mul v2.8h, v0.8h, v1.h[3]"
-name_1322: .asciz "mla v2.8h, v0.8h, v1.h[3]"
-name_1323: .asciz "mls v2.8h, v0.8h, v1.h[3]"
-name_1324: .asciz "sqdmulh v2.8h, v0.8h, v1.h[3]"
-name_1325: .asciz "sqrdmulh v2.8h, v0.8h, v1.h[3]"
-name_1326: .asciz "mul v2.8h, v0.8h, v1.h[5]"
-name_1327: .asciz "mla v2.8h, v0.8h, v1.h[5]"
-name_1328: .asciz "mls v2.8h, v0.8h, v1.h[5]"
-name_1329: .asciz "sqdmulh v2.8h, v0.8h, v1.h[5]"
-name_1330: .asciz "sqrdmulh v2.8h, v0.8h, v1.h[5]"
-name_1331: .asciz "mul v2.2s, v0.2s, v1.s[0]"
-name_1332: .asciz "mla v2.2s, v0.2s, v1.s[0]"
-name_1333: .asciz "mls v2.2s, v0.2s, v1.s[0]"
-name_1334: .asciz "sqdmulh v2.2s, v0.2s, v1.s[0]"
-name_1335: .asciz "sqrdmulh v2.2s, v0.2s, v1.s[0]"
-name_1336: .asciz "mul v2.2s, v0.2s, v1.s[3]"
-name_1337: .asciz "mla v2.2s, v0.2s, v1.s[3]"
-name_1338: .asciz "mls v2.2s, v0.2s, v1.s[3]"
-name_1339: .asciz "sqdmulh v2.2s, v0.2s, v1.s[3]"
-name_1340: .asciz "sqrdmulh v2.2s, v0.2s, v1.s[3]"
-name_1341: .asciz "mul v2.4s, v0.4s, v1.s[1]"
-name_1342: .asciz "mla v2.4s, v0.4s, v1.s[1]"
-name_1343: .asciz "mls v2.4s, v0.4s, v1.s[1]"
-name_1344: .asciz "sqdmulh v2.4s, v0.4s, v1.s[1]"
-name_1345: .asciz "sqrdmulh v2.4s, v0.4s, v1.s[1]"
-name_1346: .asciz "mul v2.4s, v0.4s, v1.s[2]"
-name_1347: .asciz "mla v2.4s, v0.4s, v1.s[2]"
-name_1348: .asciz "mls v2.4s, v0.4s, v1.s[2]"
-name_1349: .asciz "sqdmulh v2.4s, v0.4s, v1.s[2]"
-name_1350: .asciz "sqrdmulh v2.4s, v0.4s, v1.s[2]"
-name_1351: .asciz "smull v2.4s, v0.4h, v1.h[0]"
-name_1352: .asciz "smull2 v2.4s, v0.8h, v1.h[0]"
-name_1353: .asciz "umull v2.4s, v0.4h, v1.h[0]"
-name_1354: .asciz "umull2 v2.4s, v0.8h, v1.h[0]"
-name_1355: .asciz "smlal v2.4s, v0.4h, v1.h[0]"
-name_1356: .asciz "smlal2 v2.4s, v0.8h, v1.h[0]"
-name_1357: .asciz "umlal v2.4s, v0.4h, v1.h[0]"
-name_1358: .asciz "umlal2 v2.4s, v0.8h, v1.h[0]"
-name_1359: .asciz "smlsl v2.4s, v0.4h, v1.h[0]"
-name_1360: .asciz "smlsl2 v2.4s, v0.8h, v1.h[0]"
-name_1361: .asciz "umlsl v2.4s, v0.4h, v1.h[0]"
-name_1362: .asciz "umlsl2 v2.4s, v0.8h, v1.h[0]"
-name_1363: .asciz "sqdmull v2.4s, v0.4h, v1.h[0]"
-name_1364: .asciz "sqdmull2 v2.4s, v0.8h, v1.h[0]"
-name_1365: .asciz "sqdmlal v2.4s, v0.4h, v1.h[0]"
-name_1366: .asciz "sqdmlal2 v2.4s, v0.8h, v1.h[0]"
-name_1367: .asciz "sqdmlsl v2.4s, v0.4h, v1.h[0]"
-name_1368: .asciz "sqdmlsl2 v2.4s, v0.8h, v1.h[0]"
-name_1369: .asciz "smull v2.4s, v0.4h, v1.h[6]"
-name_1370: .asciz "smull2 v2.4s, v0.8h, v1.h[6]"
-name_1371: .asciz "umull v2.4s, v0.4h, v1.h[6]"
-name_1372: .asciz "umull2 v2.4s, v0.8h, v1.h[6]"
-name_1373: .asciz "smlal v2.4s, v0.4h, v1.h[6]"
-name_1374: .asciz "smlal2 v2.4s, v0.8h, v1.h[6]"
-name_1375: .asciz "umlal v2.4s, v0.4h, v1.h[6]"
-name_1376: .asciz "umlal2 v2.4s, v0.8h, v1.h[6]"
-name_1377: .asciz "smlsl v2.4s, v0.4h, v1.h[6]"
-name_1378: .asciz "smlsl2 v2.4s, v0.8h, v1.h[6]"
-name_1379: .asciz "umlsl v2.4s, v0.4h, v1.h[6]"
-name_1380: .asciz "umlsl2 v2.4s, v0.8h, v1.h[6]"
-name_1381: .asciz "sqdmull v2.4s, v0.4h, v1.h[6]"
-name_1382: .asciz "sqdmull2 v2.4s, v0.8h, v1.h[6]"
-name_1383: .asciz "sqdmlal v2.4s, v0.4h, v1.h[6]"
-name_1384: .asciz "sqdmlal2 v2.4s, v0.8h, v1.h[6]"
-name_1385: .asciz "sqdmlsl v2.4s, v0.4h, v1.h[6]"
-name_1386: .asciz "sqdmlsl2 v2.4s, v0.8h, v1.h[6]"
-name_1387: .asciz "smull v2.2d, v0.2s, v1.s[1]"
-name_1388: .asciz "smull2 v2.2d, v0.4s, v1.s[1]"
-name_1389: .asciz "umull v2.2d, v0.2s, v1.s[1]"
-name_1390: .asciz "umull2 v2.2d, v0.4s, v1.s[1]"
-name_1391: .asciz "smlal v2.2d, v0.2s, v1.s[1]"
-name_1392: .asciz "smlal2 v2.2d, v0.4s, v1.s[1]"
-name_1393: .asciz "umlal v2.2d, v0.2s, v1.s[1]"
-name_1394: .asciz "umlal2 v2.2d, v0.4s, v1.s[1]"
-name_1395: .asciz "smlsl v2.2d, v0.2s, v1.s[1]"
-name_1396: .asciz "smlsl2 v2.2d, v0.4s, v1.s[1]"
-name_1397: .asciz "umlsl v2.2d, v0.2s, v1.s[1]"
-name_1398: .asciz "umlsl2 v2.2d, v0.4s, v1.s[1]"
-name_1399: .asciz "sqdmull v2.2d, v0.2s, v1.s[1]"
-name_1400: .asciz "sqdmull2 v2.2d, v0.4s, v1.s[1]"
-name_1401: .asciz "sqdmlal v2.2d, v0.2s, v1.s[1]"
-name_1402: .asciz "sqdmlal2 v2.2d, v0.4s, v1.s[1]"
-name_1403: .asciz "sqdmlsl v2.2d, v0.2s, v1.s[1]"
-name_1404: .asciz "sqdmlsl2 v2.2d, v0.4s, v1.s[1]"
-name_1405: .asciz "smull v2.2d, v0.2s, v1.s[3]"
-name_1406: .asciz "smull2 v2.2d, v0.4s, v1.s[3]"
-name_1407: .asciz "umull v2.2d, v0.2s, v1.s[3]"
-name_1408: .asciz "umull2 v2.2d, v0.4s, v1.s[3]"
-name_1409: .asciz "smlal v2.2d, v0.2s, v1.s[3]"
-name_1410: .asciz "smlal2 v2.2d, v0.4s, v1.s[3]"
-name_1411: .asciz "umlal v2.2d, v0.2s, v1.s[3]"
-name_1412: .asciz "umlal2 v2.2d, v0.4s, v1.s[3]"
-name_1413: .asciz "smlsl v2.2d, v0.2s, v1.s[3]"
-name_1414: .asciz "smlsl2 v2.2d, v0.4s, v1.s[3]"
-name_1415: .asciz "umlsl v2.2d, v0.2s, v1.s[3]"
-name_1416: .asciz "umlsl2 v2.2d, v0.4s, v1.s[3]"
-name_1417: .asciz "sqdmull v2.2d, v0.2s, v1.s[3]"
-name_1418: .asciz "sqdmull2 v2.2d, v0.4s, v1.s[3]"
-name_1419: .asciz "sqdmlal v2.2d, v0.2s, v1.s[3]"
-name_1420: .asciz "sqdmlal2 v2.2d, v0.4s, v1.s[3]"
-name_1421: .asciz "sqdmlsl v2.2d, v0.2s, v1.s[3]"
-name_1422: .asciz "sqdmlsl2 v2.2d, v0.4s, v1.s[3]"
-name_1423: .asciz "sqdmulh h2, h0, v1.h[5]"
-name_1424: .asciz "sqdmulh s2, s0, v1.s[2]"
-name_1425: .asciz "sqrdmulh h2, h0, v1.h[5]"
-name_1426: .asciz "sqrdmulh s2, s0, v1.s[2]"
-name_1427: .asciz "sqdmull s2, h0, v1.h[7]"
-name_1428: .asciz "sqdmull d2, s0, v1.s[1]"
-name_1429: .asciz "sqdmlal s2, h0, v1.h[7]"
-name_1430: .asciz "sqdmlal d2, s0, v1.s[1]"
-name_1431: .asciz "sqdmlsl s2, h0, v1.h[7]"
-name_1432: .asciz "sqdmlsl d2, s0, v1.s[1]"
-name_1433: .asciz "uzp1 v2.8b, v0.8b, v1.8b"
-name_1434: .asciz "uzp2 v2.8b, v0.8b, v1.8b"
-name_1435: .asciz "trn1 v2.8b, v0.8b, v1.8b"
-name_1436: .asciz "trn2 v2.8b, v0.8b, v1.8b"
-name_1437: .asciz "zip1 v2.8b, v0.8b, v1.8b"
-name_1438: .asciz "zip2 v2.8b, v0.8b, v1.8b"
-name_1439: .asciz "uzp1 v2.16b, v0.16b, v1.16b"
-name_1440: .asciz "uzp2 v2.16b, v0.16b, v1.16b"
-name_1441: .asciz "trn1 v2.16b, v0.16b, v1.16b"
-name_1442: .asciz "trn2 v2.16b, v0.16b, v1.16b"
-name_1443: .asciz "zip1 v2.16b, v0.16b, v1.16b"
-name_1444: .asciz "zip2 v2.16b, v0.16b, v1.16b"
-name_1445: .asciz "uzp1 v2.4h, v0.4h, v1.4h"
-name_1446: .asciz "uzp2 v2.4h, v0.4h, v1.4h"
-name_1447: .asciz "trn1 v2.4h, v0.4h, v1.4h"
-name_1448: .asciz "trn2 v2.4h, v0.4h, v1.4h"
-name_1449: .asciz "zip1 v2.4h, v0.4h, v1.4h"
-name_1450: .asciz "zip2 v2.4h, v0.4h, v1.4h"
-name_1451: .asciz "uzp1 v2.8h, v0.8h, v1.8h"
-name_1452: .asciz "uzp2 v2.8h, v0.8h, v1.8h"
-name_1453: .asciz "trn1 v2.8h, v0.8h, v1.8h"
-name_1454: .asciz "trn2 v2.8h, v0.8h, v1.8h"
-name_1455: .asciz "zip1 v2.8h, v0.8h, v1.8h"
-name_1456: .asciz "zip2 v2.8h, v0.8h, v1.8h"
-name_1457: .asciz "uzp1 v2.2s, v0.2s, v1.2s"
-name_1458: .asciz "uzp2 v2.2s, v0.2s, v1.2s"
-name_1459: .asciz "trn1 v2.2s, v0.2s, v1.2s"
-name_1460: .asciz "trn2 v2.2s, v0.2s, v1.2s"
-name_1461: .asciz "zip1 v2.2s, v0.2s, v1.2s"
-name_1462: .asciz "zip2 v2.2s, v0.2s, v1.2s"
-name_1463: .asciz "uzp1 v2.4s, v0.4s, v1.4s"
-name_1464: .asciz "uzp2 v2.4s, v0.4s, v1.4s"
-name_1465: .asciz "trn1 v2.4s, v0.4s, v1.4s"
-name_1466: .asciz "trn2 v2.4s, v0.4s, v1.4s"
-name_1467: .asciz "zip1 v2.4s, v0.4s, v1.4s"
-name_1468: .asciz "zip2 v2.4s, v0.4s, v1.4s"
-name_1469: .asciz "uzp1 v2.2d, v0.2d, v1.2d"
-name_1470: .asciz "uzp2 v2.2d, v0.2d, v1.2d"
-name_1471: .asciz "trn1 v2.2d, v0.2d, v1.2d"
-name_1472: .asciz "trn2 v2.2d, v0.2d, v1.2d"
-name_1473: .asciz "zip1 v2.2d, v0.2d, v1.2d"
-name_1474: .asciz "zip2 v2.2d, v0.2d, v1.2d"
-name_1475: .asciz "ext v2.8b, v0.8b, v1.8b, #0"
-name_1476: .asciz "ext v2.8b, v0.8b, v1.8b, #3"
-name_1477: .asciz "ext v2.8b, v0.8b, v1.8b, #7"
-name_1478: .asciz "ext v2.16b, v0.16b, v1.16b, #0"
-name_1479: .asciz "ext v2.16b, v0.16b, v1.16b, #1"
-name_1480: .asciz "ext v2.16b, v0.16b, v1.16b, #8"
-name_1481: .asciz "ext v2.16b, v0.16b, v1.16b, #15"
-name_1482: .asciz "tbl v2.8b, {v0.16b}, v1.8b"
-name_1483: .asciz "tbx v2.8b, {v0.16b}, v1.8b"
-name_1484: .asciz "tbl v2.8b, {v3.16b, v4.16b}, v1.8b"
-name_1485: .asciz "tbx v2.8b, {v3.16b, v4.16b, v5.16b}, v0.8b"
-name_1486: .asciz "tbl v2.8b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.8b"
-name_1487: .asciz "tbl v2.16b, {v0.16b}, v1.16b"
-name_1488: .asciz "tbx v2.16b, {v0.16b}, v1.16b"
-name_1489: .asciz "tbl v2.16b, {v3.16b, v4.16b}, v1.16b"
-name_1490: .asciz "tbx v2.16b, {v3.16b, v4.16b, v5.16b}, v0.16b"
-name_1491: .asciz "tbl v2.16b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.16b"
-name_1492: .asciz "dup v2.8b, v0.b[0]"
-name_1493: .asciz "dup v2.8b, v0.b[13]"
-name_1494: .asciz "dup v2.16b, v0.b[2]"
-name_1495: .asciz "dup v2.16b, v0.b[15]"
-name_1496: .asciz "dup v2.4h, v0.h[1]"
-name_1497: .asciz "dup v2.4h, v0.h[6]"
-name_1498: .asciz "dup v2.8h, v0.h[7]"
-name_1499: .asciz "dup v2.2s, v0.s[0]"
-name_1500: .asciz "dup v2.2s, v0.s[3]"
-name_1501: .asciz "dup v2.4s, v0.s[2]"
-name_1502: .asciz "dup v2.2d, v0.d[0]"
-name_1503: .asciz "dup v2.2d, v0.d[1]"
-name_1504: .asciz "fmov x0, d1; dup v2.8b, w0"
-name_1505: .asciz "fmov x0, d1; dup v2.16b, w0"
-name_1506: .asciz "fmov x0, d1; dup v2.4h, w0"
-name_1507: .asciz "fmov x0, d1; dup v2.8h, w0"
-name_1508: .asciz "fmov x0, d1; dup v2.2s, w0"
-name_1509: .asciz "fmov x0, d1; dup v2.4s, w0"
-name_1510: .asciz "fmov x0, d1; dup v2.2d, x0"
-name_1511: .asciz "mov b2, v0.b[9]"
-name_1512: .asciz "mov v2.b[0], v0.b[9]"
-name_1513: .asciz "fmov x0, d1; mov v2.b[9], w0"
-name_1514: .asciz "mov h2, v0.h[4]"
-name_1515: .asciz "mov v2.h[1], v0.h[4]"
-name_1516: .asciz "fmov x0, d1; mov v2.h[4], w0"
-name_1517: .asciz "mov s2, v0.s[3]"
-name_1518: .asciz "mov v2.s[0], v0.s[3]"
-name_1519: .asciz "fmov x0, d1; mov v2.s[3], w0"
-name_1520: .asciz "mov d2, v0.d[1]"
-name_1521: .asciz "mov v2.d[0], v0.d[1]"
-name_1522: .asciz "fmov x0, d1; mov v2.d[1], x0"
-name_1523: .asciz "umov w0, v0.b[11]; fmov d2, x0"
-name_1524: .asciz "umov w0, v0.h[2]; fmov d2, x0"
-name_1525: .asciz "umov w0, v0.s[3]; fmov d2, x0"
-name_1526: .asciz "umov x0, v0.d[1]; fmov d2, x0"
-name_1527: .asciz "smov w0, v0.b[7]; fmov d2, x0"
-name_1528: .asciz "smov w0, v0.h[5]; fmov d2, x0"
-name_1529: .asciz "smov x0, v0.b[15]; fmov d2, x0"
-name_1530: .asciz "smov x0, v0.h[1]; fmov d2, x0"
-name_1531: .asciz "smov x0, v0.s[2]; fmov d2, x0"
-name_1532: .asciz "movi v2.2s, #0xa5, lsl #0"
-name_1533: .asciz "mvni v2.2s, #0x5a, lsl #0"
-name_1534: .asciz "orr v2.2s, #0x81, lsl #0"
-name_1535: .asciz "bic v2.2s, #0x7e, lsl #0"
-name_1536: .asciz "movi v2.2s, #0xa5, lsl #8"
-name_1537: .asciz "mvni v2.2s, #0x5a, lsl #8"
-name_1538: .asciz "orr v2.2s, #0x81, lsl #8"
-name_1539: .asciz "bic v2.2s, #0x7e, lsl #8"
-name_1540: .asciz "movi v2.2s, #0xa5, lsl #16"
-name_1541: .asciz "mvni v2.2s, #0x5a, lsl #16"
-name_1542: .asciz "orr v2.2s, #0x81, lsl #16"
-name_1543: .asciz "bic v2.2s, #0x7e, lsl #16"
-name_1544: .asciz "movi v2.2s, #0xa5, lsl #24"
-name_1545: .asciz "mvni v2.2s, #0x5a, lsl #24"
-name_1546: .asciz "orr v2.2s, #0x81, lsl #24"
-name_1547: .asciz "bic v2.2s, #0x7e, lsl #24"
-name_1548: .asciz "movi v2.2s, #0x3c, msl #8"
-name_1549: .asciz "mvni v2.2s, #0xc3, msl #8"
-name_1550: .asciz "movi v2.2s, #0x3c, msl #16"
-name_1551: .asciz "mvni v2.2s, #0xc3, msl #16"
-name_1552: .asciz "fmov v2.2s, #-1.25"
-name_1553: .asciz "movi v2.4s, #0xa5, lsl #0"
-name_1554: .asciz "mvni v2.4s, #0x5a, lsl #0"
-name_1555: .asciz "orr v2.4s, #0x81, lsl #0"
-name_1556: .asciz "bic v2.4s, #0x7e, lsl #0"
-name_1557: .asciz "movi v2.4s, #0xa5, lsl #8"
-name_1558: .asciz "mvni v2.4s, #0x5a, lsl #8"
-name_1559: .asciz "orr v2.4s, #0x81, lsl #8"
-name_1560: .asciz "bic v2.4s, #0x7e, lsl #8"
-name_1561: .asciz "movi v2.4s, #0xa5, lsl #16"
-name_1562: .asciz "mvni v2.4s, #0x5a, lsl #16"
-name_1563: .asciz "orr v2.4s, #0x81, lsl #16"
-name_1564: .asciz "bic v2.4s, #0x7e, lsl #16"
-name_1565: .asciz "movi v2.4s, #0xa5, lsl #24"
-name_1566: .asciz "mvni v2.4s, #0x5a, lsl #24"
-name_1567: .asciz "orr v2.4s, #0x81, lsl #24"
-name_1568: .asciz "bic v2.4s, #0x7e, lsl #24"
-name_1569: .asciz "movi v2.4s, #0x3c, msl #8"
-name_1570: .asciz "mvni v2.4s, #0xc3, msl #8"
-name_1571: .asciz "movi v2.4s, #0x3c, msl #16"
-name_1572: .asciz "mvni v2.4s, #0xc3, msl #16"
-name_1573: .asciz "fmov v2.4s, #-1.25"
-name_1574: .asciz "movi v2.4h, #0x96, lsl #0"
-name_1575: .asciz "mvni v2.4h, #0x69, lsl #0"
-name_1576: .asciz "orr v2.4h, #0x11, lsl #0"
-name_1577: .asciz "bic v2.4h, #0xee, lsl #0"
-name_1578: .asciz "movi v2.4h, #0x96, lsl #8"
-name_1579: .asciz "mvni v2.4h, #0x69, lsl #8"
-name_1580: .asciz "orr v2.4h, #0x11, lsl #8"
-name_1581: .asciz "bic v2.4h, #0xee, lsl #8"
-name_1582: .asciz "movi v2.8h, #0x96, lsl #0"
-name_1583: .asciz "mvni v2.8h, #0x69, lsl #0"
-name_1584: .asciz "orr v2.8h, #0x11, lsl #0"
-name_1585: .asciz "bic v2.8h, #0xee, lsl #0"
-name_1586: .asciz "movi v2.8h, #0x96, lsl #8"
-name_1587: .asciz "mvni v2.8h, #0x69, lsl #8"
-name_1588: .asciz "orr v2.8h, #0x11, lsl #8"
-name_1589: .asciz "bic v2.8h, #0xee, lsl #8"
-name_1590: .asciz "movi v2.8b, #0xd7"
-name_1591: .asciz "movi v2.16b, #0xd7"
-name_1592: .asciz "movi d2, #0xff00ff0000ffff00"
-name_1593: .asciz "movi v2.2d, #0x00ffff00ff0000ff"
-name_1594: .asciz "fmov v2.2d, #31.0"
+name_493: .asciz "pmull v2.1q, v0.1d, v1.1d"
+name_494: .asciz "pmull2 v2.1q, v0.2d, v1.2d"
+name_495: .asciz "aese v2.16b, v0.16b"
+name_496: .asciz "aesd v2.16b, v0.16b"
+name_497: .asciz "aesmc v2.16b, v0.16b"
+name_498: .asciz "aesimc v2.16b, v0.16b"
+name_499: .asciz "sha1c q2, s0, v1.4s"
+name_500: .asciz "sha1p q2, s0, v1.4s"
+name_501: .asciz "sha1m q2, s0, v1.4s"
+name_502: .asciz "sha1su0 v2.4s, v0.4s, v1.4s"
+name_503: .asciz "sha256h q2, q0, v1.4s"
+name_504: .asciz "sha256h2 q2, q0, v1.4s"
+name_505: .asciz "sha256su1 v2.4s, v0.4s, v1.4s"
+name_506: .asciz "sha1h s2, s0"
+name_507: .asciz "sha1su1 v2.4s, v0.4s"
+name_508: .asciz "sha256su0 v2.4s, v0.4s"
+name_509: .asciz "sqdmlal s2, h0, h1"
+name_510: .asciz "sqdmlal d2, s0, s1"
+name_511: .asciz "sqdmlsl s2, h0, h1"
+name_512: .asciz "sqdmlsl d2, s0, s1"
+name_513: .asciz "sqdmull s2, h0, h1"
+name_514: .asciz "sqdmull d2, s0, s1"
+name_515: .asciz "rev64 v2.8b, v0.8b"
+name_516: .asciz "rev64 v2.16b, v0.16b"
+name_517: .asciz "rev64 v2.4h, v0.4h"
+name_518: .asciz "rev64 v2.8h, v0.8h"
+name_519: .asciz "rev64 v2.2s, v0.2s"
+name_520: .asciz "rev64 v2.4s, v0.4s"
+name_521: .asciz "rev32 v2.8b, v0.8b"
+name_522: .asciz "rev32 v2.16b, v0.16b"
+name_523: .asciz "rev32 v2.4h, v0.4h"
+name_524: .asciz "rev32 v2.8h, v0.8h"
+name_525: .asciz "rev16 v2.8b, v0.8b"
+name_526: .asciz "cnt v2.8b, v0.8b"
+name_527: .asciz "not v2.8b, v0.8b"
+name_528: .asciz "rbit v2.8b, v0.8b"
+name_529: .asciz "rev16 v2.16b, v0.16b"
+name_530: .asciz "cnt v2.16b, v0.16b"
+name_531: .asciz "not v2.16b, v0.16b"
+name_532: .asciz "rbit v2.16b, v0.16b"
+name_533: .asciz "saddlp v2.4h, v0.8b"
+name_534: .asciz "uaddlp v2.4h, v0.8b"
+name_535: .asciz "sadalp v2.4h, v0.8b"
+name_536: .asciz "uadalp v2.4h, v0.8b"
+name_537: .asciz "saddlp v2.8h, v0.16b"
+name_538: .asciz "uaddlp v2.8h, v0.16b"
+name_539: .asciz "sadalp v2.8h, v0.16b"
+name_540: .asciz "uadalp v2.8h, v0.16b"
+name_541: .asciz "saddlp v2.2s, v0.4h"
+name_542: .asciz "uaddlp v2.2s, v0.4h"
+name_543: .asciz "sadalp v2.2s, v0.4h"
+name_544: .asciz "uadalp v2.2s, v0.4h"
+name_545: .asciz "saddlp v2.4s, v0.8h"
+name_546: .asciz "uaddlp v2.4s, v0.8h"
+name_547: .asciz "sadalp v2.4s, v0.8h"
+name_548: .asciz "uadalp v2.4s, v0.8h"
+name_549: .asciz "saddlp v2.1d, v0.2s"
+name_550: .asciz "uaddlp v2.1d, v0.2s"
+name_551: .asciz "sadalp v2.1d, v0.2s"
+name_552: .asciz "uadalp v2.1d, v0.2s"
+name_553: .asciz "saddlp v2.2d, v0.4s"
+name_554: .asciz "uaddlp v2.2d, v0.4s"
+name_555: .asciz "sadalp v2.2d, v0.4s"
+name_556: .asciz "uadalp v2.2d, v0.4s"
+name_557: .asciz "suqadd v2.8b, v0.8b"
+name_558: .asciz "usqadd v2.8b, v0.8b"
+name_559: .asciz "sqabs v2.8b, v0.8b"
+name_560: .asciz "sqneg v2.8b, v0.8b"
+name_561: .asciz "abs v2.8b, v0.8b"
+name_562: .asciz "neg v2.8b, v0.8b"
+name_563: .asciz "cmgt v2.8b, v0.8b, #0"
+name_564: .asciz "cmge v2.8b, v0.8b, #0"
+name_565: .asciz "cmeq v2.8b, v0.8b, #0"
+name_566: .asciz "cmle v2.8b, v0.8b, #0"
+name_567: .asciz "cmlt v2.8b, v0.8b, #0"
+name_568: .asciz "suqadd v2.16b, v0.16b"
+name_569: .asciz "usqadd v2.16b, v0.16b"
+name_570: .asciz "sqabs v2.16b, v0.16b"
+name_571: .asciz "sqneg v2.16b, v0.16b"
+name_572: .asciz "abs v2.16b, v0.16b"
+name_573: .asciz "neg v2.16b, v0.16b"
+name_574: .asciz "cmgt v2.16b, v0.16b, #0"
+name_575: .asciz "cmge v2.16b, v0.16b, #0"
+name_576: .asciz "cmeq v2.16b, v0.16b, #0"
+name_577: .asciz "cmle v2.16b, v0.16b, #0"
+name_578: .asciz "cmlt v2.16b, v0.16b, #0"
+name_579: .asciz "suqadd v2.4h, v0.4h"
+name_580: .asciz "usqadd v2.4h, v0.4h"
+name_581: .asciz "sqabs v2.4h, v0.4h"
+name_582: .asciz "sqneg v2.4h, v0.4h"
+name_583: .asciz "abs v2.4h, v0.4h"
+name_584: .asciz "neg v2.4h, v0.4h"
+name_585: .asciz "cmgt v2.4h, v0.4h, #0"
+name_586: .asciz "cmge v2.4h, v0.4h, #0"
+name_587: .asciz "cmeq v2.4h, v0.4h, #0"
+name_588: .asciz "cmle v2.4h, v0.4h, #0"
+name_589: .asciz "cmlt v2.4h, v0.4h, #0"
+name_590: .asciz "suqadd v2.8h, v0.8h"
+name_591: .asciz "usqadd v2.8h, v0.8h"
+name_592: .asciz "sqabs v2.8h, v0.8h"
+name_593: .asciz "sqneg v2.8h, v0.8h"
+name_594: .asciz "abs v2.8h, v0.8h"
+name_595: .asciz "neg v2.8h, v0.8h"
+name_596: .asciz "cmgt v2.8h, v0.8h, #0"
+name_597: .asciz "cmge v2.8h, v0.8h, #0"
+name_598: .asciz "cmeq v2.8h, v0.8h, #0"
+name_599: .asciz "cmle v2.8h, v0.8h, #0"
+name_600: .asciz "cmlt v2.8h, v0.8h, #0"
+name_601: .asciz "suqadd v2.2s, v0.2s"
+name_602: .asciz "usqadd v2.2s, v0.2s"
+name_603: .asciz "sqabs v2.2s, v0.2s"
+name_604: .asciz "sqneg v2.2s, v0.2s"
+name_605: .asciz "abs v2.2s, v0.2s"
+name_606: .asciz "neg v2.2s, v0.2s"
+name_607: .asciz "cmgt v2.2s, v0.2s, #0"
+name_608: .asciz "cmge v2.2s, v0.2s, #0"
+name_609: .asciz "cmeq v2.2s, v0.2s, #0"
+name_610: .asciz "cmle v2.2s, v0.2s, #0"
+name_611: .asciz "cmlt v2.2s, v0.2s, #0"
+name_612: .asciz "suqadd v2.4s, v0.4s"
+name_613: .asciz "usqadd v2.4s, v0.4s"
+name_614: .asciz "sqabs v2.4s, v0.4s"
+name_615: .asciz "sqneg v2.4s, v0.4s"
+name_616: .asciz "abs v2.4s, v0.4s"
+name_617: .asciz "neg v2.4s, v0.4s"
+name_618: .asciz "cmgt v2.4s, v0.4s, #0"
+name_619: .asciz "cmge v2.4s, v0.4s, #0"
+name_620: .asciz "cmeq v2.4s, v0.4s, #0"
+name_621: .asciz "cmle v2.4s, v0.4s, #0"
+name_622: .asciz "cmlt v2.4s, v0.4s, #0"
+name_623: .asciz "suqadd v2.2d, v0.2d"
+name_624: .asciz "usqadd v2.2d, v0.2d"
+name_625: .asciz "sqabs v2.2d, v0.2d"
+name_626: .asciz "sqneg v2.2d, v0.2d"
+name_627: .asciz "abs v2.2d, v0.2d"
+name_628: .asciz "neg v2.2d, v0.2d"
+name_629: .asciz "cmgt v2.2d, v0.2d, #0"
+name_630: .asciz "cmge v2.2d, v0.2d, #0"
+name_631: .asciz "cmeq v2.2d, v0.2d, #0"
+name_632: .asciz "cmle v2.2d, v0.2d, #0"
+name_633: .asciz "cmlt v2.2d, v0.2d, #0"
+name_634: .asciz "cls v2.8b, v0.8b"
+name_635: .asciz "clz v2.8b, v0.8b"
+name_636: .asciz "cls v2.16b, v0.16b"
+name_637: .asciz "clz v2.16b, v0.16b"
+name_638: .asciz "cls v2.4h, v0.4h"
+name_639: .asciz "clz v2.4h, v0.4h"
+name_640: .asciz "cls v2.8h, v0.8h"
+name_641: .asciz "clz v2.8h, v0.8h"
+name_642: .asciz "cls v2.2s, v0.2s"
+name_643: .asciz "clz v2.2s, v0.2s"
+name_644: .asciz "cls v2.4s, v0.4s"
+name_645: .asciz "clz v2.4s, v0.4s"
+name_646: .asciz "xtn v2.8b, v0.8h"
+name_647: .asciz "xtn2 v2.16b, v0.8h"
+name_648: .asciz "sqxtn v2.8b, v0.8h"
+name_649: .asciz "sqxtn2 v2.16b, v0.8h"
+name_650: .asciz "uqxtn v2.8b, v0.8h"
+name_651: .asciz "uqxtn2 v2.16b, v0.8h"
+name_652: .asciz "sqxtun v2.8b, v0.8h"
+name_653: .asciz "sqxtun2 v2.16b, v0.8h"
+name_654: .asciz "shll v2.8h, v0.8b, #8"
+name_655: .asciz "shll2 v2.8h, v0.16b, #8"
+name_656: .asciz "xtn v2.4h, v0.4s"
+name_657: .asciz "xtn2 v2.8h, v0.4s"
+name_658: .asciz "sqxtn v2.4h, v0.4s"
+name_659: .asciz "sqxtn2 v2.8h, v0.4s"
+name_660: .asciz "uqxtn v2.4h, v0.4s"
+name_661: .asciz "uqxtn2 v2.8h, v0.4s"
+name_662: .asciz "sqxtun v2.4h, v0.4s"
+name_663: .asciz "sqxtun2 v2.8h, v0.4s"
+name_664: .asciz "shll v2.4s, v0.4h, #16"
+name_665: .asciz "shll2 v2.4s, v0.8h, #16"
+name_666: .asciz "xtn v2.2s, v0.2d"
+name_667: .asciz "xtn2 v2.4s, v0.2d"
+name_668: .asciz "sqxtn v2.2s, v0.2d"
+name_669: .asciz "sqxtn2 v2.4s, v0.2d"
+name_670: .asciz "uqxtn v2.2s, v0.2d"
+name_671: .asciz "uqxtn2 v2.4s, v0.2d"
+name_672: .asciz "sqxtun v2.2s, v0.2d"
+name_673: .asciz "sqxtun2 v2.4s, v0.2d"
+name_674: .asciz "shll v2.2d, v0.2s, #32"
+name_675: .asciz "shll2 v2.2d, v0.4s, #32"
+name_676: .asciz "urecpe v2.2s, v0.2s"
+name_677: .asciz "ursqrte v2.2s, v0.2s"
+name_678: .asciz "urecpe v2.4s, v0.4s"
+name_679: .asciz "ursqrte v2.4s, v0.4s"
+name_680: .asciz "suqadd b2, b0"
+name_681: .asciz "usqadd b2, b0"
+name_682: .asciz "sqabs b2, b0"
+name_683: .asciz "sqneg b2, b0"
+name_684: .asciz "suqadd h2, h0"
+name_685: .asciz "usqadd h2, h0"
+name_686: .asciz "sqabs h2, h0"
+name_687: .asciz "sqneg h2, h0"
+name_688: .asciz "suqadd s2, s0"
+name_689: .asciz "usqadd s2, s0"
+name_690: .asciz "sqabs s2, s0"
+name_691: .asciz "sqneg s2, s0"
+name_692: .asciz "suqadd d2, d0"
+name_693: .asciz "usqadd d2, d0"
+name_694: .asciz "sqabs d2, d0"
+name_695: .asciz "sqneg d2, d0"
+name_696: .asciz "abs d2, d0"
+name_697: .asciz "neg d2, d0"
+name_698: .asciz "cmgt d2, d0, #0"
+name_699: .asciz "cmge d2, d0, #0"
+name_700: .asciz "cmeq d2, d0, #0"
+name_701: .asciz "cmle d2, d0, #0"
+name_702: .asciz "cmlt d2, d0, #0"
+name_703: .asciz "sqxtn b2, h0"
+name_704: .asciz "uqxtn b2, h0"
+name_705: .asciz "sqxtun b2, h0"
+name_706: .asciz "sqxtn h2, s0"
+name_707: .asciz "uqxtn h2, s0"
+name_708: .asciz "sqxtun h2, s0"
+name_709: .asciz "sqxtn s2, d0"
+name_710: .asciz "uqxtn s2, d0"
+name_711: .asciz "sqxtun s2, d0"
+name_712: .asciz "addv b2, v0.8b"
+name_713: .asciz "smaxv b2, v0.8b"
+name_714: .asciz "sminv b2, v0.8b"
+name_715: .asciz "umaxv b2, v0.8b"
+name_716: .asciz "uminv b2, v0.8b"
+name_717: .asciz "saddlv h2, v0.8b"
+name_718: .asciz "uaddlv h2, v0.8b"
+name_719: .asciz "addv b2, v0.16b"
+name_720: .asciz "smaxv b2, v0.16b"
+name_721: .asciz "sminv b2, v0.16b"
+name_722: .asciz "umaxv b2, v0.16b"
+name_723: .asciz "uminv b2, v0.16b"
+name_724: .asciz "saddlv h2, v0.16b"
+name_725: .asciz "uaddlv h2, v0.16b"
+name_726: .asciz "addv h2, v0.4h"
+name_727: .asciz "smaxv h2, v0.4h"
+name_728: .asciz "sminv h2, v0.4h"
+name_729: .asciz "umaxv h2, v0.4h"
+name_730: .asciz "uminv h2, v0.4h"
+name_731: .asciz "saddlv s2, v0.4h"
+name_732: .asciz "uaddlv s2, v0.4h"
+name_733: .asciz "addv h2, v0.8h"
+name_734: .asciz "smaxv h2, v0.8h"
+name_735: .asciz "sminv h2, v0.8h"
+name_736: .asciz "umaxv h2, v0.8h"
+name_737: .asciz "uminv h2, v0.8h"
+name_738: .asciz "saddlv s2, v0.8h"
+name_739: .asciz "uaddlv s2, v0.8h"
+name_740: .asciz "addv s2, v0.4s"
+name_741: .asciz "smaxv s2, v0.4s"
+name_742: .asciz "sminv s2, v0.4s"
+name_743: .asciz "umaxv s2, v0.4s"
+name_744: .asciz "uminv s2, v0.4s"
+name_745: .asciz "saddlv d2, v0.4s"
+name_746: .asciz "uaddlv d2, v0.4s"
+name_747: .asciz "addp d2, v0.2d"
+name_748: .asciz "sshr v2.8b, v0.8b, #1"
+name_749: .asciz "ushr v2.8b, v0.8b, #1"
+name_750: .asciz "ssra v2.8b, v0.8b, #1"
+name_751: .asciz "usra v2.8b, v0.8b, #1"
+name_752: .asciz "srshr v2.8b, v0.8b, #1"
+name_753: .asciz "urshr v2.8b, v0.8b, #1"
+name_754: .asciz "srsra v2.8b, v0.8b, #1"
+name_755: .asciz "ursra v2.8b, v0.8b, #1"
+name_756: .asciz "sri v2.8b, v0.8b, #1"
+name_757: .asciz "sshr v2.8b, v0.8b, #5"
+name_758: .asciz "ushr v2.8b, v0.8b, #5"
+name_759: .asciz "ssra v2.8b, v0.8b, #5"
+name_760: .asciz "usra v2.8b, v0.8b, #5"
+name_761: .asciz "srshr v2.8b, v0.8b, #5"
+name_762: .asciz "urshr v2.8b, v0.8b, #5"
+name_763: .asciz "srsra v2.8b, v0.8b, #5"
+name_764: .asciz "ursra v2.8b, v0.8b, #5"
+name_765: .asciz "sri v2.8b, v0.8b, #5"
+name_766: .asciz "sshr v2.8b, v0.8b, #8"
+name_767: .asciz "ushr v2.8b, v0.8b, #8"
+name_768: .asciz "ssra v2.8b, v0.8b, #8"
+name_769: .asciz "usra v2.8b, v0.8b, #8"
+name_770: .asciz "srshr v2.8b, v0.8b, #8"
+name_771: .asciz "urshr v2.8b, v0.8b, #8"
+name_772: .asciz "srsra v2.8b, v0.8b, #8"
+name_773: .asciz "ursra v2.8b, v0.8b, #8"
+name_774: .asciz "sri v2.8b, v0.8b, #8"
+name_775: .asciz "shl v2.8b, v0.8b, #0"
+name_776: .asciz "sli v2.8b, v0.8b, #0"
+name_777: .asciz "sqshl v2.8b, v0.8b, #0"
+name_778: .asciz "uqshl v2.8b, v0.8b, #0"
+name_779: .asciz "sqshlu v2.8b, v0.8b, #0"
+name_780: .asciz "shl v2.8b, v0.8b, #3"
+name_781: .asciz "sli v2.8b, v0.8b, #3"
+name_782: .asciz "sqshl v2.8b, v0.8b, #3"
+name_783: .asciz "uqshl v2.8b, v0.8b, #3"
+name_784: .asciz "sqshlu v2.8b, v0.8b, #3"
+name_785: .asciz "shl v2.8b, v0.8b, #7"
+name_786: .asciz "sli v2.8b, v0.8b, #7"
+name_787: .asciz "sqshl v2.8b, v0.8b, #7"
+name_788: .asciz "uqshl v2.8b, v0.8b, #7"
+name_789: .asciz "sqshlu v2.8b, v0.8b, #7"
+name_790: .asciz "sshr v2.16b, v0.16b, #1"
+name_791: .asciz "ushr v2.16b, v0.16b, #1"
+name_792: .asciz "ssra v2.16b, v0.16b, #1"
+name_793: .asciz "usra v2.16b, v0.16b, #1"
+name_794: .asciz "srshr v2.16b, v0.16b, #1"
+name_795: .asciz "urshr v2.16b, v0.16b, #1"
+name_796: .asciz "srsra v2.16b, v0.16b, #1"
+name_797: .asciz "ursra v2.16b, v0.16b, #1"
+name_798: .asciz "sri v2.16b, v0.16b, #1"
+name_799: .asciz "sshr v2.16b, v0.16b, #5"
+name_800: .asciz "ushr v2.16b, v0.16b, #5"
+name_801: .asciz "ssra v2.16b, v0.16b, #5"
+name_802: .asciz "usra v2.16b, v0.16b, #5"
+name_803: .asciz "srshr v2.16b, v0.16b, #5"
+name_804: .asciz "urshr v2.16b, v0.16b, #5"
+name_805: .asciz "srsra v2.16b, v0.16b, #5"
+name_806: .asciz "ursra v2.16b, v0.16b, #5"
+name_807: .asciz "sri v2.16b, v0.16b, #5"
+name_808: .asciz "sshr v2.16b, v0.16b, #8"
+name_809: .asciz "ushr v2.16b, v0.16b, #8"
+name_810: .asciz "ssra v2.16b, v0.16b, #8"
+name_811: .asciz "usra v2.16b, v0.16b, #8"
+name_812: .asciz "srshr v2.16b, v0.16b, #8"
+name_813: .asciz "urshr v2.16b, v0.16b, #8"
+name_814: .asciz "srsra v2.16b, v0.16b, #8"
+name_815: .asciz "ursra v2.16b, v0.16b, #8"
+name_816: .asciz "sri v2.16b, v0.16b, #8"
+name_817: .asciz "shl v2.16b, v0.16b, #0"
+name_818: .asciz "sli v2.16b, v0.16b, #0"
+name_819: .asciz "sqshl v2.16b, v0.16b, #0"
+name_820: .asciz "uqshl v2.16b, v0.16b, #0"
+name_821: .asciz "sqshlu v2.16b, v0.16b, #0"
+name_822: .asciz "shl v2.16b, v0.16b, #3"
+name_823: .asciz "sli v2.16b, v0.16b, #3"
+name_824: .asciz "sqshl v2.16b, v0.16b, #3"
+name_825: .asciz "uqshl v2.16b, v0.16b, #3"
+name_826: .asciz "sqshlu v2.16b, v0.16b, #3"
+name_827: .asciz "shl v2.16b, v0.16b, #7"
+name_828: .asciz "sli v2.16b, v0.16b, #7"
+name_829: .asciz "sqshl v2.16b, v0.16b, #7"
+name_830: .asciz "uqshl v2.16b, v0.16b, #7"
+name_831: .asciz "sqshlu v2.16b, v0.16b, #7"
+name_832: .asciz "sshr v2.4h, v0.4h, #1"
+name_833: .asciz "ushr v2.4h, v0.4h, #1"
+name_834: .asciz "ssra v2.4h, v0.4h, #1"
+name_835: .asciz "usra v2.4h, v0.4h, #1"
+name_836: .asciz "srshr v2.4h, v0.4h, #1"
+name_837: .asciz "urshr v2.4h, v0.4h, #1"
+name_838: .asciz "srsra v2.4h, v0.4h, #1"
+name_839: .asciz "ursra v2.4h, v0.4h, #1"
+name_840: .asciz "sri v2.4h, v0.4h, #1"
+name_841: .asciz "sshr v2.4h, v0.4h, #9"
+name_842: .asciz "ushr v2.4h, v0.4h, #9"
+name_843: .asciz "ssra v2.4h, v0.4h, #9"
+name_844: .asciz "usra v2.4h, v0.4h, #9"
+name_845: .asciz "srshr v2.4h, v0.4h, #9"
+name_846: .asciz "urshr v2.4h, v0.4h, #9"
+name_847: .asciz "srsra v2.4h, v0.4h, #9"
+name_848: .asciz "ursra v2.4h, v0.4h, #9"
+name_849: .asciz "sri v2.4h, v0.4h, #9"
+name_850: .asciz "sshr v2.4h, v0.4h, #16"
+name_851: .asciz "ushr v2.4h, v0.4h, #16"
+name_852: .asciz "ssra v2.4h, v0.4h, #16"
+name_853: .asciz "usra v2.4h, v0.4h, #16"
+name_854: .asciz "srshr v2.4h, v0.4h, #16"
+name_855: .asciz "urshr v2.4h, v0.4h, #16"
+name_856: .asciz "srsra v2.4h, v0.4h, #16"
+name_857: .asciz "ursra v2.4h, v0.4h, #16"
+name_858: .asciz "sri v2.4h, v0.4h, #16"
+name_859: .asciz "shl v2.4h, v0.4h, #0"
+name_860: .asciz "sli v2.4h, v0.4h, #0"
+name_861: .asciz "sqshl v2.4h, v0.4h, #0"
+name_862: .asciz "uqshl v2.4h, v0.4h, #0"
+name_863: .asciz "sqshlu v2.4h, v0.4h, #0"
+name_864: .asciz "shl v2.4h, v0.4h, #3"
+name_865: .asciz "sli v2.4h, v0.4h, #3"
+name_866: .asciz "sqshl v2.4h, v0.4h, #3"
+name_867: .asciz "uqshl v2.4h, v0.4h, #3"
+name_868: .asciz "sqshlu v2.4h, v0.4h, #3"
+name_869: .asciz "shl v2.4h, v0.4h, #15"
+name_870: .asciz "sli v2.4h, v0.4h, #15"
+name_871: .asciz "sqshl v2.4h, v0.4h, #15"
+name_872: .asciz "uqshl v2.4h, v0.4h, #15"
+name_873: .asciz "sqshlu v2.4h, v0.4h, #15"
+name_874: .asciz "sshr v2.8h, v0.8h, #1"
+name_875: .asciz "ushr v2.8h, v0.8h, #1"
+name_876: .asciz "ssra v2.8h, v0.8h, #1"
+name_877: .asciz "usra v2.8h, v0.8h, #1"
+name_878: .asciz "srshr v2.8h, v0.8h, #1"
+name_879: .asciz "urshr v2.8h, v0.8h, #1"
+name_880: .asciz "srsra v2.8h, v0.8h, #1"
+name_881: .asciz "ursra v2.8h, v0.8h, #1"
+name_882: .asciz "sri v2.8h, v0.8h, #1"
+name_883: .asciz "sshr v2.8h, v0.8h, #9"
+name_884: .asciz "ushr v2.8h, v0.8h, #9"
+name_885: .asciz "ssra v2.8h, v0.8h, #9"
+name_886: .asciz "usra v2.8h, v0.8h, #9"
+name_887: .asciz "srshr v2.8h, v0.8h, #9"
+name_888: .asciz "urshr v2.8h, v0.8h, #9"
+name_889: .asciz "srsra v2.8h, v0.8h, #9"
+name_890: .asciz "ursra v2.8h, v0.8h, #9"
+name_891: .asciz "sri v2.8h, v0.8h, #9"
+name_892: .asciz "sshr v2.8h, v0.8h, #16"
+name_893: .asciz "ushr v2.8h, v0.8h, #16"
+name_894: .asciz "ssra v2.8h, v0.8h, #16"
+name_895: .asciz "usra v2.8h, v0.8h, #16"
+name_896: .asciz "srshr v2.8h, v0.8h, #16"
+name_897: .asciz "urshr v2.8h, v0.8h, #16"
+name_898: .asciz "srsra v2.8h, v0.8h, #16"
+name_899: .asciz "ursra v2.8h, v0.8h, #16"
+name_900: .asciz "sri v2.8h, v0.8h, #16"
+name_901: .asciz "shl v2.8h, v0.8h, #0"
+name_902: .asciz "sli v2.8h, v0.8h, #0"
+name_903: .asciz "sqshl v2.8h, v0.8h, #0"
+name_904: .asciz "uqshl v2.8h, v0.8h, #0"
+name_905: .asciz "sqshlu v2.8h, v0.8h, #0"
+name_906: .asciz "shl v2.8h, v0.8h, #3"
+name_907: .asciz "sli v2.8h, v0.8h, #3"
+name_908: .asciz "sqshl v2.8h, v0.8h, #3"
+name_909: .asciz "uqshl v2.8h, v0.8h, #3"
+name_910: .asciz "sqshlu v2.8h, v0.8h, #3"
+name_911: .asciz "shl v2.8h, v0.8h, #15"
+name_912: .asciz "sli v2.8h, v0.8h, #15"
+name_913: .asciz "sqshl v2.8h, v0.8h, #15"
+name_914: .asciz "uqshl v2.8h, v0.8h, #15"
+name_915: .asciz "sqshlu v2.8h, v0.8h, #15"
+name_916: .asciz "sshr v2.2s, v0.2s, #1"
+name_917: .asciz "ushr v2.2s, v0.2s, #1"
+name_918: .asciz "ssra v2.2s, v0.2s, #1"
+name_919: .asciz "usra v2.2s, v0.2s, #1"
+name_920: .asciz "srshr v2.2s, v0.2s, #1"
+name_921: .asciz "urshr v2.2s, v0.2s, #1"
+name_922: .asciz "srsra v2.2s, v0.2s, #1"
+name_923: .asciz "ursra v2.2s, v0.2s, #1"
+name_924: .asciz "sri v2.2s, v0.2s, #1"
+name_925: .asciz "sshr v2.2s, v0.2s, #17"
+name_926: .asciz "ushr v2.2s, v0.2s, #17"
+name_927: .asciz "ssra v2.2s, v0.2s, #17"
+name_928: .asciz "usra v2.2s, v0.2s, #17"
+name_929: .asciz "srshr v2.2s, v0.2s, #17"
+name_930: .asciz "urshr v2.2s, v0.2s, #17"
+name_931: .asciz "srsra v2.2s, v0.2s, #17"
+name_932: .asciz "ursra v2.2s, v0.2s, #17"
+name_933: .asciz "sri v2.2s, v0.2s, #17"
+name_934: .asciz "sshr v2.2s, v0.2s, #32"
+name_935: .asciz "ushr v2.2s, v0.2s, #32"
+name_936: .asciz "ssra v2.2s, v0.2s, #32"
+name_937: .asciz "usra v2.2s, v0.2s, #32"
+name_938: .asciz "srshr v2.2s, v0.2s, #32"
+name_939: .asciz "urshr v2.2s, v0.2s, #32"
+name_940: .asciz "srsra v2.2s, v0.2s, #32"
+name_941: .asciz "ursra v2.2s, v0.2s, #32"
+name_942: .asciz "sri v2.2s, v0.2s, #32"
+name_943: .asciz "shl v2.2s, v0.2s, #0"
+name_944: .asciz "sli v2.2s, v0.2s, #0"
+name_945: .asciz "sqshl v2.2s, v0.2s, #0"
+name_946: .asciz "uqshl v2.2s, v0.2s, #0"
+name_947: .asciz "sqshlu v2.2s, v0.2s, #0"
+name_948: .asciz "shl v2.2s, v0.2s, #3"
+name_949: .asciz "sli v2.2s, v0.2s, #3"
+name_950: .asciz "sqshl v2.2s, v0.2s, #3"
+name_951: .asciz "uqshl v2.2s, v0.2s, #3"
+name_952: .asciz "sqshlu v2.2s, v0.2s, #3"
+name_953: .asciz "shl v2.2s, v0.2s, #31"
+name_954: .asciz "sli v2.2s, v0.2s, #31"
+name_955: .asciz "sqshl v2.2s, v0.2s, #31"
+name_956: .asciz "uqshl v2.2s, v0.2s, #31"
+name_957: .asciz "sqshlu v2.2s, v0.2s, #31"
+name_958: .asciz "sshr v2.4s, v0.4s, #1"
+name_959: .asciz "ushr v2.4s, v0.4s, #1"
+name_960: .asciz "ssra v2.4s, v0.4s, #1"
+name_961: .asciz "usra v2.4s, v0.4s, #1"
+name_962: .asciz "srshr v2.4s, v0.4s, #1"
+name_963: .asciz "urshr v2.4s, v0.4s, #1"
+name_964: .asciz "srsra v2.4s, v0.4s, #1"
+name_965: .asciz "ursra v2.4s, v0.4s, #1"
+name_966: .asciz "sri v2.4s, v0.4s, #1"
+name_967: .asciz "sshr v2.4s, v0.4s, #17"
+name_968: .asciz "ushr v2.4s, v0.4s, #17"
+name_969: .asciz "ssra v2.4s, v0.4s, #17"
+name_970: .asciz "usra v2.4s, v0.4s, #17"
+name_971: .asciz "srshr v2.4s, v0.4s, #17"
+name_972: .asciz "urshr v2.4s, v0.4s, #17"
+name_973: .asciz "srsra v2.4s, v0.4s, #17"
+name_974: .asciz "ursra v2.4s, v0.4s, #17"
+name_975: .asciz "sri v2.4s, v0.4s, #17"
+name_976: .asciz "sshr v2.4s, v0.4s, #32"
+name_977: .asciz "ushr v2.4s, v0.4s, #32"
+name_978: .asciz "ssra v2.4s, v0.4s, #32"
+name_979: .asciz "usra v2.4s, v0.4s, #32"
+name_980: .asciz "srshr v2.4s, v0.4s, #32"
+name_981: .asciz "urshr v2.4s, v0.4s, #32"
+name_982: .asciz "srsra v2.4s, v0.4s, #32"
+name_983: .asciz "ursra v2.4s, v0.4s, #32"
+name_984: .asciz "sri v2.4s, v0.4s, #32"
+name_985: .asciz "shl v2.4s, v0.4s, #0"
+name_986: .asciz "sli v2.4s, v0.4s, #0"
+name_987: .asciz "sqshl v2.4s, v0.4s, #0"
+name_988: .asciz "uqshl v2.4s, v0.4s, #0"
+name_989: .asciz "sqshlu v2.4s, v0.4s, #0"
+name_990: .asciz "shl v2.4s, v0.4s, #3"
+name_991: .asciz "sli v2.4s, v0.4s, #3"
+name_992: .asciz "sqshl v2.4s, v0.4s, #3"
+name_993: .asciz "uqshl v2.4s, v0.4s, #3"
+name_994: .asciz "sqshlu v2.4s, v0.4s, #3"
+name_995: .asciz "shl v2.4s, v0.4s, #31"
+name_996: .asciz "sli v2.4s, v0.4s, #31"
+name_997: .asciz "sqshl v2.4s, v0.4s, #31"
+name_998: .asciz "uqshl v2.4s, v0.4s, #31"
+name_999: .asciz "sqshlu v2.4s, v0.4s, #31"
+name_1000: .asciz "sshr v2.2d, v0.2d, #1"
+name_1001: .asciz "ushr v2.2d, v0.2d, #1"
+name_1002: .asciz "ssra v2.2d, v0.2d, #1"
+name_1003: .asciz "usra v2.2d, v0.2d, #1"
+name_1004: .asciz "srshr v2.2d, v0.2d, #1"
+name_1005: .asciz "urshr v2.2d, v0.2d, #1"
+name_1006: .asciz "srsra v2.2d, v0.2d, #1"
+name_1007: .asciz "ursra v2.2d, v0.2d, #1"
+name_1008: .asciz "sri v2.2d, v0.2d, #1"
+name_1009: .asciz "sshr v2.2d, v0.2d, #33"
+name_1010: .asciz "ushr v2.2d, v0.2d, #33"
+name_1011: .asciz "ssra v2.2d, v0.2d, #33"
+name_1012: .asciz "usra v2.2d, v0.2d, #33"
+name_1013: .asciz "srshr v2.2d, v0.2d, #33"
+name_1014: .asciz "urshr v2.2d, v0.2d, #33"
+name_1015: .asciz "srsra v2.2d, v0.2d, #33"
+name_1016: .asciz "ursra v2.2d, v0.2d, #33"
+name_1017: .asciz "sri v2.2d, v0.2d, #33"
+name_1018: .asciz "sshr v2.2d, v0.2d, #64"
+name_1019: .asciz "ushr v2.2d, v0.2d, #64"
+name_1020: .asciz "ssra v2.2d, v0.2d, #64"
+name_1021: .asciz "usra v2.2d, v0.2d, #64"
+name_1022: .asciz "srshr v2.2d, v0.2d, #64"
+name_1023: .asciz "urshr v2.2d, v0.2d, #64"
+name_1024: .asciz "srsra v2.2d, v0.2d, #64"
+name_1025: .asciz "ursra v2.2d, v0.2d, #64"
+name_1026: .asciz "sri v2.2d, v0.2d, #64"
+name_1027: .asciz "shl v2.2d, v0.2d, #0"
+name_1028: .asciz "sli v2.2d, v0.2d, #0"
+name_1029: .asciz "sqshl v2.2d, v0.2d, #0"
+name_1030: .asciz "uqshl v2.2d, v0.2d, #0"
+name_1031: .asciz "sqshlu v2.2d, v0.2d, #0"
+name_1032: .asciz "shl v2.2d, v0.2d, #3"
+name_1033: .asciz "sli v2.2d, v0.2d, #3"
+name_1034: .asciz "sqshl v2.2d, v0.2d, #3"
+name_1035: .asciz "uqshl v2.2d, v0.2d, #3"
+name_1036: .asciz "sqshlu v2.2d, v0.2d, #3"
+name_1037: .asciz "shl v2.2d, v0.2d, #63"
+name_1038: .asciz "sli v2.2d, v0.2d, #63"
+name_1039: .asciz "sqshl v2.2d, v0.2d, #63"
+name_1040: .asciz "uqshl v2.2d, v0.2d, #63"
+name_1041: .asciz "sqshlu v2.2d, v0.2d, #63"
+name_1042: .asciz "shrn v2.8b, v0.8h, #1"
+name_1043: .asciz "shrn2 v2.16b, v0.8h, #1"
+name_1044: .asciz "rshrn v2.8b, v0.8h, #1"
+name_1045: .asciz "rshrn2 v2.16b, v0.8h, #1"
+name_1046: .asciz "sqshrn v2.8b, v0.8h, #1"
+name_1047: .asciz "sqshrn2 v2.16b, v0.8h, #1"
+name_1048: .asciz "sqrshrn v2.8b, v0.8h, #1"
+name_1049: .asciz "sqrshrn2 v2.16b, v0.8h, #1"
+name_1050: .asciz "uqshrn v2.8b, v0.8h, #1"
+name_1051: .asciz "uqshrn2 v2.16b, v0.8h, #1"
+name_1052: .asciz "uqrshrn v2.8b, v0.8h, #1"
+name_1053: .asciz "uqrshrn2 v2.16b, v0.8h, #1"
+name_1054: .asciz "sqshrun v2.8b, v0.8h, #1"
+name_1055: .asciz "sqshrun2 v2.16b, v0.8h, #1"
+name_1056: .asciz "sqrshrun v2.8b, v0.8h, #1"
+name_1057: .asciz "sqrshrun2 v2.16b, v0.8h, #1"
+name_1058: .asciz "shrn v2.8b, v0.8h, #5"
+name_1059: .asciz "shrn2 v2.16b, v0.8h, #5"
+name_1060: .asciz "rshrn v2.8b, v0.8h, #5"
+name_1061: .asciz "rshrn2 v2.16b, v0.8h, #5"
+name_1062: .asciz "sqshrn v2.8b, v0.8h, #5"
+name_1063: .asciz "sqshrn2 v2.16b, v0.8h, #5"
+name_1064: .asciz "sqrshrn v2.8b, v0.8h, #5"
+name_1065: .asciz "sqrshrn2 v2.16b, v0.8h, #5"
+name_1066: .asciz "uqshrn v2.8b, v0.8h, #5"
+name_1067: .asciz "uqshrn2 v2.16b, v0.8h, #5"
+name_1068: .asciz "uqrshrn v2.8b, v0.8h, #5"
+name_1069: .asciz "uqrshrn2 v2.16b, v0.8h, #5"
+name_1070: .asciz "sqshrun v2.8b, v0.8h, #5"
+name_1071: .asciz "sqshrun2 v2.16b, v0.8h, #5"
+name_1072: .asciz "sqrshrun v2.8b, v0.8h, #5"
+name_1073: .asciz "sqrshrun2 v2.16b, v0.8h, #5"
+name_1074: .asciz "shrn v2.8b, v0.8h, #8"
+name_1075: .asciz "shrn2 v2.16b, v0.8h, #8"
+name_1076: .asciz "rshrn v2.8b, v0.8h, #8"
+name_1077: .asciz "rshrn2 v2.16b, v0.8h, #8"
+name_1078: .asciz "sqshrn v2.8b, v0.8h, #8"
+name_1079: .asciz "sqshrn2 v2.16b, v0.8h, #8"
+name_1080: .asciz "sqrshrn v2.8b, v0.8h, #8"
+name_1081: .asciz "sqrshrn2 v2.16b, v0.8h, #8"
+name_1082: .asciz "uqshrn v2.8b, v0.8h, #8"
+name_1083: .asciz "uqshrn2 v2.16b, v0.8h, #8"
+name_1084: .asciz "uqrshrn v2.8b, v0.8h, #8"
+name_1085: .asciz "uqrshrn2 v2.16b, v0.8h, #8"
+name_1086: .asciz "sqshrun v2.8b, v0.8h, #8"
+name_1087: .asciz "sqshrun2 v2.16b, v0.8h, #8"
+name_1088: .asciz "sqrshrun v2.8b, v0.8h, #8"
+name_1089: .asciz "sqrshrun2 v2.16b, v0.8h, #8"
+name_1090: .asciz "sshll v2.8h, v0.8b, #0"
+name_1091: .asciz "sshll2 v2.8h, v0.16b, #0"
+name_1092: .asciz "ushll v2.8h, v0.8b, #0"
+name_1093: .asciz "ushll2 v2.8h, v0.16b, #0"
+name_1094: .asciz "sshll v2.8h, v0.8b, #1"
+name_1095: .asciz "sshll2 v2.8h, v0.16b, #1"
+name_1096: .asciz "ushll v2.8h, v0.8b, #1"
+name_1097: .asciz "ushll2 v2.8h, v0.16b, #1"
+name_1098: .asciz "sshll v2.8h, v0.8b, #7"
+name_1099: .asciz "sshll2 v2.8h, v0.16b, #7"
+name_1100: .asciz "ushll v2.8h, v0.8b, #7"
+name_1101: .asciz "ushll2 v2.8h, v0.16b, #7"
+name_1102: .asciz "shrn v2.4h, v0.4s, #1"
+name_1103: .asciz "shrn2 v2.8h, v0.4s, #1"
+name_1104: .asciz "rshrn v2.4h, v0.4s, #1"
+name_1105: .asciz "rshrn2 v2.8h, v0.4s, #1"
+name_1106: .asciz "sqshrn v2.4h, v0.4s, #1"
+name_1107: .asciz "sqshrn2 v2.8h, v0.4s, #1"
+name_1108: .asciz "sqrshrn v2.4h, v0.4s, #1"
+name_1109: .asciz "sqrshrn2 v2.8h, v0.4s, #1"
+name_1110: .asciz "uqshrn v2.4h, v0.4s, #1"
+name_1111: .asciz "uqshrn2 v2.8h, v0.4s, #1"
+name_1112: .asciz "uqrshrn v2.4h, v0.4s, #1"
+name_1113: .asciz "uqrshrn2 v2.8h, v0.4s, #1"
+name_1114: .asciz "sqshrun v2.4h, v0.4s, #1"
+name_1115: .asciz "sqshrun2 v2.8h, v0.4s, #1"
+name_1116: .asciz "sqrshrun v2.4h, v0.4s, #1"
+name_1117: .asciz "sqrshrun2 v2.8h, v0.4s, #1"
+name_1118: .asciz "shrn v2.4h, v0.4s, #9"
+name_1119: .asciz "shrn2 v2.8h, v0.4s, #9"
+name_1120: .asciz "rshrn v2.4h, v0.4s, #9"
+name_1121: .asciz "rshrn2 v2.8h, v0.4s, #9"
+name_1122: .asciz "sqshrn v2.4h, v0.4s, #9"
+name_1123: .asciz "sqshrn2 v2.8h, v0.4s, #9"
+name_1124: .asciz "sqrshrn v2.4h, v0.4s, #9"
+name_1125: .asciz "sqrshrn2 v2.8h, v0.4s, #9"
+name_1126: .asciz "uqshrn v2.4h, v0.4s, #9"
+name_1127: .asciz "uqshrn2 v2.8h, v0.4s, #9"
+name_1128: .asciz "uqrshrn v2.4h, v0.4s, #9"
+name_1129: .asciz "uqrshrn2 v2.8h, v0.4s, #9"
+name_1130: .asciz "sqshrun v2.4h, v0.4s, #9"
+name_1131: .asciz "sqshrun2 v2.8h, v0.4s, #9"
+name_1132: .asciz "sqrshrun v2.4h, v0.4s, #9"
+name_1133: .asciz "sqrshrun2 v2.8h, v0.4s, #9"
+name_1134: .asciz "shrn v2.4h, v0.4s, #16"
+name_1135: .asciz "shrn2 v2.8h, v0.4s, #16"
+name_1136: .asciz "rshrn v2.4h, v0.4s, #16"
+name_1137: .asciz "rshrn2 v2.8h, v0.4s, #16"
+name_1138: .asciz "sqshrn v2.4h, v0.4s, #16"
+name_1139: .asciz "sqshrn2 v2.8h, v0.4s, #16"
+name_1140: .asciz "sqrshrn v2.4h, v0.4s, #16"
+name_1141: .asciz "sqrshrn2 v2.8h, v0.4s, #16"
+name_1142: .asciz "uqshrn v2.4h, v0.4s, #16"
+name_1143: .asciz "uqshrn2 v2.8h, v0.4s, #16"
+name_1144: .asciz "uqrshrn v2.4h, v0.4s, #16"
+name_1145: .asciz "uqrshrn2 v2.8h, v0.4s, #16"
+name_1146: .asciz "sqshrun v2.4h, v0.4s, #16"
+name_1147: .asciz "sqshrun2 v2.8h, v0.4s, #16"
+name_1148: .asciz "sqrshrun v2.4h, v0.4s, #16"
+name_1149: .asciz "sqrshrun2 v2.8h, v0.4s, #16"
+name_1150: .asciz "sshll v2.4s, v0.4h, #0"
+name_1151: .asciz "sshll2 v2.4s, v0.8h, #0"
+name_1152: .asciz "ushll v2.4s, v0.4h, #0"
+name_1153: .asciz "ushll2 v2.4s, v0.8h, #0"
+name_1154: .asciz "sshll v2.4s, v0.4h, #1"
+name_1155: .asciz "sshll2 v2.4s, v0.8h, #1"
+name_1156: .asciz "ushll v2.4s, v0.4h, #1"
+name_1157: .asciz "ushll2 v2.4s, v0.8h, #1"
+name_1158: .asciz "sshll v2.4s, v0.4h, #15"
+name_1159: .asciz "sshll2 v2.4s, v0.8h, #15"
+name_1160: .asciz "ushll v2.4s, v0.4h, #15"
+name_1161: .asciz "ushll2 v2.4s, v0.8h, #15"
+name_1162: .asciz "shrn v2.2s, v0.2d, #1"
+name_1163: .asciz "shrn2 v2.4s, v0.2d, #1"
+name_1164: .asciz "rshrn v2.2s, v0.2d, #1"
+name_1165: .asciz "rshrn2 v2.4s, v0.2d, #1"
+name_1166: .asciz "sqshrn v2.2s, v0.2d, #1"
+name_1167: .asciz "sqshrn2 v2.4s, v0.2d, #1"
+name_1168: .asciz "sqrshrn v2.2s, v0.2d, #1"
+name_1169: .asciz "sqrshrn2 v2.4s, v0.2d, #1"
+name_1170: .asciz "uqshrn v2.2s, v0.2d, #1"
+name_1171: .asciz "uqshrn2 v2.4s, v0.2d, #1"
+name_1172: .asciz "uqrshrn v2.2s, v0.2d, #1"
+name_1173: .asciz "uqrshrn2 v2.4s, v0.2d, #1"
+name_1174: .asciz "sqshrun v2.2s, v0.2d, #1"
+name_1175: .asciz "sqshrun2 v2.4s, v0.2d, #1"
+name_1176: .asciz "sqrshrun v2.2s, v0.2d, #1"
+name_1177: .asciz "sqrshrun2 v2.4s, v0.2d, #1"
+name_1178: .asciz "shrn v2.2s, v0.2d, #17"
+name_1179: .asciz "shrn2 v2.4s, v0.2d, #17"
+name_1180: .asciz "rshrn v2.2s, v0.2d, #17"
+name_1181: .asciz "rshrn2 v2.4s, v0.2d, #17"
+name_1182: .asciz "sqshrn v2.2s, v0.2d, #17"
+name_1183: .asciz "sqshrn2 v2.4s, v0.2d, #17"
+name_1184: .asciz "sqrshrn v2.2s, v0.2d, #17"
+name_1185: .asciz "sqrshrn2 v2.4s, v0.2d, #17"
+name_1186: .asciz "uqshrn v2.2s, v0.2d, #17"
+name_1187: .asciz "uqshrn2 v2.4s, v0.2d, #17"
+name_1188: .asciz "uqrshrn v2.2s, v0.2d, #17"
+name_1189: .asciz "uqrshrn2 v2.4s, v0.2d, #17"
+name_1190: .asciz "sqshrun v2.2s, v0.2d, #17"
+name_1191: .asciz "sqshrun2 v2.4s, v0.2d, #17"
+name_1192: .asciz "sqrshrun v2.2s, v0.2d, #17"
+name_1193: .asciz "sqrshrun2 v2.4s, v0.2d, #17"
+name_1194: .asciz "shrn v2.2s, v0.2d, #32"
+name_1195: .asciz "shrn2 v2.4s, v0.2d, #32"
+name_1196: .asciz "rshrn v2.2s, v0.2d, #32"
+name_1197: .asciz "rshrn2 v2.4s, v0.2d, #32"
+name_1198: .asciz "sqshrn v2.2s, v0.2d, #32"
+name_1199: .asciz "sqshrn2 v2.4s, v0.2d, #32"
+name_1200: .asciz "sqrshrn v2.2s, v0.2d, #32"
+name_1201: .asciz "sqrshrn2 v2.4s, v0.2d, #32"
+name_1202: .asciz "uqshrn v2.2s, v0.2d, #32"
+name_1203: .asciz "uqshrn2 v2.4s, v0.2d, #32"
+name_1204: .asciz "uqrshrn v2.2s, v0.2d, #32"
+name_1205: .asciz "uqrshrn2 v2.4s, v0.2d, #32"
+name_1206: .asciz "sqshrun v2.2s, v0.2d, #32"
+name_1207: .asciz "sqshrun2 v2.4s, v0.2d, #32"
+name_1208: .asciz "sqrshrun v2.2s, v0.2d, #32"
+name_1209: .asciz "sqrshrun2 v2.4s, v0.2d, #32"
+name_1210: .asciz "sshll v2.2d, v0.2s, #0"
+name_1211: .asciz "sshll2 v2.2d, v0.4s, #0"
+name_1212: .asciz "ushll v2.2d, v0.2s, #0"
+name_1213: .asciz "ushll2 v2.2d, v0.4s, #0"
+name_1214: .asciz "sshll v2.2d, v0.2s, #1"
+name_1215: .asciz "sshll2 v2.2d, v0.4s, #1"
+name_1216: .asciz "ushll v2.2d, v0.2s, #1"
+name_1217: .asciz "ushll2 v2.2d, v0.4s, #1"
+name_1218: .asciz "sshll v2.2d, v0.2s, #31"
+name_1219: .asciz "sshll2 v2.2d, v0.4s, #31"
+name_1220: .asciz "ushll v2.2d, v0.2s, #31"
+name_1221: .asciz "ushll2 v2.2d, v0.4s, #31"
+name_1222: .asciz "sshr d2, d0, #1"
+name_1223: .asciz "ushr d2, d0, #1"
+name_1224: .asciz "ssra d2, d0, #1"
+name_1225: .asciz "usra d2, d0, #1"
+name_1226: .asciz "srshr d2, d0, #1"
+name_1227: .asciz "urshr d2, d0, #1"
+name_1228: .asciz "srsra d2, d0, #1"
+name_1229: .asciz "ursra d2, d0, #1"
+name_1230: .asciz "sri d2, d0, #1"
+name_1231: .asciz "sshr d2, d0, #33"
+name_1232: .asciz "ushr d2, d0, #33"
+name_1233: .asciz "ssra d2, d0, #33"
+name_1234: .asciz "usra d2, d0, #33"
+name_1235: .asciz "srshr d2, d0, #33"
+name_1236: .asciz "urshr d2, d0, #33"
+name_1237: .asciz "srsra d2, d0, #33"
+name_1238: .asciz "ursra d2, d0, #33"
+name_1239: .asciz "sri d2, d0, #33"
+name_1240: .asciz "sshr d2, d0, #64"
+name_1241: .asciz "ushr d2, d0, #64"
+name_1242: .asciz "ssra d2, d0, #64"
+name_1243: .asciz "usra d2, d0, #64"
+name_1244: .asciz "srshr d2, d0, #64"
+name_1245: .asciz "urshr d2, d0, #64"
+name_1246: .asciz "srsra d2, d0, #64"
+name_1247: .asciz "ursra d2, d0, #64"
+name_1248: .asciz "sri d2, d0, #64"
+name_1249: .asciz "shl d2, d0, #0"
+name_1250: .asciz "sli d2, d0, #0"
+name_1251: .asciz "shl d2, d0, #5"
+name_1252: .asciz "sli d2, d0, #5"
+name_1253: .asciz "shl d2, d0, #63"
+name_1254: .asciz "sli d2, d0, #63"
+name_1255: .asciz "sqshl b2, b0, #0"
+name_1256: .asciz "uqshl b2, b0, #0"
+name_1257: .asciz "sqshlu b2, b0, #0"
+name_1258: .asciz "sqshl b2, b0, #3"
+name_1259: .asciz "uqshl b2, b0, #3"
+name_1260: .asciz "sqshlu b2, b0, #3"
+name_1261: .asciz "sqshl b2, b0, #7"
+name_1262: .asciz "uqshl b2, b0, #7"
+name_1263: .asciz "sqshlu b2, b0, #7"
+name_1264: .asciz "sqshl h2, h0, #0"
+name_1265: .asciz "uqshl h2, h0, #0"
+name_1266: .asciz "sqshlu h2, h0, #0"
+name_1267: .asciz "sqshl h2, h0, #3"
+name_1268: .asciz "uqshl h2, h0, #3"
+name_1269: .asciz "sqshlu h2, h0, #3"
+name_1270: .asciz "sqshl h2, h0, #15"
+name_1271: .asciz "uqshl h2, h0, #15"
+name_1272: .asciz "sqshlu h2, h0, #15"
+name_1273: .asciz "sqshl s2, s0, #0"
+name_1274: .asciz "uqshl s2, s0, #0"
+name_1275: .asciz "sqshlu s2, s0, #0"
+name_1276: .asciz "sqshl s2, s0, #3"
+name_1277: .asciz "uqshl s2, s0, #3"
+name_1278: .asciz "sqshlu s2, s0, #3"
+name_1279: .asciz "sqshl s2, s0, #31"
+name_1280: .asciz "uqshl s2, s0, #31"
+name_1281: .asciz "sqshlu s2, s0, #31"
+name_1282: .asciz "sqshl d2, d0, #0"
+name_1283: .asciz "uqshl d2, d0, #0"
+name_1284: .asciz "sqshlu d2, d0, #0"
+name_1285: .asciz "sqshl d2, d0, #3"
+name_1286: .asciz "uqshl d2, d0, #3"
+name_1287: .asciz "sqshlu d2, d0, #3"
+name_1288: .asciz "sqshl d2, d0, #63"
+name_1289: .asciz "uqshl d2, d0, #63"
+name_1290: .asciz "sqshlu d2, d0, #63"
+name_1291: .asciz "sqshrn b2, h0, #1"
+name_1292: .asciz "sqrshrn b2, h0, #1"
+name_1293: .asciz "uqshrn b2, h0, #1"
+name_1294: .asciz "uqrshrn b2, h0, #1"
+name_1295: .asciz "sqshrun b2, h0, #1"
+name_1296: .asciz "sqrshrun b2, h0, #1"
+name_1297: .asciz "sqshrn b2, h0, #8"
+name_1298: .asciz "sqrshrn b2, h0, #8"
+name_1299: .asciz "uqshrn b2, h0, #8"
+name_1300: .asciz "uqrshrn b2, h0, #8"
+name_1301: .asciz "sqshrun b2, h0, #8"
+name_1302: .asciz "sqrshrun b2, h0, #8"
+name_1303: .asciz "sqshrn h2, s0, #1"
+name_1304: .asciz "sqrshrn h2, s0, #1"
+name_1305: .asciz "uqshrn h2, s0, #1"
+name_1306: .asciz "uqrshrn h2, s0, #1"
+name_1307: .asciz "sqshrun h2, s0, #1"
+name_1308: .asciz "sqrshrun h2, s0, #1"
+name_1309: .asciz "sqshrn h2, s0, #16"
+name_1310: .asciz "sqrshrn h2, s0, #16"
+name_1311: .asciz "uqshrn h2, s0, #16"
+name_1312: .asciz "uqrshrn h2, s0, #16"
+name_1313: .asciz "sqshrun h2, s0, #16"
+name_1314: .asciz "sqrshrun h2, s0, #16"
+name_1315: .asciz "sqshrn s2, d0, #1"
+name_1316: .asciz "sqrshrn s2, d0, #1"
+name_1317: .asciz "uqshrn s2, d0, #1"
+name_1318: .asciz "uqrshrn s2, d0, #1"
+name_1319: .asciz "sqshrun s2, d0, #1"
+name_1320: .asciz "sqrshrun s2, d0, #1"
+name_1321: .asciz "sqshrn s2, d0, #32"
+name_1322: .asciz "sqrshrn s2, d0, #32"
+name_1323: .asciz "uqshrn s2, d0, #32"
+name_1324: .asciz "uqrshrn s2, d0, #32"
+name_1325: .asciz "sqshrun s2, d0, #32"
+name_1326: .asciz "sqrshrun s2, d0, #32"
+name_1327: .asciz "mul v2.4h, v0.4h, v1.h[0]"
+name_1328: .asciz "mla v2.4h, v0.4h, v1.h[0]"
+name_1329: .asciz "mls v2.4h, v0.4h, v1.h[0]"
+name_1330: .asciz "sqdmulh v2.4h, v0.4h, v1.h[0]"
+name_1331: .asciz "sqrdmulh v2.4h, v0.4h, v1.h[0]"
+name_1332: .asciz "mul v2.4h, v0.4h, v1.h[7]"
+name_1333: .asciz "mla v2.4h, v0.4h, v1.h[7]"
+name_1334: .asciz "mls v2.4h, v0.4h, v1.h[7]"
+name_1335: .asciz "sqdmulh v2.4h, v0.4h, v1.h[7]"
+name_1336: .asciz "sqrdmulh v2.4h, v0.4h, v1.h[7]"
+name_1337: .asciz "mul v2.8h, v0.8h, v1.h[3]"
+name_1338: .asciz "mla v2.8h, v0.8h, v1.h[3]"
+name_1339: .asciz "mls v2.8h, v0.8h, v1.h[3]"
+name_1340: .asciz "sqdmulh v2.8h, v0.8h, v1.h[3]"
+name_1341: .asciz "sqrdmulh v2.8h, v0.8h, v1.h[3]"
+name_1342: .asciz "mul v2.8h, v0.8h, v1.h[5]"
+name_1343: .asciz "mla v2.8h, v0.8h, v1.h[5]"
+name_1344: .asciz "mls v2.8h, v0.8h, v1.h[5]"
+name_1345: .asciz "sqdmulh v2.8h, v0.8h, v1.h[5]"
+name_1346: .asciz "sqrdmulh v2.8h, v0.8h, v1.h[5]"
+name_1347: .asciz "mul v2.2s, v0.2s, v1.s[0]"
+name_1348: .asciz "mla v2.2s, v0.2s, v1.s[0]"
+name_1349: .asciz "mls v2.2s, v0.2s, v1.s[0]"
+name_1350: .asciz "sqdmulh v2.2s, v0.2s, v1.s[0]"
+name_1351: .asciz "sqrdmulh v2.2s, v0.2s, v1.s[0]"
+name_1352: .asciz "mul v2.2s, v0.2s, v1.s[3]"
+name_1353: .asciz "mla v2.2s, v0.2s, v1.s[3]"
+name_1354: .asciz "mls v2.2s, v0.2s, v1.s[3]"
+name_1355: .asciz "sqdmulh v2.2s, v0.2s, v1.s[3]"
+name_1356: .asciz "sqrdmulh v2.2s, v0.2s, v1.s[3]"
+name_1357: .asciz "mul v2.4s, v0.4s, v1.s[1]"
+name_1358: .asciz "mla v2.4s, v0.4s, v1.s[1]"
+name_1359: .asciz "mls v2.4s, v0.4s, v1.s[1]"
+name_1360: .asciz "sqdmulh v2.4s, v0.4s, v1.s[1]"
+name_1361: .asciz "sqrdmulh v2.4s, v0.4s, v1.s[1]"
+name_1362: .asciz "mul v2.4s, v0.4s, v1.s[2]"
+name_1363: .asciz "mla v2.4s, v0.4s, v1.s[2]"
+name_1364: .asciz "mls v2.4s, v0.4s, v1.s[2]"
+name_1365: .asciz "sqdmulh v2.4s, v0.4s, v1.s[2]"
+name_1366: .asciz "sqrdmulh v2.4s, v0.4s, v1.s[2]"
+name_1367: .asciz "smull v2.4s, v0.4h, v1.h[0]"
+name_1368: .asciz "smull2 v2.4s, v0.8h, v1.h[0]"
+name_1369: .asciz "umull v2.4s, v0.4h, v1.h[0]"
+name_1370: .asciz "umull2 v2.4s, v0.8h, v1.h[0]"
+name_1371: .asciz "smlal v2.4s, v0.4h, v1.h[0]"
+name_1372: .asciz "smlal2 v2.4s, v0.8h, v1.h[0]"
+name_1373: .asciz "umlal v2.4s, v0.4h, v1.h[0]"
+name_1374: .asciz "umlal2 v2.4s, v0.8h, v1.h[0]"
+name_1375: .asciz "smlsl v2.4s, v0.4h, v1.h[0]"
+name_1376: .asciz "smlsl2 v2.4s, v0.8h, v1.h[0]"
+name_1377: .asciz "umlsl v2.4s, v0.4h, v1.h[0]"
+name_1378: .asciz "umlsl2 v2.4s, v0.8h, v1.h[0]"
+name_1379: .asciz "sqdmull v2.4s, v0.4h, v1.h[0]"
+name_1380: .asciz "sqdmull2 v2.4s, v0.8h, v1.h[0]"
+name_1381: .asciz "sqdmlal v2.4s, v0.4h, v1.h[0]"
+name_1382: .asciz "sqdmlal2 v2.4s, v0.8h, v1.h[0]"
+name_1383: .asciz "sqdmlsl v2.4s, v0.4h, v1.h[0]"
+name_1384: .asciz "sqdmlsl2 v2.4s, v0.8h, v1.h[0]"
+name_1385: .asciz "smull v2.4s, v0.4h, v1.h[6]"
+name_1386: .asciz "smull2 v2.4s, v0.8h, v1.h[6]"
+name_1387: .asciz "umull v2.4s, v0.4h, v1.h[6]"
+name_1388: .asciz "umull2 v2.4s, v0.8h, v1.h[6]"
+name_1389: .asciz "smlal v2.4s, v0.4h, v1.h[6]"
+name_1390: .asciz "smlal2 v2.4s, v0.8h, v1.h[6]"
+name_1391: .asciz "umlal v2.4s, v0.4h, v1.h[6]"
+name_1392: .asciz "umlal2 v2.4s, v0.8h, v1.h[6]"
+name_1393: .asciz "smlsl v2.4s, v0.4h, v1.h[6]"
+name_1394: .asciz "smlsl2 v2.4s, v0.8h, v1.h[6]"
+name_1395: .asciz "umlsl v2.4s, v0.4h, v1.h[6]"
+name_1396: .asciz "umlsl2 v2.4s, v0.8h, v1.h[6]"
+name_1397: .asciz "sqdmull v2.4s, v0.4h, v1.h[6]"
+name_1398: .asciz "sqdmull2 v2.4s, v0.8h, v1.h[6]"
+name_1399: .asciz "sqdmlal v2.4s, v0.4h, v1.h[6]"
+name_1400: .asciz "sqdmlal2 v2.4s, v0.8h, v1.h[6]"
+name_1401: .asciz "sqdmlsl v2.4s, v0.4h, v1.h[6]"
+name_1402: .asciz "sqdmlsl2 v2.4s, v0.8h, v1.h[6]"
+name_1403: .asciz "smull v2.2d, v0.2s, v1.s[1]"
+name_1404: .asciz "smull2 v2.2d, v0.4s, v1.s[1]"
+name_1405: .asciz "umull v2.2d, v0.2s, v1.s[1]"
+name_1406: .asciz "umull2 v2.2d, v0.4s, v1.s[1]"
+name_1407: .asciz "smlal v2.2d, v0.2s, v1.s[1]"
+name_1408: .asciz "smlal2 v2.2d, v0.4s, v1.s[1]"
+name_1409: .asciz "umlal v2.2d, v0.2s, v1.s[1]"
+name_1410: .asciz "umlal2 v2.2d, v0.4s, v1.s[1]"
+name_1411: .asciz "smlsl v2.2d, v0.2s, v1.s[1]"
+name_1412: .asciz "smlsl2 v2.2d, v0.4s, v1.s[1]"
+name_1413: .asciz "umlsl v2.2d, v0.2s, v1.s[1]"
+name_1414: .asciz "umlsl2 v2.2d, v0.4s, v1.s[1]"
+name_1415: .asciz "sqdmull v2.2d, v0.2s, v1.s[1]"
+name_1416: .asciz "sqdmull2 v2.2d, v0.4s, v1.s[1]"
+name_1417: .asciz "sqdmlal v2.2d, v0.2s, v1.s[1]"
+name_1418: .asciz "sqdmlal2 v2.2d, v0.4s, v1.s[1]"
+name_1419: .asciz "sqdmlsl v2.2d, v0.2s, v1.s[1]"
+name_1420: .asciz "sqdmlsl2 v2.2d, v0.4s, v1.s[1]"
+name_1421: .asciz "smull v2.2d, v0.2s, v1.s[3]"
+name_1422: .asciz "smull2 v2.2d, v0.4s, v1.s[3]"
+name_1423: .asciz "umull v2.2d, v0.2s, v1.s[3]"
+name_1424: .asciz "umull2 v2.2d, v0.4s, v1.s[3]"
+name_1425: .asciz "smlal v2.2d, v0.2s, v1.s[3]"
+name_1426: .asciz "smlal2 v2.2d, v0.4s, v1.s[3]"
+name_1427: .asciz "umlal v2.2d, v0.2s, v1.s[3]"
+name_1428: .asciz "umlal2 v2.2d, v0.4s, v1.s[3]"
+name_1429: .asciz "smlsl v2.2d, v0.2s, v1.s[3]"
+name_1430: .asciz "smlsl2 v2.2d, v0.4s, v1.s[3]"
+name_1431: .asciz "umlsl v2.2d, v0.2s, v1.s[3]"
+name_1432: .asciz "umlsl2 v2.2d, v0.4s, v1.s[3]"
+name_1433: .asciz "sqdmull v2.2d, v0.2s, v1.s[3]"
+name_1434: .asciz "sqdmull2 v2.2d, v0.4s, v1.s[3]"
+name_1435: .asciz "sqdmlal v2.2d, v0.2s, v1.s[3]"
+name_1436: .asciz "sqdmlal2 v2.2d, v0.4s, v1.s[3]"
+name_1437: .asciz "sqdmlsl v2.2d, v0.2s, v1.s[3]"
+name_1438: .asciz "sqdmlsl2 v2.2d, v0.4s, v1.s[3]"
+name_1439: .asciz "sqdmulh h2, h0, v1.h[5]"
+name_1440: .asciz "sqdmulh s2, s0, v1.s[2]"
+name_1441: .asciz "sqrdmulh h2, h0, v1.h[5]"
+name_1442: .asciz "sqrdmulh s2, s0, v1.s[2]"
+name_1443: .asciz "sqdmull s2, h0, v1.h[7]"
+name_1444: .asciz "sqdmull d2, s0, v1.s[1]"
+name_1445: .asciz "sqdmlal s2, h0, v1.h[7]"
+name_1446: .asciz "sqdmlal d2, s0, v1.s[1]"
+name_1447: .asciz "sqdmlsl s2, h0, v1.h[7]"
+name_1448: .asciz "sqdmlsl d2, s0, v1.s[1]"
+name_1449: .asciz "uzp1 v2.8b, v0.8b, v1.8b"
+name_1450: .asciz "uzp2 v2.8b, v0.8b, v1.8b"
+name_1451: .asciz "trn1 v2.8b, v0.8b, v1.8b"
+name_1452: .asciz "trn2 v2.8b, v0.8b, v1.8b"
+name_1453: .asciz "zip1 v2.8b, v0.8b, v1.8b"
+name_1454: .asciz "zip2 v2.8b, v0.8b, v1.8b"
+name_1455: .asciz "uzp1 v2.16b, v0.16b, v1.16b"
+name_1456: .asciz "uzp2 v2.16b, v0.16b, v1.16b"
+name_1457: .asciz "trn1 v2.16b, v0.16b, v1.16b"
+name_1458: .asciz "trn2 v2.16b, v0.16b, v1.16b"
+name_1459: .asciz "zip1 v2.16b, v0.16b, v1.16b"
+name_1460: .asciz "zip2 v2.16b, v0.16b, v1.16b"
+name_1461: .asciz "uzp1 v2.4h, v0.4h, v1.4h"
+name_1462: .asciz "uzp2 v2.4h, v0.4h, v1.4h"
+name_1463: .asciz "trn1 v2.4h, v0.4h, v1.4h"
+name_1464: .asciz "trn2 v2.4h, v0.4h, v1.4h"
+name_1465: .asciz "zip1 v2.4h, v0.4h, v1.4h"
+name_1466: .asciz "zip2 v2.4h, v0.4h, v1.4h"
+name_1467: .asciz "uzp1 v2.8h, v0.8h, v1.8h"
+name_1468: .asciz "uzp2 v2.8h, v0.8h, v1.8h"
+name_1469: .asciz "trn1 v2.8h, v0.8h, v1.8h"
+name_1470: .asciz "trn2 v2.8h, v0.8h, v1.8h"
+name_1471: .asciz "zip1 v2.8h, v0.8h, v1.8h"
+name_1472: .asciz "zip2 v2.8h, v0.8h, v1.8h"
+name_1473: .asciz "uzp1 v2.2s, v0.2s, v1.2s"
+name_1474: .asciz "uzp2 v2.2s, v0.2s, v1.2s"
+name_1475: .asciz "trn1 v2.2s, v0.2s, v1.2s"
+name_1476: .asciz "trn2 v2.2s, v0.2s, v1.2s"
+name_1477: .asciz "zip1 v2.2s, v0.2s, v1.2s"
+name_1478: .asciz "zip2 v2.2s, v0.2s, v1.2s"
+name_1479: .asciz "uzp1 v2.4s, v0.4s, v1.4s"
+name_1480: .asciz "uzp2 v2.4s, v0.4s, v1.4s"
+name_1481: .asciz "trn1 v2.4s, v0.4s, v1.4s"
+name_1482: .asciz "trn2 v2.4s, v0.4s, v1.4s"
+name_1483: .asciz "zip1 v2.4s, v0.4s, v1.4s"
+name_1484: .asciz "zip2 v2.4s, v0.4s, v1.4s"
+name_1485: .asciz "uzp1 v2.2d, v0.2d, v1.2d"
+name_1486: .asciz "uzp2 v2.2d, v0.2d, v1.2d"
+name_1487: .asciz "trn1 v2.2d, v0.2d, v1.2d"
+name_1488: .asciz "trn2 v2.2d, v0.2d, v1.2d"
+name_1489: .asciz "zip1 v2.2d, v0.2d, v1.2d"
+name_1490: .asciz "zip2 v2.2d, v0.2d, v1.2d"
+name_1491: .asciz "ext v2.8b, v0.8b, v1.8b, #0"
+name_1492: .asciz "ext v2.8b, v0.8b, v1.8b, #3"
+name_1493: .asciz "ext v2.8b, v0.8b, v1.8b, #7"
+name_1494: .asciz "ext v2.16b, v0.16b, v1.16b, #0"
+name_1495: .asciz "ext v2.16b, v0.16b, v1.16b, #1"
+name_1496: .asciz "ext v2.16b, v0.16b, v1.16b, #8"
+name_1497: .asciz "ext v2.16b, v0.16b, v1.16b, #15"
+name_1498: .asciz "tbl v2.8b, {v0.16b}, v1.8b"
+name_1499: .asciz "tbx v2.8b, {v0.16b}, v1.8b"
+name_1500: .asciz "tbl v2.8b, {v3.16b, v4.16b}, v1.8b"
+name_1501: .asciz "tbx v2.8b, {v3.16b, v4.16b, v5.16b}, v0.8b"
+name_1502: .asciz "tbl v2.8b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.8b"
+name_1503: .asciz "tbl v2.16b, {v0.16b}, v1.16b"
+name_1504: .asciz "tbx v2.16b, {v0.16b}, v1.16b"
+name_1505: .asciz "tbl v2.16b, {v3.16b, v4.16b}, v1.16b"
+name_1506: .asciz "tbx v2.16b, {v3.16b, v4.16b, v5.16b}, v0.16b"
+name_1507: .asciz "tbl v2.16b, {v31.16b, v0.16b, v1.16b, v2.16b}, v4.16b"
+name_1508: .asciz "dup v2.8b, v0.b[0]"
+name_1509: .asciz "dup v2.8b, v0.b[13]"
+name_1510: .asciz "dup v2.16b, v0.b[2]"
+name_1511: .asciz "dup v2.16b, v0.b[15]"
+name_1512: .asciz "dup v2.4h, v0.h[1]"
+name_1513: .asciz "dup v2.4h, v0.h[6]"
+name_1514: .asciz "dup v2.8h, v0.h[7]"
+name_1515: .asciz "dup v2.2s, v0.s[0]"
+name_1516: .asciz "dup v2.2s, v0.s[3]"
+name_1517: .asciz "dup v2.4s, v0.s[2]"
+name_1518: .asciz "dup v2.2d, v0.d[0]"
+name_1519: .asciz "dup v2.2d, v0.d[1]"
+name_1520: .asciz "fmov x0, d1; dup v2.8b, w0"
+name_1521: .asciz "fmov x0, d1; dup v2.16b, w0"
+name_1522: .asciz "fmov x0, d1; dup v2.4h, w0"
+name_1523: .asciz "fmov x0, d1; dup v2.8h, w0"
+name_1524: .asciz "fmov x0, d1; dup v2.2s, w0"
+name_1525: .asciz "fmov x0, d1; dup v2.4s, w0"
+name_1526: .asciz "fmov x0, d1; dup v2.2d, x0"
+name_1527: .asciz "mov b2, v0.b[9]"
+name_1528: .asciz "mov v2.b[0], v0.b[9]"
+name_1529: .asciz "fmov x0, d1; mov v2.b[9], w0"
+name_1530: .asciz "mov h2, v0.h[4]"
+name_1531: .asciz "mov v2.h[1], v0.h[4]"
+name_1532: .asciz "fmov x0, d1; mov v2.h[4], w0"
+name_1533: .asciz "mov s2, v0.s[3]"
+name_1534: .asciz "mov v2.s[0], v0.s[3]"
+name_1535: .asciz "fmov x0, d1; mov v2.s[3], w0"
+name_1536: .asciz "mov d2, v0.d[1]"
+name_1537: .asciz "mov v2.d[0], v0.d[1]"
+name_1538: .asciz "fmov x0, d1; mov v2.d[1], x0"
+name_1539: .asciz "umov w0, v0.b[11]; fmov d2, x0"
+name_1540: .asciz "umov w0, v0.h[2]; fmov d2, x0"
+name_1541: .asciz "umov w0, v0.s[3]; fmov d2, x0"
+name_1542: .asciz "umov x0, v0.d[1]; fmov d2, x0"
+name_1543: .asciz "smov w0, v0.b[7]; fmov d2, x0"
+name_1544: .asciz "smov w0, v0.h[5]; fmov d2, x0"
+name_1545: .asciz "smov x0, v0.b[15]; fmov d2, x0"
+name_1546: .asciz "smov x0, v0.h[1]; fmov d2, x0"
+name_1547: .asciz "smov x0, v0.s[2]; fmov d2, x0"
+name_1548: .asciz "movi v2.2s, #0xa5, lsl #0"
+name_1549: .asciz "mvni v2.2s, #0x5a, lsl #0"
+name_1550: .asciz "orr v2.2s, #0x81, lsl #0"
+name_1551: .asciz "bic v2.2s, #0x7e, lsl #0"
+name_1552: .asciz "movi v2.2s, #0xa5, lsl #8"
+name_1553: .asciz "mvni v2.2s, #0x5a, lsl #8"
+name_1554: .asciz "orr v2.2s, #0x81, lsl #8"
+name_1555: .asciz "bic v2.2s, #0x7e, lsl #8"
+name_1556: .asciz "movi v2.2s, #0xa5, lsl #16"
+name_1557: .asciz "mvni v2.2s, #0x5a, lsl #16"
+name_1558: .asciz "orr v2.2s, #0x81, lsl #16"
+name_1559: .asciz "bic v2.2s, #0x7e, lsl #16"
+name_1560: .asciz "movi v2.2s, #0xa5, lsl #24"
+name_1561: .asciz "mvni v2.2s, #0x5a, lsl #24"
+name_1562: .asciz "orr v2.2s, #0x81, lsl #24"
+name_1563: .asciz "bic v2.2s, #0x7e, lsl #24"
+name_1564: .asciz "movi v2.2s, #0x3c, msl #8"
+name_1565: .asciz "mvni v2.2s, #0xc3, msl #8"
+name_1566: .asciz "movi v2.2s, #0x3c, msl #16"
+name_1567: .asciz "mvni v2.2s, #0xc3, msl #16"
+name_1568: .asciz "fmov v2.2s, #-1.25"
+name_1569: .asciz "movi v2.4s, #0xa5, lsl #0"
+name_1570: .asciz "mvni v2.4s, #0x5a, lsl #0"
+name_1571: .asciz "orr v2.4s, #0x81, lsl #0"
+name_1572: .asciz "bic v2.4s, #0x7e, lsl #0"
+name_1573: .asciz "movi v2.4s, #0xa5, lsl #8"
+name_1574: .asciz "mvni v2.4s, #0x5a, lsl #8"
+name_1575: .asciz "orr v2.4s, #0x81, lsl #8"
+name_1576: .asciz "bic v2.4s, #0x7e, lsl #8"
+name_1577: .asciz "movi v2.4s, #0xa5, lsl #16"
+name_1578: .asciz "mvni v2.4s, #0x5a, lsl #16"
+name_1579: .asciz "orr v2.4s, #0x81, lsl #16"
+name_1580: .asciz "bic v2.4s, #0x7e, lsl #16"
+name_1581: .asciz "movi v2.4s, #0xa5, lsl #24"
+name_1582: .asciz "mvni v2.4s, #0x5a, lsl #24"
+name_1583: .asciz "orr v2.4s, #0x81, lsl #24"
+name_1584: .asciz "bic v2.4s, #0x7e, lsl #24"
+name_1585: .asciz "movi v2.4s, #0x3c, msl #8"
+name_1586: .asciz "mvni v2.4s, #0xc3, msl #8"
+name_1587: .asciz "movi v2.4s, #0x3c, msl #16"
+name_1588: .asciz "mvni v2.4s, #0xc3, msl #16"
+name_1589: .asciz "fmov v2.4s, #-1.25"
+name_1590: .asciz "movi v2.4h, #0x96, lsl #0"
+name_1591: .asciz "mvni v2.4h, #0x69, lsl #0"
+name_1592: .asciz "orr v2.4h, #0x11, lsl #0"
+name_1593: .asciz "bic v2.4h, #0xee, lsl #0"
+name_1594: .asciz "movi v2.4h, #0x96, lsl #8"
+name_1595: .asciz "mvni v2.4h, #0x69, lsl #8"
+name_1596: .asciz "orr v2.4h, #0x11, lsl #8"
+name_1597: .asciz "bic v2.4h, #0xee, lsl #8"
+name_1598: .asciz "movi v2.8h, #0x96, lsl #0"
+name_1599: .asciz "mvni v2.8h, #0x69, lsl #0"
+name_1600: .asciz "orr v2.8h, #0x11, lsl #0"
+name_1601: .asciz "bic v2.8h, #0xee, lsl #0"
+name_1602: .asciz "movi v2.8h, #0x96, lsl #8"
+name_1603: .asciz "mvni v2.8h, #0x69, lsl #8"
+name_1604: .asciz "orr v2.8h, #0x11, lsl #8"
+name_1605: .asciz "bic v2.8h, #0xee, lsl #8"
+name_1606: .asciz "movi v2.8b, #0xd7"
+name_1607: .asciz "movi v2.16b, #0xd7"
+name_1608: .asciz "movi d2, #0xff00ff0000ffff00"
+name_1609: .asciz "movi v2.2d, #0x00ffff00ff0000ff"
+name_1610: .asciz "fmov v2.2d, #31.0"

@@ -172,6 +172,8 @@ forms:
         ret
         .inst   0x6f1c8d64
         ret
+        .inst   0x0ef3e3d9
+        ret
         .inst   0x0ed30968
         ret
         .inst   0xeef8d20c
@@ -253,6 +255,8 @@ forms:
         .inst   0x4e2a4ea1
         ret
         .inst   0x4eb50f6b
+        ret
+        .inst   0x0e260400
         ret
         .inst   0x4f1955fd
         ret
@@ -375,6 +379,8 @@ forms:
         .inst   0x5f3d96e0
         ret
         .inst   0xdfe9b83a
+        ret
+        .inst   0x5e0b2028
         ret
         .inst   0x6faebbea
         ret
@@ -764,6 +770,8 @@ forms:
         ret
         .inst   0x6f35750a
         ret
+        .inst   0x4e7d05fb
+        ret
         .inst   0x5f683aae
         ret
         .inst   0x6efd2ecc
@@ -855,6 +863,8 @@ forms:
         .inst   0x6fd39936
         ret
         .inst   0xce20cc93
+        ret
+        .inst   0x0e65067f
         ret
         .inst   0x2f3817f6
         ret
@@ -1018,6 +1028,8 @@ forms:
         ret
         .inst   0x1f650906
         ret
+        .inst   0x4ef4e04a
+        ret
         .inst   0xdee9b5fd
         ret
         .inst   0xce61ab4b
@@ -1135,6 +1147,8 @@ forms:
         .inst   0xff44ea9a
         ret
         .inst   0x5f53725a
+        ret
+        .inst   0x5e0c40ba
         ret
         .inst   0x1f2edc62
         ret
@@ -1271,6 +1285,8 @@ forms:
         .inst   0x0e94aa72
         ret
         .inst   0x6ebaeed6
+        ret
+        .inst   0x0ee2e100
         ret
         .inst   0xbe61f74d
         ret
@@ -1450,6 +1466,8 @@ forms:
         ret
         .inst   0x0f478ad6
         ret
+        .inst   0x0eaa05e1
+        ret
         .inst   0x4e395c4a
         ret
         .inst   0x1f312e2d
@@ -1591,6 +1609,8 @@ forms:
         .inst   0x2f7f4197
         ret
         .inst   0x4f8e1308
+        ret
+        .inst   0x5e0612cd
         ret
         .inst   0x4fdc98a5
         ret
@@ -1932,6 +1952,8 @@ forms:
         ret
         .inst   0x6f090687
         ret
+        .inst   0x0eb904f0
+        ret
         .inst   0x2e13234a
         ret
         .inst   0x2fb16971
@@ -2160,6 +2182,8 @@ forms:
         ret
         .inst   0x1e39f6c9
         ret
+        .inst   0x5e1f207c
+        ret
         .inst   0x2f00d649
         ret
         .inst   0xeecbe14e
@@ -2187,6 +2211,8 @@ forms:
         .inst   0x7f6f54a6
         ret
         .inst   0x5fd8ba7b
+        ret
+        .inst   0x0eb807d4
         ret
         .inst   0x9e43a3e2
         ret
@@ -2231,6 +2257,8 @@ forms:
         .inst   0x1f0ce259
         ret
         .inst   0x4e744e6a
+        ret
+        .inst   0x5e092195
         ret
         .inst   0x2f1797ac
         ret
@@ -2325,6 +2353,8 @@ forms:
         .inst   0x0ea087ea
         ret
         .inst   0x1f09f3d0
+        ret
+        .inst   0x0ea10779
         ret
         .inst   0x1f19e793
         ret
@@ -2541,6 +2571,8 @@ forms:
         .inst   0x1f67a432
         ret
         .inst   0x6f5c44bb
+        ret
+        .inst   0x0ea40494
         ret
         .inst   0x4f349f75
         ret
@@ -2836,6 +2868,8 @@ forms:
         ret
         .inst   0x7e5f3e2d
         ret
+        .inst   0x4e6e04e3
+        ret
         .inst   0x1e6d0ee0
         ret
         .inst   0x6eb22731
@@ -2992,6 +3026,8 @@ forms:
         ret
         .inst   0x5f1cde5d
         ret
+        .inst   0x0ee3e008
+        ret
         .inst   0x6e791f4b
         ret
         .inst   0x1f616f38
@@ -3074,6 +3110,8 @@ forms:
         ret
         .inst   0x1e65a41a
         ret
+        .inst   0x4ea4041c
+        ret
         .inst   0x4f46211a
         ret
         .inst   0x1f2e36c5
@@ -3095,6 +3133,8 @@ forms:
         .inst   0x4e3c17f9
         ret
         .inst   0x1f7c3390
+        ret
+        .inst   0x5e1c2108
         ret
         .inst   0x6ea11308
         ret
@@ -3339,6 +3379,8 @@ forms:
         .inst   0x0f43d0a0
         ret
         .inst   0xcf7677c6
+        ret
+        .inst   0x4e3fe303
         ret
         .inst   0x0ebf60ed
         ret
@@ -3688,6 +3730,8 @@ forms:
         ret
         .inst   0x0e3f0329
         ret
+        .inst   0x5e1b5202
+        ret
         .inst   0x1e6756b9
         ret
         .inst   0x0e6d5dd1
@@ -3801,6 +3845,8 @@ forms:
         .inst   0x4e2453ff
         ret
         .inst   0x4f9e4654
+        ret
+        .inst   0x5e1762ec
         ret
         .inst   0xaf59ca4d
         ret
@@ -3926,6 +3972,8 @@ forms:
         ret
         .inst   0x4ea9621e
         ret
+        .inst   0x4ea20743
+        ret
         .inst   0x1f52521d
         ret
         .inst   0x7fa591f7
@@ -3999,6 +4047,8 @@ forms:
         .inst   0x5e73a85e
         ret
         .inst   0x4f697341
+        ret
+        .inst   0x0ee3e3cd
         ret
         .inst   0x5ee04467
         ret
@@ -4076,6 +4126,8 @@ forms:
         ret
         .inst   0x8fd1ebdb
         ret
+        .inst   0x4e730474
+        ret
         .inst   0x2f9f48bb
         ret
         .inst   0x7ee05df8
@@ -4121,6 +4173,8 @@ forms:
         .inst   0x7efb8f81
         ret
         .inst   0x4e37105f
+        ret
+        .inst   0x0efee02a
         ret
         .inst   0x0f4eba8e
         ret
@@ -4205,6 +4259,8 @@ forms:
         .inst   0x6efef508
         ret
         .inst   0x4e112645
+        ret
+        .inst   0x5e0e13ab
         ret
         .inst   0x4e385cce
         ret
@@ -4355,6 +4411,8 @@ forms:
         .inst   0x1e2b963b
         ret
         .inst   0x5f55560f
+        ret
+        .inst   0x0e7604cb
         ret
         .inst   0x0e513930
         ret
@@ -4805,6 +4863,8 @@ forms:
         .inst   0x2fa3936a
         ret
         .inst   0x1e24854e
+        ret
+        .inst   0x4ebc0737
         ret
         .inst   0x6eb6443b
         ret
@@ -5824,6 +5884,8 @@ forms:
         ret
         .inst   0x4e511a81
         ret
+        .inst   0x4e730732
+        ret
         .inst   0x4e3c5c67
         ret
         .inst   0x9e1977e6
@@ -5883,6 +5945,8 @@ forms:
         .inst   0x4f32058f
         ret
         .inst   0x7ee2853e
+        ret
+        .inst   0x5e0a4192
         ret
         .inst   0x9fd2a6c1
         ret
@@ -6024,6 +6088,8 @@ forms:
         ret
         .inst   0x9e1068d3
         ret
+        .inst   0x5e1851c0
+        ret
         .inst   0x1f241b67
         ret
         .inst   0x0f1a34dc
@@ -6084,72 +6150,6 @@ forms:
         ret
         .inst   0x4e6d612f
         ret
-        .inst   0xcfdc90b3
-        ret
-        .inst   0x9fb2849b
-        ret
-        .inst   0x2f6eb010
-        ret
-        .inst   0x7ee1e5b8
-        ret
-        .inst   0x6ef14ca9
-        ret
-        .inst   0x0e28becd
-        ret
-        .inst   0xdefca7fc
-        ret
-        .inst   0x6fb5615a
-        ret
-        .inst   0x8f5ce52a
-        ret
-        .inst   0x2f3f2512
-        ret
-        .inst   0x0e2301cb
-        ret
-        .inst   0x1f035815
-        ret
-        .inst   0x4ee04b08
-        ret
-        .inst   0x0e675f9f
-        ret
-        .inst   0x4fd5196c
-        ret
-        .inst   0x4f653792
-        ret
-        .inst   0x0e14208b
-        ret
-        .inst   0x4f1fa21c
-        ret
-        .inst   0xee0c0f1e
-        ret
-        .inst   0x2e6e22c3
-        ret
-        .inst   0x4e7924fc
-        ret
-        .inst   0x6e703781
-        ret
-        .inst   0x0f63835f
-        ret
-        .inst   0x6e6c2fce
-        ret
-        .inst   0x3f18ece3
-        ret
-        .inst   0xbeae31a5
-        ret
-        .inst   0x0e0a2027
-        ret
-        .inst   0x1f56786c
-        ret
-        .inst   0x3f626dca
-        ret
-        .inst   0x1e2b9c36
-        ret
-        .inst   0x1f3be300
-        ret
-        .inst   0x1f20cba7
-        ret
-        .inst   0x8fe42988
-        ret
 
         .section .rodata
         .balign 16
@@ -6209,6 +6209,7 @@ words:
         .word   0x1f0e1fee
         .word   0x4f0f3737
         .word   0x6f1c8d64
+        .word   0x0ef3e3d9
         .word   0x0ed30968
         .word   0xeef8d20c
         .word   0x6f4d4103
@@ -6250,6 +6251,7 @@ words:
         .word   0x5e2a2f0d
         .word   0x4e2a4ea1
         .word   0x4eb50f6b
+        .word   0x0e260400
         .word   0x4f1955fd
         .word   0x4e6b5c53
         .word   0xaf0cb0fd
@@ -6311,6 +6313,7 @@ words:
         .word   0x5faf5b2a
         .word   0x5f3d96e0
         .word   0xdfe9b83a
+        .word   0x5e0b2028
         .word   0x6faebbea
         .word   0x6f9662b6
         .word   0x0e2e351b
@@ -6505,6 +6508,7 @@ words:
         .word   0x1f60647a
         .word   0x2fa0d6da
         .word   0x6f35750a
+        .word   0x4e7d05fb
         .word   0x5f683aae
         .word   0x6efd2ecc
         .word   0x2e27124e
@@ -6551,6 +6555,7 @@ words:
         .word   0x0e7a9f7b
         .word   0x6fd39936
         .word   0xce20cc93
+        .word   0x0e65067f
         .word   0x2f3817f6
         .word   0x2f2b653a
         .word   0x6e70f7c0
@@ -6632,6 +6637,7 @@ words:
         .word   0xceb63618
         .word   0x1e2874fa
         .word   0x1f650906
+        .word   0x4ef4e04a
         .word   0xdee9b5fd
         .word   0xce61ab4b
         .word   0x3ee3b587
@@ -6691,6 +6697,7 @@ words:
         .word   0x4ef91f5d
         .word   0xff44ea9a
         .word   0x5f53725a
+        .word   0x5e0c40ba
         .word   0x1f2edc62
         .word   0x0f8ab826
         .word   0x4fb08277
@@ -6759,6 +6766,7 @@ words:
         .word   0x4e7e2515
         .word   0x0e94aa72
         .word   0x6ebaeed6
+        .word   0x0ee2e100
         .word   0xbe61f74d
         .word   0x6e3f8c35
         .word   0x6f7b14f0
@@ -6848,6 +6856,7 @@ words:
         .word   0x0e107224
         .word   0x4eb475ae
         .word   0x0f478ad6
+        .word   0x0eaa05e1
         .word   0x4e395c4a
         .word   0x1f312e2d
         .word   0x6fc99335
@@ -6919,6 +6928,7 @@ words:
         .word   0x6f3e151e
         .word   0x2f7f4197
         .word   0x4f8e1308
+        .word   0x5e0612cd
         .word   0x4fdc98a5
         .word   0x6e137f5d
         .word   0x1f41f4fd
@@ -7089,6 +7099,7 @@ words:
         .word   0x0e1468c3
         .word   0x1e61c967
         .word   0x6f090687
+        .word   0x0eb904f0
         .word   0x2e13234a
         .word   0x2fb16971
         .word   0xbe5d7e14
@@ -7203,6 +7214,7 @@ words:
         .word   0xafd335d2
         .word   0x2e2f117a
         .word   0x1e39f6c9
+        .word   0x5e1f207c
         .word   0x2f00d649
         .word   0xeecbe14e
         .word   0x2f4c0bf3
@@ -7217,6 +7229,7 @@ words:
         .word   0x1f01b20b
         .word   0x7f6f54a6
         .word   0x5fd8ba7b
+        .word   0x0eb807d4
         .word   0x9e43a3e2
         .word   0x1e34847e
         .word   0x1e3e9440
@@ -7239,6 +7252,7 @@ words:
         .word   0x7f5766fb
         .word   0x1f0ce259
         .word   0x4e744e6a
+        .word   0x5e092195
         .word   0x2f1797ac
         .word   0x3e730137
         .word   0x1f1b4a62
@@ -7286,6 +7300,7 @@ words:
         .word   0xffb352f9
         .word   0x0ea087ea
         .word   0x1f09f3d0
+        .word   0x0ea10779
         .word   0x1f19e793
         .word   0x4fa288ee
         .word   0x8efa5915
@@ -7394,6 +7409,7 @@ words:
         .word   0x6f7a66df
         .word   0x1f67a432
         .word   0x6f5c44bb
+        .word   0x0ea40494
         .word   0x4f349f75
         .word   0x4fbc60cb
         .word   0x4e6e4ec5
@@ -7541,6 +7557,7 @@ words:
         .word   0x6e3cffee
         .word   0x0fc48bd1
         .word   0x7e5f3e2d
+        .word   0x4e6e04e3
         .word   0x1e6d0ee0
         .word   0x6eb22731
         .word   0x1e248348
@@ -7619,6 +7636,7 @@ words:
         .word   0x3f1a7bdf
         .word   0x6e39569b
         .word   0x5f1cde5d
+        .word   0x0ee3e008
         .word   0x6e791f4b
         .word   0x1f616f38
         .word   0x4e3b1cf3
@@ -7660,6 +7678,7 @@ words:
         .word   0x2fd262b6
         .word   0x0e243dd5
         .word   0x1e65a41a
+        .word   0x4ea4041c
         .word   0x4f46211a
         .word   0x1f2e36c5
         .word   0x1f1ec2ea
@@ -7671,6 +7690,7 @@ words:
         .word   0x1f6c839c
         .word   0x4e3c17f9
         .word   0x1f7c3390
+        .word   0x5e1c2108
         .word   0x6ea11308
         .word   0x4fa01913
         .word   0xaf2b1095
@@ -7793,6 +7813,7 @@ words:
         .word   0x1f670ee8
         .word   0x0f43d0a0
         .word   0xcf7677c6
+        .word   0x4e3fe303
         .word   0x0ebf60ed
         .word   0x7e19aee3
         .word   0x2e0c0a7b
@@ -7967,6 +7988,7 @@ words:
         .word   0xeeb2263a
         .word   0x0e0620ff
         .word   0x0e3f0329
+        .word   0x5e1b5202
         .word   0x1e6756b9
         .word   0x0e6d5dd1
         .word   0x4f55ad0d
@@ -8024,6 +8046,7 @@ words:
         .word   0x6e71410c
         .word   0x4e2453ff
         .word   0x4f9e4654
+        .word   0x5e1762ec
         .word   0xaf59ca4d
         .word   0x4e2acc7b
         .word   0x0f55abf4
@@ -8086,6 +8109,7 @@ words:
         .word   0x4e1018e5
         .word   0x8f40e2fa
         .word   0x4ea9621e
+        .word   0x4ea20743
         .word   0x1f52521d
         .word   0x7fa591f7
         .word   0x2fa94072
@@ -8123,6 +8147,7 @@ words:
         .word   0x6e7d14ea
         .word   0x5e73a85e
         .word   0x4f697341
+        .word   0x0ee3e3cd
         .word   0x5ee04467
         .word   0x1ea28dea
         .word   0x7fd8c0e0
@@ -8161,6 +8186,7 @@ words:
         .word   0x1f457716
         .word   0x7f8b04ed
         .word   0x8fd1ebdb
+        .word   0x4e730474
         .word   0x2f9f48bb
         .word   0x7ee05df8
         .word   0x0edfe01a
@@ -8184,6 +8210,7 @@ words:
         .word   0x5e53949f
         .word   0x7efb8f81
         .word   0x4e37105f
+        .word   0x0efee02a
         .word   0x0f4eba8e
         .word   0x0e2a5e3e
         .word   0x2fa9ef00
@@ -8226,6 +8253,7 @@ words:
         .word   0x6e163bd4
         .word   0x6efef508
         .word   0x4e112645
+        .word   0x5e0e13ab
         .word   0x4e385cce
         .word   0x1e59a141
         .word   0x4ee3cd56
@@ -8301,6 +8329,7 @@ words:
         .word   0x4ee8863b
         .word   0x1e2b963b
         .word   0x5f55560f
+        .word   0x0e7604cb
         .word   0x0e513930
         .word   0x1f4e6865
         .word   0x1e211e40
@@ -8526,6 +8555,7 @@ words:
         .word   0x1e19b1a7
         .word   0x2fa3936a
         .word   0x1e24854e
+        .word   0x4ebc0737
         .word   0x6eb6443b
         .word   0xae5555c7
         .word   0x4fa39230
@@ -9035,6 +9065,7 @@ words:
         .word   0xbe340414
         .word   0x0f2be704
         .word   0x4e511a81
+        .word   0x4e730732
         .word   0x4e3c5c67
         .word   0x9e1977e6
         .word   0xcf52907a
@@ -9065,6 +9096,7 @@ words:
         .word   0x8ee9ffe4
         .word   0x4f32058f
         .word   0x7ee2853e
+        .word   0x5e0a4192
         .word   0x9fd2a6c1
         .word   0x5e7b9f03
         .word   0x7f44566f
@@ -9135,6 +9167,7 @@ words:
         .word   0x0f30e622
         .word   0x1f59e51e
         .word   0x9e1068d3
+        .word   0x5e1851c0
         .word   0x1f241b67
         .word   0x0f1a34dc
         .word   0x5fd09b53
@@ -9165,39 +9198,6 @@ words:
         .word   0x9f10c0ec
         .word   0x3ec11bb8
         .word   0x4e6d612f
-        .word   0xcfdc90b3
-        .word   0x9fb2849b
-        .word   0x2f6eb010
-        .word   0x7ee1e5b8
-        .word   0x6ef14ca9
-        .word   0x0e28becd
-        .word   0xdefca7fc
-        .word   0x6fb5615a
-        .word   0x8f5ce52a
-        .word   0x2f3f2512
-        .word   0x0e2301cb
-        .word   0x1f035815
-        .word   0x4ee04b08
-        .word   0x0e675f9f
-        .word   0x4fd5196c
-        .word   0x4f653792
-        .word   0x0e14208b
-        .word   0x4f1fa21c
-        .word   0xee0c0f1e
-        .word   0x2e6e22c3
-        .word   0x4e7924fc
-        .word   0x6e703781
-        .word   0x0f63835f
-        .word   0x6e6c2fce
-        .word   0x3f18ece3
-        .word   0xbeae31a5
-        .word   0x0e0a2027
-        .word   0x1f56786c
-        .word   0x3f626dca
-        .word   0x1e2b9c36
-        .word   0x1f3be300
-        .word   0x1f20cba7
-        .word   0x8fe42988
 rnd_str_word: .asciz ""
 rnd_str_sep:  .asciz " esr="
 rnd_str_hash: .asciz " hash="

@@ -29,7 +29,8 @@ public final class IdRegisters {
         // Debug v8, 6 breakpoints, 4 watchpoints, 2 context-aware breakpoints, no PMU.
         sr[ID_AA64DFR0_EL1] = 0x6L | (0x5L << 12) | (0x3L << 20) | (0x1L << 28);
         sr[ID_AA64DFR1_EL1] = 0;
-        sr[ID_AA64ISAR0_EL1] = 0;
+        // AES with PMULL of 64-bit elements [7:4] = 2, SHA1 [11:8] = 1, SHA256 (not SHA512) [15:12] = 1.
+        sr[ID_AA64ISAR0_EL1] = (0x2L << 4) | (0x1L << 8) | (0x1L << 12);
         sr[ID_AA64ISAR1_EL1] = 0;
         sr[ID_AA64ISAR2_EL1] = 0;
         // PARange 48 bits, 16-bit ASIDs, 4 KB granule only (TGran16 = 0, TGran64 = 0xF; stage 2: 4 KB only).

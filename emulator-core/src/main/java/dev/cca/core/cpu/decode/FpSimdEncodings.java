@@ -1,5 +1,6 @@
 package dev.cca.core.cpu.decode;
 
+import dev.cca.core.cpu.isa.Crypto;
 import dev.cca.core.cpu.isa.FpLoadStore;
 import dev.cca.core.cpu.isa.FpScalar;
 import dev.cca.core.cpu.isa.SimdFp;
@@ -114,6 +115,22 @@ public final class FpSimdEncodings {
     }
 
     private static void advancedSimd(DecodeTable t) {
+        // ---- Cryptographic AES, three-register SHA, two-register SHA (FEAT_AES, FEAT_SHA1, FEAT_SHA256) --------
+        t.op("AESE", "01001110 ss 10100 00100 10 nnnnn ddddd", f -> Crypto.aes(f, Crypto.AESE))
+         .op("AESD", "01001110 ss 10100 00101 10 nnnnn ddddd", f -> Crypto.aes(f, Crypto.AESD))
+         .op("AESMC", "01001110 ss 10100 00110 10 nnnnn ddddd", f -> Crypto.aes(f, Crypto.AESMC))
+         .op("AESIMC", "01001110 ss 10100 00111 10 nnnnn ddddd", f -> Crypto.aes(f, Crypto.AESIMC))
+         .op("SHA1C", "01011110 ss 0 mmmmm 0 000 00 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA1C))
+         .op("SHA1P", "01011110 ss 0 mmmmm 0 001 00 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA1P))
+         .op("SHA1M", "01011110 ss 0 mmmmm 0 010 00 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA1M))
+         .op("SHA1SU0", "01011110 ss 0 mmmmm 0 011 00 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA1SU0))
+         .op("SHA256H", "01011110 ss 0 mmmmm 0 100 00 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA256H))
+         .op("SHA256H2", "01011110 ss 0 mmmmm 0 101 00 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA256H2))
+         .op("SHA256SU1", "01011110 ss 0 mmmmm 0 110 00 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA256SU1))
+         .op("SHA1H", "01011110 ss 10100 00000 10 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA1H))
+         .op("SHA1SU1", "01011110 ss 10100 00001 10 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA1SU1))
+         .op("SHA256SU0", "01011110 ss 10100 00010 10 nnnnn ddddd", f -> Crypto.sha(f, Crypto.SHA256SU0));
+
         // ---- AdvSIMD copy, scalar copy, modified immediate ----------------------------------------------------
         t.op("DUP (element)", "0 q 0 01110000 iiiii 0 0000 1 nnnnn ddddd", SimdMove::dupElement)
          .op("DUP (general)", "0 q 0 01110000 iiiii 0 0001 1 nnnnn ddddd", SimdMove::dupGeneral)

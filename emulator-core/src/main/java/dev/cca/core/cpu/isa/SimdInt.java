@@ -852,7 +852,7 @@ public final class SimdInt {
             if (esize == 0) {
                 return threeDiffLoop(op, esize, q, 8, d, n, m, false);
             }
-            return null; // the 64-bit form belongs to FEAT_PMULL, which is not implemented
+            return esize == 3 ? Crypto.pmull64(q, d, n, m) : null; // the 64-bit form is FEAT_PMULL
         }
         if (esize == 3) {
             return null;
