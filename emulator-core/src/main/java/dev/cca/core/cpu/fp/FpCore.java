@@ -1202,7 +1202,7 @@ public final class FpCore {
         if (op >= 0) {
             return -1;
         }
-        return (int) (FpEstimates.recip(op >>> 23) << 23);
+        return FpEstimates.recip(op >>> 23) << 23;
     }
 
     /** UnsignedRSqrtEstimate (URSQRTE) of a 32-bit element. */
@@ -1210,6 +1210,6 @@ public final class FpCore {
         if ((op >>> 30) == 0) {
             return -1;
         }
-        return (int) (FpEstimates.rsqrt(op >>> 23) << 23);
+        return FpEstimates.rsqrt(op >>> 23) << 23;
     }
 }
