@@ -238,13 +238,18 @@ public final class FpLoadStore {
         int m = postIndex ? f.u('m') : 0;
         int regBytes = q ? 16 : 8;
         long imm = (long) regBytes * rpt * selem;
+        int ebytes = 1 << size;
+        int elements = regBytes / ebytes;
         if (selem == 1) {
-            // LD1/ST1: consecutive registers hold consecutive memory (little-endian elements).
+            // LD1/ST1: consecutive registers hold consecutive memory (little-endian elements), so whole
+            // doublewords can be moved, unless SCTLR.A checks alignment, which is per element.
             return (c, pc) -> {
                 FpAccess.check(c);
                 long base = base(c, n);
                 long[] v = c.v;
-                if (isLoad) {
+                if ((base & 7) != 0 && ebytes < 8 && alignmentChecked(c)) {
+                    structures(c, base, t, rpt, 1, elements, size, q, isLoad);
+                } else if (isLoad) {
                     for (int r = 0; r < rpt; r++) {
                         int tt = (t + r) & 31;
                         long a = base + (long) r * regBytes;
@@ -269,21 +274,37 @@ public final class FpLoadStore {
                 return pc + 4;
             };
         }
-        int ebytes = 1 << size;
-        int elements = regBytes / ebytes;
         return (c, pc) -> {
             FpAccess.check(c);
             long base = base(c, n);
-            long[] v = c.v;
-            long offs = 0;
-            if (isLoad && !q) {
-                for (int s = 0; s < selem; s++) {
-                    v[2 * ((t + s) & 31) + 1] = 0;
-                }
+            structures(c, base, t, rpt, selem, elements, size, q, isLoad);
+            if (postIndex) {
+                c.setXsp(n, base + (m == 31 ? imm : c.x[m]));
             }
+            return pc + 4;
+        };
+    }
+
+    /** Whether SCTLR_ELx.A of the current regime asks for alignment checks of data accesses. */
+    static boolean alignmentChecked(Cpu c) {
+        return (c.sr[Cpu.sctlrSlot(c.el)] & SysRegs.SCTLR_A) != 0;
+    }
+
+    /** The element-by-element loop of LD1-LD4/ST1-ST4 (multiple structures), as the Arm ARM pseudocode. */
+    static void structures(Cpu c, long base, int t, int rpt, int selem, int elements, int size, boolean q,
+                           boolean isLoad) {
+        long[] v = c.v;
+        int ebytes = 1 << size;
+        long offs = 0;
+        if (isLoad && !q) {
+            for (int r = 0; r < rpt * selem; r++) {
+                v[2 * ((t + r) & 31) + 1] = 0;
+            }
+        }
+        for (int r = 0; r < rpt; r++) {
             for (int e = 0; e < elements; e++) {
                 for (int s = 0; s < selem; s++) {
-                    int tt = (t + s) & 31;
+                    int tt = (t + r + s) & 31;
                     if (isLoad) {
                         Vreg.set(v, tt, size, e, c.read(base + offs, ebytes, 0));
                     } else {
@@ -292,11 +313,7 @@ public final class FpLoadStore {
                     offs += ebytes;
                 }
             }
-            if (postIndex) {
-                c.setXsp(n, base + (m == 31 ? imm : c.x[m]));
-            }
-            return pc + 4;
-        };
+        }
     }
 
     /**
