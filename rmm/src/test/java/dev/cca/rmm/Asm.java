@@ -61,6 +61,12 @@ final class Asm {
         return this;
     }
 
+    /** An instruction word the other helpers do not cover (the assembler's output, with its text in a comment). */
+    Asm raw(int word) {
+        words.add(word);
+        return this;
+    }
+
     /** B . (spin here). */
     Asm hang() {
         words.add(0x14000000);
