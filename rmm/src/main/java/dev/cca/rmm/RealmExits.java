@@ -242,6 +242,10 @@ final class RealmExits {
             ipaStateGet(cpu, mem, d, r);
         } else if (fid == Rsi.HOST_CALL) {
             hostCall(cpu, mem, rec, d, r, e);
+        } else if (fid == Rsi.ATTESTATION_TOKEN_INIT) {
+            rmm.attestation.tokenInit(cpu, mem, rec, d, r);
+        } else if (fid == Rsi.ATTESTATION_TOKEN_CONTINUE) {
+            rmm.attestation.tokenContinue(cpu, mem, rec, d, r, e);
         } else {
             r.x[0] = Smccc.SMC_UNKNOWN;
         }

@@ -61,6 +61,30 @@ final class Asm {
         return this;
     }
 
+    /** ADD Xd, Xn, Xm. */
+    Asm add(int xd, int xn, int xm) {
+        words.add(0x8B000000 | (xm << 16) | (xn << 5) | xd);
+        return this;
+    }
+
+    /** SUB Xd, Xn, #imm12. */
+    Asm sub(int xd, int xn, int imm) {
+        words.add(0xD1000000 | (imm << 10) | (xn << 5) | xd);
+        return this;
+    }
+
+    /** The index of the next instruction, for branches back to it. */
+    int here() {
+        return words.size();
+    }
+
+    /** CBZ Xt, to the instruction at index {@code target}. */
+    Asm cbz(int xt, int target) {
+        int imm19 = (target - words.size()) & 0x7FFFF;
+        words.add(0xB4000000 | (imm19 << 5) | xt);
+        return this;
+    }
+
     /** B . (spin here). */
     Asm hang() {
         words.add(0x14000000);
