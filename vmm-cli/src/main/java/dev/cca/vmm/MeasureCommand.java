@@ -3,7 +3,6 @@ package dev.cca.vmm;
 import dev.cca.core.Machine;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.vmm.image.ImageFormatException;
-import dev.cca.vmm.image.ImageLoader;
 import dev.cca.vmm.image.LoadedImage;
 import dev.cca.vmm.measure.RimPredictor;
 import picocli.CommandLine;
@@ -13,7 +12,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,11 +25,10 @@ import java.util.concurrent.Callable;
             + "them.%n",
         footer = {"%nExamples:",
             "  cca measure",
-            "  cca measure --kernel guest.elf --mem 256 --steps"},
+            "  cca measure --kernel guest.elf --mem 256 --steps",
+            "  cca measure -k Image -i initrd.cpio --append console=ttyAMA0 --cpus 2"},
         mixinStandardHelpOptions = true)
 final class MeasureCommand implements Callable<Integer> {
-    private static final String DEFAULT_IMAGE = "/images/hello-realm.elf";
-
     @ParentCommand
     Main parent;
 
@@ -50,14 +47,23 @@ final class MeasureCommand implements Callable<Integer> {
             err.println("cca: --mem must be a positive multiple of 4 KiB");
             return CommandLine.ExitCode.USAGE;
         }
-        LoadedImage image;
+        int cpus = guest.cpuCount();
+        if (cpus < 1 || cpus > 64) {
+            err.println("cca: --cpus must be between 1 and 64, was " + cpus);
+            return CommandLine.ExitCode.USAGE;
+        }
+        RunCommand.Boot boot;
         try {
-            image = loadImage(mem);
+            // Exactly the boot files cca run would load: kernel, initrd and the generated device tree.
+            RunCommand run = new RunCommand();
+            run.guest = guest;
+            boot = run.prepareBoot(mem, cpus, true);
         } catch (ImageFormatException e) {
-            err.println("cca: " + e.userMessage("kernel image"));
+            err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(guest.initrd)) ? "initrd"
+                    : "kernel image"));
             return RunCommand.EXIT_ERROR;
         }
-        RimPredictor p = new RimPredictor(setup(image, mem));
+        RimPredictor p = new RimPredictor(setup(boot.image(), mem, boot.layout().dtbAddress));
         p.predict();
         if (steps) {
             for (RimPredictor.Step s : p.steps()) {
@@ -69,7 +75,7 @@ final class MeasureCommand implements Callable<Integer> {
     }
 
     /** What the VMM and KVM will do for this image and memory size (see Vmm.load and RealmHost). */
-    static RimPredictor.RealmSetup setup(LoadedImage image, long mem) {
+    static RimPredictor.RealmSetup setup(LoadedImage image, long mem, long x0) {
         // Vmm.load: the image's pages merged into contiguous page ranges, each populated (measured) in order.
         List<long[]> ranges = new ArrayList<>();
         for (LoadedImage.Segment s : image.segments()) {
@@ -96,35 +102,10 @@ final class MeasureCommand implements Callable<Integer> {
         long dfr0 = new Machine(1).cpu(0).sr[SysRegs.ID_AA64DFR0_EL1];
         int bps = (int) (dfr0 >>> 12) & 0xF;
         int wps = (int) (dfr0 >>> 20) & 0xF;
-        // Vmm.load sets vCPU 0's PC to the entry point and X0 to 0.
+        // Vmm.load sets vCPU 0's PC to the entry point and X0 to the device tree's address.
+        long[] gprs = new long[8];
+        gprs[0] = x0;
         return new RimPredictor.RealmSetup(MemoryMap.ipaBits(mem, true), bps, wps, populated, image.entry(),
-                new long[8], MemoryMap.RAM, mem);
-    }
-
-    private LoadedImage loadImage(long mem) throws ImageFormatException, IOException {
-        String name;
-        byte[] bytes;
-        if (guest.kernel == null) {
-            name = "embedded:hello-realm.elf";
-            try (InputStream in = MeasureCommand.class.getResourceAsStream(DEFAULT_IMAGE)) {
-                if (in == null) {
-                    throw new ImageFormatException(name, "missing from this build of cca");
-                }
-                bytes = in.readAllBytes();
-            }
-        } else {
-            name = guest.kernel.toString();
-            bytes = ImageLoader.readFile(guest.kernel);
-        }
-        LoadedImage image = ImageLoader.parse(name, bytes, MemoryMap.RAM);
-        for (LoadedImage.Segment s : image.segments()) {
-            if (s.gpa() < MemoryMap.RAM || s.end() > MemoryMap.RAM + mem || s.end() < s.gpa()) {
-                throw new ImageFormatException(name, String.format(
-                        "does not fit in guest memory: it needs %#x..%#x but RAM is %#x..%#x (%d MiB); "
-                                + "use --mem to give the guest more", s.gpa(), s.end(), MemoryMap.RAM,
-                        MemoryMap.RAM + mem, mem >> 20));
-            }
-        }
-        return image;
+                gprs, MemoryMap.RAM, mem);
     }
 }

@@ -40,6 +40,21 @@ class MeasureCommandTest {
     }
 
     @Test
+    void predictionCoversTheDeviceTreeAndItsAddressInX0() {
+        String image = RunCommandTest.HELLO.toString();
+        String[][] variants = {{"-c", "2"}, {"--append", "console=ttyAMA0 quiet"}};
+        for (String[] v : variants) {
+            String[] m = {"measure", "-k", image, v[0], v[1]};
+            String[] r = {"run", "--realm", "-k", image, v[0], v[1]};
+            CliRunner run = CliRunner.run(r);
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(rim(run), rim(CliRunner.run(m)), String.join(" ", v));
+            assertNotEquals(rim(CliRunner.run("measure", "-k", image)), rim(run),
+                    "the device tree (vCPUs, command line) is measured: " + String.join(" ", v));
+        }
+    }
+
+    @Test
     void stepsListEveryMeasuredOperationEndingWithTheRim() {
         CliRunner r = CliRunner.run("measure", "--steps");
         assertEquals(0, r.exit(), r.err());
