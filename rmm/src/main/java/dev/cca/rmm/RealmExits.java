@@ -615,6 +615,7 @@ final class RealmExits {
         long result = Rmi.SUCCESS;
         try {
             ByteBuffer b = ByteBuffer.allocate(RecRun.EXIT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            RecVirtualState.save(cpu, pc.host, rec, b);
             b.putLong(RecRun.EXIT_REASON - RecRun.EXIT, e.reason);
             b.putLong(RecRun.EXIT_ESR - RecRun.EXIT, e.esr);
             b.putLong(RecRun.EXIT_FAR - RecRun.EXIT, e.far);

@@ -48,6 +48,8 @@ public final class Rmm implements Firmware {
         long runPa;
         RmmMemory mem;
         boolean booted;
+        /** The host's timer and GIC registers, saved while a REC runs on this PE. */
+        final RecVirtualState.HostState host = new RecVirtualState.HostState();
     }
 
     /**

@@ -28,6 +28,22 @@ final class Asm {
         return this;
     }
 
+    /** A raw instruction word. */
+    Asm word(int w) {
+        words.add(w);
+        return this;
+    }
+
+    /** MSR CNTV_CVAL_EL0, Xt. */
+    Asm msrCntvCval(int xt) {
+        return word(0xD51BE340 | xt);
+    }
+
+    /** MSR CNTV_CTL_EL0, Xt. */
+    Asm msrCntvCtl(int xt) {
+        return word(0xD51BE320 | xt);
+    }
+
     Asm smc() {
         words.add(0xD4000003);
         return this;

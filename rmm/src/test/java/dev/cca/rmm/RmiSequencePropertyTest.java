@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * their RD) and every REC_AUX by one REC; reference counts are what the tables and RECs say; nothing a realm's
  * tables reach is undelegated; no call throws; and a call that fails changes nothing.
  */
-class RmiSequenceProperties {
+class RmiSequencePropertyTest {
     /** The granules the host plays with: all commands pick their granule arguments from here. */
     static final int POOL = 48;
     /** A small realm: 36-bit IPA space, start level 1, one root table. */
