@@ -3,6 +3,7 @@ package dev.cca.vmm;
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
 import dev.cca.rmm.RmmInspector;
+import dev.cca.rmm.el3.PlatformAttestation;
 import dev.cca.vmm.fdt.DeviceTree;
 import dev.cca.vmm.fdt.FdtWriter;
 import dev.cca.vmm.image.ImageFormatException;
@@ -65,6 +66,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
     Path dumpDtb;
 
+    @Option(names = "--attestation-keys", paramLabel = "DIR",
+            description = "Use the platform's attestation keys in DIR (realm-attestation-key.pem, "
+                + "platform-attestation-key.pem; created there if DIR has neither). Default: new keys for each run.")
+    Path attestationKeys;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -124,7 +130,14 @@ final class RunCommand implements Callable<Integer> {
 
         long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
         dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
-        CcaHost host = CcaHost.boot(cpus, dram);
+        PlatformAttestation keys;
+        try {
+            keys = attestationKeys == null ? PlatformAttestation.generated()
+                    : PlatformAttestation.fromDirectory(attestationKeys);
+        } catch (IOException e) {
+            throw new UsageError("--attestation-keys: " + e.getMessage());
+        }
+        CcaHost host = CcaHost.boot(cpus, dram, keys);
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress));
         vmm.setUp();

@@ -142,4 +142,25 @@ class TokenCommandTest {
             }
         }
     }
+
+    @Test
+    void runCreatesAttestationKeysOnceThenReusesThemAndRejectsBadKeyFiles() throws Exception {
+        Path keys = dir.resolve("keys");
+        CliRunner first = CliRunner.run("run", "--attestation-keys", keys.toString());
+        assertEquals(0, first.exit(), first.err());
+        Path pub = keys.resolve(PlatformAttestation.CPAK_PUBLIC_FILE);
+        String created = Files.readString(pub);
+        PlatformAttestation loaded = PlatformAttestation.fromDirectory(keys);
+        assertEquals(created, Pem.publicPem(loaded.platformPublicKey()), "the same keys come back from the files");
+        // A token made with the loaded keys verifies against the public key file the first run wrote.
+        Path f = dir.resolve("token.cbor");
+        Files.write(f, token(loaded));
+        CliRunner v = CliRunner.run("token", "verify", f.toString(), "--platform-key", pub.toString());
+        assertEquals(0, v.exit(), v.out() + v.err());
+
+        Files.writeString(keys.resolve(PlatformAttestation.RAK_FILE), "not a key\n");
+        CliRunner bad = CliRunner.run("run", "--attestation-keys", keys.toString());
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains(PlatformAttestation.RAK_FILE) && bad.err().contains("PEM"), bad.err());
+    }
 }

@@ -44,6 +44,36 @@ public final class PlatformAttestation {
         return new PlatformAttestation((ECPrivateKey) r.getPrivate(), (ECPrivateKey) c.getPrivate());
     }
 
+    /** File names in an attestation key directory ({@link #fromDirectory}). */
+    public static final String RAK_FILE = "realm-attestation-key.pem", CPAK_FILE = "platform-attestation-key.pem",
+            CPAK_PUBLIC_FILE = "platform-attestation-key.pub.pem";
+
+    /**
+     * Keys kept in {@code dir} across runs: the RAK and the platform key as PKCS#8 PEM (SEC1 "EC PRIVATE KEY"
+     * from openssl is accepted too). If the directory holds neither, fresh keys are generated and written there,
+     * with the platform's public key for {@code cca token verify --platform-key}.
+     */
+    public static PlatformAttestation fromDirectory(java.nio.file.Path dir) throws java.io.IOException {
+        java.nio.file.Path rak = dir.resolve(RAK_FILE);
+        java.nio.file.Path cpak = dir.resolve(CPAK_FILE);
+        boolean hasRak = java.nio.file.Files.exists(rak);
+        boolean hasCpak = java.nio.file.Files.exists(cpak);
+        if (hasRak && hasCpak) {
+            return new PlatformAttestation(dev.cca.rmm.attest.Pem.readPrivate(rak),
+                    dev.cca.rmm.attest.Pem.readPrivate(cpak));
+        }
+        if (hasRak || hasCpak) {
+            throw new dev.cca.rmm.attest.Pem.KeyFileException(hasRak ? cpak : rak,
+                    "missing (the directory must hold both keys, or neither to create them)");
+        }
+        PlatformAttestation a = generated();
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.writeString(rak, dev.cca.rmm.attest.Pem.privatePem(a.rak));
+        java.nio.file.Files.writeString(cpak, dev.cca.rmm.attest.Pem.privatePem(a.cpak));
+        java.nio.file.Files.writeString(dir.resolve(CPAK_PUBLIC_FILE), dev.cca.rmm.attest.Pem.publicPem(a.cpakPublic));
+        return a;
+    }
+
     /** The RAK private key in the raw form RMM_GET_REALM_ATTEST_KEY hands out. */
     byte[] rakRaw() {
         return P384.rawPrivate(rak);
