@@ -127,7 +127,9 @@ public final class Cpu {
         illegalState = false;
         pstateOther = 0;
         sr[SCR_EL3] = 0;
-        sr[SCTLR_EL1] = 0x30D0_0800L;
+        // SCTLR_EL1 resets to an UNKNOWN value; take QEMU's (SA, SA0, CP15BEN, EOS, nTWI, nTWE, EIS, SPAN) so
+        // that bare-metal programs see the same reset state under both (the differential suite relies on it).
+        sr[SCTLR_EL1] = 0x00C5_0838L;
         sr[SCTLR_EL2] = 0x30C5_0830L;
         sr[SCTLR_EL3] = 0x30C5_0830L;
         BaseSysRegs.reset(this);
@@ -1314,17 +1316,18 @@ public final class Cpu {
 
     /**
      * Translates {@code va} for an access that needs write and/or read permission (an atomic or an exclusive) and
-     * returns its TLB index; the page is {@link #tlbPageAt} (null for a device) and the PA {@link #tlbPaAt}. Faults
-     * are taken as for a store when write permission is needed (QEMU and the Arm ARM report atomics as writes).
+     * returns its TLB index; the page is {@link #tlbPageAt} (null for a device) and the PA {@link #tlbPaAt}.
      */
     public int translateData(long va, boolean needRead, boolean needWrite, int syn) {
         int i = (mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
         long vpage = va & PAGE_TAG_MASK;
-        if (needWrite && tlbWrite[i] != vpage && tlbWrite[i] != (vpage | 1)) {
-            fill(va, Mmu.WRITE, syn);
-        }
+        // The read is checked first: a location that allows neither access faults as a read (WnR = 0), one that
+        // is read-only faults on the write (WnR = 1), as when the read and the write are performed in order.
         if (needRead && tlbRead[i] != vpage && tlbRead[i] != (vpage | 1)) {
             fill(va, Mmu.READ, syn);
+        }
+        if (needWrite && tlbWrite[i] != vpage && tlbWrite[i] != (vpage | 1)) {
+            fill(va, Mmu.WRITE, syn);
         }
         return i;
     }
