@@ -303,8 +303,9 @@ public final class Mmu {
         outSizeShift = shift;
         long mair = el10 ? sr[MAIR_EL1] : mmuIdx == Cpu.MMU_EL2 ? sr[MAIR_EL2] : sr[MAIR_EL3];
         outAttr = (int) (mair >>> (8 * ((desc >>> 2) & 7))) & 0xFF;
-        // Device and Normal Non-cacheable memory are reported as Outer Shareable (Arm ARM D19.2 PAR_EL1.SH).
-        outSh = (outAttr & 0xF0) == 0 || outAttr == 0x44 ? 2 : (int) (desc >>> 8) & 3;
+        // PAR_EL1.SH may be the descriptor's value or the effective one (Arm ARM D19.2); like QEMU, report the
+        // descriptor's.
+        outSh = (int) (desc >>> 8) & 3;
         return true;
     }
 
