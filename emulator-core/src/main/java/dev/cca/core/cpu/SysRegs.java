@@ -142,7 +142,6 @@ public final class SysRegs {
         // DCZID_EL0.DZP (bit 4) reads 1 where DC ZVA is prohibited: at EL0 without SCTLR_EL1.DZE.
         computed("DCZID_EL0", 3, 3, 0, 0, 7, 0,
                 c -> c.sr[DCZID_EL0] | (c.el == 0 && (c.sr[SCTLR_EL1] & (1L << 14)) == 0 ? 1L << 4 : 0), null);
-        plainEl("CNTFRQ_EL0", 3, 3, 14, 0, 0, CNTFRQ_EL0, 0, null);
 
         // EL2 registers
         plainEl("VPIDR_EL2", 3, 4, 0, 0, 0, VPIDR_EL2, 2, null);
@@ -177,7 +176,7 @@ public final class SysRegs {
         plainEl("VBAR_EL2", 3, 4, 12, 0, 0, VBAR_EL2, 2, null);
         plainEl("TPIDR_EL2", 3, 4, 13, 0, 2, TPIDR_EL2, 2, null);
         plainEl("CNTHCTL_EL2", 3, 4, 14, 1, 0, CNTHCTL_EL2, 2, null);
-        plainEl("CNTVOFF_EL2", 3, 4, 14, 0, 3, CNTVOFF_EL2, 2, null);
+        plainEl("CNTVOFF_EL2", 3, 4, 14, 0, 3, CNTVOFF_EL2, 2, (c, v) -> c.timer.update());
 
         // EL3 registers
         plainEl("SCTLR_EL3", 3, 6, 1, 0, 0, SCTLR_EL3, 3, TRANSLATION);
@@ -208,6 +207,10 @@ public final class SysRegs {
         computed("SP_EL1", 3, 4, 4, 1, 0, 2, c -> c.spEl[1], (c, v) -> c.spEl[1] = v);
         computed("SP_EL2", 3, 6, 4, 1, 0, 3, c -> c.spEl[2], (c, v) -> c.spEl[2] = v);
 
+        // Slots 256-383: the generic timers (CNTFRQ_EL0 too) and the GIC CPU interface.
+        GenericTimer.defineRegisters();
+        GicCpuInterface.defineRegisters();
+        // Slots 128-255: debug and OS lock registers, AIDR_EL1, the RAZ rest of the ID space.
         BaseSysRegs.register();
     }
 
