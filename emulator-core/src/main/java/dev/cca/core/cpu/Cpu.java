@@ -449,12 +449,12 @@ public final class Cpu {
                 stopRequested = false;
                 return StopReason.STOP_REQUESTED;
             }
-            if (budget <= 0) {
-                return StopReason.BUDGET;
-            }
             long now = instructions + timeOffset;
             if (now >= nextEventTime) {
                 timeEvent();
+            }
+            if (budget <= 0) {
+                return StopReason.BUDGET;
             }
             if (checkInterrupts()) {
                 continue;
