@@ -264,6 +264,12 @@ final class NormalVmHost {
             pe.setIrqSource(HostKernel.IRQ_KICK, false);
             vgic.sync(v.id, pe);
             pe.gic.updateVirtual();
+            if (stop == Cpu.StopReason.EXCEPTION_LOOP || stop == Cpu.StopReason.INTERNAL_ERROR) {
+                // The guest cannot make progress (or the emulator failed): end the run with the PE's report.
+                LOG.error("vCPU {} stopped: {}", v.id, pe.stopReport(), pe.internalErrorCause());
+                v.setExit(KVM_EXIT_INTERNAL_ERROR);
+                return 0;
+            }
             if (stop != Cpu.StopReason.ARRIVED) {
                 LOG.warn("vCPU {} stopped unexpectedly: {}", v.id, stop);
                 v.setExit(KVM_EXIT_INTR);
