@@ -319,6 +319,7 @@ final class NormalVmHost {
         sr[SysRegs.VTTBR_EL2] = stage2.root | ((long) vmid << 48);
         sr[SysRegs.VTCR_EL2] = stage2.vtcr();
         sr[SysRegs.VMPIDR_EL2] = 0x8000_0000L | v.mpidr;
+        sr[SysRegs.VPIDR_EL2] = sr[SysRegs.MIDR_EL1]; // as KVM: the guest's MIDR_EL1 is the host's
         sr[SysRegs.CNTVOFF_EL2] = cntvoff;
         sr[SysRegs.CNTHCTL_EL2] = CNTHCTL_GUEST;
         pe.onTranslationRegimeChange();
