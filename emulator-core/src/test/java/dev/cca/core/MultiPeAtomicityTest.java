@@ -107,6 +107,16 @@ class MultiPeAtomicityTest {
     @Test
     @Timeout(60)
     void broadcastTlbiReachesARunningPe() throws Exception {
+        broadcastReachesRunningPe(false);
+    }
+
+    @Test
+    @Timeout(60)
+    void invalidationFromANonPeThreadReachesARunningPe() throws Exception {
+        broadcastReachesRunningPe(true);
+    }
+
+    private void broadcastReachesRunningPe(boolean fromOutside) throws Exception {
         long pa1 = RAM + 0x20000, pa2 = RAM + 0x21000;
         mem.write(pa1, 8, 1);
         mem.write(pa2, 8, 2);
@@ -131,7 +141,11 @@ class MultiPeAtomicityTest {
             }
             assertTrue(c1.instructions >= 100_000, "PE 1 is spinning on the old mapping");
             tables.map(0, pa2, 0);
-            c0.tlbMaintenance(new TlbOp(TlbOp.EL10, TlbOp.BY_VA_ALL_ASID, MmuSetup.WINDOW, 0), true);
+            if (fromOutside) {
+                c0.coherenceDomain().broadcastFromOutside(new TlbOp(TlbOp.EL10, TlbOp.ALL, 0, 0));
+            } else {
+                c0.tlbMaintenance(new TlbOp(TlbOp.EL10, TlbOp.BY_VA_ALL_ASID, MmuSetup.WINDOW, 0), true);
+            }
             assertEquals(Cpu.StopReason.ARRIVED, f.get(30, TimeUnit.SECONDS));
             assertEquals(2, c1.x[3]);
         } finally {

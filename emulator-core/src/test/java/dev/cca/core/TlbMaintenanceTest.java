@@ -83,6 +83,24 @@ class TlbMaintenanceTest {
     }
 
     @Test
+    void revalidationKeepsEntriesForTheSameContextAndFlushesForAnother() {
+        cpu.revalidateTranslation(); // registers as they were when the entries were filled
+        assertEquals(0xB, cpu.read(vaNg, 8, 0));
+        cpu.sr[SysRegs.VTTBR_EL2] = 5L << 48; // a hypervisor model loads another VM's registers directly
+        cpu.revalidateTranslation();
+        assertEquals(0xC, cpu.read(vaNg, 8, 0));
+        assertEquals(0xC, cpu.read(vaGlobal, 8, 0));
+    }
+
+    @Test
+    void revalidationWithAnotherAsidDropsOnlyNonGlobalEntries() {
+        cpu.sr[SysRegs.TTBR0_EL1] = mmu.l1 | (9L << 48);
+        cpu.revalidateTranslation();
+        assertEquals(0xA, cpu.read(vaGlobal, 8, 0));
+        assertEquals(0xC, cpu.read(vaNg, 8, 0));
+    }
+
+    @Test
     void tlbiAllForEl2LeavesEl10Entries() {
         cpu.tlbMaintenance(new TlbOp(TlbOp.EL2, TlbOp.ALL, 0, 0), false);
         assertEquals(0xB, cpu.read(vaNg, 8, 0));

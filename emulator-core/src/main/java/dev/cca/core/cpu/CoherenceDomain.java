@@ -78,6 +78,24 @@ public final class CoherenceDomain {
         }
     }
 
+    /**
+     * Applies {@code op} on every PE of the domain from a thread that is not a PE's (a hypervisor model changing
+     * stage-2 tables, a VMM): PEs that are executing apply it before this returns, the others before they next
+     * execute. The TLBs are only ever touched by their own PE's thread.
+     */
+    public void broadcastFromOutside(TlbOp op) {
+        Cpu[] m = members;
+        long[] seq = new long[m.length];
+        for (int i = 0; i < m.length; i++) {
+            seq[i] = m[i].postTlbOp(op);
+        }
+        for (int i = 0; i < m.length; i++) {
+            while (!m[i].tlbOpApplied(seq[i])) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
     // ---- global exclusive monitor --------------------------------------------------------------------------------
 
     /** Marks the granule of {@code pa} for {@code c}, releasing any previous mark it held. */

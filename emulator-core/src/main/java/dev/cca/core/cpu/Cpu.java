@@ -81,7 +81,8 @@ public final class Cpu {
     // ---- software TLB ----------------------------------------------------------------------------------------
     public static final int MMU_EL10_0 = 0, MMU_EL10_1 = 1, MMU_EL10_1_PAN = 2, MMU_EL2 = 3, MMU_EL3 = 4;
     static final int MMU_COUNT = 8;
-    private static final int TLB_BITS = 8;
+    /** 1024 entries per regime: Linux's kernel working set thrashed a 256-entry direct-mapped TLB. */
+    private static final int TLB_BITS = 10;
     private static final int TLB_SIZE = 1 << TLB_BITS;
     private static final int TLB_MASK = TLB_SIZE - 1;
     private static final long PAGE_TAG_MASK = ~Page.MASK;
@@ -287,15 +288,20 @@ public final class Cpu {
 
     /** Invalidates every TLB entry of this PE (TLBI ALL, GPT changes, world switches). */
     public void flushTlb() {
-        java.util.Arrays.fill(tlbRead, -1L);
-        java.util.Arrays.fill(tlbWrite, -1L);
-        java.util.Arrays.fill(tlbExec, -1L);
-        java.util.Arrays.fill(tlbPage, null);
-        java.util.Arrays.fill(tlbAttr, 0);
+        if (tlbFilled) { // world switches flush often: skip the clearing when nothing was filled since
+            java.util.Arrays.fill(gpcPassed, 0L);
+            java.util.Arrays.fill(tlbRead, -1L);
+            java.util.Arrays.fill(tlbWrite, -1L);
+            java.util.Arrays.fill(tlbExec, -1L);
+            java.util.Arrays.fill(tlbPage, null);
+            java.util.Arrays.fill(tlbAttr, 0);
+            tlbFilled = false;
+        }
         blockEntries = 0;
         ngCount = 0;
         tlbAsid = currentAsid();
         codeVa = -1;
+        snapshotTranslationContext();
     }
 
     public int mmuIndex() {
@@ -707,7 +713,7 @@ public final class Cpu {
             throw GuestFault.INSTANCE;
         }
         long pa = m.outPa & PAGE_TAG_MASK;
-        int gpc = GranuleProtection.check(memory, sr[GPCCR_EL3], sr[GPTBR_EL3], memory.paBits(), pa, m.outPas);
+        int gpc = granuleCheck(pa, m.outPas);
         if (gpc != GranuleProtection.OK) {
             recordGpcFault(fetch, va, syn, isWrite, gpc, m.stage2Used, false, m.outIpa);
             throw GuestFault.INSTANCE;
@@ -1268,7 +1274,35 @@ public final class Cpu {
         codeVa = -1;
     }
 
+    /**
+     * Granule protection checks that passed, cached like TLB entries (the Arm ARM lets GPT information be cached
+     * in TLBs; TLBI PAALL/RPA*, GPCCR/GPTBR writes and world switches flush them with the TLB): key
+     * (granule << 2 | PAS) + 1 in a direct-mapped table. Table walks check every descriptor's granule, so without
+     * this a TLB miss costs a GPT walk per translation table level of both stages.
+     */
+    private final long[] gpcPassed = new long[1024];
+
+    /** GranuleProtectionCheck() of a translation or table walk access, with the cache above. */
+    public int granuleCheck(long pa, Pas pas) {
+        long granule = pa >>> Page.SHIFT;
+        long key = ((granule << 2) | pas.ordinal()) + 1;
+        int idx = (int) granule & (gpcPassed.length - 1);
+        if (gpcPassed[idx] == key) {
+            return GranuleProtection.OK;
+        }
+        int r = GranuleProtection.check(memory, sr[GPCCR_EL3], sr[GPTBR_EL3], memory.paBits(), pa, pas);
+        if (r == GranuleProtection.OK) {
+            gpcPassed[idx] = key;
+            tlbFilled = true;
+        }
+        return r;
+    }
+
+    /** Whether any entry was filled since the last full flush. */
+    private boolean tlbFilled = true;
+
     private void noteTlbFill(int i, boolean global, int sizeShift) {
+        tlbFilled = true;
         tlbVa[i] = tlbVa(i);
         int listed = tlbAttr[i] & ATTR_LISTED;
         int attr = (sizeShift << 8) | listed;
@@ -1297,6 +1331,39 @@ public final class Cpu {
         tlbExec[i] = -1;
         tlbPage[i] = null;
         tlbAttr[i] &= ATTR_LISTED;
+    }
+
+    /** The registers the TLB's entries were filled under (see {@link #revalidateTranslation}). */
+    private final long[] tlbContext = new long[TLB_CONTEXT_SLOTS.length + 1];
+    private static final int[] TLB_CONTEXT_SLOTS = {VTTBR_EL2, VTCR_EL2, SCTLR_EL1, TCR_EL1, MAIR_EL1, SCTLR_EL2,
+        TCR_EL2, TTBR0_EL2, MAIR_EL2, SCTLR_EL3, TCR_EL3, TTBR0_EL3, MAIR_EL3, GPTBR_EL3, GPCCR_EL3};
+
+    private void snapshotTranslationContext() {
+        for (int k = 0; k < TLB_CONTEXT_SLOTS.length; k++) {
+            tlbContext[k] = sr[TLB_CONTEXT_SLOTS[k]];
+        }
+        tlbContext[TLB_CONTEXT_SLOTS.length] = (sr[HCR_EL2] & HCR_TRANSLATION_BITS) | ((long) ss.ordinal() << 60);
+    }
+
+    /**
+     * For hypervisor models that write a vCPU's registers directly into {@link #sr} before entering it: keeps the
+     * TLB when the translation registers are those its entries were filled under (same VMID and stage-2 setup,
+     * same stage-1 controls), drops only the non-global entries when just the ASID differs, and flushes
+     * otherwise. Like KVM, the caller must flush instead when another vCPU (or this vCPU on another PE) ran on
+     * this PE in between, and must invalidate explicitly when it changes stage-2 tables.
+     */
+    public void revalidateTranslation() {
+        boolean same = tlbContext[TLB_CONTEXT_SLOTS.length]
+                == ((sr[HCR_EL2] & HCR_TRANSLATION_BITS) | ((long) ss.ordinal() << 60));
+        for (int k = 0; same && k < TLB_CONTEXT_SLOTS.length; k++) {
+            same = tlbContext[k] == sr[TLB_CONTEXT_SLOTS[k]];
+        }
+        if (!same) {
+            onTranslationRegimeChange();
+            return;
+        }
+        onTtbrWrite();
+        updateMmuIdx();
     }
 
     /** Applies one invalidation to this PE's TLB (called by the owning thread only). */

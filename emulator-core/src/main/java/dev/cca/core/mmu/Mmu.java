@@ -194,8 +194,7 @@ public final class Mmu {
                 descPa = outPa;
                 descPas = outPas;
             }
-            int gpc = GranuleProtection.check(c.memory, sr[GPCCR_EL3], sr[GPTBR_EL3], c.memory.paBits(),
-                    descPa & OA_MASK, descPas);
+            int gpc = c.granuleCheck(descPa & OA_MASK, descPas);
             if (gpc != GranuleProtection.OK) {
                 faultGpc = gpc;
                 faultS1ptw = s2;
@@ -348,8 +347,7 @@ public final class Mmu {
             int bits = level == start ? inputBits - shift : 9;
             long idx = (ipa >>> shift) & ((1L << bits) - 1);
             long descPa = (table & OA_MASK) + idx * 8;
-            int gpc = GranuleProtection.check(c.memory, sr[GPCCR_EL3], sr[GPTBR_EL3], c.memory.paBits(),
-                    descPa & OA_MASK, walkPas);
+            int gpc = c.granuleCheck(descPa & OA_MASK, walkPas);
             if (gpc != GranuleProtection.OK) {
                 faultGpc = gpc;
                 faultStage2 = true;
