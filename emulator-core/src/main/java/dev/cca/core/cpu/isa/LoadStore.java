@@ -68,7 +68,9 @@ public final class LoadStore {
     static long base(Cpu c, int rn) {
         if (rn == 31) {
             long sp = c.getSp();
-            c.checkSpAlignment(sp);
+            if ((sp & 15) != 0) { // the common aligned case stays out of the call
+                c.checkSpAlignment(sp);
+            }
             return sp;
         }
         return c.x[rn];
