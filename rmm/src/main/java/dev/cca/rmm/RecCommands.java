@@ -401,6 +401,7 @@ final class RecCommands {
         cpu.sr[SysRegs.VTCR_EL2] = (64 - d.s2sz()) | ((long) sl0 << 6) | (1L << 8) | (1L << 10) | (3L << 12)
                 | (5L << 16) | (1L << 31);
         cpu.sr[SysRegs.VMPIDR_EL2] = rec.mpidr();
+        cpu.sr[SysRegs.VPIDR_EL2] = cpu.sr[SysRegs.MIDR_EL1]; // the realm reads the PE's MIDR_EL1
         cpu.onTranslationRegimeChange();
     }
 

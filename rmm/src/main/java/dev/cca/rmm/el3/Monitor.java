@@ -137,6 +137,15 @@ public final class Monitor implements Firmware {
         cpu.writeSysReg(SysRegs.GPTBR_EL3, gpt.gptbr());
         cpu.writeSysReg(SysRegs.GPCCR_EL3, gpt.gpccr());
         cpu.setFirmware(3, SecurityState.ROOT, this);
+        // The Non-secure world starts from this PE's reset values of its EL1 and EL2 registers (VPIDR_EL2 and
+        // VMPIDR_EL2 among them), which the first switch back to it restores.
+        WorldContext ns = contexts[cpu.index][NS];
+        for (int i = 0; i < SysRegs.EL1_CONTEXT.length; i++) {
+            ns.el1[i] = cpu.sr[SysRegs.EL1_CONTEXT[i]];
+        }
+        for (int i = 0; i < SysRegs.EL2_CONTEXT.length; i++) {
+            ns.el2[i] = cpu.sr[SysRegs.EL2_CONTEXT[i]];
+        }
         WorldContext realm = contexts[cpu.index][REALM];
         realm.started = true;
         cpu.writeSysReg(SysRegs.SCR_EL3, SCR_REALM_WORLD);
