@@ -25,14 +25,14 @@ class RecFpStateTest {
     @Timeout(value = 30, unit = TimeUnit.SECONDS) // a realm stuck in an exception loop never exits
     void simdRegistersSurviveARecExitAndAreClearedForTheHost() {
         Asm p = new Asm()
-                .mov(1, 3L << 20).raw(0xD5181041)      // msr cpacr_el1, x1 (FPEN = 0b11)
-                .raw(0xD5033FDF)                         // isb
+                .mov(1, 3L << 20).word(0xD5181041)      // msr cpacr_el1, x1 (FPEN = 0b11)
+                .word(0xD5033FDF)                         // isb
                 .mov(10, PATTERN_LO).mov(11, PATTERN_HI)
-                .raw(0x9E670140)                         // fmov d0, x10
-                .raw(0x4E181D60)                         // mov v0.d[1], x11
+                .word(0x9E670140)                         // fmov d0, x10
+                .word(0x4E181D60)                         // mov v0.d[1], x11
                 .call(Rsi.HOST_CALL, RecExitsTest.DATA)
-                .raw(0x9E660014)                         // fmov x20, d0
-                .raw(0x4E183C15)                         // mov x21, v0.d[1]
+                .word(0x9E660014)                         // fmov x20, d0
+                .word(0x4E183C15)                         // mov x21, v0.d[1]
                 .call(Psci.SYSTEM_OFF);
         RecExitsTest.Fixture f = new RecExitsTest.Fixture(p, new Asm().hang());
         assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run));

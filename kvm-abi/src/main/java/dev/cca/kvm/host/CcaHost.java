@@ -2,6 +2,7 @@ package dev.cca.kvm.host;
 
 import dev.cca.core.platform.HostPlatform;
 import dev.cca.rmm.CcaFirmware;
+import dev.cca.rmm.el3.PlatformAttestation;
 
 /**
  * A booted CCA host: the platform, its firmware (EL3 monitor and RMM) and the host kernel running at Non-secure
@@ -23,8 +24,13 @@ public final class CcaHost {
      * costs nothing until used).
      */
     public static CcaHost boot(int cpus, long dramBytes) {
+        return boot(cpus, dramBytes, PlatformAttestation.generated());
+    }
+
+    /** As {@link #boot(int, long)}, with the platform's attestation keys given (cca run --attestation-keys). */
+    public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation) {
         HostPlatform p = new HostPlatform(cpus, dramBytes);
-        CcaFirmware fw = CcaFirmware.install(p);
+        CcaFirmware fw = CcaFirmware.install(p, attestation);
         HostKernel k = HostKernel.boot(p);
         return new CcaHost(p, fw, k);
     }

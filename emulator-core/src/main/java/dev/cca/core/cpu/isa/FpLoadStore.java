@@ -1,7 +1,6 @@
 package dev.cca.core.cpu.isa;
 
 import dev.cca.core.cpu.Cpu;
-import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.FpAccess;
 import dev.cca.core.cpu.Insn;
 import dev.cca.core.cpu.SysRegs;
@@ -21,21 +20,9 @@ public final class FpLoadStore {
     private FpLoadStore() {
     }
 
-    /**
-     * The base register; with Rn = SP, CheckSPAlignment() first: SCTLR_ELx.SA (SA0 at EL0) makes an access with a
-     * misaligned SP base an SP alignment fault (EC 0x26).
-     */
+    /** The base register; with Rn = SP, CheckSPAlignment() first (as for general-register loads and stores). */
     static long base(Cpu c, int n) {
-        if (n != 31) {
-            return c.x[n];
-        }
-        long sp = c.getSp();
-        if ((sp & 15) != 0 && (c.sr[Cpu.sctlrSlot(c.el)] & (c.el == 0 ? 1L << 4 : SysRegs.SCTLR_SA)) != 0) {
-            int target = c.el != 0 ? c.el
-                    : c.el2Enabled() && (c.sr[SysRegs.HCR_EL2] & SysRegs.HCR_TGE) != 0 ? 2 : 1;
-            throw c.pend(target, Esr.EC_SP_ALIGN, 0);
-        }
-        return sp;
+        return LoadStore.base(c, n);
     }
 
     /** Loads {@code 1 << scale} bytes (scale 0..4) into Vt, zeroing the rest of it. */
