@@ -63,6 +63,8 @@ final class NormalVmHost {
         final long[] el1 = new long[SysRegs.EL1_CONTEXT.length];
         final long[] timer = new long[GenericTimer.EL1_TIMER_CONTEXT.length];
         final long[] ich = new long[GicCpuInterface.ICH_CONTEXT.length];
+        /** The guest's SIMD&FP registers V0-V31 (FPCR/FPSR are in el1), as KVM's fpsimd save area. */
+        final long[] fpsimd = new long[64];
         long spEl1;
         boolean started;
         /** PSCI CPU_ON request: entry point and context id, applied when the vCPU next runs. */
@@ -314,6 +316,7 @@ final class NormalVmHost {
             resetForCpuOn(v, s);
         }
         System.arraycopy(v.regs, 0, pe.x, 0, 31);
+        System.arraycopy(s.fpsimd, 0, pe.v, 0, 64);
         pe.spEl[0] = v.sp;
         pe.spEl[1] = s.spEl1;
         copyIn(sr, SysRegs.EL1_CONTEXT, s.el1);
@@ -350,6 +353,7 @@ final class NormalVmHost {
         long[] sr = pe.sr;
         s.loadedOn = null;
         System.arraycopy(pe.x, 0, v.regs, 0, 31);
+        System.arraycopy(pe.v, 0, s.fpsimd, 0, 64);
         v.sp = pe.spEl[0];
         s.spEl1 = pe.spEl[1];
         copyOut(sr, SysRegs.EL1_CONTEXT, s.el1);
@@ -395,6 +399,7 @@ final class NormalVmHost {
         s.el1[indexOf(SysRegs.EL1_CONTEXT, SysRegs.SCTLR_EL1)] = SCTLR_EL1_RESET;
         java.util.Arrays.fill(s.timer, 0);
         java.util.Arrays.fill(s.ich, 0);
+        java.util.Arrays.fill(s.fpsimd, 0);
         s.onEntry = -1;
     }
 

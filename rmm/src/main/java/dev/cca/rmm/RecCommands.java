@@ -383,6 +383,9 @@ final class RecCommands {
         for (int i = 0; i < ctx.length; i++) {
             cpu.sr[ctx[i]] = rec.sysreg(i);
         }
+        for (int i = 0; i < cpu.v.length; i++) {
+            cpu.v[i] = rec.fpreg(i);
+        }
         cpu.sr[SysRegs.ELR_EL2] = rec.pc();
         cpu.sr[SysRegs.SPSR_EL2] = rec.pstate();
         long hcr = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO | SysRegs.HCR_AMO
@@ -405,10 +408,17 @@ final class RecCommands {
         cpu.onTranslationRegimeChange();
     }
 
-    /** Saves the PE's realm context into the REC. */
+    /**
+     * Saves the PE's realm context into the REC. The SIMD&amp;FP registers are saved and then cleared, so that no
+     * realm value stays in the PE for the host to see (FPCR/FPSR are switched with the EL1 context by EL3).
+     */
     static void save(Cpu cpu, Rec rec) {
         for (int i = 0; i < 31; i++) {
             rec.setGpr(i, cpu.x[i]);
+        }
+        for (int i = 0; i < cpu.v.length; i++) {
+            rec.setFpreg(i, cpu.v[i]);
+            cpu.v[i] = 0;
         }
         rec.setSp(cpu.spEl[0], cpu.spEl[1]);
         int[] ctx = SysRegs.EL1_CONTEXT;

@@ -36,6 +36,11 @@ public final class Cpu {
     // ---- architectural state --------------------------------------------------------------------------------
     /** X0..X30; slot 31 always reads zero (XZR) and is never written. */
     public final long[] x = new long[32];
+    /**
+     * The SIMD&amp;FP registers V0..V31: bits [63:0] of Vn in slot 2n, bits [127:64] in slot 2n+1. FPCR and FPSR
+     * are the {@link SysRegs#FPCR}/{@link SysRegs#FPSR} slots of {@link #sr}; see {@link FpAccess} for the traps.
+     */
+    public final long[] v = new long[64];
     /** SP_EL0..SP_EL3. The active stack pointer is {@code spEl[spSel ? el : 0]}. */
     public final long[] spEl = new long[4];
     /** System register storage, indexed by the slot constants of {@link SysRegs}. */
@@ -130,6 +135,7 @@ public final class Cpu {
     public void reset() {
         java.util.Arrays.fill(x, 0);
         java.util.Arrays.fill(spEl, 0);
+        java.util.Arrays.fill(v, 0);
         el = 3;
         spSel = true;
         daif = 0x3C0;

@@ -1,5 +1,7 @@
 package dev.cca.core.cpu;
 
+import dev.cca.core.cpu.fp.Fpcr;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -112,8 +114,9 @@ public final class SysRegs {
         plain("CSSELR_EL1", 3, 2, 0, 0, 0, CSSELR_EL1, null);
         plainEl("TPIDR_EL0", 3, 3, 13, 0, 2, TPIDR_EL0, 0, null);
         plainEl("TPIDRRO_EL0", 3, 3, 13, 0, 3, TPIDRRO_EL0, 0, null);
-        plainEl("FPCR", 3, 3, 4, 4, 0, FPCR, 0, null);
-        plainEl("FPSR", 3, 3, 4, 4, 1, FPSR, 0, null);
+        // FPCR/FPSR: writes keep only implemented bits; MRS/MSR check the SIMD&FP access traps (FpAccess).
+        define("FPCR", 3, 3, 4, 4, 0, FPCR, 0, c -> c.sr[FPCR], (c, v) -> c.sr[FPCR] = v & Fpcr.FPCR_WRITABLE);
+        define("FPSR", 3, 3, 4, 4, 1, FPSR, 0, c -> c.sr[FPSR], (c, v) -> c.sr[FPSR] = v & Fpcr.FPSR_WRITABLE);
 
         // Identification registers (read-only, values set by the machine configuration)
         // At EL1 with EL2 enabled, MIDR_EL1 and MPIDR_EL1 read the virtual values VPIDR_EL2 and VMPIDR_EL2.

@@ -73,6 +73,10 @@ public final class A64 {
         .op("data-processing (1 source)", "z 1 0 11010110 00000 oooooo nnnnn ddddd", DataProcessing::dataProc1)
         .op("data-processing (3 source)", "z oo 11011 ppp mmmmm q aaaaa nnnnn ddddd", DataProcessing::dataProc3);
 
+    static {
+        FpSimdEncodings.register(TABLE);
+    }
+
     /** Decodes one instruction word; never returns null (unallocated encodings give {@link #UNDEFINED}). */
     public static Insn decode(int word) {
         Insn i = TABLE.decode(word);

@@ -2,6 +2,7 @@ package dev.cca.core.cpu.isa;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.FpAccess;
 import dev.cca.core.cpu.Insn;
 import dev.cca.core.cpu.SysReg;
 import dev.cca.core.cpu.SysRegTraps;
@@ -57,6 +58,7 @@ public final class SystemInsns {
             return null;
         }
         int minEl = r.minEl;
+        boolean fp = r.id == SysRegs.FPCR || r.id == SysRegs.FPSR;
         SysRegTraps.Check check = SysRegTraps.classify(r);
         if (check != null) {
             return (c, pc) -> {
@@ -72,6 +74,9 @@ public final class SystemInsns {
             if (c.el < minEl) {
                 throw c.undefined();
             }
+            if (fp) {
+                FpAccess.check(c);
+            }
             c.setX(rt, c.readSysReg(r));
             return pc + 4;
         };
@@ -85,10 +90,14 @@ public final class SystemInsns {
             return null;
         }
         int minEl = r.minEl;
+        boolean fp = r.id == SysRegs.FPCR || r.id == SysRegs.FPSR;
         SysRegTraps.Check check = SysRegTraps.classify(r);
         return (c, pc) -> {
             if (c.el < minEl) {
                 throw c.undefined();
+            }
+            if (fp) {
+                FpAccess.check(c);
             }
             if (check != null) {
                 SysRegTraps.check(c, r, check, rt, false);
