@@ -95,6 +95,8 @@ public final class Cpu {
 
     // observers (tracing, debugger); empty in normal runs
     private final List<ExceptionListener> exceptionListeners = new CopyOnWriteArrayList<>();
+    /** An attached external debugger, or null (the normal case: then it costs one read per chunk). */
+    private volatile DebugHook debugHook;
 
     /** Notified of every exception entry and return (for traces and debuggers). */
     public interface ExceptionListener {
@@ -400,6 +402,11 @@ public final class Cpu {
             if (irqCountdownAt != Long.MAX_VALUE) {
                 chunk = Math.max(1, Math.min(chunk, irqCountdownAt - instructions));
             }
+            DebugHook hook = debugHook;
+            if (hook != null) {
+                hook.beforeInstruction(this); // may block while the debugger holds the PE stopped
+                chunk = 1;
+            }
             long done = execute(chunk);
             budget -= done;
         }
@@ -552,6 +559,10 @@ public final class Cpu {
         if (tlbRead[i] == vpage) {
             return Bytes.get(tlbPage[i].data, (int) (va & Page.MASK), size);
         }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, size, false);
+        }
         try {
             return memory.read(pa, size);
         } catch (BusErrorException e) {
@@ -579,6 +590,10 @@ public final class Cpu {
             Bytes.put(p.data, off, size, value);
             p.invalidateCode(off, size);
             return;
+        }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, size, true);
         }
         try {
             memory.write(pa, size, value);
@@ -618,8 +633,11 @@ public final class Cpu {
         int perms = m.outPerms;
         if (r instanceof PhysicalMemory.RamRegion) {
             tlbPage[i] = ((PhysicalMemory.RamRegion) r).page(pa);
-            tlbRead[i] = (perms & Mmu.PERM_R) != 0 ? vpage : -1;
-            tlbWrite[i] = (perms & Mmu.PERM_W) != 0 ? vpage : -1;
+            // A page a debugger watches gets the device tag (bit 0), so every data access takes the slow path.
+            DebugHook hook = debugHook;
+            long tag = hook != null && hook.watchesPage(this, vpage) ? vpage | 1 : vpage;
+            tlbRead[i] = (perms & Mmu.PERM_R) != 0 ? tag : -1;
+            tlbWrite[i] = (perms & Mmu.PERM_W) != 0 ? tag : -1;
             tlbExec[i] = (perms & Mmu.PERM_X) != 0 ? vpage : -1;
         } else if (r != null) {
             tlbPage[i] = null;
@@ -1013,6 +1031,18 @@ public final class Cpu {
         }
         takeException(target, 0, 0, pc, false, 0, kind, false, 0);
         return true;
+    }
+
+    /**
+     * Attaches an external debugger (null detaches it). Safe from any thread: the run loop sees the change at its
+     * next chunk of instructions.
+     */
+    public void setDebugHook(DebugHook hook) {
+        debugHook = hook;
+    }
+
+    public DebugHook debugHook() {
+        return debugHook;
     }
 
     public void addExceptionListener(ExceptionListener l) {
