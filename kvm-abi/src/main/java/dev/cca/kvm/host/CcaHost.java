@@ -3,6 +3,8 @@ package dev.cca.kvm.host;
 import dev.cca.core.platform.HostPlatform;
 import dev.cca.rmm.CcaFirmware;
 
+import java.util.function.BiConsumer;
+
 /**
  * A booted CCA host: the platform, its firmware (EL3 monitor and RMM) and the host kernel running at Non-secure
  * EL2. Tools start processes on it; a VMM in such a process reaches KVM through file descriptors only.
@@ -23,8 +25,17 @@ public final class CcaHost {
      * costs nothing until used).
      */
     public static CcaHost boot(int cpus, long dramBytes) {
+        return boot(cpus, dramBytes, (p, fw) -> { });
+    }
+
+    /**
+     * As {@link #boot(int, long)}, calling {@code beforeKernel} once the firmware is installed and before the host
+     * kernel boots (and makes its first RMI calls), so that traces and debuggers see every call.
+     */
+    public static CcaHost boot(int cpus, long dramBytes, BiConsumer<HostPlatform, CcaFirmware> beforeKernel) {
         HostPlatform p = new HostPlatform(cpus, dramBytes);
         CcaFirmware fw = CcaFirmware.install(p);
+        beforeKernel.accept(p, fw);
         HostKernel k = HostKernel.boot(p);
         return new CcaHost(p, fw, k);
     }
