@@ -3,6 +3,7 @@ package dev.cca.vmm;
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
 import dev.cca.rmm.RmmInspector;
+import dev.cca.vmm.debug.DebugSession;
 import dev.cca.vmm.image.ImageFormatException;
 import dev.cca.vmm.image.ImageLoader;
 import dev.cca.vmm.image.LoadedImage;
@@ -33,7 +34,10 @@ import java.util.concurrent.Callable;
             "%nExamples:",
             "  cca run",
             "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
-            "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s"},
+            "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
+            "  cca run --gdb tcp::1234 --wait-gdb   then: gdb-multiarch -ex 'target remote :1234'",
+            "  cca run --trace run.jsonl --trace-filter rmi,rsi,kvm",
+            "  cca run --trace run.json --trace-format chrome   open in Perfetto or chrome://tracing"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
@@ -44,6 +48,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     GuestOptions guest;
+
+    @Mixin
+    DebugOptions debug = new DebugOptions();
+    /** What --trace and --gdb (or cca debug) attached to this run; closed when the run ends. */
+    private DebugSession session;
 
     @Option(names = "--max-instructions", paramLabel = "N",
             description = "Stop after N guest instructions (all vCPUs together).")
@@ -73,6 +82,10 @@ final class RunCommand implements Callable<Integer> {
             err.println("cca: " + e.getMessage());
             debugTrace(err, e);
             return EXIT_ERROR;
+        } finally {
+            if (session != null) {
+                session.close();
+            }
         }
     }
 
@@ -109,9 +122,12 @@ final class RunCommand implements Callable<Integer> {
 
         long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
         dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
-        CcaHost host = CcaHost.boot(cpus, dram);
+        session = debug.open(parent != null ? parent.err : System.err);
+        CcaHost host = CcaHost.boot(cpus, dram, session::beforeKernel);
+        session.hostReady(host);
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out));
+        session.vmmReady(vmm);
         vmm.setUp();
 
         long start = System.nanoTime();
@@ -119,6 +135,7 @@ final class RunCommand implements Callable<Integer> {
         watchdog.setDaemon(true);
         watchdog.start();
         Vmm.Result result = vmm.run();
+        session.finished(result);
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
         proc.exit();
