@@ -295,8 +295,9 @@ public final class DebugConsole {
             if (notRunning()) {
                 return;
             }
+            // As gdb does by default, the other PEs run while this one steps (the step ends the run for all).
             Debugger.Mode[] modes = new Debugger.Mode[dbg.peCount()];
-            Arrays.fill(modes, Debugger.Mode.HALT);
+            Arrays.fill(modes, Debugger.Mode.RUN);
             modes[pe] = Debugger.Mode.STEP;
             printing = true;
             try {

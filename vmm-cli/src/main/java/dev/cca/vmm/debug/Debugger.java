@@ -592,8 +592,8 @@ public final class Debugger implements DebugHook, RmmObserver {
 
     private void checkpoint(Pe pe, Site site) {
         synchronized (lock) {
-            if (!attached) {
-                return;
+            if (!attached || ended) {
+                return; // after the guest's end (the VMM tearing down) nothing stops any more
             }
             if (running && pe.mode != Mode.HALT) {
                 Stop s = evaluate(pe, site);
@@ -618,8 +618,14 @@ public final class Debugger implements DebugHook, RmmObserver {
             pe.site = site;
             lock.notifyAll();
             try {
-                while (attached && (!running || pe.mode == Mode.HALT)) {
-                    lock.wait();
+                while (attached && !ended && (!running || pe.mode == Mode.HALT)) {
+                    if (running && pe.cpu.irqPending()) {
+                        // Held back by scheduler locking, but the host kicked this PE (the guest is being stopped,
+                        // or an interrupt is due): let it go, or the VMM could never join its vCPU threads.
+                        pe.mode = Mode.RUN;
+                        break;
+                    }
+                    lock.wait(running ? 50 : 0);
                 }
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt(); // let the PE go; its owner is shutting down
