@@ -60,8 +60,14 @@ final class DebugCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintStream out = parent != null ? parent.out : System.out;
         PrintStream err = parent != null ? parent.err : System.err;
+        boolean terminal = System.console() != null && (parent == null || parent.out == System.out);
+        // The run (and the guest's console) print through a stream that tells the console where lines end.
+        DebugConsole.Output tracker = new DebugConsole.Output(parent != null ? parent.out : System.out);
+        PrintStream out = new PrintStream(tracker, true, StandardCharsets.UTF_8);
+        if (parent != null) {
+            parent.out = out;
+        }
         DebugConsole.LineSource in;
         boolean echo;
         if (script != null) {
@@ -75,14 +81,14 @@ final class DebugCommand implements Callable<Integer> {
                 return CommandLine.ExitCode.USAGE;
             }
             echo = true;
-        } else if (System.console() != null && parent != null && parent.out == System.out) {
+        } else if (terminal) {
             in = new JLineSource();
             echo = false;
         } else {
             in = DebugConsole.lines(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
             echo = true;
         }
-        DebugConsole console = new DebugConsole(out, in, echo, symbols());
+        DebugConsole console = new DebugConsole(out, tracker, in, echo, symbols());
 
         RunCommand run = new RunCommand();
         run.parent = parent;

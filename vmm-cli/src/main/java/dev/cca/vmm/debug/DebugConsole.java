@@ -46,7 +46,38 @@ public final class DebugConsole {
 
     private static final String PROMPT = "(cca) ";
 
+    /**
+     * The stream the run writes to (the guest's console included), remembering whether the last byte ended a line,
+     * so the console's messages start on a line of their own.
+     */
+    public static final class Output extends java.io.FilterOutputStream {
+        private volatile int last = '\n';
+
+        public Output(java.io.OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public synchronized void write(int b) throws IOException {
+            out.write(b);
+            last = b;
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            if (len > 0) {
+                last = b[off + len - 1];
+            }
+        }
+
+        boolean atLineStart() {
+            return last == '\n';
+        }
+    }
+
     private final PrintStream out;
+    private final Output tracker;
     private final LineSource in;
     private final boolean echo;
     private final ElfSymbols symbols;
@@ -61,10 +92,12 @@ public final class DebugConsole {
     private int pe;
 
     /**
+     * @param out where the console and the run print ({@code tracker} must be the stream under it)
      * @param echo print each command after the prompt (for scripts, so the transcript reads like a session)
      */
-    public DebugConsole(PrintStream out, LineSource in, boolean echo, ElfSymbols symbols) {
+    public DebugConsole(PrintStream out, Output tracker, LineSource in, boolean echo, ElfSymbols symbols) {
         this.out = out;
+        this.tracker = tracker;
         this.in = in;
         this.echo = echo;
         this.symbols = symbols;
@@ -76,7 +109,7 @@ public final class DebugConsole {
         this.kill = killAction;
         d.addCallListener(e -> {
             if (printing) {
-                out.println(format(e));
+                say(format(e));
             }
         });
         this.dbg = d;
@@ -86,7 +119,7 @@ public final class DebugConsole {
     /** Called by the session on the machine's thread when the guest has ended, before the run's summary. */
     void guestEnded(String how) {
         ended = true;
-        out.println("guest ended: " + how);
+        say("guest ended: " + how);
         out.flush();
     }
 
@@ -94,6 +127,16 @@ public final class DebugConsole {
     public void machineDone() {
         machineDone = true;
         ready.countDown();
+    }
+
+    /** Prints a line of the console's own, on a fresh line if the guest left its output mid-line. */
+    private void say(Object line) {
+        synchronized (out) {
+            if (!tracker.atLineStart()) {
+                out.println();
+            }
+            out.println(line);
+        }
     }
 
     private String format(Debugger.CallEvent e) {
@@ -108,7 +151,7 @@ public final class DebugConsole {
             return; // the run failed before the machine booted; its error is already printed
         }
         Debugger.Stop first = waitStop();
-        out.println("cca debug: " + (first.kind() == Debugger.StopKind.INITIAL && first.call() != null
+        say("cca debug: " + (first.kind() == Debugger.StopKind.INITIAL && first.call() != null
                 ? "stopped at the host kernel's first RMI call" : "stopped") + "; 'help' lists the commands");
         describe(first);
         try {
@@ -121,7 +164,7 @@ public final class DebugConsole {
                 }
                 line = line.strip();
                 if (echo) {
-                    out.println(PROMPT + line);
+                    say(PROMPT + line);
                 }
                 if (line.isEmpty() || line.startsWith("#")) {
                     continue;
@@ -137,7 +180,7 @@ public final class DebugConsole {
 
     private void endOfInput() throws InterruptedException {
         if (!ended && !machineDone) {
-            out.println("end of input: the guest runs on to its end");
+            say("end of input: the guest runs on to its end");
             dbg.detach();
         }
         awaitMachine();
@@ -164,7 +207,7 @@ public final class DebugConsole {
                 case "q":
                 case "exit":
                     if (!ended && !machineDone) {
-                        out.println("stopping the guest");
+                        say("stopping the guest");
                         dbg.detach();
                         kill.run();
                     }
@@ -193,22 +236,22 @@ public final class DebugConsole {
                 case "b":
                     RmmView.need(w, 2, "break ADDRESS|SYMBOL");
                     dbg.addBreakpoint(address(w[1]), false);
-                    out.println("breakpoint at " + where(address(w[1])));
+                    say("breakpoint at " + where(address(w[1])));
                     return true;
                 case "delete":
                 case "d":
                     RmmView.need(w, 2, "delete ADDRESS|SYMBOL");
-                    out.println(dbg.removeBreakpoint(address(w[1]), false) ? "deleted" : "no breakpoint there");
+                    say(dbg.removeBreakpoint(address(w[1]), false) ? "deleted" : "no breakpoint there");
                     return true;
                 case "watch":
                     RmmView.need(w, 2, "watch ADDRESS|SYMBOL [LENGTH]");
                     dbg.addWatchpoint(address(w[1]), w.length > 2 ? (int) RmmView.parseNumber(w[2]) : 8,
                             Debugger.WATCH_WRITE);
-                    out.println("watching writes to " + where(address(w[1])));
+                    say("watching writes to " + where(address(w[1])));
                     return true;
                 case "unwatch":
                     RmmView.need(w, 2, "unwatch ADDRESS|SYMBOL [LENGTH]");
-                    out.println(dbg.removeWatchpoint(address(w[1]), w.length > 2 ? (int) RmmView.parseNumber(w[2])
+                    say(dbg.removeWatchpoint(address(w[1]), w.length > 2 ? (int) RmmView.parseNumber(w[2])
                             : 8, Debugger.WATCH_WRITE) ? "deleted" : "no such watchpoint");
                     return true;
                 case "breaks":
@@ -231,21 +274,21 @@ public final class DebugConsole {
                                 + (dbg.peCount() - 1) + ")");
                     }
                     pe = n;
-                    out.println("PE" + pe + " selected");
+                    say("PE" + pe + " selected");
                     return true;
                 case "catch":
                     RmmView.need(w, 2, "catch rmi|rsi|all|none");
                     dbg.setCatch(w[1].equals("rmi") || w[1].equals("all"), w[1].equals("rsi") || w[1].equals("all"));
-                    out.println("continue stops at every call and return of: " + w[1]);
+                    say("continue stops at every call and return of: " + w[1]);
                     return true;
                 default: {
                     String r = view.command(w, pe);
-                    out.println(r != null ? r : "unknown command '" + w[0] + "'; 'help' lists the commands");
+                    say(r != null ? r : "unknown command '" + w[0] + "'; 'help' lists the commands");
                     return true;
                 }
             }
         } catch (IllegalArgumentException e) {
-            out.println(e.getMessage());
+            say(e.getMessage());
             return true;
         }
     }
@@ -263,7 +306,7 @@ public final class DebugConsole {
 
     private boolean notRunning() {
         if (ended || machineDone) {
-            out.println("the guest has ended");
+            say("the guest has ended");
             return true;
         }
         return false;
@@ -341,25 +384,25 @@ public final class DebugConsole {
             case RETURN:
             case INITIAL:
                 if (s.call() != null) {
-                    out.println(format(s.call()));
+                    say(format(s.call()));
                     return;
                 }
-                out.println("[PE" + s.pe() + "] " + location(s.pe()));
+                say("[PE" + s.pe() + "] " + location(s.pe()));
                 return;
             case BREAKPOINT:
             case HW_BREAKPOINT:
-                out.println("[PE" + s.pe() + "] breakpoint, " + location(s.pe()));
+                say("[PE" + s.pe() + "] breakpoint, " + location(s.pe()));
                 return;
             case WATCH:
-                out.println(String.format("[PE%d] watchpoint: %s at %s, by the instruction at %s", s.pe(),
+                say(String.format("[PE%d] watchpoint: %s at %s, by the instruction at %s", s.pe(),
                         s.watchKind() == Debugger.WATCH_WRITE ? "write" : "access", where(s.watchAddress()),
                         location(s.pe())));
                 return;
             case INTERRUPT:
-                out.println("[PE" + s.pe() + "] interrupted, " + location(s.pe()));
+                say("[PE" + s.pe() + "] interrupted, " + location(s.pe()));
                 return;
             default:
-                out.println("[PE" + s.pe() + "] " + location(s.pe()));
+                say("[PE" + s.pe() + "] " + location(s.pe()));
         }
     }
 
@@ -399,10 +442,10 @@ public final class DebugConsole {
     private void listBreakpoints() {
         long[] b = dbg.breakpoints(false);
         if (b.length == 0) {
-            out.println("no breakpoints");
+            say("no breakpoints");
         }
         for (long a : b) {
-            out.println("breakpoint at " + where(a));
+            say("breakpoint at " + where(a));
         }
     }
 
@@ -429,7 +472,7 @@ public final class DebugConsole {
             Long v = RegisterFile.value(c, RegisterFile.byName(sys.get(i)));
             b.append(String.format("%-9s %#018x", sys.get(i), v == null ? 0 : v)).append(i % 3 == 2 ? "\n" : "  ");
         }
-        out.println(b.toString().stripTrailing());
+        say(b.toString().stripTrailing());
     }
 
     private static String daif(int d) {
@@ -444,7 +487,8 @@ public final class DebugConsole {
         }
         Cpu c = dbg.machine().cpu(pe);
         byte[] buf = new byte[len];
-        int n = memory.read(c, addr, buf, len);
+        int idx = dbg.memoryRegime(pe);
+        int n = memory.read(c, addr, buf, len, idx);
         for (int off = 0; off < n; off += 16) {
             StringBuilder b = new StringBuilder(String.format("%#014x:", addr + off));
             StringBuilder ascii = new StringBuilder();
@@ -454,28 +498,29 @@ public final class DebugConsole {
                 ascii.append(ch >= 0x20 && ch < 0x7F ? ch : '.');
             }
             b.append("   ".repeat(16 - Math.min(16, n - off))).append("  ").append(ascii);
-            out.println(b);
+            say(b);
         }
         if (n < len) {
-            out.println(String.format("cannot read %#x: it does not translate on PE%d (EL%d %s) or is not RAM",
-                    addr + n, pe, c.el, RmmView.stateName(c)));
+            say(String.format("cannot read %#x: it does not translate on PE%d (%s) or is not RAM",
+                    addr + n, pe, idx == c.mmuIndex() ? "EL" + c.el + " " + RmmView.stateName(c)
+                            : "the realm's EL1&0 translation"));
         }
     }
 
     private void help() {
-        out.println("Commands (addresses: 0x... hex, decimal, a symbol of the guest image, or a register name):");
-        out.println("  rmi-step [N]          run to the next completed RMI/RSI call; prints each call, then its result");
-        out.println("  step [N]              execute N instructions on the selected PE (calls on the way are shown)");
-        out.println("  continue              run until a breakpoint, a watchpoint, a caught call or the end");
-        out.println("  break ADDR / delete ADDR / breaks     software breakpoints");
-        out.println("  watch ADDR [LEN] / unwatch ADDR [LEN] stop before writes to [ADDR, ADDR+LEN)");
-        out.println("  catch rmi|rsi|all|none                make continue stop at every call and return");
-        out.println("  regs                  registers of the selected PE");
-        out.println("  x ADDR [N]            N bytes of memory (default 64) through the selected PE's translation");
-        out.println("  cpu N                 select PE N");
+        say("Commands (addresses: 0x... hex, decimal, a symbol of the guest image, or a register name):");
+        say("  rmi-step [N]          run to the next completed RMI/RSI call; prints each call, then its result");
+        say("  step [N]              execute N instructions on the selected PE (calls on the way are shown)");
+        say("  continue              run until a breakpoint, a watchpoint, a caught call or the end");
+        say("  break ADDR / delete ADDR / breaks     software breakpoints");
+        say("  watch ADDR [LEN] / unwatch ADDR [LEN] stop before writes to [ADDR, ADDR+LEN)");
+        say("  catch rmi|rsi|all|none                make continue stop at every call and return");
+        say("  regs                  registers of the selected PE");
+        say("  x ADDR [N]            N bytes of memory (default 64) through the selected PE's translation");
+        say("  cpu N                 select PE N");
         for (String h : RmmView.HELP) {
-            out.println("  " + h);
+            say("  " + h);
         }
-        out.println("  quit                  stop the guest and leave; at the end of a script the guest runs on");
+        say("  quit                  stop the guest and leave; at the end of a script the guest runs on");
     }
 }

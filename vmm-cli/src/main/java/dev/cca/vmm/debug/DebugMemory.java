@@ -17,8 +17,12 @@ public final class DebugMemory {
     private final Mmu walker = new Mmu();
 
     /** The physical address {@code va} maps to on {@code cpu} now, or -1 if it does not translate. */
-    public synchronized long translate(Cpu cpu, long va) {
-        int idx = cpu.mmuIndex();
+    public long translate(Cpu cpu, long va) {
+        return translate(cpu, va, cpu.mmuIndex());
+    }
+
+    /** As {@link #translate(Cpu, long)}, in translation regime {@code idx} (one of {@code Cpu.MMU_*}). */
+    public synchronized long translate(Cpu cpu, long va, int idx) {
         // Read permission first, then execute (for execute-only code); a debugger ignores write permission.
         if (walker.translate(cpu, va, Mmu.READ, idx) || walker.translate(cpu, va, Mmu.EXEC, idx)) {
             return walker.outPa;
@@ -28,11 +32,16 @@ public final class DebugMemory {
 
     /** Reads up to {@code len} bytes at {@code va}; returns how many were read before the first failure. */
     public int read(Cpu cpu, long va, byte[] dst, int len) {
+        return read(cpu, va, dst, len, cpu.mmuIndex());
+    }
+
+    /** As {@link #read(Cpu, long, byte[], int)}, in translation regime {@code idx}. */
+    public int read(Cpu cpu, long va, byte[] dst, int len, int idx) {
         int done = 0;
         while (done < len) {
             long a = va + done;
             int n = (int) Math.min(len - done, Page.SIZE - (a & Page.MASK));
-            long pa = translate(cpu, a);
+            long pa = translate(cpu, a, idx);
             if (pa < 0 || !isRam(cpu.memory, pa, n)) {
                 break;
             }
@@ -44,11 +53,16 @@ public final class DebugMemory {
 
     /** Writes {@code src} at {@code va}; returns how many bytes were written before the first failure. */
     public int write(Cpu cpu, long va, byte[] src) {
+        return write(cpu, va, src, cpu.mmuIndex());
+    }
+
+    /** As {@link #write(Cpu, long, byte[])}, in translation regime {@code idx}. */
+    public int write(Cpu cpu, long va, byte[] src, int idx) {
         int done = 0;
         while (done < src.length) {
             long a = va + done;
             int n = (int) Math.min(src.length - done, Page.SIZE - (a & Page.MASK));
-            long pa = translate(cpu, a);
+            long pa = translate(cpu, a, idx);
             if (pa < 0 || !isRam(cpu.memory, pa, n)) {
                 break;
             }

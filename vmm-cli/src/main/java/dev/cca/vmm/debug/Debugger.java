@@ -386,6 +386,20 @@ public final class Debugger implements DebugHook, RmmObserver {
         return -1;
     }
 
+    /**
+     * The translation regime a debugger's memory accesses through PE {@code i} use: the PE's own, except while the
+     * PE is in the RMM during an RMI_REC_ENTER (serving a realm's RSI call, or handling its exit), when the realm's
+     * (EL1&amp;0, stage 1 and 2) is what addresses mean: its translation registers are still live on the PE then.
+     */
+    public int memoryRegime(int i) {
+        Cpu c = pes[i].cpu;
+        if (recRunningOn(i) >= 0 && RegisterFile.firmwareName(c) != null && c.el == 2) {
+            int realmEl = (int) (c.sr[dev.cca.core.cpu.SysRegs.SPSR_EL2] >>> 2) & 3;
+            return realmEl == 0 ? Cpu.MMU_EL10_0 : Cpu.MMU_EL10_1;
+        }
+        return c.mmuIndex();
+    }
+
     // ---- breakpoints and watchpoints ---------------------------------------------------------------------------
 
     public void addBreakpoint(long address, boolean hardware) {

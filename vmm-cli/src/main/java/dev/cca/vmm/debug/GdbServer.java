@@ -638,7 +638,7 @@ public final class GdbServer implements Closeable {
             long addr = Long.parseUnsignedLong(a[0], 16);
             int len = (int) Math.min(Long.parseLong(a[1], 16), PACKET_SIZE / 2 - 16);
             byte[] buf = new byte[len];
-            int n = memory.read(cpu(gThread), addr, buf, len);
+            int n = memory.read(cpu(gThread), addr, buf, len, dbg.memoryRegime(gThread));
             if (n == 0 && len > 0) {
                 return "E01";
             }
@@ -653,7 +653,7 @@ public final class GdbServer implements Closeable {
             if (data.length != Integer.parseInt(a[1], 16)) {
                 return "E01";
             }
-            return memory.write(cpu(gThread), addr, data) == data.length ? "OK" : "E01";
+            return memory.write(cpu(gThread), addr, data, dbg.memoryRegime(gThread)) == data.length ? "OK" : "E01";
         }
 
         private String writeMemoryBinary(String args) {
@@ -664,7 +664,7 @@ public final class GdbServer implements Closeable {
             if (data.length != Integer.parseInt(a[1], 16)) {
                 return "E01";
             }
-            return memory.write(cpu(gThread), addr, data) == data.length ? "OK" : "E01";
+            return memory.write(cpu(gThread), addr, data, dbg.memoryRegime(gThread)) == data.length ? "OK" : "E01";
         }
 
         // ---- breakpoints -----------------------------------------------------------------------------------------
