@@ -74,6 +74,13 @@ public final class KvmVm implements FileObject {
         if (request == KVM_CREATE_DEVICE) {
             return createDevice(p, arg);
         }
+        if (request == KVM_IRQ_LINE) {
+            byte[] raw = p.memory().copyFromUser(arg, 8);
+            if (raw == null) {
+                return -Errno.EFAULT;
+            }
+            return realm ? -Errno.ENXIO : normalHost.irqLine(new UserStruct(raw).u32(0), new UserStruct(raw).u32(4));
+        }
         if (request == KVM_ARM_RMI_POPULATE) {
             if (!realm) {
                 return -Errno.EPERM;
@@ -157,6 +164,9 @@ public final class KvmVm implements FileObject {
                     return -Errno.EINVAL;
                 }
                 slots.remove(old);
+                if (normalHost != null) {
+                    normalHost.unmapRange(old.gpa, old.size);
+                }
                 if (old.gmem != null) {
                     old.gmem.unbind(old.gmemOffset, old.size);
                 }
@@ -169,6 +179,9 @@ public final class KvmVm implements FileObject {
                     return -Errno.EINVAL;
                 }
                 old.flags = flags;
+                if (normalHost != null) {
+                    normalHost.unmapRange(old.gpa, old.size); // remapped with the new permissions on demand
+                }
                 return 0;
             }
             for (Memslot s : slots) {
@@ -303,6 +316,9 @@ public final class KvmVm implements FileObject {
     public void release() {
         if (realmHost != null) {
             realmHost.destroy();
+        }
+        if (normalHost != null) {
+            normalHost.destroy();
         }
     }
 }

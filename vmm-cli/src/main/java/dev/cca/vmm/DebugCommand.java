@@ -53,6 +53,10 @@ final class DebugCommand implements Callable<Integer> {
             description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m).")
     String timeout;
 
+    @Option(names = "--dump-dtb", paramLabel = "FILE",
+            description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
+    Path dumpDtb;
+
     @Option(names = "--script", paramLabel = "FILE",
             description = "Read the console's commands from FILE instead of the terminal; at its end the guest "
                 + "runs on to its end.")
@@ -95,6 +99,7 @@ final class DebugCommand implements Callable<Integer> {
         run.guest = guest;
         run.maxInstructions = maxInstructions;
         run.timeout = timeout;
+        run.dumpDtb = dumpDtb;
         run.debug = new DebugOptions();
         run.debug.trace = trace;
         run.debug.console = console;
