@@ -25,7 +25,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * PE stops, every other PE stops at its next callback ("all-stop"); a PE running host (Java) code is not halted until
  * it reaches one. Front ends wait for a {@link Stop}, inspect the stopped PEs, and {@link #resume} them.
  */
-public final class Debugger implements DebugHook, RmmObserver {
+public final class Debugger implements DebugHook, RmmObserver, Cpu.ExceptionListener {
 
     /** What a PE does when the machine resumes. */
     public enum Mode {
@@ -88,6 +88,11 @@ public final class Debugger implements DebugHook, RmmObserver {
         final Deque<CallEvent> calls = new ArrayDeque<>();
         /** Depth of the call whose return must stop the machine, or 0. */
         int stopAtReturnDepth;
+        /**
+         * The guest instruction a stage-2 abort interrupted (its hypervisor re-executes it once the fault is
+         * resolved), or -1: a single step does not end on the re-execution of the same instruction.
+         */
+        long retryPc = -1;
         /** The REC exit reason of the last RMI_REC_ENTER on this PE, or -1. */
         int lastRecExit = -1;
 
@@ -187,6 +192,7 @@ public final class Debugger implements DebugHook, RmmObserver {
         }
         firmware.rmm.addObserver(this);
         for (Pe p : pes) {
+            p.cpu.addExceptionListener(this);
             p.cpu.setDebugHook(this);
         }
     }
@@ -195,6 +201,7 @@ public final class Debugger implements DebugHook, RmmObserver {
     public void detach() {
         for (Pe p : pes) {
             p.cpu.setDebugHook(null);
+            p.cpu.removeExceptionListener(this);
         }
         firmware.rmm.removeObserver(this);
         synchronized (lock) {
@@ -322,6 +329,7 @@ public final class Debugger implements DebugHook, RmmObserver {
                     p.stepBase = p.cpu.instructions;
                     p.stepAnyBoundary = p.site != null
                             && (p.site.kind == SiteKind.CALL || p.site.kind == SiteKind.RETURN);
+                    p.retryPc = -1;
                 }
             }
             stop = null;
@@ -519,6 +527,18 @@ public final class Debugger implements DebugHook, RmmObserver {
         }
     }
 
+    /** Notes stage-2 aborts from a guest, which its hypervisor may resolve and re-execute (see Pe.retryPc). */
+    @Override
+    public void exceptionTaken(Cpu cpu, int fromEl, dev.cca.core.cpu.SecurityState fromSs, int toEl, long esr,
+                               long elr, int kind) {
+        if (kind == 0 && fromEl <= 1 && toEl == 2) {
+            int ec = dev.cca.core.cpu.Esr.ec(esr);
+            if (ec == dev.cca.core.cpu.Esr.EC_IABT_LOWER || ec == dev.cca.core.cpu.Esr.EC_DABT_LOWER) {
+                pes[cpu.index].retryPc = elr;
+            }
+        }
+    }
+
     // =============================================================================================================
     // RmmObserver: calls and returns
     // =============================================================================================================
@@ -655,6 +675,14 @@ public final class Debugger implements DebugHook, RmmObserver {
         switch (site.kind) {
             case INSTRUCTION:
                 if (pe.mode == Mode.STEP && (pe.cpu.instructions > pe.stepBase || pe.stepAnyBoundary)) {
+                    if (pe.retryPc == site.pc && !pe.stepAnyBoundary) {
+                        // The attempt ended in a stage-2 abort the hypervisor resolved; the guest never saw it,
+                        // and the same instruction runs again: that run is the step.
+                        pe.retryPc = -1;
+                        pe.stepBase = pe.cpu.instructions;
+                        return null;
+                    }
+                    pe.retryPc = -1;
                     return new Stop(StopKind.STEP, i, "step", null, 0, 0);
                 }
                 if (contains(swBreakpoints, site.pc)) {

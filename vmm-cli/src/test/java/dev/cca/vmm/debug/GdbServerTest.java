@@ -224,6 +224,26 @@ class GdbServerTest {
     }
 
     @Test
+    void normalVmVcpusAreThreadsAndAStepOverAStage2FaultEndsAtTheNextInstruction() throws Exception {
+        CliProcess cca = new CliProcess("run", "-k", "../src-test-images/platform/smp-sgi.elf", "--cpus", "2",
+                "--gdb", "tcp::0", "--wait-gdb");
+        try (RspClient gdb = connect(cca)) {
+            gdb.request("?");
+            assertEquals("m1,2", gdb.request("qfThreadInfo"));
+            assertEquals("OK", gdb.request("Z0,40000000,4"));
+            assertEquals("T05thread:1;swbreak:;", gdb.request("vCont;c"));
+            assertEquals("OK", gdb.request("z0,40000000,4"));
+            // The first instruction (ldr x28, literal) faults at stage 2 until KVM maps the page, and runs again.
+            assertEquals("T05thread:1;", gdb.request("vCont;s:1;c"));
+            assertEquals(CODE + 4, fromLe(gdb.request("p20")));
+            assertEquals(0x0900_0000L, fromLe(gdb.request("p1c")), "x28 = the UART base");
+            assertEquals("OK", gdb.request("D"));
+        }
+        assertEquals(0, cca.await(60_000), cca.err());
+        assertTrue(cca.out().contains("smp-sgi: PASS"), cca.out());
+    }
+
+    @Test
     void badChecksumsAreRefusedAndUnknownPacketsGetTheEmptyReply() throws Exception {
         CliProcess cca = new CliProcess("run", "--gdb", "tcp::0", "--wait-gdb");
         try (RspClient gdb = connect(cca)) {
