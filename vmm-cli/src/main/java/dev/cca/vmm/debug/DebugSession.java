@@ -146,7 +146,8 @@ public final class DebugSession implements AutoCloseable {
                 Vmm v = vmm;
                 if (v != null) {
                     try {
-                        if (!v.vcpuThreads().isEmpty() && v.vcpuThreads().stream().allMatch(Thread::isAlive)) {
+                        // Vmm.run adds every vCPU thread before it starts any: one alive means all are listed.
+                        if (v.vcpuThreads().stream().anyMatch(Thread::isAlive)) {
                             v.stop(Vmm.Outcome.STOPPED);
                             return;
                         }
