@@ -208,8 +208,8 @@ public final class DebugConsole {
                 case "exit":
                     if (!ended && !machineDone) {
                         say("stopping the guest");
+                        kill.run(); // signal the vCPUs first, so they stop as soon as they are let go
                         dbg.detach();
-                        kill.run();
                     }
                     awaitMachine();
                     return false;

@@ -140,20 +140,14 @@ public final class DebugSession implements AutoCloseable {
     /** Stops the guest on behalf of gdb's kill or the console's quit. */
     private void kill() {
         killRequested = true;
+        if (stopVmm()) {
+            return;
+        }
         Thread t = new Thread(() -> {
             // The VMM may not be running its vCPUs yet (a kill while stopped at the host's first RMI call).
             while (!closed) {
-                Vmm v = vmm;
-                if (v != null) {
-                    try {
-                        // Vmm.run adds every vCPU thread before it starts any: one alive means all are listed.
-                        if (v.vcpuThreads().stream().anyMatch(Thread::isAlive)) {
-                            v.stop(Vmm.Outcome.STOPPED);
-                            return;
-                        }
-                    } catch (java.util.ConcurrentModificationException e) {
-                        // the VMM is starting its threads; try again
-                    }
+                if (stopVmm()) {
+                    return;
                 }
                 try {
                     Thread.sleep(10);
@@ -164,6 +158,24 @@ public final class DebugSession implements AutoCloseable {
         }, "debug-kill");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** Signals the vCPU threads to stop, if they run; returns whether it did. */
+    private boolean stopVmm() {
+        Vmm v = vmm;
+        if (v == null) {
+            return false;
+        }
+        try {
+            // Vmm.run adds every vCPU thread before it starts any: one alive means all are listed.
+            if (v.vcpuThreads().stream().anyMatch(Thread::isAlive)) {
+                v.stop(Vmm.Outcome.STOPPED);
+                return true;
+            }
+        } catch (java.util.ConcurrentModificationException e) {
+            // the VMM is starting its threads; the caller tries again
+        }
+        return false;
     }
 
     public boolean killRequested() {

@@ -880,8 +880,8 @@ public final class GdbServer implements Closeable {
 
         private void killGuest() {
             log.println("gdb: kill; stopping the guest");
+            kill.run(); // signal the vCPUs first, so they stop as soon as they are let go
             dbg.detach();
-            kill.run();
         }
     }
 
