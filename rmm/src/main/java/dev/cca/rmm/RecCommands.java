@@ -67,6 +67,7 @@ final class RecCommands {
         long vmpidr = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 24) & 0xFF) << 32) | (1L << 31);
         Rec r2 = new Rec(mem, rec);
         r2.init(rd, index, vmpidr, p, aux, Rmm.SCTLR_EL1_RESET);
+        RecVirtualState.init(r2);
         if ((p.flags & Rmi.REC_PARAMS_RUNNABLE) != 0) {
             d.setRim(Measurement.extendRec(d.hashAlgo(), d.rim(), p.flags, p.pc, p.gprs));
         }
@@ -186,7 +187,9 @@ final class RecCommands {
         rmm.granules.setRefcount(recPa, 1);
         pc.currentRec = recPa;
         pc.runPa = runPa;
+        RecVirtualState.copyFromEntry(rec, enter);
         load(cpu, rec, d, flags);
+        boolean timerChanged = RecVirtualState.restore(cpu, pc.host, rec);
         if (injectSea) {
             RealmExits.injectSyncAbort(cpu, Esr.FSC_SEA, false, rec.lastFar());
         } else if (emulMmio) {
@@ -212,6 +215,13 @@ final class RecCommands {
             rec.setFlag(Rec.FLAG_HOST_CALL_PENDING, false);
         }
         rec.setLastExit(0, 0, 0);
+        if (timerChanged) {
+            // A timer's output changed while the REC was out: let the host inject it first (check_pending_timers).
+            RealmExits.Exit irq = new RealmExits.Exit();
+            irq.reason = Rmi.EXIT_IRQ;
+            rmm.exits.exitToHost(cpu, pc, rec, irq);
+            return ENTERED;
+        }
         cpu.eret();
         return ENTERED;
     }
@@ -391,6 +401,7 @@ final class RecCommands {
         cpu.sr[SysRegs.VTCR_EL2] = (64 - d.s2sz()) | ((long) sl0 << 6) | (1L << 8) | (1L << 10) | (3L << 12)
                 | (5L << 16) | (1L << 31);
         cpu.sr[SysRegs.VMPIDR_EL2] = rec.mpidr();
+        cpu.sr[SysRegs.VPIDR_EL2] = cpu.sr[SysRegs.MIDR_EL1]; // the realm reads the PE's MIDR_EL1
         cpu.onTranslationRegimeChange();
     }
 

@@ -4,6 +4,7 @@ import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
 import dev.cca.rmm.RmmInspector;
 import dev.cca.vmm.debug.DebugSession;
+import dev.cca.rmm.el3.PlatformAttestation;
 import dev.cca.vmm.fdt.DeviceTree;
 import dev.cca.vmm.fdt.FdtWriter;
 import dev.cca.vmm.image.ImageFormatException;
@@ -74,6 +75,11 @@ final class RunCommand implements Callable<Integer> {
             description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
     Path dumpDtb;
 
+    @Option(names = "--attestation-keys", paramLabel = "DIR",
+            description = "Use the platform's attestation keys in DIR (realm-attestation-key.pem, "
+                + "platform-attestation-key.pem; created there if DIR has neither). Default: new keys for each run.")
+    Path attestationKeys;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -126,20 +132,26 @@ final class RunCommand implements Callable<Integer> {
         if (mem < (1L << 20)) {
             throw new UsageError("--mem must be at least 1 MiB");
         }
-        LoadedImage kernel = loadImage(mem);
         boolean realm = guest.isRealm();
-        byte[] initrd = guest.initrd == null ? null : ImageLoader.readFile(guest.initrd);
-        BootLayout layout = BootLayout.place(kernel, kernelName(), initrd, String.valueOf(guest.initrd), mem);
-        byte[] dtb = deviceTree(mem, cpus, realm, layout);
+        Boot boot = prepareBoot(mem, cpus, realm);
+        byte[] dtb = boot.dtb();
         if (dumpDtb != null) {
             Files.write(dumpDtb, dtb);
         }
-        LoadedImage image = layout.withBootFiles(initrd, dtb);
+        LoadedImage image = boot.image();
+        BootLayout layout = boot.layout();
 
         long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
         dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
+        PlatformAttestation keys;
+        try {
+            keys = attestationKeys == null ? PlatformAttestation.generated()
+                    : PlatformAttestation.fromDirectory(attestationKeys);
+        } catch (IOException e) {
+            throw new UsageError("--attestation-keys: " + e.getMessage());
+        }
         session = debug.open(parent != null ? parent.err : System.err);
-        CcaHost host = CcaHost.boot(cpus, dram, session::beforeKernel);
+        CcaHost host = CcaHost.boot(cpus, dram, keys, session::beforeKernel);
         session.hostReady(host);
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress));
@@ -169,6 +181,19 @@ final class RunCommand implements Callable<Integer> {
             case TIMEOUT: return EXIT_LIMIT;
             default: return EXIT_ERROR;
         }
+    }
+
+    /** What the VMM loads: every boot file in one image, and the device tree's address for X0. */
+    record Boot(LoadedImage image, BootLayout layout, byte[] dtb) {
+    }
+
+    /** Loads the kernel and initrd and builds the device tree as a run does (cca measure predicts from it). */
+    Boot prepareBoot(long mem, int cpus, boolean realm) throws ImageFormatException, IOException {
+        LoadedImage kernel = loadImage(mem);
+        byte[] initrd = guest.initrd == null ? null : ImageLoader.readFile(guest.initrd);
+        BootLayout layout = BootLayout.place(kernel, kernelName(), initrd, String.valueOf(guest.initrd), mem);
+        byte[] dtb = deviceTree(mem, cpus, realm, layout);
+        return new Boot(layout.withBootFiles(initrd, dtb), layout, dtb);
     }
 
     private String kernelName() {

@@ -2,6 +2,7 @@ package dev.cca.kvm.host;
 
 import dev.cca.core.platform.HostPlatform;
 import dev.cca.rmm.CcaFirmware;
+import dev.cca.rmm.el3.PlatformAttestation;
 
 import java.util.function.BiConsumer;
 
@@ -25,16 +26,22 @@ public final class CcaHost {
      * costs nothing until used).
      */
     public static CcaHost boot(int cpus, long dramBytes) {
-        return boot(cpus, dramBytes, (p, fw) -> { });
+        return boot(cpus, dramBytes, PlatformAttestation.generated());
+    }
+
+    /** As {@link #boot(int, long)}, with the platform's attestation keys given (cca run --attestation-keys). */
+    public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation) {
+        return boot(cpus, dramBytes, attestation, (p, fw) -> { });
     }
 
     /**
-     * As {@link #boot(int, long)}, calling {@code beforeKernel} once the firmware is installed and before the host
-     * kernel boots (and makes its first RMI calls), so that traces and debuggers see every call.
+     * As {@link #boot(int, long, PlatformAttestation)}, calling {@code beforeKernel} once the firmware is installed
+     * and before the host kernel boots (and makes its first RMI calls), so that traces and debuggers see every call.
      */
-    public static CcaHost boot(int cpus, long dramBytes, BiConsumer<HostPlatform, CcaFirmware> beforeKernel) {
+    public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation,
+                               BiConsumer<HostPlatform, CcaFirmware> beforeKernel) {
         HostPlatform p = new HostPlatform(cpus, dramBytes);
-        CcaFirmware fw = CcaFirmware.install(p);
+        CcaFirmware fw = CcaFirmware.install(p, attestation);
         beforeKernel.accept(p, fw);
         HostKernel k = HostKernel.boot(p);
         return new CcaHost(p, fw, k);
