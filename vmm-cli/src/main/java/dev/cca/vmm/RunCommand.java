@@ -3,6 +3,7 @@ package dev.cca.vmm;
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
 import dev.cca.rmm.RmmInspector;
+import dev.cca.vmm.debug.DebugSession;
 import dev.cca.rmm.el3.PlatformAttestation;
 import dev.cca.vmm.fdt.DeviceTree;
 import dev.cca.vmm.fdt.FdtWriter;
@@ -42,7 +43,10 @@ import java.util.concurrent.Callable;
             "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
             "  cca run -k src-test-images/platform/timer-irq.elf          (a normal VM)",
             "  cca run -k Image --initrd initrd.cpio --params console=ttyAMA0 --mem 512 --cpus 2",
-            "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb"},
+            "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb",
+            "  cca run --gdb tcp::1234 --wait-gdb   then: gdb-multiarch -ex 'target remote :1234'",
+            "  cca run --trace run.jsonl --trace-filter rmi,rsi,kvm",
+            "  cca run --trace run.json --trace-format chrome   open in Perfetto or chrome://tracing"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
@@ -53,6 +57,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     GuestOptions guest;
+
+    @Mixin
+    DebugOptions debug = new DebugOptions();
+    /** What --trace and --gdb (or cca debug) attached to this run; closed when the run ends. */
+    private DebugSession session;
 
     @Option(names = "--max-instructions", paramLabel = "N",
             description = "Stop after N guest instructions (all vCPUs together).")
@@ -91,6 +100,10 @@ final class RunCommand implements Callable<Integer> {
             err.println("cca: " + e.getMessage());
             debugTrace(err, e);
             return EXIT_ERROR;
+        } finally {
+            if (session != null) {
+                session.close();
+            }
         }
     }
 
@@ -137,9 +150,12 @@ final class RunCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UsageError("--attestation-keys: " + e.getMessage());
         }
-        CcaHost host = CcaHost.boot(cpus, dram, keys);
+        session = debug.open(parent != null ? parent.err : System.err);
+        CcaHost host = CcaHost.boot(cpus, dram, keys, session::beforeKernel);
+        session.hostReady(host);
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress));
+        session.vmmReady(vmm);
         vmm.setUp();
 
         long start = System.nanoTime();
@@ -147,6 +163,7 @@ final class RunCommand implements Callable<Integer> {
         watchdog.setDaemon(true);
         watchdog.start();
         Vmm.Result result = vmm.run();
+        session.finished(result);
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
         proc.exit();

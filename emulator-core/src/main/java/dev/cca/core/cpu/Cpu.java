@@ -113,6 +113,8 @@ public final class Cpu {
 
     // observers (tracing, debugger); empty in normal runs
     private final List<ExceptionListener> exceptionListeners = new CopyOnWriteArrayList<>();
+    /** An attached external debugger, or null (the normal case: then it costs one read per chunk). */
+    private volatile DebugHook debugHook;
 
     /** Notified of every exception entry and return (for traces and debuggers). */
     public interface ExceptionListener {
@@ -486,6 +488,11 @@ public final class Cpu {
             if (nextEventTime != Long.MAX_VALUE) {
                 chunk = Math.max(1, Math.min(chunk, nextEventTime - now));
             }
+            DebugHook hook = debugHook;
+            if (hook != null) {
+                hook.beforeInstruction(this); // may block while the debugger holds the PE stopped
+                chunk = 1;
+            }
             long done = execute(chunk);
             budget -= done;
         }
@@ -657,6 +664,10 @@ public final class Cpu {
         if (tlbRead[i] == vpage) {
             return Bytes.get(tlbPage[i].data, (int) (va & Page.MASK), size);
         }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, size, false);
+        }
         try {
             return memory.read(pa, size);
         } catch (BusErrorException e) {
@@ -690,6 +701,10 @@ public final class Cpu {
                 domain.onStore(this, p, off, size);
             }
             return;
+        }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, size, true);
         }
         try {
             memory.write(pa, size, value);
@@ -732,10 +747,13 @@ public final class Cpu {
         noteTlbFill(i, m.outGlobal, m.outSizeShift);
         if (r instanceof PhysicalMemory.RamRegion) {
             tlbPage[i] = ((PhysicalMemory.RamRegion) r).page(pa);
-            // With alignment checking on, data accesses stay on the slow path, which checks alignment.
+            // With alignment checking on, data accesses stay on the slow path, which checks alignment; a page a
+            // debugger watches gets the device tag (bit 0), so its data accesses take the slow path too.
             boolean data = !alignmentChecked();
-            tlbRead[i] = data && (perms & Mmu.PERM_R) != 0 ? vpage : -1;
-            tlbWrite[i] = data && (perms & Mmu.PERM_W) != 0 ? vpage : -1;
+            DebugHook hook = debugHook;
+            long tag = hook != null && hook.watchesPage(this, vpage) ? vpage | 1 : vpage;
+            tlbRead[i] = data && (perms & Mmu.PERM_R) != 0 ? tag : -1;
+            tlbWrite[i] = data && (perms & Mmu.PERM_W) != 0 ? tag : -1;
             tlbExec[i] = (perms & Mmu.PERM_X) != 0 ? vpage : -1;
         } else if (r != null) {
             tlbPage[i] = null;
@@ -1180,6 +1198,18 @@ public final class Cpu {
         return true;
     }
 
+    /**
+     * Attaches an external debugger (null detaches it). Safe from any thread: the run loop sees the change at its
+     * next chunk of instructions.
+     */
+    public void setDebugHook(DebugHook hook) {
+        debugHook = hook;
+    }
+
+    public DebugHook debugHook() {
+        return debugHook;
+    }
+
     public void addExceptionListener(ExceptionListener l) {
         exceptionListeners.add(l);
     }
@@ -1498,6 +1528,10 @@ public final class Cpu {
         }
         if (needWrite && tlbWrite[i] != vpage && tlbWrite[i] != (vpage | 1)) {
             fill(va, Mmu.WRITE, syn);
+        }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, 1, needWrite); // a watchpoint on the first byte of an atomic or exclusive
         }
         return i;
     }

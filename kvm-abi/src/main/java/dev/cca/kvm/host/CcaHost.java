@@ -4,6 +4,8 @@ import dev.cca.core.platform.HostPlatform;
 import dev.cca.rmm.CcaFirmware;
 import dev.cca.rmm.el3.PlatformAttestation;
 
+import java.util.function.BiConsumer;
+
 /**
  * A booted CCA host: the platform, its firmware (EL3 monitor and RMM) and the host kernel running at Non-secure
  * EL2. Tools start processes on it; a VMM in such a process reaches KVM through file descriptors only.
@@ -29,8 +31,18 @@ public final class CcaHost {
 
     /** As {@link #boot(int, long)}, with the platform's attestation keys given (cca run --attestation-keys). */
     public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation) {
+        return boot(cpus, dramBytes, attestation, (p, fw) -> { });
+    }
+
+    /**
+     * As {@link #boot(int, long, PlatformAttestation)}, calling {@code beforeKernel} once the firmware is installed
+     * and before the host kernel boots (and makes its first RMI calls), so that traces and debuggers see every call.
+     */
+    public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation,
+                               BiConsumer<HostPlatform, CcaFirmware> beforeKernel) {
         HostPlatform p = new HostPlatform(cpus, dramBytes);
         CcaFirmware fw = CcaFirmware.install(p, attestation);
+        beforeKernel.accept(p, fw);
         HostKernel k = HostKernel.boot(p);
         return new CcaHost(p, fw, k);
     }

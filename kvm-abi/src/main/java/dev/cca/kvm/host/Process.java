@@ -80,10 +80,13 @@ public final class Process {
     /** ioctl(2). */
     public long ioctl(int fd, long request, long arg) {
         FileObject f = fds.get(fd);
-        if (f == null) {
-            return -Errno.EBADF;
+        if (!kernel.observed()) {
+            return f == null ? -Errno.EBADF : f.ioctl(this, request & 0xFFFF_FFFFL, arg);
         }
-        return f.ioctl(this, request & 0xFFFF_FFFFL, arg);
+        long start = System.nanoTime();
+        long r = f == null ? -Errno.EBADF : f.ioctl(this, request & 0xFFFF_FFFFL, arg);
+        kernel.notifyIoctl(this, fd, f, request & 0xFFFF_FFFFL, arg, r, start);
+        return r;
     }
 
     /** mmap(2): anonymous memory (fd = -1 with MAP_ANONYMOUS) or a file's pages. Returns address or -errno. */
