@@ -449,7 +449,17 @@ final class RealmHost {
                     writeNs(pe, v.recRun + 0x000, flags);
                     writeNs(pe, v.recRun + 0x200, gpr0);
                     pe.setIrqCountdown(TICK_INSTRUCTIONS);
-                    long[] r = rmi(pe, Rmi.REC_ENTER, v.rec, v.recRun);
+                    long[] r;
+                    try {
+                        r = rmi(pe, Rmi.REC_ENTER, v.rec, v.recRun);
+                    } catch (Smccc.CallInterruptedException e) {
+                        // The emulated PE stopped inside the realm (an exception loop, an emulator failure): it
+                        // has no way back to the host. The report stays with the PE (Cpu.stopReport) for tools.
+                        LOG.debug("REC_ENTER on vCPU {} did not return: {}", v.id, e.getMessage());
+                        kernel.scheduler.retire(pe);
+                        v.setExit(KVM_EXIT_INTERNAL_ERROR);
+                        return 0;
+                    }
                     pe.setIrqCountdown(Long.MAX_VALUE);
                     pe.setIrqSource(HostKernel.IRQ_KICK, false);
                     flags = 0;

@@ -166,6 +166,15 @@ final class RunCommand implements Callable<Integer> {
         session.finished(result);
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
+        List<String> where = new java.util.ArrayList<>();
+        if (result.outcome() != Vmm.Outcome.POWER_OFF && result.outcome() != Vmm.Outcome.RESET) {
+            for (int i = 0; i < cpus; i++) {
+                String w = vmm.vcpuLocation(i); // before exit closes the vCPU descriptors
+                if (w != null) {
+                    where.add(String.format(Locale.ROOT, "vCPU %-8s%s", i + ":", w));
+                }
+            }
+        }
         proc.exit();
 
         long instructions = 0;
@@ -173,7 +182,7 @@ final class RunCommand implements Callable<Integer> {
             instructions += host.platform.machine.cpu(i).instructions;
         }
         out.flush();
-        printSummary(out, host, realm, result, instructions, seconds, image);
+        printSummary(out, host, where, realm, result, instructions, seconds, image);
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;
             case RESET: return EXIT_RESET;
@@ -281,8 +290,8 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void printSummary(PrintStream out, CcaHost host, boolean realm, Vmm.Result r, long instructions,
-                              double seconds, LoadedImage image) {
+    private void printSummary(PrintStream out, CcaHost host, List<String> vcpuLocations, boolean realm, Vmm.Result r,
+                              long instructions, double seconds, LoadedImage image) {
         out.println();
         out.println("--- cca run summary ---");
         if (realm) {
@@ -297,6 +306,15 @@ final class RunCommand implements Callable<Integer> {
         }
         String detail = r.detail() == null || r.detail().isEmpty() ? "" : " [" + r.detail() + "]";
         out.println("ended:        " + r.outcome().description + detail);
+        // A PE that stopped inside a guest (an exception loop, an emulator failure) says where: this is the
+        // emulator's view, read like a debugger would, not something the host could see of a realm.
+        for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
+            dev.cca.core.cpu.StopReport report = host.platform.machine.cpu(i).stopReport();
+            if (report != null) {
+                out.println("stopped:      PE" + i + ": " + report);
+            }
+        }
+        vcpuLocations.forEach(out::println);
         out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
         out.println(String.format(Locale.ROOT, "wall time:    %.3f s (%.1f M instructions/s)", seconds,
                 seconds > 0 ? instructions / seconds / 1e6 : 0.0));
