@@ -6,10 +6,14 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,5 +53,22 @@ class LinuxBootTest {
         assertTrue(r.out().contains("processor\t: 0"), "cat /proc/cpuinfo ran");
         assertTrue(r.out().contains(Initramfs.DONE), "/init finished");
         assertEquals(0, r.exit(), "powered off cleanly: " + r.err());
+        assertEquals(documentedHwcaps(), cpuinfoFeatures(r.out()),
+                "/proc/cpuinfo's Features line vs the \"Linux hwcaps\" line of docs/cpu-features.md");
+    }
+
+    /** The hwcaps docs/cpu-features.md says Linux sees (its machine-checked "Linux hwcaps: `...`" line). */
+    static List<String> documentedHwcaps() throws IOException {
+        Path doc = REPO.resolve("docs/cpu-features.md");
+        Matcher m = Pattern.compile("(?m)^Linux hwcaps: `([a-z0-9 ]+)`$").matcher(Files.readString(doc));
+        assertTrue(m.find(), doc + " has no \"Linux hwcaps: `...`\" line");
+        return List.of(m.group(1).trim().split(" +"));
+    }
+
+    /** The Features line of the first processor in the guest's /proc/cpuinfo, as printed on the console. */
+    static List<String> cpuinfoFeatures(String console) {
+        Matcher m = Pattern.compile("(?m)^Features\\s*: ?(.*?)\\s*$").matcher(console.replace("\r", ""));
+        assertTrue(m.find(), "no Features line from cat /proc/cpuinfo");
+        return List.of(m.group(1).trim().split(" +"));
     }
 }
