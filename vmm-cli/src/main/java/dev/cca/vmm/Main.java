@@ -13,7 +13,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = "A pure-Java Arm CCA system emulator: an AArch64 CPU with RME, the RMM and the EL3 firmware as "
             + "Java models, a KVM host with the Linux realm ABI (v12), and this VMM.%n",
-        subcommands = {RunCommand.class, DebugCommand.class, InitramfsCommand.class, TokenCommand.class,
+        subcommands = {RunCommand.class, DebugCommand.class, BenchCommand.class, InitramfsCommand.class, TokenCommand.class,
             MeasureCommand.class, CommandLine.HelpCommand.class},
         footer = {"%nExamples:",
             "  cca run                         boot the embedded hello-realm guest in a realm",

@@ -57,6 +57,18 @@ class LinuxBootTest {
                 "/proc/cpuinfo's Features line vs the \"Linux hwcaps\" line of docs/cpu-features.md");
     }
 
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.MINUTES)
+    void benchTimesTheBootToInitAndToPowerOff() throws Exception {
+        Path cache = prepare();
+        CliRunner r = CliRunner.run("bench", "--only", "linux", "--no-qemu", "--kernel",
+                cache.resolve("vmlinuz").toString(), "--initrd", cache.resolve("initramfs.cpio").toString(),
+                "--timeout", "50m");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().matches("(?s).*\n  cca \\(normal VM\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
+                r.out());
+    }
+
     /** The hwcaps docs/cpu-features.md says Linux sees (its machine-checked "Linux hwcaps: `...`" line). */
     static List<String> documentedHwcaps() throws IOException {
         Path doc = REPO.resolve("docs/cpu-features.md");
