@@ -28,14 +28,30 @@ class LinuxBootTest {
     static final Path REPO = Path.of("..").toAbsolutePath().normalize();
 
     static Path prepare() throws Exception {
-        Path cache = Path.of(System.getProperty("cca.linux.cache", REPO.resolve("build-cache/linux").toString()));
-        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("initramfs.cpio"))) {
-            Process p = new ProcessBuilder("sh", REPO.resolve("src-test-images/linux/fetch.sh").toString(),
-                    cache.toString()).redirectErrorStream(true).start();
-            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            boolean done = p.waitFor(15, TimeUnit.MINUTES);
-            Assumptions.assumeTrue(done && p.exitValue() == 0,
-                    "could not fetch Debian's kernel with src-test-images/linux/fetch.sh:\n" + log);
+        String env = System.getenv("CCA_LINUX_CACHE");
+        Path cache = Path.of(System.getProperty("cca.linux.cache",
+                env != null ? env : REPO.resolve("build-cache/linux").toString())).toAbsolutePath();
+        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("busybox"))) {
+            ProcessBuilder pb = new ProcessBuilder("sh", REPO.resolve("src-test-images/linux/fetch.sh").toString(),
+                    cache.toString()).redirectErrorStream(true);
+            pb.environment().put("CCA_FETCH_NO_INITRAMFS", "1"); // built below, in this JVM
+            String log;
+            boolean done;
+            try {
+                Process p = pb.start();
+                log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                done = p.waitFor(15, TimeUnit.MINUTES) && p.exitValue() == 0;
+            } catch (java.io.IOException e) {
+                log = e.toString();
+                done = false;
+            }
+            Assumptions.assumeTrue(done, "could not fetch Debian's kernel with src-test-images/linux/fetch.sh:\n"
+                    + log);
+        }
+        if (!Files.exists(cache.resolve("initramfs.cpio"))) {
+            CliRunner r = CliRunner.run("initramfs", "--busybox", cache.resolve("busybox").toString(), "-o",
+                    cache.resolve("initramfs.cpio").toString());
+            assertEquals(0, r.exit(), "cca initramfs: " + r.err());
         }
         return cache;
     }
