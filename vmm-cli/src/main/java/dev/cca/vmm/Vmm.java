@@ -76,11 +76,11 @@ public final class Vmm {
         vm = (int) libc.ioctl(kvm, KVM_CREATE_VM, type, "KVM_CREATE_VM");
         LOG.info("created {} VM with a {}-bit IPA space", cfg.realm() ? "realm" : "normal", ipa);
         setUpMemory();
-        setUpGic();
         runSize = (int) libc.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
         for (int i = 0; i < cfg.cpus(); i++) {
             setUpVcpu(i);
         }
+        setUpGic(); // after the vCPUs: KVM refuses KVM_CREATE_VCPU once the vGIC is initialised (EBUSY)
         load(cfg.kernel());
     }
 

@@ -1,6 +1,7 @@
 package dev.cca.kvm.host;
 
 import dev.cca.core.platform.HostPlatform;
+import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.rmm.CcaFirmware;
 
 /**
@@ -23,9 +24,14 @@ public final class CcaHost {
      * costs nothing until used).
      */
     public static CcaHost boot(int cpus, long dramBytes) {
+        return boot(cpus, dramBytes, AbiProfile.V12);
+    }
+
+    /** Boots a host whose kernel implements the given variant of the realm user ABI. */
+    public static CcaHost boot(int cpus, long dramBytes, AbiProfile profile) {
         HostPlatform p = new HostPlatform(cpus, dramBytes);
         CcaFirmware fw = CcaFirmware.install(p);
-        HostKernel k = HostKernel.boot(p);
+        HostKernel k = HostKernel.boot(p, profile);
         return new CcaHost(p, fw, k);
     }
 }
