@@ -604,7 +604,7 @@ public final class KvmVm implements FileObject {
         sb.append("vgic=").append(vgic == null ? "-" : vgic.distBase + "/" + vgic.redistBase + "/" + vgic.nrIrqs + "/"
                 + vgic.initialized).append('\n');
         sb.append("features=").append(vcpuFeaturesConfigured ? Long.toString(vcpuFeatures) : "-").append(' ')
-                .append(firmware).append(" dfr0=").append(idAa64dfr0).append('\n');
+                .append(firmware).append(" dfr0=").append(idAa64dfr0()).append('\n');
         sb.append("filter=").append(smcccFilter).append(" caps=").append(nisvToUser).append(systemSuspend)
                 .append(haltPollNs).append(" ran=").append(hasRanOnce).append('\n');
         if (realmHost != null) {
