@@ -891,13 +891,18 @@ final class RealmHost {
 
     /** realm_unmap_shared_range() for the pages KVM mapped. */
     private void unmapShared(Cpu pe, long start, long end) {
+        unmapShared(pe, start, end, false);
+    }
+
+    private void unmapShared(Cpu pe, long start, long end, boolean teardown) {
         for (long[] range : sharedMapped.ranges()) {
             long from = Math.max(range[0], start >>> 12), to = Math.min(range[1], end >>> 12);
             for (long gfn = from; gfn < to; gfn++) {
                 long ipa = (gfn << 12) | vm.sharedBit();
                 long[] r = rmi(pe, Rmi.RTT_UNMAP_UNPROTECTED, rd, ipa, RTT_MAX_LEVEL);
                 if (!ok(r) && Rmi.status(r[0]) != Rmi.ERROR_RTT) {
-                    LOG.warn(String.format("RMI_RTT_UNMAP_UNPROTECTED at %#x failed: %s", ipa, Rmi.describe(r[0])));
+                    log(teardown, String.format("RMI_RTT_UNMAP_UNPROTECTED at %#x failed: %s", ipa,
+                            Rmi.describe(r[0])));
                     continue;
                 }
                 sharedMapped.remove(gfn, gfn + 1);
@@ -907,13 +912,26 @@ final class RealmHost {
 
     /** realm_unmap_private_range() for the pages KVM mapped: DATA_DESTROY, then undelegate the granule. */
     private void unmapPrivate(Cpu pe, long start, long end) {
+        unmapPrivate(pe, start, end, false);
+    }
+
+    /** Teardown problems are the kernel's WARN_ONs: logged at debug level so that closing a VM stays quiet. */
+    private static void log(boolean teardown, String msg) {
+        if (teardown) {
+            LOG.debug(msg);
+        } else {
+            LOG.warn(msg);
+        }
+    }
+
+    private void unmapPrivate(Cpu pe, long start, long end, boolean teardown) {
         for (long[] range : privateMapped.ranges()) {
             long from = Math.max(range[0], start >>> 12), to = Math.min(range[1], end >>> 12);
             for (long gfn = from; gfn < to; gfn++) {
                 long ipa = gfn << 12;
                 long[] r = rmi(pe, Rmi.DATA_DESTROY, rd, ipa);
                 if (!ok(r)) {
-                    LOG.warn(String.format("RMI_DATA_DESTROY at %#x failed: %s", ipa, Rmi.describe(r[0])));
+                    log(teardown, String.format("RMI_DATA_DESTROY at %#x failed: %s", ipa, Rmi.describe(r[0])));
                     continue;
                 }
                 undelegateOnly(pe, r[1]);
@@ -1166,12 +1184,12 @@ final class RealmHost {
                 for (KvmVcpu v : vm.vcpus.values()) {
                     destroyRec(pe, v);
                 }
-                unmapShared(pe, 0, vm.sharedBit());
-                unmapPrivate(pe, 0, vm.sharedBit());
+                unmapShared(pe, 0, vm.sharedBit(), true);
+                unmapPrivate(pe, 0, vm.sharedBit(), true);
                 destroyRtts(pe);
                 state = State.DYING;
                 if (!ok(rmi(pe, Rmi.REALM_DESTROY, rd))) {
-                    LOG.warn("RMI_REALM_DESTROY failed: the realm's granules are leaked");
+                    LOG.debug("RMI_REALM_DESTROY failed: the realm's granules are leaked");
                     return;
                 }
                 undelegateAndFree(pe, rd);
@@ -1197,7 +1215,7 @@ final class RealmHost {
         kernel.pages.free(v.recRun);
         v.recRun = -1;
         if (!ok(rmi(pe, Rmi.REC_DESTROY, v.rec))) {
-            LOG.warn("RMI_REC_DESTROY failed: the REC and its auxiliary granules are leaked");
+            LOG.debug("RMI_REC_DESTROY failed: the REC and its auxiliary granules are leaked");
             return;
         }
         for (long a : v.aux) {
@@ -1217,7 +1235,7 @@ final class RealmHost {
         for (long[] t : all) {
             long[] r = rmi(pe, Rmi.RTT_DESTROY, rd, t[0], t[1]);
             if (!ok(r)) {
-                LOG.warn(String.format("RMI_RTT_DESTROY(%#x, level %d) failed: %s", t[0], t[1], Rmi.describe(r[0])));
+                LOG.debug(String.format("RMI_RTT_DESTROY(%#x, level %d) failed: %s", t[0], t[1], Rmi.describe(r[0])));
                 continue;
             }
             undelegateAndFree(pe, r[1]);
