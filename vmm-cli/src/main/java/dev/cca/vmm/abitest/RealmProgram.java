@@ -110,6 +110,7 @@ final class RealmProgram {
      *       X0 and X1 reported, SYSTEM_OFF;</li>
      *   <li>{@code host-call}: RSI_HOST_CALL with an RsiHostCall at program+0x1000 whose X0 is 0xC600_0001, X0 of
      *       the struct after the call reported, SYSTEM_OFF;</li>
+     *   <li>{@code jump-private}: branches to program+0x20000, a protected page nobody populated;</li>
      *   <li>{@code spin}: loops forever.</li>
      * </ul>
      */
@@ -159,11 +160,13 @@ final class RealmProgram {
                         .word(ldr(0, 10, 8));
                 return p.report(1, sharedBit).systemOff().words();
             }
+            case "jump-private":
+                return new RealmProgram().mov(10, base + 0x20000).word(0xD61F_0000 | (10 << 5)).words(); // BR X10
             case "spin":
                 return new int[] {B_SELF};
             default:
                 throw new ScenarioException("unknown program '" + name + "' (known: system-off, system-reset, mmio, "
-                        + "touch-private, touch-shared, cpu-on, affinity-info, ripas-empty, host-call, spin)");
+                        + "touch-private, touch-shared, cpu-on, affinity-info, ripas-empty, host-call, jump-private, spin)");
         }
     }
 }

@@ -820,6 +820,10 @@ public final class ScenarioRunner {
             if (reason == KVM_EXIT_SYSTEM_EVENT) {
                 return report;
             }
+            if (reason == KVM_EXIT_HYPERCALL
+                    && mem.read64(run + Structs.RUN_HYPERCALL_NR) == dev.cca.rmm.smc.Psci.SYSTEM_OFF) {
+                return report; // psci-user: the VMM sees the realm's SYSTEM_OFF as a hypercall
+            }
             throw new StepFailure("the RSI realm stopped with " + Constants.exitName(reason));
         }
         throw new StepFailure("the RSI realm did not power off after 200 exits");
