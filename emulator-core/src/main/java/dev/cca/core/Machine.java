@@ -2,6 +2,8 @@ package dev.cca.core;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.SysRegs;
+import dev.cca.core.cpu.SystemCounter;
+import dev.cca.core.gic.Gic;
 import dev.cca.core.mem.PhysicalMemory;
 
 /**
@@ -13,6 +15,10 @@ public final class Machine {
     public static final int PA_BITS = 48;
 
     public final PhysicalMemory memory;
+    /** The physical GIC: one redistributor per PE, read through each PE's CPU interface. */
+    public final Gic gic;
+    /** The system counter shared by the PEs' generic timers (docs/time.md). */
+    public final SystemCounter counter = new SystemCounter();
     private final Cpu[] cpus;
 
     public Machine(int cpuCount) {
@@ -21,8 +27,11 @@ public final class Machine {
         }
         memory = new PhysicalMemory(PA_BITS);
         cpus = new Cpu[cpuCount];
+        gic = new Gic(cpuCount);
         for (int i = 0; i < cpuCount; i++) {
             Cpu c = new Cpu(i, memory);
+            c.gic.connect(gic);
+            c.timer.setSystemCounter(counter);
             IdRegisters.apply(c);
             c.sr[SysRegs.MPIDR_EL1] = mpidr(i);
             c.setTlbiBroadcast(self -> {

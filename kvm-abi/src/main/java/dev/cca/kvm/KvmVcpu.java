@@ -429,7 +429,25 @@ public final class KvmVcpu implements FileObject {
         }
         setExit(KVM_EXIT_UNKNOWN);
         runWrite(Structs.RUN_FLAGS, 2, 0);
-        return vm.isRealm() ? vm.realmHost.run(p, this) : vm.normalHost.run(p, this);
+        if (vm.isRealm()) {
+            return vm.realmHost.run(p, this);
+        }
+        // A powered-off vCPU sleeps here until PSCI CPU_ON (or a signal) before it is loaded on a PE.
+        while (mpState == KVM_MP_STATE_STOPPED) {
+            if (p.signalPending()) {
+                p.consumeSignal();
+                setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+        }
+        return vm.normalHost.run(p, this);
     }
 
     /** kvm_handle_mmio_return(): a read's data goes to the REC's X0 (realm); the access is then skipped. */

@@ -113,6 +113,13 @@ public final class KvmVm implements FileObject {
             UserStruct s = UserStruct.ofSize(Structs.VCPU_INIT_SIZE).put32(Structs.VI_TARGET, KVM_ARM_TARGET_GENERIC_V8);
             return p.memory().copyToUser(arg, s.bytes()) ? 0 : -Errno.EFAULT;
         }
+        if (request == KVM_IRQ_LINE) {
+            byte[] raw = p.memory().copyFromUser(arg, 8);
+            if (raw == null) {
+                return -Errno.EFAULT;
+            }
+            return realm ? -Errno.ENXIO : normalHost.irqLine(new UserStruct(raw).u32(0), new UserStruct(raw).u32(4));
+        }
         if (request == KVM_HAS_DEVICE_ATTR || request == KVM_SET_DEVICE_ATTR) {
             return deviceAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
         }
@@ -213,6 +220,9 @@ public final class KvmVm implements FileObject {
                     return -Errno.EINVAL;
                 }
                 slots.remove(old);
+                if (normalHost != null) {
+                    normalHost.unmapRange(old.gpa, old.size);
+                }
                 if (old.gmem != null) {
                     old.gmem.unbind(old.gmemOffset, old.size);
                 }
@@ -234,6 +244,9 @@ public final class KvmVm implements FileObject {
                     return 0;
                 } else {
                     old.flags = flags;
+                    if (normalHost != null) {
+                        normalHost.unmapRange(old.gpa, old.size); // remapped with the new permissions on demand
+                    }
                     return 0;
                 }
             }
@@ -268,6 +281,9 @@ public final class KvmVm implements FileObject {
             }
             if (move) {
                 slots.remove(old);
+                if (normalHost != null) {
+                    normalHost.unmapRange(old.gpa, old.size);
+                }
             }
             slots.add(new Memslot(id, flags, gpa, size, uaddr, gmem, gmemOffset));
             return 0;
@@ -582,6 +598,9 @@ public final class KvmVm implements FileObject {
         }
         if (destroy && realmHost != null) {
             realmHost.destroy();
+        }
+        if (destroy && normalHost != null) {
+            normalHost.destroy();
         }
     }
 

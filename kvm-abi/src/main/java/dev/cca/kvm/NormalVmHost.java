@@ -1,21 +1,793 @@
 package dev.cca.kvm;
 
+import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.GenericTimer;
+import dev.cca.core.cpu.GicCpuInterface;
+import dev.cca.core.cpu.SecurityState;
+import dev.cca.core.cpu.SysReg;
+import dev.cca.core.cpu.SysRegs;
+import dev.cca.core.gic.Redistributor;
+import dev.cca.kvm.host.HostKernel;
+import dev.cca.kvm.host.PeScheduler;
 import dev.cca.kvm.host.Process;
+import dev.cca.kvm.host.UserMemory;
 import dev.cca.kvm.uapi.Errno;
+import dev.cca.kvm.uapi.Structs;
+import dev.cca.rmm.smc.Psci;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
- * Running a normal (non-realm) VM: KVM's own stage-2 tables, the guest at Non-secure EL1, and in-kernel
- * emulation of the vGIC, the timers and PSCI. Not implemented on this host yet: KVM_RUN on a normal VM fails
- * with EOPNOTSUPP.
+ * Running a normal (non-realm) VM, as KVM does on an arm64 host (arch/arm64/kvm): KVM's own stage-2 tables
+ * ({@link Stage2}), the guest at Non-secure EL1 entered by exception return from EL2 with KVM's HCR_EL2
+ * configuration, and the handling of every exit: stage-2 faults (memory mapped on demand, the in-kernel vGIC
+ * emulated, other addresses to the VMM as KVM_EXIT_MMIO), PSCI 1.1 and SMCCC over HVC (and trapped SMC), WFI
+ * (the vCPU thread blocks until an interrupt or its timer deadline, docs/time.md), WFE (a yield), trapped SGI
+ * generation, and physical interrupts (the timers' PPIs, hardware-mapped into the guest's list registers; kicks).
+ *
+ * <p>Each KVM_RUN leases a PE (preferring the one with the vCPU's index), loads the vCPU's context into it, runs
+ * and saves the context back on the way out, like kvm_arch_vcpu_load/put.
  */
 final class NormalVmHost {
+    private static final Logger LOG = LoggerFactory.getLogger(NormalVmHost.class);
+    private static final long PAGE = 4096;
+    /** Physical SGI a host PE uses to kick another PE out of its guest (a reschedule IPI). */
+    static final int KICK_SGI = 0;
+    /** HCR_EL2 of a running guest (KVM's HCR_GUEST_FLAGS, restricted to what this PE implements). */
+    static final long HCR_GUEST = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO
+            | SysRegs.HCR_AMO | SysRegs.HCR_TSC | SysRegs.HCR_TWI | SysRegs.HCR_TWE | SysRegs.HCR_RW;
+    /** CNTHCTL_EL2: EL1PCTEN | EL1PCEN, the guest uses the physical counter and timer directly. */
+    private static final long CNTHCTL_GUEST = 3;
+    private static final long PSTATE_EL1H_MASKED = 0x3C5;
+    private static final long SMCCC_VERSION = 0x8000_0000L, SMCCC_ARCH_FEATURES = 0x8000_0001L;
+    private static final long PSCI_MIGRATE_INFO_TYPE = 0x8400_0006L;
+    private static final long CONTINUE = Long.MIN_VALUE;
+
+    private static final SysReg ICC_IAR1 = SysRegs.byName("ICC_IAR1_EL1");
+    private static final SysReg ICC_EOIR1 = SysRegs.byName("ICC_EOIR1_EL1");
+    private static final SysReg ICC_DIR = SysRegs.byName("ICC_DIR_EL1");
+    private static final SysReg ICC_PMR = SysRegs.byName("ICC_PMR_EL1");
+    private static final SysReg ICC_CTLR = SysRegs.byName("ICC_CTLR_EL1");
+    private static final SysReg ICC_IGRPEN1 = SysRegs.byName("ICC_IGRPEN1_EL1");
+
+    /** KVM's copy of a vCPU's system register context while it is not loaded on a PE. */
+    static final class Vcpu {
+        final KvmVcpu kv;
+        final long[] el1 = new long[SysRegs.EL1_CONTEXT.length];
+        final long[] timer = new long[GenericTimer.EL1_TIMER_CONTEXT.length];
+        final long[] ich = new long[GicCpuInterface.ICH_CONTEXT.length];
+        long spEl1;
+        boolean started;
+        /** PSCI CPU_ON request: entry point and context id, applied when the vCPU next runs. */
+        long onEntry = -1, onContext;
+        // MMIO access handed to the VMM, completed on the next KVM_RUN.
+        boolean mmioPending, mmioRead, mmioSse, mmioSf;
+        int mmioRt, mmioLen;
+        // Physical active state of the hardware-mapped timer PPIs (kvm_timer_vcpu_put/load).
+        boolean activeVirt, activePhys;
+        // Idle bookkeeping (under idleLock).
+        boolean idle;
+        long deadline = Long.MAX_VALUE;
+        volatile Cpu loadedOn;
+        volatile Thread thread;
+
+        Vcpu(KvmVcpu kv) {
+            this.kv = kv;
+            el1[indexOf(SysRegs.EL1_CONTEXT, SysRegs.SCTLR_EL1)] = SCTLR_EL1_RESET;
+        }
+    }
+
+    static final long SCTLR_EL1_RESET = 0x30D0_0800L;
+
+    private static int indexOf(int[] a, int v) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == v) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("slot " + v);
+    }
+
     private final KvmVm vm;
+    private final HostKernel kernel;
+    private final Map<Integer, Vcpu> vcpus = new ConcurrentHashMap<>();
+    private final Object idleLock = new Object();
+    private Stage2 stage2;
+    private int vmid = -1;
+    private long cntvoff;
+    private volatile Vgic vgic;
 
     NormalVmHost(KvmVm vm) {
         this.vm = vm;
+        this.kernel = vm.dev.kernel;
     }
 
+    // =========================================================================================================
+    // Configuration hooks
+    // =========================================================================================================
+
+    /** KVM_DEV_ARM_VGIC_CTRL_INIT on this VM's GICv3 device. */
+    synchronized void createVgic(long distBase, long redistBase, int nrIrqs) {
+        vgic = new Vgic(vm, distBase, redistBase, nrIrqs, this::kick);
+    }
+
+    Vgic vgic() {
+        return vgic;
+    }
+
+    /** KVM_IRQ_LINE: {@code irq} encodes type, vCPU and number (arch/arm64/include/uapi/asm/kvm.h). */
+    long irqLine(long irq, long level) {
+        Vgic g = vgic;
+        if (g == null) {
+            return -Errno.ENXIO;
+        }
+        int type = (int) (irq >>> KVM_ARM_IRQ_TYPE_SHIFT) & 0xF;
+        int vcpu = (int) ((irq >>> KVM_ARM_IRQ_VCPU_SHIFT) & 0xFF) | (int) (((irq >>> 28) & 0xF) << 8);
+        int num = (int) irq & 0xFFFF;
+        boolean high = level != 0;
+        if (type == KVM_ARM_IRQ_TYPE_SPI) {
+            if (num < 32 || num >= g.nrIrqs) {
+                return -Errno.EINVAL;
+            }
+            g.setSpiLevel(num, high);
+            return 0;
+        }
+        if (type == KVM_ARM_IRQ_TYPE_PPI) {
+            if (num < 16 || num >= 32 || !vm.vcpus.containsKey(vcpu)) {
+                return -Errno.EINVAL;
+            }
+            g.setPpiLevel(vcpu, num, high);
+            return 0;
+        }
+        return -Errno.EINVAL; // KVM_ARM_IRQ_TYPE_CPU: only without an in-kernel irqchip
+    }
+
+    /** A memslot went away or became read-only: drop its stage-2 mappings. */
+    synchronized void unmapRange(long gpa, long size) {
+        if (stage2 != null) {
+            stage2.unmap(gpa, gpa + size);
+            for (int i = 0; i < kernel.platform.machine.cpuCount(); i++) {
+                kernel.platform.machine.cpu(i).flushTlb();
+            }
+        }
+    }
+
+    /** VM teardown: frees the stage-2 tables and the VMID. */
+    synchronized void destroy() {
+        if (stage2 != null) {
+            stage2.free();
+            stage2 = null;
+        }
+        if (vmid >= 0) {
+            synchronized (kernel.vmids) {
+                kernel.vmids.clear(vmid);
+            }
+            vmid = -1;
+        }
+    }
+
+    private synchronized long ensureStage2() {
+        if (stage2 != null) {
+            return 0;
+        }
+        synchronized (kernel.vmids) {
+            int v = kernel.vmids.nextClearBit(1);
+            if (v >= 256) {
+                return -Errno.EBUSY;
+            }
+            kernel.vmids.set(v);
+            vmid = v;
+        }
+        Stage2 s = new Stage2(kernel, vm.ipaBits);
+        if (!s.valid()) {
+            return -Errno.ENOMEM;
+        }
+        stage2 = s;
+        // The guest's virtual counter starts at 0 when its first vCPU first runs (kvm_timer_init_vm).
+        cntvoff = kernel.platform.machine.counter.highWater();
+        return 0;
+    }
+
+    // =========================================================================================================
+    // KVM_RUN
+    // =========================================================================================================
+
     long run(Process p, KvmVcpu v) {
-        return -Errno.EOPNOTSUPP;
+        if (vgic == null) {
+            LOG.warn("KVM_RUN on a normal VM without an initialised in-kernel GICv3 (KVM_CREATE_DEVICE + CTRL_INIT)");
+            return -Errno.ENODEV;
+        }
+        long r = ensureStage2();
+        if (r < 0) {
+            return r;
+        }
+        Vcpu s = vcpus.computeIfAbsent(v.id, k -> new Vcpu(v));
+        if (s.mmioPending) {
+            completeMmio(v, s);
+        }
+        try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
+            Cpu pe = lease.cpu;
+            Thread self = Thread.currentThread();
+            initHostInterface(pe);
+            s.thread = self;
+            load(pe, v, s);
+            kernel.enterGuest(self, pe);
+            try {
+                return runLoop(p, pe, v, s);
+            } finally {
+                kernel.leaveGuest(self);
+                put(pe, v, s);
+            }
+        }
+    }
+
+    /** What the host's GIC driver and KVM configure on every PE: SGIs and the PPIs KVM uses, EOImode 1. */
+    private static void initHostInterface(Cpu pe) {
+        Redistributor r = pe.gic.redistributor();
+        if (r == null || r.isEnabled(KICK_SGI)) {
+            return;
+        }
+        for (int ppi : new int[] {KICK_SGI, dev.cca.core.gic.Gic.PPI_MAINTENANCE, GenericTimer.PPI_HYP_PHYS,
+            GenericTimer.PPI_VIRT, GenericTimer.PPI_PHYS}) {
+            r.setPriority(ppi, 0xA0);
+            r.setEnabled(ppi, true);
+        }
+        pe.writeSysReg(ICC_PMR, 0xF8);
+        pe.writeSysReg(ICC_CTLR, 2); // EOImode 1: priority drop and deactivation are separate (for HW LRs)
+        pe.writeSysReg(ICC_IGRPEN1, 1);
+    }
+
+    private long runLoop(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
+        while (true) {
+            if (p.signalPending()) {
+                p.consumeSignal();
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            if (v.mpState == KVM_MP_STATE_STOPPED) {
+                if (!waitForPowerOn(p, pe, v, s)) {
+                    v.setExit(KVM_EXIT_INTR);
+                    return -Errno.EINTR;
+                }
+                continue;
+            }
+            handlePhysicalInterrupts(pe, v);
+            vgic.flush(v.id, pe);
+            pe.eret();
+            Cpu.StopReason stop = pe.runUntil(2, SecurityState.NON_SECURE);
+            pe.setIrqSource(HostKernel.IRQ_KICK, false);
+            vgic.sync(v.id, pe);
+            pe.gic.updateVirtual();
+            if (stop != Cpu.StopReason.ARRIVED) {
+                LOG.warn("vCPU {} stopped unexpectedly: {}", v.id, stop);
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            long res = handleExit(p, pe, v, s);
+            if (res != CONTINUE) {
+                return res;
+            }
+        }
+    }
+
+    /** Acknowledges the host's physical interrupts: timer PPIs go to the guest hardware-mapped, kicks are done. */
+    private void handlePhysicalInterrupts(Cpu pe, KvmVcpu v) {
+        for (int n = 0; n < 64 && pe.irqPending(); n++) {
+            int intid = (int) pe.readSysReg(ICC_IAR1);
+            if (intid == GicCpuInterface.SPURIOUS) {
+                return;
+            }
+            pe.writeSysReg(ICC_EOIR1, intid); // priority drop
+            if (intid == GenericTimer.PPI_VIRT || intid == GenericTimer.PPI_PHYS) {
+                // kvm_arch_timer_handler: the guest's timer fired. It stays active until the guest deactivates
+                // the virtual interrupt, whose list register names it as the physical INTID.
+                vgic.injectHardware(v.id, intid);
+            } else {
+                pe.writeSysReg(ICC_DIR, intid);
+            }
+        }
+    }
+
+    // ---- context switch --------------------------------------------------------------------------------------
+
+    private void load(Cpu pe, KvmVcpu v, Vcpu s) {
+        long[] sr = pe.sr;
+        if (s.onEntry != -1) {
+            resetForCpuOn(v, s);
+        }
+        System.arraycopy(v.regs, 0, pe.x, 0, 31);
+        pe.spEl[0] = v.regFile.sp;
+        pe.spEl[1] = s.spEl1;
+        copyIn(sr, SysRegs.EL1_CONTEXT, s.el1);
+        copyIn(sr, GenericTimer.EL1_TIMER_CONTEXT, s.timer);
+        copyIn(sr, GicCpuInterface.ICH_CONTEXT, s.ich);
+        sr[SysRegs.ELR_EL2] = v.regFile.pc;
+        sr[SysRegs.SPSR_EL2] = v.regFile.pstate;
+        sr[SysRegs.HCR_EL2] = HCR_GUEST;
+        sr[SysRegs.VTTBR_EL2] = stage2.root | ((long) vmid << 48);
+        sr[SysRegs.VTCR_EL2] = stage2.vtcr();
+        sr[SysRegs.VMPIDR_EL2] = 0x8000_0000L | v.mpidr;
+        sr[SysRegs.CNTVOFF_EL2] = cntvoff;
+        sr[SysRegs.CNTHCTL_EL2] = CNTHCTL_GUEST;
+        pe.onTranslationRegimeChange();
+        Redistributor r = pe.gic.redistributor();
+        r.setActive(GenericTimer.PPI_VIRT, s.activeVirt);
+        r.setActive(GenericTimer.PPI_PHYS, s.activePhys);
+        // Time does not stand still while the vCPU was away: catch up with the machine (docs/time.md).
+        pe.timer.advanceTo(kernel.platform.machine.counter.highWater());
+        pe.timer.update();
+        s.loadedOn = pe;
+    }
+
+    private void put(Cpu pe, KvmVcpu v, Vcpu s) {
+        long[] sr = pe.sr;
+        s.loadedOn = null;
+        System.arraycopy(pe.x, 0, v.regs, 0, 31);
+        v.regFile.sp = pe.spEl[0];
+        s.spEl1 = pe.spEl[1];
+        copyOut(sr, SysRegs.EL1_CONTEXT, s.el1);
+        copyOut(sr, GenericTimer.EL1_TIMER_CONTEXT, s.timer);
+        copyOut(sr, GicCpuInterface.ICH_CONTEXT, s.ich);
+        v.regFile.pc = sr[SysRegs.ELR_EL2];
+        v.regFile.pstate = sr[SysRegs.SPSR_EL2];
+        Redistributor r = pe.gic.redistributor();
+        s.activeVirt = r.isActive(GenericTimer.PPI_VIRT);
+        s.activePhys = r.isActive(GenericTimer.PPI_PHYS);
+        r.setActive(GenericTimer.PPI_VIRT, false);
+        r.setActive(GenericTimer.PPI_PHYS, false);
+        // The host does not run the guest's timers while the vCPU is out: park them.
+        sr[GenericTimer.CNTP_CTL_EL0] = 0;
+        sr[GenericTimer.CNTV_CTL_EL0] = 0;
+        sr[GicCpuInterface.ICH_HCR_EL2] = 0;
+        pe.timer.update();
+        pe.gic.updateVirtual();
+        kernel.platform.machine.counter.publish(pe.timer.localCount());
+    }
+
+    private static void copyIn(long[] sr, int[] slots, long[] from) {
+        for (int i = 0; i < slots.length; i++) {
+            sr[slots[i]] = from[i];
+        }
+    }
+
+    private static void copyOut(long[] sr, int[] slots, long[] to) {
+        for (int i = 0; i < slots.length; i++) {
+            to[i] = sr[slots[i]];
+        }
+    }
+
+    /** PSCI CPU_ON: the vCPU starts at the entry point with the context id in X0, MMU off, EL1h (DEN0022 6.4). */
+    private void resetForCpuOn(KvmVcpu v, Vcpu s) {
+        java.util.Arrays.fill(v.regs, 0);
+        v.regs[0] = s.onContext;
+        v.regFile.pc = s.onEntry;
+        v.regFile.pstate = PSTATE_EL1H_MASKED;
+        v.regFile.sp = 0;
+        s.spEl1 = 0;
+        java.util.Arrays.fill(s.el1, 0);
+        s.el1[indexOf(SysRegs.EL1_CONTEXT, SysRegs.SCTLR_EL1)] = SCTLR_EL1_RESET;
+        java.util.Arrays.fill(s.timer, 0);
+        java.util.Arrays.fill(s.ich, 0);
+        s.onEntry = -1;
+    }
+
+    // =========================================================================================================
+    // Exits
+    // =========================================================================================================
+
+    private long handleExit(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
+        int kind = pe.lastExceptionKind();
+        if (kind == 1 || kind == 2) {
+            return CONTINUE; // a physical interrupt: acknowledged at the top of the loop
+        }
+        long[] sr = pe.sr;
+        long esr = sr[SysRegs.ESR_EL2];
+        if (kind == 3) {
+            v.setExit(KVM_EXIT_INTERNAL_ERROR);
+            return 0;
+        }
+        switch (Esr.ec(esr)) {
+            case Esr.EC_HVC64:
+                return hypercall(p, pe, v, s);
+            case Esr.EC_SMC64:
+                sr[SysRegs.ELR_EL2] += 4; // a trapped SMC returns to itself
+                return hypercall(p, pe, v, s);
+            case Esr.EC_WFX:
+                sr[SysRegs.ELR_EL2] += 4;
+                if ((esr & 1) != 0) {
+                    Thread.yield(); // WFE: give another vCPU thread the host CPU
+                    return CONTINUE;
+                }
+                if (!blockUntilWake(p, pe, v, s)) {
+                    p.consumeSignal();
+                    v.setExit(KVM_EXIT_INTR);
+                    return -Errno.EINTR;
+                }
+                return CONTINUE;
+            case Esr.EC_DABT_LOWER:
+            case Esr.EC_IABT_LOWER:
+                return guestAbort(p, pe, v, s, esr);
+            case Esr.EC_SYSREG:
+                return sysregTrap(pe, v, esr);
+            default:
+                injectUndefined(pe);
+                return CONTINUE;
+        }
+    }
+
+    /** kvm_handle_guest_abort: map memslot pages, emulate the vGIC, hand other MMIO to the VMM. */
+    private long guestAbort(Process p, Cpu pe, KvmVcpu v, Vcpu s, long esr) {
+        long[] sr = pe.sr;
+        long ipa = ((sr[SysRegs.HPFAR_EL2] >>> 4) << 12) | (sr[SysRegs.FAR_EL2] & 0xFFF);
+        int iss = Esr.iss(esr);
+        boolean fetch = Esr.ec(esr) == Esr.EC_IABT_LOWER;
+        boolean s1ptw = (iss & Esr.S1PTW) != 0;
+        boolean write = !fetch && !s1ptw && (iss & Esr.WNR) != 0;
+        Memslot slot = vm.findSlot(ipa);
+        if (slot != null && slot.gmem == null) {
+            boolean readOnly = (slot.flags & KVM_MEM_READONLY) != 0;
+            if (!(write && readOnly)) {
+                long uva = slot.userspaceAddr + (ipa - slot.gpa);
+                int prot = readOnly ? UserMemory.PROT_READ : UserMemory.PROT_READ | UserMemory.PROT_WRITE;
+                long pa = p.memory().userPagePa(uva & ~(PAGE - 1), prot);
+                if (pa < 0) {
+                    LOG.warn(String.format("memslot %d: no user memory at %#x for guest page %#x", slot.id, uva, ipa));
+                    return -Errno.EFAULT;
+                }
+                synchronized (this) {
+                    if (!stage2.map(ipa & ~(PAGE - 1), pa, !readOnly)) {
+                        return -Errno.ENOMEM;
+                    }
+                }
+                return CONTINUE; // the access is retried
+            }
+        }
+        if (fetch) {
+            injectAbort(pe, true, sr[SysRegs.FAR_EL2]); // instruction fetch outside memory: external abort
+            return CONTINUE;
+        }
+        if ((iss & Esr.ISV) == 0) {
+            LOG.warn(String.format("data abort at IPA %#x with no valid syndrome (PC %#x): cannot emulate", ipa,
+                    sr[SysRegs.ELR_EL2]));
+            return -Errno.ENOSYS;
+        }
+        int len = 1 << ((iss >>> Esr.SAS_SHIFT) & 3);
+        int rt = (iss >>> Esr.SRT_SHIFT) & 31;
+        boolean sse = (iss & Esr.SSE) != 0;
+        boolean sf = (iss & Esr.SF) != 0;
+        if (vgic.handles(ipa)) {
+            if (write) {
+                long val = rt == 31 ? 0 : pe.x[rt];
+                vgic.write(v.id, ipa, len, len == 8 ? val : val & ((1L << (8 * len)) - 1));
+            } else {
+                setLoadResult(pe.x, rt, vgic.read(v.id, ipa, len), len, sse, sf);
+            }
+            sr[SysRegs.ELR_EL2] += 4;
+            return CONTINUE;
+        }
+        long data = 0;
+        if (write) {
+            long val = rt == 31 ? 0 : pe.x[rt];
+            data = len == 8 ? val : val & ((1L << (8 * len)) - 1);
+        }
+        v.setExit(KVM_EXIT_MMIO);
+        v.runWrite(Structs.RUN_MMIO_PHYS_ADDR, 8, ipa);
+        v.runWrite(Structs.RUN_MMIO_DATA, 8, data);
+        v.runWrite(Structs.RUN_MMIO_LEN, 4, len);
+        v.runWrite(Structs.RUN_MMIO_IS_WRITE, 1, write ? 1 : 0);
+        s.mmioPending = true;
+        s.mmioRead = !write;
+        s.mmioRt = rt;
+        s.mmioLen = len;
+        s.mmioSse = sse;
+        s.mmioSf = sf;
+        return 0;
+    }
+
+    /** kvm_handle_mmio_return: the VMM's data goes to the load's register and the PC steps over the access. */
+    private void completeMmio(KvmVcpu v, Vcpu s) {
+        if (s.mmioRead) {
+            setLoadResult(v.regs, s.mmioRt, v.runRead(Structs.RUN_MMIO_DATA, 8), s.mmioLen, s.mmioSse, s.mmioSf);
+        }
+        v.regFile.pc += 4;
+        s.mmioPending = false;
+    }
+
+    private static void setLoadResult(long[] regs, int rt, long data, int len, boolean sse, boolean sf) {
+        if (rt == 31 || rt >= regs.length) {
+            return;
+        }
+        int bits = 8 * len;
+        long val = bits == 64 ? data : data & ((1L << bits) - 1);
+        if (sse && bits < 64) {
+            val = (val << (64 - bits)) >> (64 - bits);
+        }
+        if (!sf) {
+            val &= 0xFFFF_FFFFL;
+        }
+        regs[rt] = val;
+    }
+
+    /** Trapped MSR ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1: the vGIC sends the SGIs. */
+    private long sysregTrap(Cpu pe, KvmVcpu v, long esr) {
+        int iss = Esr.iss(esr);
+        int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;
+        int rt = (iss >>> 5) & 31, crm = (iss >>> 1) & 15;
+        boolean read = (iss & 1) != 0;
+        if (!read && op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5) {
+            vgic.sendSgi(v.id, rt == 31 ? 0 : pe.x[rt]);
+            pe.sr[SysRegs.ELR_EL2] += 4;
+            return CONTINUE;
+        }
+        injectUndefined(pe);
+        return CONTINUE;
+    }
+
+    // ---- PSCI and SMCCC --------------------------------------------------------------------------------------
+
+    private long hypercall(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
+        long fid = pe.x[0] & 0xFFFF_FFFFL;
+        long[] x = pe.x;
+        if (fid == Psci.VERSION) {
+            x[0] = Psci.VERSION_1_1;
+        } else if (fid == Psci.FEATURES) {
+            x[0] = psciFeature(x[1] & 0xFFFF_FFFFL);
+        } else if (fid == PSCI_MIGRATE_INFO_TYPE) {
+            x[0] = 2; // Trusted OS not present or does not require migration
+        } else if (fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64) {
+            x[0] = cpuOn(fid == Psci.CPU_ON_32 ? x[1] & 0xFFFF_FFFFL : x[1], x[2], x[3]);
+        } else if (fid == Psci.CPU_OFF) {
+            v.mpState = KVM_MP_STATE_STOPPED;
+            synchronized (idleLock) {
+                idleLock.notifyAll();
+            }
+        } else if (fid == Psci.AFFINITY_INFO_32 || fid == Psci.AFFINITY_INFO_64) {
+            x[0] = affinityInfo(x[1], x[2]);
+        } else if (fid == Psci.CPU_SUSPEND_32 || fid == Psci.CPU_SUSPEND_64) {
+            // Standby: a WFI that returns SUCCESS (any power state is allowed to be a standby).
+            x[0] = Psci.SUCCESS;
+            if (!blockUntilWake(p, pe, v, s)) {
+                p.consumeSignal();
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+        } else if (fid == Psci.SYSTEM_OFF || fid == Psci.SYSTEM_RESET) {
+            v.setExit(KVM_EXIT_SYSTEM_EVENT);
+            v.runWrite(Structs.RUN_SYSTEM_EVENT_TYPE, 4,
+                    fid == Psci.SYSTEM_OFF ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET);
+            v.runWrite(Structs.RUN_SYSTEM_EVENT_NDATA, 4, 1);
+            v.runWrite(Structs.RUN_SYSTEM_EVENT_DATA, 8, 0);
+            return 0;
+        } else if (fid == SMCCC_VERSION) {
+            x[0] = 0x10001; // SMCCC 1.1
+        } else if (fid == SMCCC_ARCH_FEATURES) {
+            x[0] = Psci.NOT_SUPPORTED; // no firmware workarounds to discover
+        } else {
+            x[0] = Psci.NOT_SUPPORTED; // SMCCC_RET_NOT_SUPPORTED
+        }
+        return CONTINUE;
+    }
+
+    private static long psciFeature(long fid) {
+        if (fid == Psci.VERSION || fid == Psci.FEATURES || fid == PSCI_MIGRATE_INFO_TYPE || fid == Psci.CPU_OFF
+                || fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64 || fid == Psci.AFFINITY_INFO_32
+                || fid == Psci.AFFINITY_INFO_64 || fid == Psci.CPU_SUSPEND_32 || fid == Psci.CPU_SUSPEND_64
+                || fid == Psci.SYSTEM_OFF || fid == Psci.SYSTEM_RESET || fid == SMCCC_VERSION) {
+            return Psci.SUCCESS; // CPU_SUSPEND: original power_state format, no OS-initiated mode
+        }
+        return Psci.NOT_SUPPORTED;
+    }
+
+    private KvmVcpu byMpidr(long mpidr) {
+        long aff = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 32) & 0xFF) << 24);
+        synchronized (vm) {
+            for (KvmVcpu c : vm.vcpus.values()) {
+                if (c.mpidr == aff) {
+                    return c;
+                }
+            }
+        }
+        return null;
+    }
+
+    private long cpuOn(long target, long entry, long context) {
+        KvmVcpu t = byMpidr(target);
+        if (t == null) {
+            return Psci.INVALID_PARAMETERS;
+        }
+        Vcpu ts = vcpus.computeIfAbsent(t.id, k -> new Vcpu(t));
+        synchronized (idleLock) {
+            if (t.mpState != KVM_MP_STATE_STOPPED) {
+                return ts.onEntry != -1 ? Psci.ON_PENDING : Psci.ALREADY_ON;
+            }
+            ts.onEntry = entry; // applied when the vCPU's thread next loads it
+            ts.onContext = context;
+            t.mpState = KVM_MP_STATE_RUNNABLE;
+            idleLock.notifyAll();
+        }
+        return Psci.SUCCESS;
+    }
+
+    private long affinityInfo(long target, long lowestLevel) {
+        if (lowestLevel != 0) {
+            return Psci.INVALID_PARAMETERS;
+        }
+        KvmVcpu t = byMpidr(target);
+        if (t == null) {
+            return Psci.INVALID_PARAMETERS;
+        }
+        Vcpu ts = vcpus.get(t.id);
+        if (t.mpState == KVM_MP_STATE_STOPPED) {
+            return 1; // OFF
+        }
+        return ts != null && ts.onEntry != -1 ? 2 : 0; // ON_PENDING or ON
+    }
+
+    // ---- exception injection -------------------------------------------------------------------------------
+
+    /** Enters the guest's EL1 synchronous exception vector (as KVM's inject_undef64 / inject_abt64 do). */
+    private static void injectSync(Cpu pe, int ec, int iss, boolean hasFar, long far) {
+        long[] sr = pe.sr;
+        long spsr = sr[SysRegs.SPSR_EL2];
+        int fromEl = (int) (spsr >>> 2) & 3;
+        long offset = fromEl == 0 ? 0x400 : (spsr & 1) != 0 ? 0x200 : 0;
+        sr[SysRegs.ESR_EL1] = ((long) ec << 26) | Esr.IL | (iss & 0x1FF_FFFFL);
+        if (hasFar) {
+            sr[SysRegs.FAR_EL1] = far;
+        }
+        sr[SysRegs.ELR_EL1] = sr[SysRegs.ELR_EL2];
+        sr[SysRegs.SPSR_EL1] = spsr;
+        sr[SysRegs.ELR_EL2] = sr[SysRegs.VBAR_EL1] + offset;
+        sr[SysRegs.SPSR_EL2] = PSTATE_EL1H_MASKED | (spsr & 0xF000_0000L);
+    }
+
+    private static void injectUndefined(Cpu pe) {
+        injectSync(pe, Esr.EC_UNKNOWN, 0, false, 0);
+    }
+
+    private static void injectAbort(Cpu pe, boolean fetch, long far) {
+        long spsr = pe.sr[SysRegs.SPSR_EL2];
+        boolean sameEl = ((spsr >>> 2) & 3) == 1;
+        int ec = fetch ? (sameEl ? Esr.EC_IABT_CUR : Esr.EC_IABT_LOWER) : (sameEl ? Esr.EC_DABT_CUR : Esr.EC_DABT_LOWER);
+        injectSync(pe, ec, Esr.FSC_SEA, true, far);
+    }
+
+    // =========================================================================================================
+    // Blocking: WFI, powered-off vCPUs, kicks
+    // =========================================================================================================
+
+    /** Kicks vCPU {@code id} so it sees newly pending interrupts: out of its guest, or out of its WFI wait. */
+    void kick(int id) {
+        Vcpu s = vcpus.get(id);
+        if (s == null || s.thread == Thread.currentThread()) {
+            return; // it flushes its list registers before it next enters the guest anyway
+        }
+        Cpu pe = s.loadedOn;
+        if (pe != null) {
+            kernel.platform.machine.gic.sendSgi(pe.index, KICK_SGI);
+        }
+        synchronized (idleLock) {
+            idleLock.notifyAll();
+        }
+    }
+
+    private static boolean timerFiring(Cpu pe) {
+        return pe.timer.lineAsserted(GenericTimer.PPI_VIRT) || pe.timer.lineAsserted(GenericTimer.PPI_PHYS);
+    }
+
+    /** The latest time any vCPU of this VM has reached (racy reads of running PEs' counters are fine here). */
+    private long observedTime() {
+        long t = kernel.platform.machine.counter.highWater();
+        for (Vcpu o : vcpus.values()) {
+            Cpu c = o.loadedOn;
+            if (c != null && !o.idle) {
+                t = Math.max(t, c.timer.localCount());
+            }
+        }
+        return t;
+    }
+
+    /** True when no vCPU of the VM can advance time or wake another: all idle in WFI or powered off. */
+    private boolean allIdle() {
+        synchronized (vm) {
+            for (KvmVcpu k : vm.vcpus.values()) {
+                Vcpu o = vcpus.get(k.id);
+                boolean idle = k.mpState == KVM_MP_STATE_STOPPED || (o != null && o.idle);
+                if (!idle) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private long minIdleDeadline() {
+        long m = Long.MAX_VALUE;
+        for (Vcpu o : vcpus.values()) {
+            if (o.idle) {
+                m = Math.min(m, o.deadline);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * WFI: blocks the vCPU thread until it has an interrupt to take, its timer fires, or a signal arrives
+     * (returns false). While other vCPUs run, time follows them; when every vCPU is idle, time jumps to the
+     * earliest deadline (docs/time.md), so an idle guest costs nothing and a one-vCPU run is reproducible.
+     */
+    private boolean blockUntilWake(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
+        long deadline = pe.timer.nextDeadline();
+        synchronized (idleLock) {
+            s.idle = true;
+            s.deadline = deadline;
+            idleLock.notifyAll();
+        }
+        try {
+            while (true) {
+                handlePhysicalInterrupts(pe, v);
+                if (vgic.hasPending(v.id) || timerFiring(pe)) {
+                    return true;
+                }
+                if (p.signalPending() || Thread.currentThread().isInterrupted()) {
+                    return false;
+                }
+                synchronized (idleLock) {
+                    long now = observedTime();
+                    if (deadline != Long.MAX_VALUE && now >= deadline) {
+                        pe.timer.advanceTo(now);
+                        continue;
+                    }
+                    if (allIdle()) {
+                        long min = minIdleDeadline();
+                        if (min != Long.MAX_VALUE && min > kernel.platform.machine.counter.highWater()) {
+                            kernel.platform.machine.counter.publish(min);
+                            idleLock.notifyAll();
+                            continue;
+                        }
+                    }
+                    try {
+                        idleLock.wait(1);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+            }
+        } finally {
+            synchronized (idleLock) {
+                s.idle = false;
+                s.deadline = Long.MAX_VALUE;
+            }
+            pe.timer.advanceTo(observedTime());
+        }
+    }
+
+    /** A vCPU after PSCI CPU_OFF waits for CPU_ON (or a signal: returns false). */
+    private boolean waitForPowerOn(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
+        synchronized (idleLock) {
+            while (v.mpState == KVM_MP_STATE_STOPPED) {
+                if (p.signalPending()) {
+                    p.consumeSignal();
+                    return false;
+                }
+                try {
+                    idleLock.wait(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        // Reload with the CPU_ON entry state.
+        put(pe, v, s);
+        load(pe, v, s);
+        return true;
     }
 }

@@ -8,8 +8,10 @@ import dev.cca.kvm.uapi.Structs;
 import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
- * The in-kernel GICv3 device (KVM_DEV_TYPE_ARM_VGIC_V3): its configuration attributes. Interrupt delivery to
- * guests is implemented with the CPU's GIC model; this file only records what the VMM configured.
+ * The in-kernel GICv3 device (KVM_DEV_TYPE_ARM_VGIC_V3): its configuration attributes (the distributor and
+ * redistributor base addresses, the number of interrupts) and its initialisation, which for a normal VM creates
+ * the emulated GIC ({@link Vgic}) that {@link NormalVmHost} runs. Realms keep the attributes only: the RMM owns
+ * their virtual CPU interface.
  */
 final class VgicDevice implements FileObject {
     private final KvmVm vm;
@@ -116,9 +118,19 @@ final class VgicDevice implements FileObject {
                 if (distBase == -1 || redistBase == -1) {
                     return -Errno.ENXIO; // vgic_v3_map_resources: addresses must be set
                 }
+                if (initialized) {
+                    return 0;
+                }
+                if (distBase < redistBase + Vgic.REDIST_STRIDE * KvmVm.MAX_VCPUS && redistBase < distBase + Vgic.DIST_SIZE
+                        && !(distBase + Vgic.DIST_SIZE <= redistBase)) {
+                    return -Errno.EINVAL; // the distributor overlaps the redistributor region
+                }
                 initialized = true;
                 if (nrIrqs == 0) {
                     nrIrqs = 256;
+                }
+                if (vm.normalHost != null) {
+                    vm.normalHost.createVgic(distBase, redistBase, nrIrqs);
                 }
                 return 0;
             }

@@ -6,7 +6,7 @@ import dev.cca.rmm.realm.RealmDescriptor;
 import dev.cca.rmm.rtt.S2tt;
 import dev.cca.rmm.smc.Rmi;
 
-/** RMI_DATA_CREATE and RMI_DATA_CREATE_UNKNOWN (TF-RMM runtime/rmi/rtt.c, data_create()). */
+/** RMI_DATA_CREATE, RMI_DATA_CREATE_UNKNOWN and RMI_DATA_DESTROY (TF-RMM runtime/rmi/rtt.c). */
 final class DataCommands {
     private final Rmm rmm;
 
@@ -84,5 +84,54 @@ final class DataCommands {
             return Rmi.pack(Rmi.ERROR_RTT, 3);
         }
         return Rmi.SUCCESS;
+    }
+
+    /**
+     * RMI_DATA_DESTROY: unmaps the DATA granule at a level-3 entry, scrubs it and returns it to DELEGATED.
+     * X1 = the granule's PA, X2 = top of the non-live region (also on RTT errors).
+     */
+    void destroy(RmmMemory mem, long rd, long ipa, long[] out) {
+        // rd_align, rd_bound, rd_state
+        RealmDescriptor d = rmm.rd(mem, rd);
+        if (d == null) {
+            out[0] = Rmi.ERROR_INPUT;
+            return;
+        }
+        // ipa_bound, ipa_align
+        if (!d.inPar(ipa) || !RttCommands.validMapAddr(d, ipa, 3)) {
+            out[0] = Rmi.ERROR_INPUT;
+            return;
+        }
+        S2tt.Walk w = S2tt.walk(mem, d, ipa, 3);
+        // rtt_walk
+        if (w.level != 3) {
+            out[0] = Rmi.pack(Rmi.ERROR_RTT, w.level);
+            out[2] = S2tt.skipNonLive(mem, w, ipa);
+            return;
+        }
+        long next;
+        switch (w.kind) {
+            case ASSIGNED_RAM: next = S2tt.UNASSIGNED_DESTROYED; break;
+            case ASSIGNED_EMPTY: next = S2tt.UNASSIGNED_EMPTY; break;
+            case ASSIGNED_DESTROYED: next = S2tt.UNASSIGNED_DESTROYED; break;
+            default:
+                // rtte_state
+                out[0] = Rmi.pack(Rmi.ERROR_RTT, 3);
+                out[2] = S2tt.skipNonLive(mem, w, ipa);
+                return;
+        }
+        long data = S2tt.oa(w.desc);
+        mem.write64(w.entryPa, next);
+        if (w.kind == S2tt.Kind.ASSIGNED_RAM) {
+            mem.cpu.tlbInvalidate(true);
+        }
+        rmm.granules.addRef(w.rttPa, -1);
+        mem.zeroGranule(data);
+        rmm.transition(mem.cpu, data, GranuleState.DELEGATED);
+        w.desc = next;
+        w.kind = S2tt.kind(next, 3);
+        out[0] = Rmi.SUCCESS;
+        out[1] = data;
+        out[2] = S2tt.skipNonLive(mem, w, ipa);
     }
 }

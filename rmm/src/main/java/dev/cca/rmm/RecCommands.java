@@ -9,12 +9,17 @@ import dev.cca.rmm.realm.RealmDescriptor;
 import dev.cca.rmm.rec.Rec;
 import dev.cca.rmm.rec.RecParams;
 import dev.cca.rmm.rec.RecRun;
+import dev.cca.rmm.smc.Psci;
 import dev.cca.rmm.smc.Rmi;
+import dev.cca.rmm.smc.Rsi;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-/** RMI_REC_CREATE, RMI_REC_DESTROY and RMI_REC_ENTER (TF-RMM runtime/rmi/rec.c and run.c). */
+/**
+ * RMI_REC_CREATE, RMI_REC_DESTROY, RMI_REC_ENTER and RMI_PSCI_COMPLETE (TF-RMM runtime/rmi/rec.c, run.c and
+ * runtime/rsi/psci.c).
+ */
 final class RecCommands {
     /** Returned by {@link #enter} when the realm is running: the RMI completes when the REC exits. */
     static final long ENTERED = Long.MIN_VALUE;
@@ -183,14 +188,123 @@ final class RecCommands {
         pc.runPa = runPa;
         load(cpu, rec, d, flags);
         if (injectSea) {
-            RealmExits.injectSyncAbort(cpu, Esr.FSC_SEA, false, cpu.sr[SysRegs.FAR_EL2]);
+            RealmExits.injectSyncAbort(cpu, Esr.FSC_SEA, false, rec.lastFar());
         } else if (emulMmio) {
             completeMmioRead(cpu, lastEsr, enter.getLong(RecRun.ENTER_GPRS));
+        }
+        // The host's answer to a RIPAS change request (complete_set_ripas)
+        if (rec.flag(Rec.FLAG_RIPAS_PENDING)) {
+            completeSetRipas(cpu, rec, (flags & Rmi.REC_ENTER_RIPAS_RESPONSE) != 0);
+        }
+        // The host's results of an RSI_HOST_CALL, copied into the realm's RsiHostCall structure
+        if (rec.flag(Rec.FLAG_HOST_CALL_PENDING)) {
+            long[] gprs = new long[31];
+            for (int i = 0; i < 31; i++) {
+                gprs[i] = enter.getLong(RecRun.ENTER_GPRS + 8 * i);
+            }
+            RealmExits.Exit abort = rmm.exits.completeHostCall(cpu, mem, d, gprs);
+            if (abort != null) {
+                // The structure's page is no longer mapped: report a stage-2 abort on it without running the
+                // realm; the host call stays pending and completes on a later entry.
+                rmm.exits.exitToHost(cpu, pc, rec, abort);
+                return ENTERED;
+            }
+            rec.setFlag(Rec.FLAG_HOST_CALL_PENDING, false);
         }
         rec.setLastExit(0, 0, 0);
         cpu.eret();
         return ENTERED;
     }
+
+    /** X0 = RSI_SUCCESS, X1 = how far the change got, X2 = RSI_ACCEPT or RSI_REJECT (RMM spec B5.3.9). */
+    private static void completeSetRipas(Cpu cpu, Rec rec, boolean reject) {
+        cpu.x[0] = Rsi.SUCCESS;
+        cpu.x[1] = rec.ripasAddr();
+        // A reject is honoured only for a change to RAM that did not complete (TF-RMM complete_set_ripas).
+        boolean rejected = reject && rec.ripasValue() == Rmi.RIPAS_RAM && rec.ripasAddr() != rec.ripasTop();
+        cpu.x[2] = rejected ? Rsi.REJECT : Rsi.ACCEPT;
+        rec.setFlag(Rec.FLAG_RIPAS_PENDING, false);
+    }
+
+    /**
+     * RMI_PSCI_COMPLETE: the host's answer to a PSCI_CPU_ON or PSCI_AFFINITY_INFO the calling REC made about the
+     * target REC (TF-RMM smc_psci_complete, psci_complete_request). All failures are RMI_ERROR_INPUT.
+     */
+    long psciComplete(RmmMemory mem, long callingPa, long targetPa, long status) {
+        // calling_align, target_align
+        if ((callingPa & 0xFFF) != 0 || (targetPa & 0xFFF) != 0) {
+            return Rmi.ERROR_INPUT;
+        }
+        // calling_bound, calling_state, target_bound, target_state, alias
+        if (!rmm.is(callingPa, GranuleState.REC) || !rmm.is(targetPa, GranuleState.REC) || callingPa == targetPa) {
+            return Rmi.ERROR_INPUT;
+        }
+        // a running REC cannot have a pending request
+        if (rmm.granules.refcount(callingPa) != 0) {
+            return Rmi.ERROR_INPUT;
+        }
+        Rec calling = new Rec(mem, callingPa);
+        Rec target = new Rec(mem, targetPa);
+        // pending
+        if (!calling.flag(Rec.FLAG_PSCI_PENDING)) {
+            return Rmi.ERROR_INPUT;
+        }
+        // owner
+        if (calling.owner() != target.owner()) {
+            return Rmi.ERROR_INPUT;
+        }
+        // target: the REC the realm named by MPIDR (MPIDR_EL1 layout, Aff3 in [39:32])
+        if (RecParams.mpidrEl1ToIndex(calling.gpr(1)) != target.index()) {
+            return Rmi.ERROR_INPUT;
+        }
+        boolean targetOn = rmm.granules.refcount(targetPa) != 0 || target.flag(Rec.FLAG_RUNNABLE);
+        long fid = calling.gpr(0) & 0xFFFF_FFFFL & ~(1L << 16);
+        long result = Rmi.SUCCESS;
+        long recRet;
+        if (fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64) {
+            // status
+            if (status != Psci.SUCCESS && status != Psci.DENIED) {
+                return Rmi.ERROR_INPUT;
+            }
+            if (targetOn) {
+                recRet = Psci.ALREADY_ON;
+                if (status == Psci.DENIED) {
+                    result = Rmi.ERROR_INPUT; // the caller is still answered (TF-RMM)
+                }
+            } else if (status == Psci.DENIED) {
+                recRet = Psci.DENIED;
+            } else {
+                resetForCpuOn(target, calling.gpr(2), calling.gpr(3),
+                        calling.sysreg(Rmm.el1ContextIndex(SysRegs.SCTLR_EL1)));
+                recRet = Psci.SUCCESS;
+            }
+        } else if (fid == Psci.AFFINITY_INFO_32 || fid == Psci.AFFINITY_INFO_64) {
+            if (status != Psci.SUCCESS) {
+                return Rmi.ERROR_INPUT;
+            }
+            recRet = targetOn ? Psci.AFFINITY_ON : Psci.AFFINITY_OFF;
+        } else {
+            throw new IllegalStateException(String.format("REC %#x has a PSCI request pending for FID %#x",
+                    callingPa, fid));
+        }
+        calling.setGpr(0, recRet);
+        calling.setGpr(1, 0);
+        calling.setGpr(2, 0);
+        calling.setGpr(3, 0);
+        calling.setFlag(Rec.FLAG_PSCI_PENDING, false);
+        return result;
+    }
+
+    /** psci_reset_rec() plus the CPU_ON entry state: EL1h, DAIF masked, MMU off, the caller's endianness. */
+    private static void resetForCpuOn(Rec target, long entry, long contextId, long callerSctlr) {
+        target.setPstate(0x3C5);
+        target.setSysreg(Rmm.el1ContextIndex(SysRegs.SCTLR_EL1), Rmm.SCTLR_EL1_RESET | (callerSctlr & SCTLR_EE));
+        target.setGpr(0, contextId);
+        target.setPc(entry);
+        target.setFlag(Rec.FLAG_RUNNABLE, true);
+    }
+
+    private static final long SCTLR_EE = 1L << 25;
 
     /** Writes the host's emulated read value to Rt (for a read) and steps over the access. */
     private static void completeMmioRead(Cpu cpu, long esr, long value) {

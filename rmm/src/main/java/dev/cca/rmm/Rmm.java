@@ -191,6 +191,20 @@ public final class Rmm implements Firmware {
             out[0] = dataCmds.create(mem, a[1], a[2], a[3], a[4], a[5]);
         } else if (fid == Rmi.DATA_CREATE_UNKNOWN) {
             out[0] = dataCmds.createUnknown(mem, a[1], a[2], a[3]);
+        } else if (fid == Rmi.DATA_DESTROY) {
+            dataCmds.destroy(mem, a[1], a[2], out);
+        } else if (fid == Rmi.RTT_DESTROY) {
+            rttCmds.destroy(mem, a[1], a[2], a[3], out);
+        } else if (fid == Rmi.RTT_FOLD) {
+            rttCmds.fold(mem, a[1], a[2], a[3], out);
+        } else if (fid == Rmi.RTT_MAP_UNPROTECTED) {
+            out[0] = rttCmds.mapUnprotected(mem, a[1], a[2], a[3], a[4]);
+        } else if (fid == Rmi.RTT_UNMAP_UNPROTECTED) {
+            rttCmds.unmapUnprotected(mem, a[1], a[2], a[3], out);
+        } else if (fid == Rmi.RTT_SET_RIPAS) {
+            rttCmds.setRipas(mem, a[1], a[2], a[3], a[4], out);
+        } else if (fid == Rmi.PSCI_COMPLETE) {
+            out[0] = recCmds.psciComplete(mem, a[1], a[2], a[3]);
         } else {
             out[0] = Smccc.SMC_UNKNOWN;
         }

@@ -49,6 +49,35 @@ final class TestHost {
         return cpu.physRead(pa, 8, Pas.NON_SECURE);
     }
 
+    /** Aligns the allocator to {@code bytes} (a power of two), for block-sized contiguous ranges. */
+    void alignTo(long bytes) {
+        next = (next + bytes - 1) & ~(bytes - 1);
+    }
+
+    /** RMI_REC_ENTER with the given RmiRecEnter.flags; returns X0. */
+    long enter(long rec, long run, long flags) {
+        write64(run + dev.cca.rmm.rec.RecRun.ENTER_FLAGS, flags);
+        return rmi0(Rmi.REC_ENTER, rec, run);
+    }
+
+    long enter(long rec, long run) {
+        return enter(rec, run, 0);
+    }
+
+    /** A field of the RmiRecExit in {@code run} (offset from dev.cca.rmm.rec.RecRun). */
+    long exit(long run, int offset) {
+        return read64(run + offset);
+    }
+
+    /** The saved registers of a REC that is not running. */
+    long[] recGprs(long rec) {
+        return fw.inspector(0).rec(rec).gprs();
+    }
+
+    RmmInspector inspector() {
+        return fw.inspector(0);
+    }
+
     /** A realm with a 33-bit IPA space: start level 2 with 8 concatenated root tables (as KVM v12 sets it up). */
     final class Realm {
         final long rd = delegated();
@@ -90,6 +119,29 @@ final class TestHost {
 
         long rttCreate(long ipa, int level) {
             return rmi0(Rmi.RTT_CREATE, rd, delegated(), ipa, level);
+        }
+
+        long rttCreate(long rtt, long ipa, int level) {
+            return rmi0(Rmi.RTT_CREATE, rd, rtt, ipa, level);
+        }
+
+        /** RTT_READ_ENTRY: X0..X4. */
+        long[] readEntry(long ipa, int level) {
+            return rmi(Rmi.RTT_READ_ENTRY, rd, ipa, level);
+        }
+
+        /** Maps a zero page at {@code ipa} with DATA_CREATE_UNKNOWN; returns the data granule. */
+        long dataCreateUnknown(long ipa) {
+            long data = delegated();
+            long r = rmi0(Rmi.DATA_CREATE_UNKNOWN, rd, data, ipa);
+            if (r != Rmi.SUCCESS) {
+                throw new AssertionError("DATA_CREATE_UNKNOWN failed: " + Rmi.describe(r));
+            }
+            return data;
+        }
+
+        long activate() {
+            return rmi0(Rmi.REALM_ACTIVATE, rd);
         }
 
         /** Populates one page at {@code ipa} with {@code words}, measured. */

@@ -26,6 +26,14 @@ public final class GuestOptions {
     @Option(names = "--realm", description = "Run the guest in a realm (implied for the embedded default guest).")
     boolean realm;
 
+    @Option(names = "--dtb", paramLabel = "FILE",
+            description = "Boot with this flattened device tree instead of the generated one.")
+    Path dtb;
+
+    @Option(names = "--load-addr", paramLabel = "ADDR", converter = AddressConverter.class,
+            description = "Guest physical address of a raw binary image (also its entry point). Default: start of RAM.")
+    Long loadAddr;
+
     long memBytes() {
         return mem != null ? mem : 128L << 20;
     }

@@ -3,6 +3,8 @@ package dev.cca.vmm;
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
 import dev.cca.rmm.RmmInspector;
+import dev.cca.vmm.fdt.DeviceTree;
+import dev.cca.vmm.fdt.FdtWriter;
 import dev.cca.vmm.image.ImageFormatException;
 import dev.cca.vmm.image.ImageLoader;
 import dev.cca.vmm.image.LoadedImage;
@@ -15,6 +17,8 @@ import picocli.CommandLine.ParentCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +26,8 @@ import java.util.concurrent.Callable;
 
 /** {@code cca run}: boots a guest through the KVM ABI and prints its console and a summary. */
 @Command(name = "run",
-        description = "Boot a guest. With no image, boots the embedded hello-realm guest in a realm and prints its "
+        description = "Boot a guest: a normal VM (EL1h, MMU off, X0 = the generated device tree), or a realm with "
+            + "--realm. With no image, boots the embedded hello-realm guest in a realm and prints its "
             + "console output, then the realm's initial measurement (RIM), how the run ended, the instructions "
             + "executed and the wall time.%n",
         footer = {"%nExit status: 0 the guest powered off, 1 error, 2 usage, 3 the guest asked for a reset, "
@@ -33,7 +38,10 @@ import java.util.concurrent.Callable;
             "%nExamples:",
             "  cca run",
             "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
-            "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s"},
+            "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
+            "  cca run -k src-test-images/platform/timer-irq.elf          (a normal VM)",
+            "  cca run -k Image --initrd initrd.cpio --params console=ttyAMA0 --mem 512 --cpus 2",
+            "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
@@ -52,6 +60,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DURATION",
             description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m).")
     String timeout;
+
+    @Option(names = "--dump-dtb", paramLabel = "FILE",
+            description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
+    Path dumpDtb;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -93,25 +105,29 @@ final class RunCommand implements Callable<Integer> {
         if (cpus < 1 || cpus > 64) {
             throw new UsageError("--cpus must be between 1 and 64, was " + cpus);
         }
-        if (guest.initrd != null) {
-            throw new UsageError("--initrd needs a device tree, which this version does not generate yet");
-        }
-        if (guest.params != null) {
-            throw new UsageError("--params needs a device tree, which this version does not generate yet");
-        }
         Duration limit = timeout == null ? null : parseDuration(timeout);
         if (maxInstructions != null && maxInstructions <= 0) {
             throw new UsageError("--max-instructions must be positive");
         }
         long mem = guest.memBytes();
-        LoadedImage image = loadImage(mem);
+        if (mem < (1L << 20)) {
+            throw new UsageError("--mem must be at least 1 MiB");
+        }
+        LoadedImage kernel = loadImage(mem);
         boolean realm = guest.isRealm();
+        byte[] initrd = guest.initrd == null ? null : ImageLoader.readFile(guest.initrd);
+        BootLayout layout = BootLayout.place(kernel, kernelName(), initrd, String.valueOf(guest.initrd), mem);
+        byte[] dtb = deviceTree(mem, cpus, realm, layout);
+        if (dumpDtb != null) {
+            Files.write(dumpDtb, dtb);
+        }
+        LoadedImage image = layout.withBootFiles(initrd, dtb);
 
         long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
         dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
         CcaHost host = CcaHost.boot(cpus, dram);
         Process proc = host.kernel.newProcess();
-        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out));
+        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress));
         vmm.setUp();
 
         long start = System.nanoTime();
@@ -121,14 +137,15 @@ final class RunCommand implements Callable<Integer> {
         Vmm.Result result = vmm.run();
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
-        proc.exit();
 
         long instructions = 0;
         for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
             instructions += host.platform.machine.cpu(i).instructions;
         }
         out.flush();
+        // The summary reads the realm's RIM: before the process exits, as closing the VM destroys the realm.
         printSummary(out, host, realm, result, instructions, seconds, image);
+        proc.exit();
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;
             case RESET: return EXIT_RESET;
@@ -136,6 +153,36 @@ final class RunCommand implements Callable<Integer> {
             case TIMEOUT: return EXIT_LIMIT;
             default: return EXIT_ERROR;
         }
+    }
+
+    private String kernelName() {
+        return guest.kernel == null ? "embedded:hello-realm.elf" : guest.kernel.toString();
+    }
+
+    /** The generated device tree, or the one given with --dtb (checked: magic, size, fits its area). */
+    private byte[] deviceTree(long mem, int cpus, boolean realm, BootLayout layout) throws ImageFormatException {
+        byte[] dtb;
+        if (guest.dtb != null) {
+            String name = guest.dtb.toString();
+            dtb = ImageLoader.readFile(guest.dtb);
+            if (dtb.length < 40 || java.nio.ByteBuffer.wrap(dtb).getInt(0) != FdtWriter.MAGIC) {
+                throw new ImageFormatException(name, "is not a flattened device tree (no 0xd00dfeed magic)");
+            }
+            long total = java.nio.ByteBuffer.wrap(dtb).getInt(4) & 0xFFFF_FFFFL;
+            if (total > dtb.length) {
+                throw new ImageFormatException(name, String.format(
+                        "truncated: the header says %d bytes, the file has %d", total, dtb.length));
+            }
+        } else {
+            dtb = DeviceTree.build(new DeviceTree.Config(mem, cpus, realm, guest.params, layout.initrdStart,
+                    layout.initrdEnd));
+        }
+        if (dtb.length > BootLayout.dtbArea(mem)) {
+            throw new ImageFormatException(guest.dtb == null ? "device tree" : guest.dtb.toString(), String.format(
+                    "is %d bytes, more than the %d bytes reserved for it at the top of RAM", dtb.length,
+                    BootLayout.dtbArea(mem)));
+        }
+        return dtb;
     }
 
     private LoadedImage loadImage(long mem) throws ImageFormatException, IOException {
@@ -153,7 +200,8 @@ final class RunCommand implements Callable<Integer> {
             name = guest.kernel.toString();
             bytes = ImageLoader.readFile(guest.kernel);
         }
-        LoadedImage image = ImageLoader.parse(name, bytes, MemoryMap.RAM);
+        long rawLoad = guest.loadAddr != null ? guest.loadAddr : MemoryMap.RAM;
+        LoadedImage image = ImageLoader.parse(name, bytes, MemoryMap.RAM, rawLoad);
         for (LoadedImage.Segment s : image.segments()) {
             if (s.gpa() < MemoryMap.RAM || s.end() > MemoryMap.RAM + mem || s.end() < s.gpa()) {
                 throw new ImageFormatException(name, String.format(

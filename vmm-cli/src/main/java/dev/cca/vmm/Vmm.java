@@ -1,5 +1,6 @@
 package dev.cca.vmm;
 
+import dev.cca.core.platform.Pl011;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
@@ -22,8 +23,14 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
 public final class Vmm {
     private static final Logger LOG = LoggerFactory.getLogger(Vmm.class);
 
-    /** What to run. */
-    public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
+    /**
+     * What to run: the image holds every boot file (kernel, initrd, device tree); the boot vCPU starts at its
+     * entry with {@code x0} in X0 (the device tree's address).
+     */
+    public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
+        public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
+            this(realm, memBytes, cpus, kernel, console, 0);
+        }
     }
 
     /** How a run ended. */
@@ -53,6 +60,8 @@ public final class Vmm {
     private int kvm = -1;
     private int vm = -1;
     private int runSize;
+    /** Where the VMM mapped guest RAM in its own address space. */
+    private long ramUaddr;
     private final List<Integer> vcpuFds = new ArrayList<>();
     private final List<Long> runMaps = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -77,6 +86,7 @@ public final class Vmm {
         LOG.info("created {} VM with a {}-bit IPA space", cfg.realm() ? "realm" : "normal", ipa);
         setUpMemory();
         runSize = (int) libc.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
+        // vCPUs before the vGIC is initialised, as kvmtool does: the GIC has one redistributor per vCPU.
         for (int i = 0; i < cfg.cpus(); i++) {
             setUpVcpu(i);
         }
@@ -86,6 +96,7 @@ public final class Vmm {
 
     private void setUpMemory() throws ErrnoException {
         long shared = libc.mmap(cfg.memBytes(), -1, "mmap guest RAM");
+        ramUaddr = shared;
         long a = libc.struct(Structs.MEMORY_REGION2_SIZE);
         libc.mem.write64(a + Structs.MR2_GUEST_PHYS_ADDR, MemoryMap.RAM);
         libc.mem.write64(a + Structs.MR2_MEMORY_SIZE, cfg.memBytes());
@@ -178,11 +189,18 @@ public final class Vmm {
             if (cfg.realm()) {
                 populate(r[0], size, buf);
             } else {
-                throw new ErrnoException("loading a normal VM", Errno.EOPNOTSUPP);
+                // A normal VM's RAM is the VMM's own mapping: copy the image into it.
+                byte[] page = new byte[(int) Math.min(size, 1 << 20)];
+                for (long off = 0; off < size; off += page.length) {
+                    int n = (int) Math.min(page.length, size - off);
+                    libc.mem.readBytes(buf + off, page, 0, n);
+                    libc.mem.writeBytes(ramUaddr + (r[0] - MemoryMap.RAM) + off, page, 0, n);
+                }
             }
+            libc.proc.munmap(buf, size);
         }
         setReg(vcpuFds.get(0), REG_PC, image.entry());
-        setReg(vcpuFds.get(0), REG_X0, 0);
+        setReg(vcpuFds.get(0), REG_X0, cfg.x0());
     }
 
     private void populate(long base, long size, long src) throws ErrnoException {

@@ -28,6 +28,10 @@ public final class Cpu {
     public final int index;
     public final PhysicalMemory memory;
     final Mmu mmu = new Mmu();
+    /** The Generic Timer (counter views and the EL1/EL2 timers). */
+    public final GenericTimer timer = new GenericTimer(this);
+    /** The GICv3 CPU interface (ICC_*, ICV_*, ICH_* registers). */
+    public final GicCpuInterface gic = new GicCpuInterface(this);
 
     // ---- architectural state --------------------------------------------------------------------------------
     /** X0..X30; slot 31 always reads zero (XZR) and is never written. */
@@ -59,8 +63,14 @@ public final class Cpu {
     public long instructions;
     private long budget = Long.MAX_VALUE;
     private volatile boolean stopRequested;
-    /** Instruction count at which the countdown interrupt asserts, or Long.MAX_VALUE. */
+    /** Counter value (docs/time.md) at which the countdown interrupt asserts, or Long.MAX_VALUE. */
     private long irqCountdownAt = Long.MAX_VALUE;
+    /** The system counter as this PE sees it is {@code instructions + timeOffset} (idle time skipped). */
+    long timeOffset;
+    /** Counter value of the next time event (countdown or timer deadline), or Long.MAX_VALUE. */
+    private long nextEventTime = Long.MAX_VALUE;
+    /** Virtual IRQ/FIQ lines ({@link GicCpuInterface#VIRQ}, {@link GicCpuInterface#VFIQ}), taken at EL1. */
+    private int virtualLines;
     /** Physical interrupt lines: each bit is one source; the IRQ is pending while any bit is set. */
     private volatile int irqSources;
     private volatile int fiqSources;
@@ -189,7 +199,11 @@ public final class Cpu {
     }
 
     public void setDaif(int v) {
-        daif = v & 0x3C0;
+        int nv = v & 0x3C0;
+        if ((daif & ~nv & 0xC0) != 0 && (irqSources | fiqSources | virtualLines) != 0) {
+            transitioned = true; // unmasking with an interrupt pending: let the run loop take it now
+        }
+        daif = nv;
     }
 
     public void setSpSel(boolean v) {
@@ -328,10 +342,45 @@ public final class Cpu {
         stopRequested = true;
     }
 
-    /** Asserts the countdown IRQ source after {@code n} more instructions (a preemption timer). */
+    /**
+     * Asserts the countdown IRQ source after {@code n} more counter ticks (a preemption timer): n instructions,
+     * or less if the PE idles.
+     */
     public void setIrqCountdown(long n) {
-        irqCountdownAt = n == Long.MAX_VALUE ? Long.MAX_VALUE : instructions + n;
+        irqCountdownAt = n == Long.MAX_VALUE ? Long.MAX_VALUE : timer.localCount() + n;
         setIrqSource(IRQ_SOURCE_COUNTDOWN, false);
+        rescheduleTimeEvents();
+    }
+
+    /** Recomputes when the next time event (countdown, timer deadline) is due. */
+    void rescheduleTimeEvents() {
+        nextEventTime = Math.min(irqCountdownAt, timer.nextDeadline);
+    }
+
+    /** Handles the time events due at the current count. */
+    private void timeEvent() {
+        if (timer.localCount() >= irqCountdownAt) {
+            irqCountdownAt = Long.MAX_VALUE;
+            setIrqSource(IRQ_SOURCE_COUNTDOWN, true);
+        }
+        timer.update(); // reschedules
+    }
+
+    /** Sets the virtual interrupt lines (driven by the GIC virtual CPU interface and HCR_EL2.VI/VF). */
+    void setVirtualLines(int lines) {
+        if (lines != 0 && virtualLines == 0) {
+            transitioned = true; // let the run loop see it before the end of the chunk
+        }
+        virtualLines = lines;
+    }
+
+    public int virtualLines() {
+        return virtualLines;
+    }
+
+    /** Whether an interrupt would wake the PE from WFI (regardless of PSTATE masks). */
+    private boolean wakeupPending() {
+        return irqSources != 0 || fiqSources != 0 || (virtualLines != 0 && el <= 1);
     }
 
     /** Asserts or clears one physical IRQ source. Safe from any thread. */
@@ -377,28 +426,30 @@ public final class Cpu {
                 stopRequested = false;
                 return StopReason.STOP_REQUESTED;
             }
+            long now = instructions + timeOffset;
+            if (now >= nextEventTime) {
+                timeEvent();
+            }
             if (budget <= 0) {
                 return StopReason.BUDGET;
-            }
-            if (instructions >= irqCountdownAt) {
-                irqCountdownAt = Long.MAX_VALUE;
-                setIrqSource(IRQ_SOURCE_COUNTDOWN, true);
             }
             if (checkInterrupts()) {
                 continue;
             }
             if (waitingForInterrupt) {
-                if (irqCountdownAt != Long.MAX_VALUE) {
-                    // Idle until the countdown fires: time passes without instructions.
-                    long skip = irqCountdownAt - instructions;
-                    instructions += skip;
+                if (wakeupPending()) {
+                    waitingForInterrupt = false;
+                } else if (nextEventTime != Long.MAX_VALUE) {
+                    // Idle until the next time event: time passes without instructions (docs/time.md).
+                    timer.advanceTo(nextEventTime);
                     continue;
+                } else {
+                    return StopReason.WAITING_FOR_INTERRUPT;
                 }
-                return StopReason.WAITING_FOR_INTERRUPT;
             }
             long chunk = Math.min(budget, 4096);
-            if (irqCountdownAt != Long.MAX_VALUE) {
-                chunk = Math.max(1, Math.min(chunk, irqCountdownAt - instructions));
+            if (nextEventTime != Long.MAX_VALUE) {
+                chunk = Math.max(1, Math.min(chunk, nextEventTime - now));
             }
             long done = execute(chunk);
             budget -= done;
@@ -408,14 +459,17 @@ public final class Cpu {
     /** Executes up to {@code n} instructions; stops early after any exception entry or return. */
     private long execute(long n) {
         long pc = this.pc;
-        long done = 0;
+        // The instruction count is kept exact (not summed per chunk) because it is the time base: a counter read
+        // inside the chunk must see it (docs/time.md).
+        long start = instructions;
+        long end = start + n;
         try {
-            while (done < n) {
+            while (instructions < end) {
                 if ((pc & 0xFFFF_FFFF_FFFF_F003L) != codeVa) {
                     this.pc = pc;
                     if (!loadCodePage(pc)) {
                         pc = this.pc;
-                        done++;
+                        instructions++;
                         break;
                     }
                 }
@@ -430,16 +484,15 @@ public final class Cpu {
                 } catch (GuestFault f) {
                     pc = deliverPending(pc);
                 }
-                done++;
+                instructions++;
                 if (transitioned) {
                     break;
                 }
             }
         } finally {
             this.pc = pc;
-            instructions += done;
         }
-        return done;
+        return instructions - start;
     }
 
     private Insn decodeSlot(int slot) {
@@ -735,6 +788,19 @@ public final class Cpu {
         return pend(targetEl, Esr.EC_SYSREG, iss);
     }
 
+    /**
+     * Records a trap to {@code targetEl} of the MRS/MSR instruction being executed (EC 0x18), with the ISS
+     * (Op0, Op2, Op1, CRn, Rt, CRm, direction) taken from the instruction's encoding. For use by system register
+     * readers and writers whose access controls trap (Arm ARM D17.2.37, ISS encoding for EC 0x18).
+     */
+    public GuestFault trapCurrentSysRegAccess(int targetEl) {
+        int word = 0;
+        if (codeBytes != null && (pc & ~(long) Page.MASK) == codeVa) {
+            word = Bytes.getInt(codeBytes, (int) (pc & Page.MASK));
+        }
+        return trapSysReg(targetEl, Esr.sysRegIss(word));
+    }
+
     private long deliverPending(long pc) {
         return takeException(pendEl, pendEc, pendIss, pc, pendHasFar, pendFar, 0, pendHasHpfar, pendHpfar);
     }
@@ -903,6 +969,11 @@ public final class Cpu {
         }
         waitingForInterrupt = false;
         updateMmuIdx();
+        if (from >= 2) {
+            // A hypervisor or firmware may have restored timer and GIC state by plain slot copies.
+            timer.update();
+            gic.sync();
+        }
         pc = elr;
         transitioned = true;
         lastEntry = Firmware.Entry.RETURN;
@@ -982,19 +1053,45 @@ public final class Cpu {
         if (wfe) {
             return pc + 4; // no event model: WFE completes at once
         }
-        if (irqSources == 0 && fiqSources == 0) {
+        if (!wakeupPending()) {
             waitingForInterrupt = true;
             transitioned = true; // leave the fast loop so the run loop can idle
         }
         return pc + 4;
     }
 
-    /** Takes a pending, unmasked physical IRQ or FIQ. Returns true if one was taken. */
+    /** Takes a pending, unmasked physical IRQ or FIQ, or virtual IRQ or FIQ. Returns true if one was taken. */
     private boolean checkInterrupts() {
         if (irqSources != 0 && takeAsync(1, SCR_IRQ, HCR_IMO, 0x80)) {
             return true;
         }
-        return fiqSources != 0 && takeAsync(2, SCR_FIQ, HCR_FMO, 0x40);
+        if (fiqSources != 0 && takeAsync(2, SCR_FIQ, HCR_FMO, 0x40)) {
+            return true;
+        }
+        return virtualLines != 0 && takeVirtual();
+    }
+
+    /**
+     * Virtual IRQ/FIQ (Arm ARM D1.3.6): taken to EL1 from EL0 or EL1 when EL2 is enabled, HCR_EL2.TGE is 0 and
+     * HCR_EL2.IMO/FMO routes the physical kind to EL2, masked by PSTATE.I/F.
+     */
+    private boolean takeVirtual() {
+        if (el > 1 || !el2Enabled()) {
+            return false;
+        }
+        long hcr = sr[HCR_EL2];
+        if ((hcr & HCR_TGE) != 0) {
+            return false;
+        }
+        if ((virtualLines & GicCpuInterface.VIRQ) != 0 && (hcr & HCR_IMO) != 0 && (daif & 0x80) == 0) {
+            takeException(1, 0, 0, pc, false, 0, 1, false, 0);
+            return true;
+        }
+        if ((virtualLines & GicCpuInterface.VFIQ) != 0 && (hcr & HCR_FMO) != 0 && (daif & 0x40) == 0) {
+            takeException(1, 0, 0, pc, false, 0, 2, false, 0);
+            return true;
+        }
+        return false;
     }
 
     private boolean takeAsync(int kind, long scrBit, long hcrBit, int daifBit) {

@@ -50,6 +50,16 @@ public final class Esr {
     public static final int FSC_GPF_WALK = 0x24;    // + level
     public static final int FSC_GPF = 0x28;
 
+    /**
+     * The ISS of a trapped MRS/MSR (EC 0x18) from the instruction's encoding: Op0 [21:20], Op2 [19:17],
+     * Op1 [16:14], CRn [13:10], Rt [9:5], CRm [4:1], Direction [0] (1 = read).
+     */
+    public static int sysRegIss(int word) {
+        int op0 = (word >>> 19) & 3, op1 = (word >>> 16) & 7, crn = (word >>> 12) & 15, crm = (word >>> 8) & 15;
+        int op2 = (word >>> 5) & 7, rt = word & 31, read = (word >>> 21) & 1;
+        return (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (rt << 5) | (crm << 1) | read;
+    }
+
     public static int ec(long esr) {
         return (int) (esr >>> 26) & 0x3F;
     }

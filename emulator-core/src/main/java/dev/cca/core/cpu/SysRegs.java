@@ -132,7 +132,6 @@ public final class SysRegs {
         id("CLIDR_EL1", 3, 1, 0, 0, 1, CLIDR_EL1);
         idEl0("CTR_EL0", 3, 3, 0, 0, 1, CTR_EL0);
         idEl0("DCZID_EL0", 3, 3, 0, 0, 7, DCZID_EL0);
-        plainEl("CNTFRQ_EL0", 3, 3, 14, 0, 0, CNTFRQ_EL0, 0, null);
 
         // EL2 registers
         plainEl("VPIDR_EL2", 3, 4, 0, 0, 0, VPIDR_EL2, 2, null);
@@ -160,7 +159,7 @@ public final class SysRegs {
         plainEl("VBAR_EL2", 3, 4, 12, 0, 0, VBAR_EL2, 2, null);
         plainEl("TPIDR_EL2", 3, 4, 13, 0, 2, TPIDR_EL2, 2, null);
         plainEl("CNTHCTL_EL2", 3, 4, 14, 1, 0, CNTHCTL_EL2, 2, null);
-        plainEl("CNTVOFF_EL2", 3, 4, 14, 0, 3, CNTVOFF_EL2, 2, null);
+        plainEl("CNTVOFF_EL2", 3, 4, 14, 0, 3, CNTVOFF_EL2, 2, (c, v) -> c.timer.update());
 
         // EL3 registers
         plainEl("SCTLR_EL3", 3, 6, 1, 0, 0, SCTLR_EL3, 3, TRANSLATION);
@@ -190,6 +189,10 @@ public final class SysRegs {
         computed("SP_EL0", 3, 0, 4, 1, 0, 1, c -> c.spEl[0], (c, v) -> c.spEl[0] = v);
         computed("SP_EL1", 3, 4, 4, 1, 0, 2, c -> c.spEl[1], (c, v) -> c.spEl[1] = v);
         computed("SP_EL2", 3, 6, 4, 1, 0, 3, c -> c.spEl[2], (c, v) -> c.spEl[2] = v);
+
+        // Slots 256-383: the generic timers (CNTFRQ_EL0 too) and the GIC CPU interface.
+        GenericTimer.defineRegisters();
+        GicCpuInterface.defineRegisters();
     }
 
     static void register(SysReg r) {

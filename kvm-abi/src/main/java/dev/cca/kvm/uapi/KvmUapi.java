@@ -30,6 +30,12 @@ public final class KvmUapi {
     /** The v13 form adopted by the "populate-progress" profile: {@code _IOWR}, progress written back. */
     public static final long KVM_ARM_RMI_POPULATE_IOWR = Ioctl.iowr(KVMIO, 0xd7, Structs.RMI_POPULATE_SIZE);
 
+    /** {@code _IOW(KVMIO, 0x61, struct kvm_irq_level)}: drive an interrupt line of the in-kernel vGIC. */
+    public static final long KVM_IRQ_LINE = Ioctl.iow(KVMIO, 0x61, 8);
+    /** kvm_irq_level.irq: type [27:24], vCPU index [23:16] (and [31:28]), number [15:0]. */
+    public static final int KVM_ARM_IRQ_TYPE_SHIFT = 24, KVM_ARM_IRQ_VCPU_SHIFT = 16;
+    public static final int KVM_ARM_IRQ_TYPE_CPU = 0, KVM_ARM_IRQ_TYPE_SPI = 1, KVM_ARM_IRQ_TYPE_PPI = 2;
+
     // ---- vCPU ioctls ---------------------------------------------------------------------------------------
     public static final long KVM_RUN = Ioctl.io(KVMIO, 0x80);
     public static final long KVM_GET_MP_STATE = Ioctl.ior(KVMIO, 0x98, Structs.MP_STATE_SIZE);

@@ -37,8 +37,15 @@ public final class S2tt {
     private static final long S2AP_RW = 3L << 6;
     private static final long MEMATTR_NORMAL_WB_FWB = 0x6L << 2;
     private static final long XN = 1L << 54;
-    /** Host-controlled bits of an unprotected mapping: MemAttr[5:2] and S2AP[7:6]. */
-    public static final long NS_ATTR_MASK = 0xFCL;
+    /**
+     * Host-controlled bits of an unprotected mapping: MemAttr[4:2] (with HCR_EL2.FWB) and S2AP[7:6]. TF-RMM's
+     * S2TTE_NS_ATTR_MASK; MemAttr[3] (bit 5) is RES0 in the FWB encoding and rejected.
+     */
+    public static final long NS_ATTR_MASK = 0xDCL;
+    private static final long MEMATTR_MASK = 0x7L << 2;
+    /** MemAttr 0b100 under FWB is reserved: a host descriptor with it is invalid. */
+    private static final long MEMATTR_FWB_RESERVED = 0x4L << 2;
+
 
     /** RTT entry kinds (HIPAS x RIPAS as the host sees them). */
     public enum Kind {
@@ -105,6 +112,53 @@ public final class S2tt {
         return (hostDesc & (OA_MASK | NS_ATTR_MASK)) | AF | NS_BIT | XN | SH_INNER | (level == 3 ? 3 : 1);
     }
 
+    /** OA bits [47:lsb] of an entry at {@code level} (no LPA2). */
+    public static long levelOaMask(int level) {
+        return OA_MASK & ~(levelSize(level) - 1);
+    }
+
+    /**
+     * host_ns_s2tte_is_valid(): the host's descriptor for RTT_MAP_UNPROTECTED holds only an OA aligned to the
+     * level (below 2^48), MemAttr and S2AP, and its MemAttr is not the reserved FWB encoding.
+     */
+    public static boolean hostNsDescValid(long desc, int level) {
+        if ((desc & ~(levelOaMask(level) | NS_ATTR_MASK)) != 0) {
+            return false;
+        }
+        return (desc & MEMATTR_MASK) != MEMATTR_FWB_RESERVED;
+    }
+
+    /** The host-controlled part of an ASSIGNED_NS entry (what RTT_READ_ENTRY reports). */
+    public static long hostNsDesc(long desc, int level) {
+        return desc & (levelOaMask(level) | NS_ATTR_MASK);
+    }
+
+    /** True if the entry holds a PA (ASSIGNED*, ASSIGNED_NS, TABLE): TF-RMM's s2tte_is_live(). */
+    public static boolean live(long desc, int level) {
+        Kind k = kind(desc, level);
+        return k.assigned() || k == Kind.TABLE;
+    }
+
+    /** The descriptor for an unassigned protected entry with the RIPAS of {@code k}. */
+    public static long unassignedFor(Kind k) {
+        switch (k) {
+            case UNASSIGNED_RAM: return UNASSIGNED_RAM;
+            case UNASSIGNED_DESTROYED: return UNASSIGNED_DESTROYED;
+            case UNASSIGNED_NS: return UNASSIGNED_NS;
+            default: return UNASSIGNED_EMPTY;
+        }
+    }
+
+    /** An ASSIGNED entry of kind {@code k} (EMPTY, RAM or DESTROYED) mapping {@code pa} at {@code level}. */
+    public static long assigned(Kind k, long pa, int level) {
+        switch (k) {
+            case ASSIGNED_RAM: return assignedRam(pa, level);
+            case ASSIGNED_DESTROYED: return assignedDestroyed(pa);
+            case ASSIGNED_EMPTY: return assignedEmpty(pa);
+            default: throw new IllegalArgumentException("not a protected assigned kind: " + k);
+        }
+    }
+
     public static long table(long pa) {
         return pa | 3;
     }
@@ -140,6 +194,31 @@ public final class S2tt {
         /** The RTT granule holding the entry. */
         public long rttPa;
         public Kind kind;
+
+        /** Index of the entry within its 4 KB table granule. */
+        public int index() {
+            return (int) ((entryPa & 0xFFF) >>> 3);
+        }
+    }
+
+    /**
+     * s2tt_skip_non_live_entries(): {@code addr} if the walk's entry is live, else the base address of the next
+     * live entry in the same table, or the end of the range the table maps if there is none.
+     */
+    public static long skipNonLive(RmmMemory mem, Walk w, long addr) {
+        if (live(w.desc, w.level)) {
+            return addr;
+        }
+        long size = levelSize(w.level);
+        long base = addr & ~(size - 1);
+        int index = w.index();
+        int i = index + 1;
+        for (; i < 512; i++) {
+            if (live(mem.read64(w.rttPa + 8L * i), w.level)) {
+                break;
+            }
+        }
+        return base + (i - index) * size;
     }
 
     /**

@@ -18,6 +18,8 @@ public final class Psci {
             ALREADY_ON = -4, ON_PENDING = -5, INTERNAL_FAILURE = -6, NOT_PRESENT = -7, DISABLED = -8,
             INVALID_ADDRESS = -9;
     public static final long VERSION_1_1 = 0x10001L;
+    /** AFFINITY_INFO results. */
+    public static final long AFFINITY_ON = 0, AFFINITY_OFF = 1;
 
     /** True for a PSCI function identifier (SMC32 0x840000xx or SMC64 0xC40000xx, function 0x00..0x1F). */
     public static boolean isPsci(long fid) {

@@ -21,6 +21,10 @@ public final class Rsi {
 
     public static final long SUCCESS = 0, ERROR_INPUT = 1, ERROR_STATE = 2, INCOMPLETE = 3, ERROR_UNKNOWN = 4;
     public static final long ABI_1_0 = 0x10000L;
+    /** RsiResponse: the host's answer to a RIPAS change, reported in X2 when IPA_STATE_SET completes. */
+    public static final long ACCEPT = 0, REJECT = 1;
+    /** RsiRipasChangeDestroyed (IPA_STATE_SET X4). */
+    public static final long NO_CHANGE_DESTROYED = 0, CHANGE_DESTROYED = 1;
 
     private static final Map<Long, String> NAMES = new HashMap<>();
 

@@ -43,8 +43,26 @@ public final class ImageLoader {
 
     /** Parses {@code bytes} (read from {@code name}) for a guest whose RAM starts at {@code ramBase}. */
     public static LoadedImage parse(String name, byte[] bytes, long ramBase) throws ImageFormatException {
+        return parse(name, bytes, ramBase, ramBase);
+    }
+
+    /** As {@link #parse(String, byte[], long)}, placing (and starting) a raw binary at {@code rawLoadAddress}. */
+    public static LoadedImage parse(String name, byte[] bytes, long ramBase, long rawLoadAddress)
+            throws ImageFormatException {
         if (bytes.length == 0) {
             throw new ImageFormatException(name, "file is empty");
+        }
+        if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
+            // A gzip-compressed kernel (vmlinuz as some distributions ship it): decompress it, as QEMU does.
+            try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                    new java.io.ByteArrayInputStream(bytes))) {
+                bytes = in.readNBytes(1 << 30);
+            } catch (IOException e) {
+                throw new ImageFormatException(name, "is gzip-compressed but cannot be decompressed: " + e.getMessage());
+            }
+            if (bytes.length == 0) {
+                throw new ImageFormatException(name, "is gzip-compressed and empty");
+            }
         }
         if (bytes.length >= 4 && bytes[0] == 0x7F && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F') {
             return parseElf(name, bytes);
@@ -52,7 +70,11 @@ public final class ImageLoader {
         if (bytes.length >= 0x3C && ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getInt(0x38) == ARM64_IMAGE_MAGIC) {
             return parseArm64Image(name, bytes, ramBase);
         }
-        return new LoadedImage("raw binary", List.of(new LoadedImage.Segment(ramBase, bytes, bytes.length)), ramBase);
+        if ((rawLoadAddress & 3) != 0) {
+            throw new ImageFormatException(name, String.format("load address %#x is not 4-byte aligned", rawLoadAddress));
+        }
+        return new LoadedImage("raw binary", List.of(new LoadedImage.Segment(rawLoadAddress, bytes, bytes.length)),
+                rawLoadAddress);
     }
 
     private static LoadedImage parseElf(String name, byte[] b) throws ImageFormatException {
@@ -125,6 +147,14 @@ public final class ImageLoader {
         }
         long textOffset = bb.getLong(8);
         long imageSize = bb.getLong(16);
+        long flags = bb.getLong(24);
+        if ((flags & 1) != 0) {
+            throw new ImageFormatException(name, "is a big-endian arm64 Image (header flags bit 0); only little-endian "
+                    + "kernels can run");
+        }
+        if (textOffset < 0 || textOffset >= (1L << 32) || (textOffset & 0xFFF) != 0) {
+            throw new ImageFormatException(name, String.format("arm64 Image header has a bad text_offset %#x", textOffset));
+        }
         if (imageSize == 0) {
             textOffset = 0x80000; // pre-3.17 kernels: image_size 0 means text_offset 0x80000
         }
@@ -133,7 +163,8 @@ public final class ImageLoader {
                     "arm64 Image header says image_size %#x, smaller than the file (%#x bytes)", imageSize, b.length));
         }
         long mem = Math.max(imageSize, b.length);
-        long load = ramBase + textOffset;
+        // booting.rst: placed text_offset bytes above a 2 MiB aligned base, here the start of RAM.
+        long load = ((ramBase + (2L << 20) - 1) & -(2L << 20)) + textOffset;
         return new LoadedImage("arm64 Image", List.of(new LoadedImage.Segment(load, b, mem)), load);
     }
 }

@@ -1,13 +1,16 @@
-package dev.cca.vmm;
+package dev.cca.core.platform;
 
-import java.io.OutputStream;
+import dev.cca.core.mem.MmioDevice;
+
 import java.io.IOException;
+import java.io.OutputStream;
 
 /**
- * A PL011 UART as the VMM emulates it on MMIO exits: transmit only. Writes to UARTDR go to the console; UARTFR
+ * A PL011 UART (Arm PrimeCell UART, DDI 0183), transmit side: writes to UARTDR go to an output stream; UARTFR
  * reports an empty transmit FIFO and an empty receive FIFO; the identification registers read as a PL011.
+ * Used as a device on a bare machine's bus and by the VMM, which emulates it on MMIO exits.
  */
-final class Pl011 {
+public final class Pl011 implements MmioDevice {
     static final int DR = 0x000, FR = 0x018, IBRD = 0x024, FBRD = 0x028, LCR_H = 0x02C, CR = 0x030,
             IMSC = 0x038, RIS = 0x03C, MIS = 0x040, ICR = 0x044;
     private static final int FR_RXFE = 1 << 4, FR_TXFE = 1 << 7;
@@ -17,11 +20,11 @@ final class Pl011 {
     private int cr = 0x300, lcrH, ibrd, fbrd, imsc;
     private long bytesWritten;
 
-    Pl011(OutputStream out) {
+    public Pl011(OutputStream out) {
         this.out = out;
     }
 
-    long read(long offset) {
+    public long read(long offset) {
         switch ((int) offset) {
             case DR: return 0;
             case FR: return FR_RXFE | FR_TXFE;
@@ -40,7 +43,7 @@ final class Pl011 {
         }
     }
 
-    void write(long offset, long value) {
+    public void write(long offset, long value) {
         switch ((int) offset) {
             case DR:
                 try {
@@ -62,11 +65,26 @@ final class Pl011 {
         }
     }
 
-    long bytesWritten() {
+    @Override
+    public long read(long offset, int size) {
+        return read(offset);
+    }
+
+    @Override
+    public void write(long offset, int size, long value) {
+        write(offset, value);
+    }
+
+    @Override
+    public String name() {
+        return "pl011";
+    }
+
+    public long bytesWritten() {
         return bytesWritten;
     }
 
-    void flush() {
+    public void flush() {
         try {
             out.flush();
         } catch (IOException e) {

@@ -1,0 +1,558 @@
+package dev.cca.kvm;
+
+import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.GicCpuInterface;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.cca.core.cpu.GicCpuInterface.*;
+
+/**
+ * The in-kernel GICv3 of a normal VM (arch/arm64/kvm/vgic): the distributor and redistributor registers the guest
+ * reaches by MMIO (emulated on stage-2 faults), the state of every virtual interrupt, and the injection of pending
+ * interrupts into the list registers of the PE's virtual CPU interface before each guest entry ({@link #flush})
+ * and the folding of what the guest did with them after each exit ({@link #sync}).
+ *
+ * <p>Model: affinity routing only (GICD_CTLR.ARE RAO), a single security state (DS = 1), no LPIs or ITS, 5 bits
+ * of priority. Redistributor {@code i} belongs to the vCPU with id {@code i}. The architected timer PPIs are
+ * hardware-mapped: their list registers carry the physical INTID, so the guest's deactivation deactivates the
+ * physical interrupt that KVM acknowledged.
+ */
+final class Vgic {
+    static final long DIST_SIZE = 0x1_0000;
+    static final long REDIST_STRIDE = 0x2_0000;
+    private static final long SGI_FRAME = 0x1_0000;
+    /** GICD_IIDR / GICR_IIDR: implementer Arm (0x43B). */
+    private static final int IIDR = 0x43B;
+    /** PIDR2.ArchRev = 3 (GICv3). */
+    private static final int PIDR2 = 0x3B;
+
+    /** One virtual interrupt. */
+    static final class Irq {
+        final int intid;
+        boolean enabled, latch, line, active, group1, levelSensitive;
+        int priority;
+        long router;
+        /** Hardware-mapped (LR.HW): the physical INTID the guest's deactivation deactivates. */
+        boolean hw;
+        /** The list register it occupies while the vCPU runs, or -1. */
+        int lr = -1;
+
+        Irq(int intid) {
+            this.intid = intid;
+        }
+
+        boolean pending() {
+            return latch || (levelSensitive && line);
+        }
+    }
+
+    /** Per-vCPU state: the private interrupts and the list register assignment of the last flush. */
+    static final class VcpuIrqs {
+        final Irq[] priv = new Irq[32];
+        final Irq[] placed = new Irq[GicCpuInterface.NUM_LRS];
+        boolean sleeping = true; // GICR_WAKER.ProcessorSleep
+
+        VcpuIrqs() {
+            for (int i = 0; i < 32; i++) {
+                priv[i] = new Irq(i);
+                priv[i].levelSensitive = i >= 16 && i != 16; // PPIs level, SGIs edge
+            }
+        }
+    }
+
+    interface Kicker {
+        void kick(int vcpuId);
+    }
+
+    private final KvmVm vm;
+    final long distBase;
+    final long redistBase;
+    final int nrIrqs;
+    private final Irq[] spis;
+    private final Map<Integer, VcpuIrqs> vcpus = new HashMap<>();
+    private boolean grp0Enabled, grp1Enabled;
+    private final Kicker kicker;
+
+    Vgic(KvmVm vm, long distBase, long redistBase, int nrIrqs, Kicker kicker) {
+        this.vm = vm;
+        this.distBase = distBase;
+        this.redistBase = redistBase;
+        this.nrIrqs = nrIrqs;
+        this.kicker = kicker;
+        spis = new Irq[nrIrqs];
+        for (int i = 32; i < nrIrqs; i++) {
+            spis[i] = new Irq(i);
+        }
+    }
+
+    synchronized VcpuIrqs vcpu(int id) {
+        return vcpus.computeIfAbsent(id, k -> new VcpuIrqs());
+    }
+
+    private Irq irq(int vcpuId, int intid) {
+        if (intid < 32) {
+            return intid >= 0 ? vcpu(vcpuId).priv[intid] : null;
+        }
+        return intid < nrIrqs ? spis[intid] : null;
+    }
+
+    private int redistCount() {
+        synchronized (vm) {
+            return vm.vcpus.isEmpty() ? 0 : vm.vcpus.keySet().stream().mapToInt(Integer::intValue).max().getAsInt() + 1;
+        }
+    }
+
+    /** Whether {@code ipa} is in the distributor or a redistributor frame. */
+    boolean handles(long ipa) {
+        return (ipa >= distBase && ipa < distBase + DIST_SIZE)
+                || (ipa >= redistBase && ipa < redistBase + REDIST_STRIDE * redistCount());
+    }
+
+    // =========================================================================================================
+    // Injection
+    // =========================================================================================================
+
+    /** The vCPU an SPI is routed to (GICD_IROUTER; 1-of-N routing delivers to the lowest vCPU). */
+    private int spiTarget(Irq q) {
+        synchronized (vm) {
+            if ((q.router & (1L << 31)) == 0) {
+                long aff = q.router & 0xFF_FFFFL | ((q.router >>> 32) & 0xFF) << 24;
+                for (KvmVcpu v : vm.vcpus.values()) {
+                    if (v.mpidr == aff) {
+                        return v.id;
+                    }
+                }
+            }
+            return vm.vcpus.isEmpty() ? 0 : vm.vcpus.keySet().iterator().next();
+        }
+    }
+
+    /** KVM_IRQ_LINE for an SPI: drives its line (level) or pends it on a rising edge. */
+    void setSpiLevel(int intid, boolean level) {
+        int target;
+        synchronized (this) {
+            Irq q = spis[intid];
+            if (!q.levelSensitive && level && !q.line) {
+                q.latch = true;
+            }
+            q.line = level;
+            target = spiTarget(q);
+        }
+        kicker.kick(target);
+    }
+
+    /** KVM_IRQ_LINE for a PPI of one vCPU. */
+    void setPpiLevel(int vcpuId, int intid, boolean level) {
+        synchronized (this) {
+            Irq q = vcpu(vcpuId).priv[intid];
+            if (!q.levelSensitive && level && !q.line) {
+                q.latch = true;
+            }
+            q.line = level;
+        }
+        kicker.kick(vcpuId);
+    }
+
+    /** A hardware-mapped PPI fired for {@code vcpuId} (the architected timers): pend it with LR.HW. */
+    synchronized void injectHardware(int vcpuId, int intid) {
+        Irq q = vcpu(vcpuId).priv[intid];
+        q.hw = true;
+        q.latch = true;
+    }
+
+    /** ICC_SGI1R_EL1 written by {@code fromVcpu} (trapped to KVM): pends the SGI on every vCPU it names. */
+    void sendSgi(int fromVcpu, long v) {
+        int intid = (int) (v >>> 24) & 0xF;
+        boolean irm = ((v >>> 40) & 1) != 0;
+        int targetList = (int) v & 0xFFFF;
+        long aff321 = ((v >>> 48) & 0xFF) << 16 | ((v >>> 32) & 0xFF) << 8 | ((v >>> 16) & 0xFF);
+        int rs = (int) (v >>> 44) & 0xF;
+        List<Integer> targets = new ArrayList<>();
+        synchronized (vm) {
+            for (KvmVcpu t : vm.vcpus.values()) {
+                long aff0 = t.mpidr & 0xFF;
+                long upper = t.mpidr >>> 8;
+                boolean hit = irm ? t.id != fromVcpu
+                        : upper == aff321 && (aff0 >>> 4) == rs && ((targetList >>> (aff0 & 15)) & 1) != 0;
+                if (hit) {
+                    targets.add(t.id);
+                }
+            }
+        }
+        synchronized (this) {
+            for (int t : targets) {
+                vcpu(t).priv[intid].latch = true;
+            }
+        }
+        for (int t : targets) {
+            kicker.kick(t);
+        }
+    }
+
+    private boolean deliverable(Irq q) {
+        return q.pending() && q.enabled && (q.group1 ? grp1Enabled : grp0Enabled);
+    }
+
+    /** Whether {@code vcpuId} has an interrupt to take (what wakes a vCPU blocked in WFI). */
+    synchronized boolean hasPending(int vcpuId) {
+        VcpuIrqs s = vcpu(vcpuId);
+        for (Irq q : s.priv) {
+            if (deliverable(q) && !q.active) {
+                return true;
+            }
+        }
+        for (int i = 32; i < nrIrqs; i++) {
+            Irq q = spis[i];
+            if (deliverable(q) && !q.active && spiTarget(q) == vcpuId) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // =========================================================================================================
+    // List registers
+    // =========================================================================================================
+
+    /**
+     * Before entering the guest: puts the highest-priority active and deliverable interrupts of {@code vcpuId}
+     * into the list registers of {@code pe}, asking for an underflow maintenance interrupt when some do not fit.
+     */
+    synchronized void flush(int vcpuId, Cpu pe) {
+        VcpuIrqs s = vcpu(vcpuId);
+        List<Irq> cands = new ArrayList<>();
+        for (Irq q : s.priv) {
+            if (q.active || deliverable(q)) {
+                cands.add(q);
+            }
+        }
+        for (int i = 32; i < nrIrqs; i++) {
+            Irq q = spis[i];
+            if ((q.active || deliverable(q)) && spiTarget(q) == vcpuId) {
+                cands.add(q);
+            }
+        }
+        // Active interrupts first (their deactivation must find them), then by priority.
+        cands.sort((a, b) -> a.active != b.active ? (a.active ? -1 : 1) : Integer.compare(a.priority, b.priority));
+        long[] sr = pe.sr;
+        int n = Math.min(cands.size(), NUM_LRS);
+        for (int i = 0; i < NUM_LRS; i++) {
+            s.placed[i] = null;
+            sr[ICH_LR0_EL2 + i] = 0;
+        }
+        for (int i = 0; i < n; i++) {
+            Irq q = cands.get(i);
+            boolean pend = deliverable(q);
+            long lr = (q.intid & 0xFFFF_FFFFL) | ((long) (q.priority & 0xF8) << LR_PRIORITY_SHIFT)
+                    | (q.group1 ? LR_GROUP1 : 0) | (pend ? LR_PENDING : 0) | (q.active ? LR_ACTIVE : 0);
+            if (q.hw) {
+                lr |= LR_HW | ((long) q.intid << LR_PINTID_SHIFT);
+            } else if (q.levelSensitive) {
+                lr |= LR_EOI; // resample the line when the guest deactivates it
+            }
+            sr[ICH_LR0_EL2 + i] = lr;
+            if (pend && !q.levelSensitive || pend && q.hw) {
+                q.latch = false; // the pending state now lives in the list register
+            }
+            q.lr = i;
+            s.placed[i] = q;
+        }
+        sr[ICH_HCR_EL2] = HCR_EN | (cands.size() > NUM_LRS ? HCR_UIE : 0);
+    }
+
+    /** After an exit: records what the guest did with the interrupts in the list registers. */
+    synchronized void sync(int vcpuId, Cpu pe) {
+        VcpuIrqs s = vcpu(vcpuId);
+        long[] sr = pe.sr;
+        for (int i = 0; i < NUM_LRS; i++) {
+            Irq q = s.placed[i];
+            if (q == null) {
+                continue;
+            }
+            long lr = sr[ICH_LR0_EL2 + i];
+            q.active = (lr & LR_ACTIVE) != 0;
+            if ((lr & LR_PENDING) != 0 && (!q.levelSensitive || q.hw)) {
+                q.latch = true; // not acknowledged yet
+            }
+            if (q.hw && !q.active && !q.latch) {
+                q.hw = false; // delivered and deactivated (the physical interrupt with it)
+            }
+            q.lr = -1;
+            s.placed[i] = null;
+            sr[ICH_LR0_EL2 + i] = 0;
+        }
+        sr[ICH_HCR_EL2] = 0;
+    }
+
+    // =========================================================================================================
+    // MMIO
+    // =========================================================================================================
+
+    synchronized long read(int vcpuId, long ipa, int size) {
+        if (ipa >= distBase && ipa < distBase + DIST_SIZE) {
+            return distRead((int) (ipa - distBase), size);
+        }
+        long off = ipa - redistBase;
+        int r = (int) (off / REDIST_STRIDE);
+        int o = (int) (off % REDIST_STRIDE);
+        return o >= SGI_FRAME ? sgiRead(r, o - (int) SGI_FRAME, size) : rdRead(r, o, size);
+    }
+
+    synchronized void write(int vcpuId, long ipa, int size, long v) {
+        List<Integer> kicks = new ArrayList<>();
+        if (ipa >= distBase && ipa < distBase + DIST_SIZE) {
+            distWrite((int) (ipa - distBase), size, v, kicks);
+        } else {
+            long off = ipa - redistBase;
+            int r = (int) (off / REDIST_STRIDE);
+            int o = (int) (off % REDIST_STRIDE);
+            if (o >= SGI_FRAME) {
+                sgiWrite(r, o - (int) SGI_FRAME, size, v, kicks);
+            } else {
+                rdWrite(r, o, size, v);
+            }
+        }
+        for (int k : kicks) {
+            kicker.kick(k);
+        }
+    }
+
+    /** Reads a 1-bit-per-interrupt register for INTIDs first..first+31. */
+    private long bits(int vcpuId, int first, java.util.function.Predicate<Irq> p) {
+        long v = 0;
+        for (int i = 0; i < 32; i++) {
+            Irq q = irq(vcpuId, first + i);
+            if (q != null && p.test(q)) {
+                v |= 1L << i;
+            }
+        }
+        return v;
+    }
+
+    private void setBits(int vcpuId, int first, long v, java.util.function.Consumer<Irq> f) {
+        for (int i = 0; i < 32; i++) {
+            if (((v >>> i) & 1) != 0) {
+                Irq q = irq(vcpuId, first + i);
+                if (q != null) {
+                    f.accept(q);
+                }
+            }
+        }
+    }
+
+    private long cfg(int vcpuId, int first) {
+        long v = 0;
+        for (int i = 0; i < 16; i++) {
+            Irq q = irq(vcpuId, first + i);
+            if (q != null && !q.levelSensitive) {
+                v |= 2L << (2 * i);
+            }
+        }
+        return v;
+    }
+
+    private void setCfg(int vcpuId, int first, long v) {
+        for (int i = 0; i < 16; i++) {
+            Irq q = irq(vcpuId, first + i);
+            if (q != null && q.intid >= 16) { // SGI configuration is read-only (edge)
+                q.levelSensitive = ((v >>> (2 * i)) & 2) == 0;
+            }
+        }
+    }
+
+    private long priorities(int vcpuId, int first, int size) {
+        long v = 0;
+        for (int i = 0; i < size; i++) {
+            Irq q = irq(vcpuId, first + i);
+            if (q != null) {
+                v |= (long) q.priority << (8 * i);
+            }
+        }
+        return v;
+    }
+
+    private void setPriorities(int vcpuId, int first, int size, long v) {
+        for (int i = 0; i < size; i++) {
+            Irq q = irq(vcpuId, first + i);
+            if (q != null) {
+                q.priority = (int) (v >>> (8 * i)) & 0xF8;
+            }
+        }
+    }
+
+    /**
+     * The registers common to the distributor (SPIs, n >= 1) and the SGI frame (private, n = 0): IGROUPR,
+     * IS/ICENABLER, IS/ICPENDR, IS/ICACTIVER, IPRIORITYR, ICFGR. Returns null if {@code off} is none of them.
+     */
+    private Long commonRead(int vcpuId, int off, int size) {
+        if (off >= 0x080 && off < 0x400) {
+            int first = ((off & 0x7F) / 4) * 32;
+            switch (off & ~0x7F) {
+                case 0x080: return bits(vcpuId, first, q -> q.group1);
+                case 0x100:
+                case 0x180: return bits(vcpuId, first, q -> q.enabled);
+                case 0x200:
+                case 0x280: return bits(vcpuId, first, Irq::pending);
+                case 0x300:
+                case 0x380: return bits(vcpuId, first, q -> q.active);
+                default: return null;
+            }
+        }
+        if (off >= 0x400 && off < 0x800) {
+            return priorities(vcpuId, off - 0x400, size);
+        }
+        if (off >= 0xC00 && off < 0xD00) {
+            return cfg(vcpuId, ((off - 0xC00) / 4) * 16);
+        }
+        if (off >= 0xD00 && off < 0xF00) {
+            return 0L; // IGRPMODR, NSACR: RAZ (single security state)
+        }
+        return null;
+    }
+
+    private boolean commonWrite(int vcpuId, int off, int size, long v, List<Integer> kicks, int target) {
+        if (off >= 0x080 && off < 0x400) {
+            int first = ((off & 0x7F) / 4) * 32;
+            switch (off & ~0x7F) {
+                case 0x080: {
+                    for (int i = 0; i < 32; i++) {
+                        Irq q = irq(vcpuId, first + i);
+                        if (q != null) {
+                            q.group1 = ((v >>> i) & 1) != 0;
+                        }
+                    }
+                    break;
+                }
+                case 0x100: setBits(vcpuId, first, v, q -> q.enabled = true); break;
+                case 0x180: setBits(vcpuId, first, v, q -> q.enabled = false); break;
+                case 0x200: setBits(vcpuId, first, v, q -> q.latch = true); break;
+                case 0x280: setBits(vcpuId, first, v, q -> q.latch = false); break;
+                case 0x300: setBits(vcpuId, first, v, q -> q.active = true); break;
+                case 0x380: setBits(vcpuId, first, v, q -> q.active = false); break;
+                default: return false;
+            }
+            kicks.add(target);
+            return true;
+        }
+        if (off >= 0x400 && off < 0x800) {
+            setPriorities(vcpuId, off - 0x400, size, v);
+            return true;
+        }
+        if (off >= 0xC00 && off < 0xD00) {
+            setCfg(vcpuId, ((off - 0xC00) / 4) * 16, v);
+            return true;
+        }
+        return off >= 0xD00 && off < 0xF00;
+    }
+
+    private long distRead(int off, int size) {
+        switch (off) {
+            case 0x0000: // GICD_CTLR: DS, ARE RAO; RWP 0
+                return (grp0Enabled ? 1 : 0) | (grp1Enabled ? 2 : 0) | (1 << 4) | (1 << 6);
+            case 0x0004: // GICD_TYPER: ITLinesNumber, IDbits = 9 (10 bits), No1N
+                return (nrIrqs / 32 - 1) | (9 << 19) | (1 << 25);
+            case 0x0008: return IIDR;
+            case 0x000C: return 0; // TYPER2
+            case 0xFFE8: return PIDR2;
+            default: break;
+        }
+        if (off >= 0x6100 && off < 0x6000 + 8 * nrIrqs) {
+            Irq q = spis[(off - 0x6000) / 8];
+            return (off & 4) != 0 ? q.router >>> 32 : size == 8 ? q.router : q.router & 0xFFFF_FFFFL;
+        }
+        if (off < 0x80 + 4 || (off >= 0x100 && off < 0x104) || (off >= 0x180 && off < 0x184)
+                || (off >= 0x200 && off < 0x204) || (off >= 0x280 && off < 0x284)
+                || (off >= 0x300 && off < 0x304) || (off >= 0x380 && off < 0x384)
+                || (off >= 0x400 && off < 0x420) || (off >= 0xC00 && off < 0xC08)) {
+            return 0; // private interrupts are in the redistributors (ARE): RAZ/WI here
+        }
+        Long v = commonRead(-1, off, size);
+        return v == null ? 0 : v;
+    }
+
+    private void distWrite(int off, int size, long v, List<Integer> kicks) {
+        if (off == 0) {
+            grp0Enabled = (v & 1) != 0;
+            grp1Enabled = (v & 2) != 0;
+            synchronized (vm) {
+                kicks.addAll(vm.vcpus.keySet());
+            }
+            return;
+        }
+        if (off >= 0x6100 && off < 0x6000 + 8 * nrIrqs) {
+            Irq q = spis[(off - 0x6000) / 8];
+            long mask = 0xFF_0000_80FF_FFFFL;
+            if (size == 8) {
+                q.router = v & mask;
+            } else if ((off & 4) != 0) {
+                q.router = (q.router & 0xFFFF_FFFFL) | ((v & 0xFF) << 32);
+            } else {
+                q.router = (q.router & ~0xFFFF_FFFFL) | (v & 0x80FF_FFFFL);
+            }
+            return;
+        }
+        if (off < 0x80 + 4 || (off >= 0x100 && off < 0x104) || (off >= 0x180 && off < 0x184)
+                || (off >= 0x200 && off < 0x204) || (off >= 0x280 && off < 0x284)
+                || (off >= 0x300 && off < 0x304) || (off >= 0x380 && off < 0x384)
+                || (off >= 0x400 && off < 0x420) || (off >= 0xC00 && off < 0xC08)) {
+            return;
+        }
+        int first = off >= 0x400 && off < 0x800 ? off - 0x400 : 32;
+        Irq q = first < nrIrqs ? spis[Math.max(first, 32)] : null;
+        commonWrite(-1, off, size, v, kicks, q == null ? 0 : spiTarget(q));
+    }
+
+    private long rdRead(int r, int off, int size) {
+        switch (off) {
+            case 0x0000: return 0; // GICR_CTLR: no LPIs, RWP 0
+            case 0x0004: return IIDR;
+            case 0x0008:
+            case 0x000C: {
+                long mpidr;
+                synchronized (vm) {
+                    KvmVcpu v = vm.vcpus.get(r);
+                    mpidr = v == null ? r : v.mpidr;
+                }
+                long aff = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 32) & 0xFF) << 24);
+                long typer = (aff << 32) | ((long) r << 8) | (r == redistCount() - 1 ? 1 << 4 : 0);
+                return off == 0x000C ? typer >>> 32 : size == 8 ? typer : typer & 0xFFFF_FFFFL;
+            }
+            case 0x0014: { // GICR_WAKER: ProcessorSleep, ChildrenAsleep follows it at once
+                boolean sl = vcpu(r).sleeping;
+                return sl ? 6 : 0;
+            }
+            case 0xFFE8: return PIDR2;
+            default: return 0;
+        }
+    }
+
+    private void rdWrite(int r, int off, int size, long v) {
+        if (off == 0x0014) {
+            vcpu(r).sleeping = (v & 2) != 0;
+        }
+    }
+
+    private long sgiRead(int r, int off, int size) {
+        if (off >= 0x080 && off < 0xF00 && !(off >= 0x084 && off < 0x100) && !(off >= 0x104 && off < 0x180)
+                && !(off >= 0x184 && off < 0x200) && !(off >= 0x204 && off < 0x280)
+                && !(off >= 0x284 && off < 0x300) && !(off >= 0x304 && off < 0x380)
+                && !(off >= 0x384 && off < 0x400) && !(off >= 0x420 && off < 0xC00)
+                && !(off >= 0xC08 && off < 0xD00)) {
+            Long v = commonRead(r, off, size);
+            return v == null ? 0 : v;
+        }
+        return off == 0xFFE8 ? PIDR2 : 0;
+    }
+
+    private void sgiWrite(int r, int off, int size, long v, List<Integer> kicks) {
+        if ((off >= 0x080 && off < 0x084) || (off >= 0x100 && off < 0x104) || (off >= 0x180 && off < 0x184)
+                || (off >= 0x200 && off < 0x204) || (off >= 0x280 && off < 0x284) || (off >= 0x300 && off < 0x304)
+                || (off >= 0x380 && off < 0x384) || (off >= 0x400 && off < 0x420) || (off >= 0xC00 && off < 0xC08)) {
+            commonWrite(r, off, size, v, kicks, r);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# Downloads Debian's arm64 Linux kernel and busybox-static as .deb files with apt, using an arm64 architecture
+# and a private state folder (nothing on the system changes), unpacks the kernel Image, and builds an initramfs
+# whose /init prints a marker, runs uname -a, cat /proc/cpuinfo, mount and ls /, and powers off.
+#
+#   fetch.sh [DIR]        default DIR: $CCA_LINUX_CACHE or <repo>/build-cache/linux
+#
+# Results: DIR/vmlinuz (the kernel, an uncompressed arm64 Image), DIR/busybox (static, arm64),
+# DIR/initramfs.cpio, DIR/kernel-version. Override the choice with CCA_LINUX_SUITE (default trixie-backports) and
+# CCA_LINUX_PACKAGE (default: the newest linux-image-*-cloud-arm64 in that suite).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+dir=${1:-${CCA_LINUX_CACHE:-$repo/build-cache/linux}}
+suite=${CCA_LINUX_SUITE:-trixie-backports}
+mirror=${CCA_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+for tool in apt-get dpkg-deb; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "fetch.sh: $tool not found (a Debian-based system is needed)" >&2; exit 2; }
+done
+[ -r "$keyring" ] || { echo "fetch.sh: $keyring missing (install debian-archive-keyring)" >&2; exit 2; }
+
+initramfs() {
+    "$repo/cca" initramfs --busybox "$dir/busybox" -o "$dir/initramfs.cpio"
+}
+if [ -s "$dir/vmlinuz" ] && [ -s "$dir/busybox" ]; then
+    echo "fetch.sh: already have $(cat "$dir/kernel-version" 2>/dev/null) in $dir"
+    [ -s "$dir/initramfs.cpio" ] || initramfs
+    exit 0
+fi
+
+state="$dir/apt"
+mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/etc/preferences.d" \
+         "$state/etc/apt.conf.d" "$state/etc/sources.list.d" "$dir/debs"
+: > "$state/status"
+base_suite=${suite%-backports}
+cat > "$state/etc/sources.list" <<SOURCES
+deb [arch=arm64 signed-by=$keyring] $mirror $base_suite main
+deb [arch=arm64 signed-by=$keyring] $mirror $suite main
+SOURCES
+opts="-o Dir::State=$state -o Dir::State::status=$state/status -o Dir::Cache=$state/cache
+      -o Dir::Etc=$state/etc -o Dir::Etc::sourcelist=$state/etc/sources.list
+      -o Dir::Etc::sourceparts=$state/etc/sources.list.d -o Dir::Etc::preferencesparts=$state/etc/preferences.d
+      -o Dir::Etc::parts=$state/etc/apt.conf.d -o APT::Architecture=arm64 -o APT::Architectures=arm64
+      -o Debug::NoLocking=1 -o Acquire::Languages=none"
+
+echo "fetch.sh: updating the package lists for $suite (arm64)..."
+# shellcheck disable=SC2086
+apt-get $opts -q update >"$dir/apt-update.log" 2>&1 || { cat "$dir/apt-update.log" >&2; exit 1; }
+
+pkg=${CCA_LINUX_PACKAGE:-}
+if [ -z "$pkg" ]; then
+    # shellcheck disable=SC2086
+    pkg=$(apt-cache $opts search --names-only '^linux-image-[0-9].*-cloud-arm64$' 2>/dev/null \
+          | awk '{print $1}' | grep -v -- '-dbg' | grep -v unsigned | sort -V | tail -n 1)
+fi
+[ -n "$pkg" ] || { echo "fetch.sh: no linux-image-*-cloud-arm64 package in $suite" >&2; exit 1; }
+ver=${pkg#linux-image-}
+# Newer Debian kernels ship the Image in linux-binary-VERSION, which linux-image-VERSION depends on.
+binary=""
+# shellcheck disable=SC2086
+if apt-cache $opts show "linux-binary-$ver" >/dev/null 2>&1; then
+    binary="linux-binary-$ver"
+fi
+echo "fetch.sh: downloading $pkg $binary busybox-static..."
+# shellcheck disable=SC2086
+(cd "$dir/debs" && apt-get $opts -q -t "$suite" download "$pkg" $binary busybox-static) >"$dir/apt-download.log" 2>&1 \
+    || { cat "$dir/apt-download.log" >&2; exit 1; }
+
+rm -rf "$dir/unpack"
+mkdir -p "$dir/unpack"
+for deb in "$dir"/debs/*.deb; do
+    dpkg-deb -x "$deb" "$dir/unpack"
+done
+kernel=$(find "$dir/unpack/boot" "$dir/unpack/usr/lib/modules" -name 'vmlinuz*' -type f 2>/dev/null | head -n 1)
+[ -n "$kernel" ] || { echo "fetch.sh: no vmlinuz in $pkg $binary" >&2; exit 1; }
+case "$(od -An -c -j 56 -N 4 "$kernel" | tr -d ' ')" in
+    ARMd) cp "$kernel" "$dir/vmlinuz" ;;
+    *)  # a compressed Image (vmlinuz.gz-style): decompress it
+        if gzip -t "$kernel" 2>/dev/null; then gzip -dc "$kernel" > "$dir/vmlinuz"; else cp "$kernel" "$dir/vmlinuz"; fi ;;
+esac
+bb=$(find "$dir/unpack" -path '*/bin/busybox' -type f | head -n 1)
+[ -n "$bb" ] || { echo "fetch.sh: no busybox binary in busybox-static" >&2; exit 1; }
+cp "$bb" "$dir/busybox"
+echo "$ver" > "$dir/kernel-version"
+rm -rf "$dir/unpack"
+echo "fetch.sh: kernel $(cat "$dir/kernel-version") -> $dir/vmlinuz ($(wc -c < "$dir/vmlinuz") bytes)"
+echo "fetch.sh: busybox -> $dir/busybox"
+initramfs
