@@ -202,4 +202,27 @@ class RealmVmTest {
         assertTrue(ioctl(k, KVM_CREATE_VM, KVM_VM_TYPE_ARM_REALM | 33) > 0);
         assertEquals(-Errno.ENOENT, p.open("/dev/nope", 0));
     }
+
+    @Test
+    void closingTheLastReferenceDestroysTheRealmAndUndelegatesEveryGranule() {
+        RmmInspector rmm = host.firmware.inspector(0);
+        int ns = dev.cca.rmm.granule.GranuleState.NS.ordinal();
+        long undelegatedAtStart = rmm.census()[ns];
+        setUpRealm();
+        long src = p.mmap(0, 4096, 3, Process.MAP_PRIVATE | Process.MAP_ANONYMOUS, -1, 0);
+        for (int i = 0; i < PROGRAM.length; i++) {
+            p.memory().write32(src + 4L * i, PROGRAM[i]);
+        }
+        assertEquals(4096, populate(RAM, 4096, src, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE));
+        assertEquals(0, ioctl(vcpu, KVM_RUN, 0)); // activation: RECs, RTTs, RIPAS
+        assertEquals(1, rmm.realms().size());
+        assertTrue(rmm.census()[ns] < undelegatedAtStart - 5, "RD, root RTT, REC, DATA and RTT granules delegated");
+        assertEquals(0, p.close(vm));
+        assertEquals(1, rmm.realms().size(), "the vCPU, guest_memfd and vGIC fds still hold the VM");
+        p.exit();
+        assertTrue(rmm.realms().isEmpty(), "no realm descriptor left");
+        long[] after = rmm.census();
+        assertEquals(undelegatedAtStart, after[ns], "every granule KVM delegated came back: "
+                + java.util.Arrays.toString(after));
+    }
 }

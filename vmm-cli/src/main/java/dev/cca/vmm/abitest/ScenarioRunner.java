@@ -860,13 +860,22 @@ public final class ScenarioRunner {
         steps.add(obj("open", "/dev/kvm").put("as", pre + "kvm"));
         steps.add(obj("ioctl", "KVM_CREATE_VM").put("fd", pre + "kvm")
                 .put("arg", (realm ? KVM_VM_TYPE_ARM_REALM : 0) | ipa).put("as", pre + "vm"));
+        boolean sharedBacking = fx.path("shared_backing").asBoolean(false);
+        if (sharedBacking) {
+            ObjectNode sm = obj("mmap", null).put("as", pre + "shared");
+            sm.putObject("mmap").put("size", ramSize);
+            steps.add(sm);
+        }
         if (realm) {
             ObjectNode g = obj("ioctl", "KVM_CREATE_GUEST_MEMFD").put("fd", pre + "vm").put("as", pre + "gmem");
             g.putObject("struct").put("size", ramSize);
             steps.add(g);
             ObjectNode m = obj("ioctl", "KVM_SET_USER_MEMORY_REGION2").put("fd", pre + "vm");
-            m.putObject("struct").put("flags", KVM_MEM_GUEST_MEMFD).put("guest_phys_addr", ram)
+            ObjectNode ms = m.putObject("struct").put("flags", KVM_MEM_GUEST_MEMFD).put("guest_phys_addr", ram)
                     .put("memory_size", ramSize).put("guest_memfd", "$" + pre + "gmem");
+            if (sharedBacking) {
+                ms.put("userspace_addr", "$" + pre + "shared"); // the memory a shared (unprotected) access maps
+            }
             steps.add(m);
             ObjectNode attrs = obj("ioctl", "KVM_SET_MEMORY_ATTRIBUTES").put("fd", pre + "vm");
             attrs.putObject("struct").put("address", ram).put("size", ramSize)

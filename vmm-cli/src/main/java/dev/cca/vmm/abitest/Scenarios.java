@@ -166,7 +166,8 @@ public final class Scenarios {
                 allowed = Set.of("run_set", "fields");
                 break;
             case "fixture":
-                allowed = Set.of("fixture", "prefix", "ipa_bits", "ram", "ram_size", "vcpus", "gic", "program", "base");
+                allowed = Set.of("fixture", "prefix", "ipa_bits", "ram", "ram_size", "vcpus", "gic", "program", "base",
+                        "shared_backing");
                 break;
             default:
                 allowed = Set.of(kind);
