@@ -899,8 +899,15 @@ public final class ScenarioRunner {
             steps.add(attr(pre + "gic", KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0));
         }
         ObjectNode mm = obj("mmap", null).put("as", pre + "code");
-        mm.putObject("mmap").put("size", 0x20000);
+        mm.putObject("mmap").put("size", realm ? 0x20000 : ramSize);
         steps.add(mm);
+        if (!realm) {
+            // A normal VM's RAM is the "code" mapping itself, in memslot 0.
+            ObjectNode m = obj("ioctl", "KVM_SET_USER_MEMORY_REGION2").put("fd", pre + "vm");
+            m.putObject("struct").put("guest_phys_addr", ram).put("memory_size", ramSize)
+                    .put("userspace_addr", "$" + pre + "code");
+            steps.add(m);
+        }
         for (int i = 0; i < steps.size(); i++) {
             step(steps.get(i), w + " step " + (i + 1));
         }
