@@ -15,12 +15,18 @@ trap 'rm -rf "$tmp"' EXIT
 as() { "${prefix}as" -I "$here/common" "$@"; }
 as -o "$tmp/start.o" "$here/common/start.S"
 as -o "$tmp/dump.o" "$here/common/dump.S"
+as -o "$tmp/dumpfp.o" "$here/common/dumpfp.S"
 if [ $# -eq 0 ]; then
     set -- $(cd "$here/tests" && ls *.S | sed 's/\.S$//')
 fi
 for t in "$@"; do
     as -o "$tmp/$t.o" "$here/tests/$t.S"
+    # The SIMD&FP dump goes last, and only into programs that use it, so that no other program moves.
+    extra=
+    if grep -q DUMPFP "$here/tests/$t.S"; then
+        extra="$tmp/dumpfp.o"
+    fi
     "${prefix}ld" -T "$here/link.ld" --build-id=none --no-warn-rwx-segments -n \
-        -o "$out/$t.elf" "$tmp/start.o" "$tmp/dump.o" "$tmp/$t.o"
+        -o "$out/$t.elf" "$tmp/start.o" "$tmp/dump.o" "$tmp/$t.o" $extra
     echo "built $out/$t.elf"
 done

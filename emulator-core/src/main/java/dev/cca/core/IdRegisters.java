@@ -19,17 +19,23 @@ public final class IdRegisters {
         long[] sr = c.sr;
         sr[MIDR_EL1] = MIDR;
         sr[REVIDR_EL1] = 0;
-        // EL0..EL3 AArch64 only; FP and AdvSIMD not implemented (0xF); RME (FEAT_RME, [55:52] = 1).
-        sr[ID_AA64PFR0_EL1] = 0x1L | (0x1L << 4) | (0x1L << 8) | (0x1L << 12) | (0xFL << 16) | (0xFL << 20)
-                | (0x1L << 52);
+        // EL0..EL3 AArch64 only; FP and AdvSIMD implemented without half-precision arithmetic (FP = AdvSIMD =
+        // 0b0000: FEAT_FP, FEAT_AdvSIMD, no FEAT_FP16); RME (FEAT_RME, [55:52] = 1);
+        // CSV2 [59:56] = 1 and CSV3 [63:60] = 1: an interpreter has no speculation to leak through branch
+        // predictors or faulting loads, so Linux needs neither its Spectre-v2 nor its Meltdown (KPTI) mitigation.
+        sr[ID_AA64PFR0_EL1] = 0x1L | (0x1L << 4) | (0x1L << 8) | (0x1L << 12) | (0x0L << 16) | (0x0L << 20)
+                | (0x1L << 52) | (0x1L << 56) | (0x1L << 60);
         sr[ID_AA64PFR1_EL1] = 0;
         sr[ID_AA64ZFR0_EL1] = 0;
         sr[ID_AA64SMFR0_EL1] = 0;
         // Debug v8, 6 breakpoints, 4 watchpoints, 2 context-aware breakpoints, no PMU.
         sr[ID_AA64DFR0_EL1] = 0x6L | (0x5L << 12) | (0x3L << 20) | (0x1L << 28);
         sr[ID_AA64DFR1_EL1] = 0;
-        sr[ID_AA64ISAR0_EL1] = 0;
-        sr[ID_AA64ISAR1_EL1] = 0;
+        // FEAT_AES + FEAT_PMULL (AES [7:4] = 2), FEAT_SHA1 ([11:8] = 1), FEAT_SHA256 ([15:12] = 1, not SHA512),
+        // FEAT_CRC32 (CRC32 [19:16] = 1), FEAT_LSE (Atomic [23:20] = 2).
+        sr[ID_AA64ISAR0_EL1] = (0x2L << 4) | (0x1L << 8) | (0x1L << 12) | (0x1L << 16) | (0x2L << 20);
+        // FEAT_DPB (DPB [3:0] = 1: DC CVAP), FEAT_LRCPC (LRCPC [23:20] = 1: LDAPR), FEAT_SB (SB [39:36] = 1).
+        sr[ID_AA64ISAR1_EL1] = 0x1L | (0x1L << 20) | (0x1L << 36);
         sr[ID_AA64ISAR2_EL1] = 0;
         // PARange 48 bits, 16-bit ASIDs, 4 KB granule only (TGran16 = 0, TGran64 = 0xF; stage 2: 4 KB only).
         sr[ID_AA64MMFR0_EL1] = 0x5L | (0x2L << 4) | (0xFL << 24) | (0x1L << 32) | (0x1L << 36) | (0x2L << 40);
@@ -44,5 +50,8 @@ public final class IdRegisters {
         sr[CLIDR_EL1] = 0;
         sr[CCSIDR_EL1] = 0;
         sr[CNTFRQ_EL0] = 62_500_000L;
+        // The virtual MIDR/MPIDR that EL1 reads while EL2 is enabled; a hypervisor may change them.
+        sr[VPIDR_EL2] = MIDR;
+        sr[VMPIDR_EL2] = sr[MPIDR_EL1];
     }
 }

@@ -1,5 +1,6 @@
 package dev.cca.core;
 
+import dev.cca.core.cpu.CoherenceDomain;
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.SystemCounter;
@@ -20,6 +21,7 @@ public final class Machine {
     /** The system counter shared by the PEs' generic timers (docs/time.md). */
     public final SystemCounter counter = new SystemCounter();
     private final Cpu[] cpus;
+    private final CoherenceDomain domain = new CoherenceDomain();
 
     public Machine(int cpuCount) {
         if (cpuCount < 1 || cpuCount > 255) {
@@ -34,11 +36,11 @@ public final class Machine {
             c.timer.setSystemCounter(counter);
             IdRegisters.apply(c);
             c.sr[SysRegs.MPIDR_EL1] = mpidr(i);
-            c.setTlbiBroadcast(self -> {
-                for (Cpu other : cpus) {
-                    other.flushTlb();
-                }
-            });
+            // One coherence domain: broadcast TLB maintenance and the global exclusive monitor span all PEs.
+            c.setCoherenceDomain(domain);
+            domain.add(c);
+            c.sr[SysRegs.VPIDR_EL2] = IdRegisters.MIDR;
+            c.sr[SysRegs.VMPIDR_EL2] = mpidr(i);
             cpus[i] = c;
         }
     }

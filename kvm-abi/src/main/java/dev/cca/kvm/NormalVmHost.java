@@ -7,6 +7,7 @@ import dev.cca.core.cpu.GicCpuInterface;
 import dev.cca.core.cpu.SecurityState;
 import dev.cca.core.cpu.SysReg;
 import dev.cca.core.cpu.SysRegs;
+import dev.cca.core.cpu.TlbOp;
 import dev.cca.core.gic.Redistributor;
 import dev.cca.kvm.host.HostKernel;
 import dev.cca.kvm.host.PeScheduler;
@@ -62,6 +63,8 @@ final class NormalVmHost {
         final long[] el1 = new long[SysRegs.EL1_CONTEXT.length];
         final long[] timer = new long[GenericTimer.EL1_TIMER_CONTEXT.length];
         final long[] ich = new long[GicCpuInterface.ICH_CONTEXT.length];
+        /** The guest's SIMD&FP registers V0-V31 (FPCR/FPSR are in el1), as KVM's fpsimd save area. */
+        final long[] fpsimd = new long[64];
         long spEl1;
         boolean started;
         /** PSCI CPU_ON request: entry point and context id, applied when the vCPU next runs. */
@@ -76,6 +79,8 @@ final class NormalVmHost {
         long deadline = Long.MAX_VALUE;
         volatile Cpu loadedOn;
         volatile Thread thread;
+        /** The PE this vCPU last ran on (for keeping its TLB entries, as KVM's last_vcpu_ran). */
+        Cpu lastPe;
 
         Vcpu(KvmVcpu kv) {
             this.kv = kv;
@@ -98,6 +103,8 @@ final class NormalVmHost {
     private final HostKernel kernel;
     private final Map<Integer, Vcpu> vcpus = new ConcurrentHashMap<>();
     private final Object idleLock = new Object();
+    /** Per PE index: the vCPU of this VM that last ran there (KVM's mmu->last_vcpu_ran). */
+    private final Vcpu[] lastVcpuOn = new Vcpu[256];
     private Stage2 stage2;
     private int vmid = -1;
     private long cntvoff;
@@ -152,9 +159,10 @@ final class NormalVmHost {
     synchronized void unmapRange(long gpa, long size) {
         if (stage2 != null) {
             stage2.unmap(gpa, gpa + size);
-            for (int i = 0; i < kernel.platform.machine.cpuCount(); i++) {
-                kernel.platform.machine.cpu(i).flushTlb();
-            }
+            // TLBI VMALLS12E1IS: every PE drops its EL1&0 entries before it next touches memory; each TLB is
+            // only touched by its own PE's thread.
+            kernel.platform.machine.cpu(0).coherenceDomain()
+                    .broadcastFromOutside(new TlbOp(TlbOp.EL10, TlbOp.ALL, 0, 0));
         }
     }
 
@@ -264,6 +272,12 @@ final class NormalVmHost {
             pe.setIrqSource(HostKernel.IRQ_KICK, false);
             vgic.sync(v.id, pe);
             pe.gic.updateVirtual();
+            if (stop == Cpu.StopReason.EXCEPTION_LOOP || stop == Cpu.StopReason.INTERNAL_ERROR) {
+                // The guest cannot make progress (or the emulator failed): end the run with the PE's report.
+                LOG.error("vCPU {} stopped: {}", v.id, pe.stopReport(), pe.internalErrorCause());
+                v.setExit(KVM_EXIT_INTERNAL_ERROR);
+                return 0;
+            }
             if (stop != Cpu.StopReason.ARRIVED) {
                 LOG.warn("vCPU {} stopped unexpectedly: {}", v.id, stop);
                 v.setExit(KVM_EXIT_INTR);
@@ -302,6 +316,7 @@ final class NormalVmHost {
             resetForCpuOn(v, s);
         }
         System.arraycopy(v.regs, 0, pe.x, 0, 31);
+        System.arraycopy(s.fpsimd, 0, pe.v, 0, 64);
         pe.spEl[0] = v.regFile.sp;
         pe.spEl[1] = s.spEl1;
         copyIn(sr, SysRegs.EL1_CONTEXT, s.el1);
@@ -313,9 +328,18 @@ final class NormalVmHost {
         sr[SysRegs.VTTBR_EL2] = stage2.root | ((long) vmid << 48);
         sr[SysRegs.VTCR_EL2] = stage2.vtcr();
         sr[SysRegs.VMPIDR_EL2] = 0x8000_0000L | v.mpidr;
+        sr[SysRegs.VPIDR_EL2] = sr[SysRegs.MIDR_EL1]; // as KVM: the guest's MIDR_EL1 is the host's
         sr[SysRegs.CNTVOFF_EL2] = cntvoff;
         sr[SysRegs.CNTHCTL_EL2] = CNTHCTL_GUEST;
-        pe.onTranslationRegimeChange();
+        // As KVM (kvm_arch_vcpu_load): the TLB is flushed when another vCPU, or this one elsewhere, ran on this PE
+        // since; otherwise its entries (VMID-tagged on hardware) are still this vCPU's and stay.
+        if (s.lastPe == pe && lastVcpuOn[pe.index] == s) {
+            pe.revalidateTranslation();
+        } else {
+            pe.onTranslationRegimeChange();
+        }
+        s.lastPe = pe;
+        lastVcpuOn[pe.index] = s;
         Redistributor r = pe.gic.redistributor();
         r.setActive(GenericTimer.PPI_VIRT, s.activeVirt);
         r.setActive(GenericTimer.PPI_PHYS, s.activePhys);
@@ -329,6 +353,7 @@ final class NormalVmHost {
         long[] sr = pe.sr;
         s.loadedOn = null;
         System.arraycopy(pe.x, 0, v.regs, 0, 31);
+        System.arraycopy(pe.v, 0, s.fpsimd, 0, 64);
         v.regFile.sp = pe.spEl[0];
         s.spEl1 = pe.spEl[1];
         copyOut(sr, SysRegs.EL1_CONTEXT, s.el1);
@@ -374,6 +399,7 @@ final class NormalVmHost {
         s.el1[indexOf(SysRegs.EL1_CONTEXT, SysRegs.SCTLR_EL1)] = SCTLR_EL1_RESET;
         java.util.Arrays.fill(s.timer, 0);
         java.util.Arrays.fill(s.ich, 0);
+        java.util.Arrays.fill(s.fpsimd, 0);
         s.onEntry = -1;
     }
 

@@ -5,6 +5,7 @@ import dev.cca.core.cpu.SecurityState;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.platform.HostPlatform;
 import dev.cca.rmm.el3.Monitor;
+import dev.cca.rmm.el3.PlatformAttestation;
 
 /**
  * The firmware of a CCA platform: the EL3 monitor and the RMM, installed on every PE and booted as TF-A would
@@ -22,10 +23,15 @@ public final class CcaFirmware {
     }
 
     public static CcaFirmware install(HostPlatform platform) {
+        return install(platform, PlatformAttestation.generated());
+    }
+
+    /** Installs the firmware with the given attestation keys (the platform's CPAK and RAK). */
+    public static CcaFirmware install(HostPlatform platform, PlatformAttestation attestation) {
         Cpu c0 = platform.machine.cpu(0);
         Features f = Features.forPe(c0.sr[SysRegs.ID_AA64DFR0_EL1], c0.sr[SysRegs.ID_AA64MMFR0_EL1]);
         Rmm rmm = new Rmm(platform.machine.cpuCount(), HostPlatform.DRAM_BASE, platform.dramSize, f);
-        Monitor monitor = new Monitor(platform, Rmm.RMM_PC);
+        Monitor monitor = new Monitor(platform, Rmm.RMM_PC, attestation);
         for (int i = 0; i < platform.machine.cpuCount(); i++) {
             Cpu cpu = platform.machine.cpu(i);
             cpu.setFirmware(2, SecurityState.REALM, rmm);

@@ -25,7 +25,8 @@ public final class Features {
         int s2sz = bits[Math.min(paRange, 5)];
         int brps = (int) (idAa64dfr0 >>> 12) & 0xF;
         int wrps = (int) (idAa64dfr0 >>> 20) & 0xF;
-        return new Features(s2sz, brps, wrps, 3);
+        // GICV3_NUM_LRS: ICH_VTR_EL2.ListRegs (the number of list registers less one)
+        return new Features(s2sz, brps, wrps, (int) (dev.cca.core.cpu.GicCpuInterface.VTR & 0x1F));
     }
 
     public long register0() {

@@ -242,6 +242,10 @@ final class RealmExits {
             ipaStateGet(cpu, mem, d, r);
         } else if (fid == Rsi.HOST_CALL) {
             hostCall(cpu, mem, rec, d, r, e);
+        } else if (fid == Rsi.ATTESTATION_TOKEN_INIT) {
+            rmm.attestation.tokenInit(cpu, mem, rec, d, r);
+        } else if (fid == Rsi.ATTESTATION_TOKEN_CONTINUE) {
+            rmm.attestation.tokenContinue(cpu, mem, rec, d, r, e);
         } else {
             r.x[0] = Smccc.SMC_UNKNOWN;
         }
@@ -611,6 +615,7 @@ final class RealmExits {
         long result = Rmi.SUCCESS;
         try {
             ByteBuffer b = ByteBuffer.allocate(RecRun.EXIT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            RecVirtualState.save(cpu, pc.host, rec, b);
             b.putLong(RecRun.EXIT_REASON - RecRun.EXIT, e.reason);
             b.putLong(RecRun.EXIT_ESR - RecRun.EXIT, e.esr);
             b.putLong(RecRun.EXIT_FAR - RecRun.EXIT, e.far);

@@ -67,6 +67,7 @@ final class RecCommands {
         long vmpidr = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 24) & 0xFF) << 32) | (1L << 31);
         Rec r2 = new Rec(mem, rec);
         r2.init(rd, index, vmpidr, p, aux, Rmm.SCTLR_EL1_RESET);
+        RecVirtualState.init(r2);
         if ((p.flags & Rmi.REC_PARAMS_RUNNABLE) != 0) {
             d.setRim(Measurement.extendRec(d.hashAlgo(), d.rim(), p.flags, p.pc, p.gprs));
         }
@@ -186,7 +187,9 @@ final class RecCommands {
         rmm.granules.setRefcount(recPa, 1);
         pc.currentRec = recPa;
         pc.runPa = runPa;
+        RecVirtualState.copyFromEntry(rec, enter);
         load(cpu, rec, d, flags);
+        boolean timerChanged = RecVirtualState.restore(cpu, pc.host, rec);
         if (injectSea) {
             RealmExits.injectSyncAbort(cpu, Esr.FSC_SEA, false, rec.lastFar());
         } else if (emulMmio) {
@@ -212,6 +215,13 @@ final class RecCommands {
             rec.setFlag(Rec.FLAG_HOST_CALL_PENDING, false);
         }
         rec.setLastExit(0, 0, 0);
+        if (timerChanged) {
+            // A timer's output changed while the REC was out: let the host inject it first (check_pending_timers).
+            RealmExits.Exit irq = new RealmExits.Exit();
+            irq.reason = Rmi.EXIT_IRQ;
+            rmm.exits.exitToHost(cpu, pc, rec, irq);
+            return ENTERED;
+        }
         cpu.eret();
         return ENTERED;
     }
@@ -373,6 +383,9 @@ final class RecCommands {
         for (int i = 0; i < ctx.length; i++) {
             cpu.sr[ctx[i]] = rec.sysreg(i);
         }
+        for (int i = 0; i < cpu.v.length; i++) {
+            cpu.v[i] = rec.fpreg(i);
+        }
         cpu.sr[SysRegs.ELR_EL2] = rec.pc();
         cpu.sr[SysRegs.SPSR_EL2] = rec.pstate();
         long hcr = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO | SysRegs.HCR_AMO
@@ -391,13 +404,21 @@ final class RecCommands {
         cpu.sr[SysRegs.VTCR_EL2] = (64 - d.s2sz()) | ((long) sl0 << 6) | (1L << 8) | (1L << 10) | (3L << 12)
                 | (5L << 16) | (1L << 31);
         cpu.sr[SysRegs.VMPIDR_EL2] = rec.mpidr();
+        cpu.sr[SysRegs.VPIDR_EL2] = cpu.sr[SysRegs.MIDR_EL1]; // the realm reads the PE's MIDR_EL1
         cpu.onTranslationRegimeChange();
     }
 
-    /** Saves the PE's realm context into the REC. */
+    /**
+     * Saves the PE's realm context into the REC. The SIMD&amp;FP registers are saved and then cleared, so that no
+     * realm value stays in the PE for the host to see (FPCR/FPSR are switched with the EL1 context by EL3).
+     */
     static void save(Cpu cpu, Rec rec) {
         for (int i = 0; i < 31; i++) {
             rec.setGpr(i, cpu.x[i]);
+        }
+        for (int i = 0; i < cpu.v.length; i++) {
+            rec.setFpreg(i, cpu.v[i]);
+            cpu.v[i] = 0;
         }
         rec.setSp(cpu.spEl[0], cpu.spEl[1]);
         int[] ctx = SysRegs.EL1_CONTEXT;

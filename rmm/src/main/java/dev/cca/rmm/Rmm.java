@@ -38,6 +38,7 @@ public final class Rmm implements Firmware {
     final RttCommands rttCmds = new RttCommands(this);
     final DataCommands dataCmds = new DataCommands(this);
     final RealmExits exits = new RealmExits(this);
+    final Attestation attestation = new Attestation();
 
     /** What the RMM knows about the PE it runs on while serving a call or running a REC. */
     static final class PerCpu {
@@ -47,6 +48,8 @@ public final class Rmm implements Firmware {
         long runPa;
         RmmMemory mem;
         boolean booted;
+        /** The host's timer and GIC registers, saved while a REC runs on this PE. */
+        final RecVirtualState.HostState host = new RecVirtualState.HostState();
     }
 
     /**
@@ -110,7 +113,12 @@ public final class Rmm implements Firmware {
     /** Cold boot on the first PE: EL3 passed X0 cpuid, X1 interface version, X2 PEs, X3 shared buffer. */
     private void boot(Cpu cpu) {
         long version = cpu.x[1];
+        long sharedBuf = cpu.x[3];
         long status = ((version >>> 16) == (RmmEl3.IFACE_VERSION >>> 16)) ? 0 : -1;
+        if (status == 0 && !attestation.ready()) {
+            // Cold boot: the realm attestation key and the platform token (TF-RMM attestation_init)
+            status = attestation.init(cpu, perCpu(cpu).mem, sharedBuf);
+        }
         perCpu(cpu).booted = status == 0;
         cpu.pc = RMM_PC;
         cpu.x[0] = RmmEl3.BOOT_COMPLETE;

@@ -36,6 +36,17 @@ public final class RmmInspector {
         return rmm.granules().census();
     }
 
+    /** Addresses of all granules in state {@code state} (other than UNDELEGATED), in address order. */
+    public List<Long> granulesIn(GranuleState state) {
+        List<Long> l = new ArrayList<>();
+        rmm.granules().forEachDelegated((pa, s) -> {
+            if (s == state) {
+                l.add(pa);
+            }
+        });
+        return l;
+    }
+
     /** Addresses of all Realm Descriptors. */
     public List<Long> realms() {
         List<Long> l = new ArrayList<>();

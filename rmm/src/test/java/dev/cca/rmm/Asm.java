@@ -28,6 +28,22 @@ final class Asm {
         return this;
     }
 
+    /** A raw instruction word. */
+    Asm word(int w) {
+        words.add(w);
+        return this;
+    }
+
+    /** MSR CNTV_CVAL_EL0, Xt. */
+    Asm msrCntvCval(int xt) {
+        return word(0xD51BE340 | xt);
+    }
+
+    /** MSR CNTV_CTL_EL0, Xt. */
+    Asm msrCntvCtl(int xt) {
+        return word(0xD51BE320 | xt);
+    }
+
     Asm smc() {
         words.add(0xD4000003);
         return this;
@@ -58,6 +74,30 @@ final class Asm {
     /** STR Wt, [Xn, #offset] (offset a multiple of 4). */
     Asm strW(int wt, int xn, int offset) {
         words.add(0xB9000000 | ((offset / 4) << 10) | (xn << 5) | wt);
+        return this;
+    }
+
+    /** ADD Xd, Xn, Xm. */
+    Asm add(int xd, int xn, int xm) {
+        words.add(0x8B000000 | (xm << 16) | (xn << 5) | xd);
+        return this;
+    }
+
+    /** SUB Xd, Xn, #imm12. */
+    Asm sub(int xd, int xn, int imm) {
+        words.add(0xD1000000 | (imm << 10) | (xn << 5) | xd);
+        return this;
+    }
+
+    /** The index of the next instruction, for branches back to it. */
+    int here() {
+        return words.size();
+    }
+
+    /** CBZ Xt, to the instruction at index {@code target}. */
+    Asm cbz(int xt, int target) {
+        int imm19 = (target - words.size()) & 0x7FFFF;
+        words.add(0xB4000000 | (imm19 << 5) | xt);
         return this;
     }
 

@@ -281,4 +281,44 @@ class RecExitsTest {
         assertEquals(Rmi.SUCCESS, f.h.rmi0(Rmi.REC_DESTROY, f.rec1));
         assertEquals(GranuleState.DELEGATED, f.h.inspector().granuleState(f.rec1));
     }
+
+    @Test
+    void timerAndGicStateAreReportedAtExitAndTheHostsOwnRegistersComeBack() {
+        long cval = 0x1234_5678L;
+        Asm p = new Asm()
+                .mov(1, cval).msrCntvCval(1).mov(2, 1).msrCntvCtl(2) // virtual timer on, far in the future
+                .call(Rsi.HOST_CALL, DATA)
+                .call(Psci.SYSTEM_OFF);
+        Fixture f = new Fixture(p, new Asm().hang());
+        dev.cca.core.cpu.Cpu pe = f.h.cpu;
+        int lr0 = dev.cca.core.cpu.GicCpuInterface.ICH_LR0_EL2;
+        pe.sr[lr0] = 0xABL; // the host's own list register
+        long lr = (1L << 62) | (1L << 60) | (0xA0L << 48) | 40; // pending, group 1, priority 0xA0, vINTID 40
+        f.h.write64(f.run + RecRun.ENTER_GICV3_LRS, lr);
+        f.h.write64(f.run + RecRun.ENTER_GICV3_HCR, dev.cca.core.cpu.GicCpuInterface.HCR_UIE);
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run));
+        assertEquals(Rmi.EXIT_HOST_CALL, f.exit(RecRun.EXIT_REASON));
+        assertEquals(dev.cca.core.cpu.GenericTimer.CTL_ENABLE, f.exit(RecRun.EXIT_CNTV_CTL));
+        assertEquals(cval, f.exit(RecRun.EXIT_CNTV_CVAL));
+        assertEquals(lr, f.exit(RecRun.EXIT_GICV3_LRS), "the realm left the interrupt pending");
+        assertEquals(dev.cca.core.cpu.GicCpuInterface.HCR_UIE, f.exit(RecRun.EXIT_GICV3_HCR),
+                "the host's bits, not the RMM's En");
+        assertEquals(0xABL, pe.sr[lr0], "the host's list register is restored");
+        assertEquals(0, pe.sr[dev.cca.core.cpu.GenericTimer.CNTV_CTL_EL0], "the host's timer is restored");
+
+        // Time passes in the host beyond the realm's deadline: the next entry exits at once with an IRQ.
+        pe.timer.advanceTo(cval + 100);
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run));
+        assertEquals(Rmi.EXIT_IRQ, f.exit(RecRun.EXIT_REASON));
+        assertEquals(dev.cca.core.cpu.GenericTimer.CTL_ENABLE | dev.cca.core.cpu.GenericTimer.CTL_ISTATUS,
+                f.exit(RecRun.EXIT_CNTV_CTL), "the host sees the timer condition met");
+        // The host has seen it; the realm runs on to SYSTEM_OFF.
+        long reason = Rmi.EXIT_IRQ;
+        for (int i = 0; i < 3 && reason == Rmi.EXIT_IRQ; i++) {
+            assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run));
+            reason = f.exit(RecRun.EXIT_REASON);
+        }
+        assertEquals(Rmi.EXIT_PSCI, reason);
+        assertEquals(Psci.SYSTEM_OFF, f.exit(RecRun.EXIT_GPRS));
+    }
 }

@@ -89,6 +89,10 @@ final class TestHost {
         }
 
         Realm(int s2sz, int hash) {
+            this(s2sz, hash, 1);
+        }
+
+        Realm(int s2sz, int hash, int vmid) {
             int sl = 4 - ((s2sz - 8) / 9);
             int n = dev.cca.rmm.rtt.S2tt.rootTables(s2sz, sl);
             // Root tables: n contiguous delegated granules aligned to n * 4 KB.
@@ -107,7 +111,7 @@ final class TestHost {
             write64(params + RealmParams.NUM_BPS, 2);
             write64(params + RealmParams.NUM_WPS, 2);
             write64(params + RealmParams.HASH_ALGO, hash);
-            write64(params + RealmParams.VMID, 1);
+            write64(params + RealmParams.VMID, vmid);
             write64(params + RealmParams.RTT_BASE, rtt);
             write64(params + RealmParams.RTT_LEVEL_START, sl);
             write64(params + RealmParams.RTT_NUM_START, n);

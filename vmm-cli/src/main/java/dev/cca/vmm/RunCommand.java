@@ -3,6 +3,8 @@ package dev.cca.vmm;
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
 import dev.cca.rmm.RmmInspector;
+import dev.cca.vmm.debug.DebugSession;
+import dev.cca.rmm.el3.PlatformAttestation;
 import dev.cca.vmm.fdt.DeviceTree;
 import dev.cca.vmm.fdt.FdtWriter;
 import dev.cca.vmm.image.ImageFormatException;
@@ -41,7 +43,10 @@ import java.util.concurrent.Callable;
             "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
             "  cca run -k src-test-images/platform/timer-irq.elf          (a normal VM)",
             "  cca run -k Image --initrd initrd.cpio --params console=ttyAMA0 --mem 512 --cpus 2",
-            "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb"},
+            "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb",
+            "  cca run --gdb tcp::1234 --wait-gdb   then: gdb-multiarch -ex 'target remote :1234'",
+            "  cca run --trace run.jsonl --trace-filter rmi,rsi,kvm",
+            "  cca run --trace run.json --trace-format chrome   open in Perfetto or chrome://tracing"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
@@ -52,6 +57,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     GuestOptions guest;
+
+    @Mixin
+    DebugOptions debug = new DebugOptions();
+    /** What --trace and --gdb (or cca debug) attached to this run; closed when the run ends. */
+    private DebugSession session;
 
     @Option(names = "--max-instructions", paramLabel = "N",
             description = "Stop after N guest instructions (all vCPUs together).")
@@ -64,6 +74,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--dump-dtb", paramLabel = "FILE",
             description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
     Path dumpDtb;
+
+    @Option(names = "--attestation-keys", paramLabel = "DIR",
+            description = "Use the platform's attestation keys in DIR (realm-attestation-key.pem, "
+                + "platform-attestation-key.pem; created there if DIR has neither). Default: new keys for each run.")
+    Path attestationKeys;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -85,6 +100,10 @@ final class RunCommand implements Callable<Integer> {
             err.println("cca: " + e.getMessage());
             debugTrace(err, e);
             return EXIT_ERROR;
+        } finally {
+            if (session != null) {
+                session.close();
+            }
         }
     }
 
@@ -113,21 +132,30 @@ final class RunCommand implements Callable<Integer> {
         if (mem < (1L << 20)) {
             throw new UsageError("--mem must be at least 1 MiB");
         }
-        LoadedImage kernel = loadImage(mem);
         boolean realm = guest.isRealm();
-        byte[] initrd = guest.initrd == null ? null : ImageLoader.readFile(guest.initrd);
-        BootLayout layout = BootLayout.place(kernel, kernelName(), initrd, String.valueOf(guest.initrd), mem);
-        byte[] dtb = deviceTree(mem, cpus, realm, layout);
+        Boot boot = prepareBoot(mem, cpus, realm);
+        byte[] dtb = boot.dtb();
         if (dumpDtb != null) {
             Files.write(dumpDtb, dtb);
         }
-        LoadedImage image = layout.withBootFiles(initrd, dtb);
+        LoadedImage image = boot.image();
+        BootLayout layout = boot.layout();
 
         long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
         dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
-        CcaHost host = CcaHost.boot(cpus, dram);
+        PlatformAttestation keys;
+        try {
+            keys = attestationKeys == null ? PlatformAttestation.generated()
+                    : PlatformAttestation.fromDirectory(attestationKeys);
+        } catch (IOException e) {
+            throw new UsageError("--attestation-keys: " + e.getMessage());
+        }
+        session = debug.open(parent != null ? parent.err : System.err);
+        CcaHost host = CcaHost.boot(cpus, dram, keys, session::beforeKernel);
+        session.hostReady(host);
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress));
+        session.vmmReady(vmm);
         vmm.setUp();
 
         long start = System.nanoTime();
@@ -135,6 +163,7 @@ final class RunCommand implements Callable<Integer> {
         watchdog.setDaemon(true);
         watchdog.start();
         Vmm.Result result = vmm.run();
+        session.finished(result);
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
 
@@ -153,6 +182,19 @@ final class RunCommand implements Callable<Integer> {
             case TIMEOUT: return EXIT_LIMIT;
             default: return EXIT_ERROR;
         }
+    }
+
+    /** What the VMM loads: every boot file in one image, and the device tree's address for X0. */
+    record Boot(LoadedImage image, BootLayout layout, byte[] dtb) {
+    }
+
+    /** Loads the kernel and initrd and builds the device tree as a run does (cca measure predicts from it). */
+    Boot prepareBoot(long mem, int cpus, boolean realm) throws ImageFormatException, IOException {
+        LoadedImage kernel = loadImage(mem);
+        byte[] initrd = guest.initrd == null ? null : ImageLoader.readFile(guest.initrd);
+        BootLayout layout = BootLayout.place(kernel, kernelName(), initrd, String.valueOf(guest.initrd), mem);
+        byte[] dtb = deviceTree(mem, cpus, realm, layout);
+        return new Boot(layout.withBootFiles(initrd, dtb), layout, dtb);
     }
 
     private String kernelName() {

@@ -36,6 +36,11 @@ public final class Cpu {
     // ---- architectural state --------------------------------------------------------------------------------
     /** X0..X30; slot 31 always reads zero (XZR) and is never written. */
     public final long[] x = new long[32];
+    /**
+     * The SIMD&amp;FP registers V0..V31: bits [63:0] of Vn in slot 2n, bits [127:64] in slot 2n+1. FPCR and FPSR
+     * are the {@link SysRegs#FPCR}/{@link SysRegs#FPSR} slots of {@link #sr}; see {@link FpAccess} for the traps.
+     */
+    public final long[] v = new long[64];
     /** SP_EL0..SP_EL3. The active stack pointer is {@code spEl[spSel ? el : 0]}. */
     public final long[] spEl = new long[4];
     /** System register storage, indexed by the slot constants of {@link SysRegs}. */
@@ -81,7 +86,8 @@ public final class Cpu {
     // ---- software TLB ----------------------------------------------------------------------------------------
     public static final int MMU_EL10_0 = 0, MMU_EL10_1 = 1, MMU_EL10_1_PAN = 2, MMU_EL2 = 3, MMU_EL3 = 4;
     static final int MMU_COUNT = 8;
-    private static final int TLB_BITS = 8;
+    /** 1024 entries per regime: Linux's kernel working set thrashed a 256-entry direct-mapped TLB. */
+    private static final int TLB_BITS = 10;
     private static final int TLB_SIZE = 1 << TLB_BITS;
     private static final int TLB_MASK = TLB_SIZE - 1;
     private static final long PAGE_TAG_MASK = ~Page.MASK;
@@ -91,6 +97,8 @@ public final class Cpu {
     private final long[] tlbExec = new long[MMU_COUNT * TLB_SIZE];
     private final Page[] tlbPage = new Page[MMU_COUNT * TLB_SIZE];
     private final long[] tlbPa = new long[MMU_COUNT * TLB_SIZE];
+    /** Per entry: bit 0 set = non-global (nG) entry; bits [15:8] = log2 of the size of the mapping it came from. */
+    private final int[] tlbAttr = new int[MMU_COUNT * TLB_SIZE];
     int mmuIdx;
 
     // current code page (fetch fast path)
@@ -105,6 +113,8 @@ public final class Cpu {
 
     // observers (tracing, debugger); empty in normal runs
     private final List<ExceptionListener> exceptionListeners = new CopyOnWriteArrayList<>();
+    /** An attached external debugger, or null (the normal case: then it costs one read per chunk). */
+    private volatile DebugHook debugHook;
 
     /** Notified of every exception entry and return (for traces and debuggers). */
     public interface ExceptionListener {
@@ -117,6 +127,8 @@ public final class Cpu {
     public Cpu(int index, PhysicalMemory memory) {
         this.index = index;
         this.memory = memory;
+        this.domain = new CoherenceDomain();
+        domain.add(this);
         flushTlb();
         reset();
     }
@@ -125,6 +137,7 @@ public final class Cpu {
     public void reset() {
         java.util.Arrays.fill(x, 0);
         java.util.Arrays.fill(spEl, 0);
+        java.util.Arrays.fill(v, 0);
         el = 3;
         spSel = true;
         daif = 0x3C0;
@@ -133,9 +146,12 @@ public final class Cpu {
         illegalState = false;
         pstateOther = 0;
         sr[SCR_EL3] = 0;
-        sr[SCTLR_EL1] = 0x30D0_0800L;
+        // SCTLR_EL1 resets to an UNKNOWN value; take QEMU's (SA, SA0, CP15BEN, EOS, nTWI, nTWE, EIS, SPAN) so
+        // that bare-metal programs see the same reset state under both (the differential suite relies on it).
+        sr[SCTLR_EL1] = 0x00C5_0838L;
         sr[SCTLR_EL2] = 0x30C5_0830L;
         sr[SCTLR_EL3] = 0x30C5_0830L;
+        BaseSysRegs.reset(this);
         ss = SecurityState.ROOT;
         onTranslationRegimeChange();
         transitioned = true;
@@ -280,11 +296,20 @@ public final class Cpu {
 
     /** Invalidates every TLB entry of this PE (TLBI ALL, GPT changes, world switches). */
     public void flushTlb() {
-        java.util.Arrays.fill(tlbRead, -1L);
-        java.util.Arrays.fill(tlbWrite, -1L);
-        java.util.Arrays.fill(tlbExec, -1L);
-        java.util.Arrays.fill(tlbPage, null);
+        if (tlbFilled) { // world switches flush often: skip the clearing when nothing was filled since
+            java.util.Arrays.fill(gpcPassed, 0L);
+            java.util.Arrays.fill(tlbRead, -1L);
+            java.util.Arrays.fill(tlbWrite, -1L);
+            java.util.Arrays.fill(tlbExec, -1L);
+            java.util.Arrays.fill(tlbPage, null);
+            java.util.Arrays.fill(tlbAttr, 0);
+            tlbFilled = false;
+        }
+        blockEntries = 0;
+        ngCount = 0;
+        tlbAsid = currentAsid();
         codeVa = -1;
+        snapshotTranslationContext();
     }
 
     public int mmuIndex() {
@@ -325,7 +350,14 @@ public final class Cpu {
         /** {@link #requestStop()} was called (from any thread). */
         STOP_REQUESTED,
         /** The PE executed WFI/WFE with no interrupt that could ever wake it. */
-        WAITING_FOR_INTERRUPT
+        WAITING_FOR_INTERRUPT,
+        /**
+         * The guest is stuck taking the same synchronous exception again and again without returning from it (a
+         * handler that faults, a vector table in unmapped memory): {@link #stopReport()} says where.
+         */
+        EXCEPTION_LOOP,
+        /** The emulator failed internally while executing an instruction: {@link #stopReport()} says where. */
+        INTERNAL_ERROR
     }
 
     /** Limits the number of instructions executed before {@link #runUntil} returns BUDGET. */
@@ -422,6 +454,11 @@ public final class Cpu {
                     continue;
                 }
             }
+            if (abnormalStop != null) {
+                StopReason r = abnormalStop;
+                abnormalStop = null;
+                return r;
+            }
             if (stopRequested) {
                 stopRequested = false;
                 return StopReason.STOP_REQUESTED;
@@ -451,6 +488,11 @@ public final class Cpu {
             if (nextEventTime != Long.MAX_VALUE) {
                 chunk = Math.max(1, Math.min(chunk, nextEventTime - now));
             }
+            DebugHook hook = debugHook;
+            if (hook != null) {
+                hook.beforeInstruction(this); // may block while the debugger holds the PE stopped
+                chunk = 1;
+            }
             long done = execute(chunk);
             budget -= done;
         }
@@ -458,6 +500,8 @@ public final class Cpu {
 
     /** Executes up to {@code n} instructions; stops early after any exception entry or return. */
     private long execute(long n) {
+        executing = true; // volatile write before the inbox read below: see CoherenceDomain
+        drainTlbInbox();
         long pc = this.pc;
         // The instruction count is kept exact (not summed per chunk) because it is the time base: a counter read
         // inside the chunk must see it (docs/time.md).
@@ -465,6 +509,9 @@ public final class Cpu {
         long end = start + n;
         try {
             while (instructions < end) {
+                if (tlbPosted.get() != tlbAppliedLocal) {
+                    drainTlbInbox(); // a broadcast TLBI from another PE takes effect before our next access
+                }
                 if ((pc & 0xFFFF_FFFF_FFFF_F003L) != codeVa) {
                     this.pc = pc;
                     if (!loadCodePage(pc)) {
@@ -483,6 +530,11 @@ public final class Cpu {
                     pc = insn.exec(this, pc);
                 } catch (GuestFault f) {
                     pc = deliverPending(pc);
+                } catch (RuntimeException | StackOverflowError e) {
+                    // A bug of the emulator or a device model must not take the JVM down: stop with a report.
+                    internalError(pc, e);
+                    instructions++;
+                    break;
                 }
                 instructions++;
                 if (transitioned) {
@@ -491,6 +543,7 @@ public final class Cpu {
             }
         } finally {
             this.pc = pc;
+            executing = false;
         }
         return instructions - start;
     }
@@ -574,6 +627,9 @@ public final class Cpu {
             if (p.code != null) {
                 p.invalidateCode(off, size);
             }
+            if (p.monitors != 0) {
+                domain.onStore(this, p, off, size);
+            }
             return;
         }
         writeSlow(va, size, value, syn);
@@ -588,6 +644,9 @@ public final class Cpu {
     }
 
     private long readSlow(long va, int size, int syn) {
+        if ((va & (size - 1)) != 0 && alignmentChecked()) {
+            throw alignmentFault(va, false, syn);
+        }
         if ((va & Page.MASK) > Page.SIZE - size) {
             // Crosses a page: do it byte by byte (each byte may fault on its own).
             long v = 0;
@@ -605,6 +664,10 @@ public final class Cpu {
         if (tlbRead[i] == vpage) {
             return Bytes.get(tlbPage[i].data, (int) (va & Page.MASK), size);
         }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, size, false);
+        }
         try {
             return memory.read(pa, size);
         } catch (BusErrorException e) {
@@ -614,6 +677,9 @@ public final class Cpu {
     }
 
     private void writeSlow(long va, int size, long value, int syn) {
+        if ((va & (size - 1)) != 0 && alignmentChecked()) {
+            throw alignmentFault(va, true, syn);
+        }
         if ((va & Page.MASK) > Page.SIZE - size) {
             for (int b = 0; b < size; b++) {
                 write(va + b, 1, value >>> (8 * b), syn);
@@ -631,7 +697,14 @@ public final class Cpu {
             int off = (int) (va & Page.MASK);
             Bytes.put(p.data, off, size, value);
             p.invalidateCode(off, size);
+            if (p.monitors != 0) {
+                domain.onStore(this, p, off, size);
+            }
             return;
+        }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, size, true);
         }
         try {
             memory.write(pa, size, value);
@@ -647,6 +720,7 @@ public final class Cpu {
      */
     private void fill(long va, int access, int syn) {
         Mmu m = mmu;
+        pendingFillVa = va;
         boolean isWrite = access == Mmu.WRITE;
         boolean fetch = access == Mmu.EXEC;
         if (!m.translate(this, va, access, mmuIdx)) {
@@ -660,7 +734,7 @@ public final class Cpu {
             throw GuestFault.INSTANCE;
         }
         long pa = m.outPa & PAGE_TAG_MASK;
-        int gpc = GranuleProtection.check(memory, sr[GPCCR_EL3], sr[GPTBR_EL3], memory.paBits(), pa, m.outPas);
+        int gpc = granuleCheck(pa, m.outPas);
         if (gpc != GranuleProtection.OK) {
             recordGpcFault(fetch, va, syn, isWrite, gpc, m.stage2Used, false, m.outIpa);
             throw GuestFault.INSTANCE;
@@ -669,10 +743,17 @@ public final class Cpu {
         long vpage = va & PAGE_TAG_MASK;
         PhysicalMemory.Region r = memory.find(pa);
         int perms = m.outPerms;
+        invalidateEntry(i);
+        noteTlbFill(i, m.outGlobal, m.outSizeShift);
         if (r instanceof PhysicalMemory.RamRegion) {
             tlbPage[i] = ((PhysicalMemory.RamRegion) r).page(pa);
-            tlbRead[i] = (perms & Mmu.PERM_R) != 0 ? vpage : -1;
-            tlbWrite[i] = (perms & Mmu.PERM_W) != 0 ? vpage : -1;
+            // With alignment checking on, data accesses stay on the slow path, which checks alignment; a page a
+            // debugger watches gets the device tag (bit 0), so its data accesses take the slow path too.
+            boolean data = !alignmentChecked();
+            DebugHook hook = debugHook;
+            long tag = hook != null && hook.watchesPage(this, vpage) ? vpage | 1 : vpage;
+            tlbRead[i] = data && (perms & Mmu.PERM_R) != 0 ? tag : -1;
+            tlbWrite[i] = data && (perms & Mmu.PERM_W) != 0 ? tag : -1;
             tlbExec[i] = (perms & Mmu.PERM_X) != 0 ? vpage : -1;
         } else if (r != null) {
             tlbPage[i] = null;
@@ -805,6 +886,11 @@ public final class Cpu {
         return takeException(pendEl, pendEc, pendIss, pc, pendHasFar, pendFar, 0, pendHasHpfar, pendHpfar);
     }
 
+    /** The EL a synchronous exception from the current EL goes to (EL1 from EL0, EL2 with HCR_EL2.TGE). */
+    public int syncTargetEl() {
+        return syncTarget();
+    }
+
     /** The EL a stage-1 abort or similar synchronous exception from the current EL goes to. */
     private int syncTarget() {
         if (el == 0) {
@@ -886,6 +972,12 @@ public final class Cpu {
         SecurityState fromSs = ss;
         long spsr = packPstate();
         long esr = ((long) ec << 26) | Esr.IL | (iss & 0x1FF_FFFFL);
+        if (kind == 0) {
+            noteSyncException(targetEl, esr, preferredReturn, hasFar ? far : 0);
+        }
+        if (exclusivePage != null || exclusivePa != -1) {
+            clearExclusiveMonitor();
+        }
         sr[spsrSlot(targetEl)] = spsr;
         sr[elrSlot(targetEl)] = preferredReturn;
         if (kind == 0) {
@@ -977,6 +1069,10 @@ public final class Cpu {
         pc = elr;
         transitioned = true;
         lastEntry = Firmware.Entry.RETURN;
+        sameExceptionCount = 0; // an exception return ends any run of nested identical exceptions
+        if (exclusivePage != null || exclusivePa != -1) {
+            clearExclusiveMonitor();
+        }
         for (ExceptionListener l : exceptionListeners) {
             l.exceptionReturned(this, from, el, ss, elr);
         }
@@ -1022,24 +1118,13 @@ public final class Cpu {
 
     /** Clears this PE's exclusive monitor (CLREX, exception entry and return). */
     public void clearExclusiveMonitor() {
-        exclusiveAddress = -1;
+        domain.release(this);
     }
 
-    /** Address marked by the last load-exclusive, or -1. */
-    public long exclusiveAddress = -1;
-
-    /** Hook through which TLBI instructions that broadcast reach the other PEs. */
-    private java.util.function.Consumer<Cpu> tlbiBroadcast = Cpu::flushTlb;
-
-    /** Installed by the machine so that broadcast TLB maintenance reaches every PE. */
-    public void setTlbiBroadcast(java.util.function.Consumer<Cpu> hook) {
-        tlbiBroadcast = hook;
-    }
-
-    /** TLBI: this model invalidates whole TLBs rather than tracking ASIDs, VMIDs or addresses. */
+    /** Invalidates every TLB entry of this PE, and of every PE in its domain if {@code broadcast}. */
     public void tlbInvalidate(boolean broadcast) {
         if (broadcast) {
-            tlbiBroadcast.accept(this);
+            domain.broadcast(this, TlbOp.EVERYTHING);
         } else {
             flushTlb();
         }
@@ -1048,7 +1133,8 @@ public final class Cpu {
     /** WFI/WFE: traps to EL2 when HCR_EL2.TWI/TWE says so, else waits for an interrupt. */
     public long waitForInterrupt(long pc, boolean wfe) {
         if (el < 2 && el2Enabled() && (sr[HCR_EL2] & (wfe ? HCR_TWE : HCR_TWI)) != 0) {
-            return takeSync(2, Esr.EC_WFX, wfe ? 1 : 0, pc);
+            // ISS: CV = 1, COND = 0b1110 for a trapped AArch64 WFx (Arm ARM D17.2.37), TI = 0 WFI / 1 WFE.
+            return takeSync(2, Esr.EC_WFX, (1 << 24) | (0xE << 20) | (wfe ? 1 : 0), pc);
         }
         if (wfe) {
             return pc + 4; // no event model: WFE completes at once
@@ -1112,12 +1198,509 @@ public final class Cpu {
         return true;
     }
 
+    /**
+     * Attaches an external debugger (null detaches it). Safe from any thread: the run loop sees the change at its
+     * next chunk of instructions.
+     */
+    public void setDebugHook(DebugHook hook) {
+        debugHook = hook;
+    }
+
+    public DebugHook debugHook() {
+        return debugHook;
+    }
+
     public void addExceptionListener(ExceptionListener l) {
         exceptionListeners.add(l);
     }
 
     public void removeExceptionListener(ExceptionListener l) {
         exceptionListeners.remove(l);
+    }
+
+    // =========================================================================================================
+    // Coherence domain, TLB maintenance by ASID and VA, broadcast (helper A1: see CoherenceDomain and TlbOp)
+    // =========================================================================================================
+
+    /** The PEs this one shares memory with: broadcast TLBI and the global exclusive monitor. */
+    private CoherenceDomain domain;
+
+    /** Joins a machine's coherence domain (the caller adds this PE to it). Done once, before running. */
+    public void setCoherenceDomain(CoherenceDomain d) {
+        domain = d;
+    }
+
+    public CoherenceDomain coherenceDomain() {
+        return domain;
+    }
+
+    /** Operations posted by other PEs, applied by this PE's own thread (only the owner touches the TLB). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<TlbOp> tlbInbox =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicLong tlbPosted = new java.util.concurrent.atomic.AtomicLong();
+    private long tlbAppliedLocal;
+    private volatile long tlbAppliedPublished;
+    /** True while {@link #execute} runs: a broadcasting PE waits only for PEs that are executing. */
+    private volatile boolean executing;
+
+    /** Number of TLB entries that came from a block (larger than 4 KB) mapping since the last full flush. */
+    private int blockEntries;
+    /** Indices of the non-global entries filled since the last ASID change (each listed once: attr bit 1). */
+    private final int[] ngIndices = new int[MMU_COUNT * TLB_SIZE];
+    private int ngCount;
+    /** VA page of each entry, whatever its permissions (the tags are -1 for denied accesses). */
+    private final long[] tlbVa = new long[MMU_COUNT * TLB_SIZE];
+    /** The ASID the non-global EL1&0 entries belong to. */
+    private int tlbAsid;
+
+    private static final int ATTR_NG = 1, ATTR_LISTED = 2;
+    private static final long VA_TAG_BITS = 0x00FF_FFFF_FFFF_F000L;
+
+    long postTlbOp(TlbOp op) {
+        tlbInbox.add(op);
+        return tlbPosted.incrementAndGet();
+    }
+
+    /** Whether this PE has applied the operation with sequence number {@code seq}, or will before it executes. */
+    boolean tlbOpApplied(long seq) {
+        return !executing || tlbAppliedPublished >= seq;
+    }
+
+    void drainTlbInbox() {
+        long posted = tlbPosted.get();
+        if (posted == tlbAppliedLocal) {
+            return;
+        }
+        TlbOp op;
+        while ((op = tlbInbox.poll()) != null) {
+            applyTlbOp(op);
+        }
+        tlbAppliedLocal = posted;
+        tlbAppliedPublished = posted;
+    }
+
+    /** ASID of the EL1&0 regime: TTBR0 or TTBR1 by TCR_EL1.A1, 8 or 16 bits by TCR_EL1.AS. */
+    private int currentAsid() {
+        long tcr = sr[TCR_EL1];
+        long ttbr = ((tcr >>> 22) & 1) != 0 ? sr[TTBR1_EL1] : sr[TTBR0_EL1];
+        return (int) (ttbr >>> 48) & (((tcr >>> 36) & 1) != 0 ? 0xFFFF : 0xFF);
+    }
+
+    /**
+     * A TTBR0_EL1/TTBR1_EL1 write: if the ASID changed, the non-global EL1&0 entries (the old process's) go; global
+     * entries (the kernel's) stay. A new table base under the same ASID needs a TLBI, as on hardware.
+     */
+    void onTtbrWrite() {
+        int asid = currentAsid();
+        if (asid != tlbAsid) {
+            dropNonGlobal();
+            tlbAsid = asid;
+        }
+    }
+
+    private void dropNonGlobal() {
+        for (int k = 0; k < ngCount; k++) {
+            int i = ngIndices[k];
+            if ((tlbAttr[i] & ATTR_NG) != 0) {
+                invalidateEntry(i);
+            }
+            tlbAttr[i] &= ~ATTR_LISTED;
+        }
+        ngCount = 0;
+        codeVa = -1;
+    }
+
+    /**
+     * Granule protection checks that passed, cached like TLB entries (the Arm ARM lets GPT information be cached
+     * in TLBs; TLBI PAALL/RPA*, GPCCR/GPTBR writes and world switches flush them with the TLB): key
+     * (granule << 2 | PAS) + 1 in a direct-mapped table. Table walks check every descriptor's granule, so without
+     * this a TLB miss costs a GPT walk per translation table level of both stages.
+     */
+    private final long[] gpcPassed = new long[1024];
+
+    /** GranuleProtectionCheck() of a translation or table walk access, with the cache above. */
+    public int granuleCheck(long pa, Pas pas) {
+        long granule = pa >>> Page.SHIFT;
+        long key = ((granule << 2) | pas.ordinal()) + 1;
+        int idx = (int) granule & (gpcPassed.length - 1);
+        if (gpcPassed[idx] == key) {
+            return GranuleProtection.OK;
+        }
+        int r = GranuleProtection.check(memory, sr[GPCCR_EL3], sr[GPTBR_EL3], memory.paBits(), pa, pas);
+        if (r == GranuleProtection.OK) {
+            gpcPassed[idx] = key;
+            tlbFilled = true;
+        }
+        return r;
+    }
+
+    /** Whether any entry was filled since the last full flush. */
+    private boolean tlbFilled = true;
+
+    private void noteTlbFill(int i, boolean global, int sizeShift) {
+        tlbFilled = true;
+        tlbVa[i] = tlbVa(i);
+        int listed = tlbAttr[i] & ATTR_LISTED;
+        int attr = (sizeShift << 8) | listed;
+        if (sizeShift > Page.SHIFT) {
+            blockEntries++;
+        }
+        if (!global && (i >>> TLB_BITS) <= MMU_EL10_1_PAN) {
+            attr |= ATTR_NG;
+            if (listed == 0) {
+                attr |= ATTR_LISTED;
+                ngIndices[ngCount++] = i;
+            }
+        }
+        tlbAttr[i] = attr;
+    }
+
+    private long pendingFillVa;
+
+    private long tlbVa(int i) {
+        return pendingFillVa & PAGE_TAG_MASK;
+    }
+
+    private void invalidateEntry(int i) {
+        tlbRead[i] = -1;
+        tlbWrite[i] = -1;
+        tlbExec[i] = -1;
+        tlbPage[i] = null;
+        tlbAttr[i] &= ATTR_LISTED;
+    }
+
+    /** The registers the TLB's entries were filled under (see {@link #revalidateTranslation}). */
+    private final long[] tlbContext = new long[TLB_CONTEXT_SLOTS.length + 1];
+    private static final int[] TLB_CONTEXT_SLOTS = {VTTBR_EL2, VTCR_EL2, SCTLR_EL1, TCR_EL1, MAIR_EL1, SCTLR_EL2,
+        TCR_EL2, TTBR0_EL2, MAIR_EL2, SCTLR_EL3, TCR_EL3, TTBR0_EL3, MAIR_EL3, GPTBR_EL3, GPCCR_EL3};
+
+    private void snapshotTranslationContext() {
+        for (int k = 0; k < TLB_CONTEXT_SLOTS.length; k++) {
+            tlbContext[k] = sr[TLB_CONTEXT_SLOTS[k]];
+        }
+        tlbContext[TLB_CONTEXT_SLOTS.length] = (sr[HCR_EL2] & HCR_TRANSLATION_BITS) | ((long) ss.ordinal() << 60);
+    }
+
+    /**
+     * For hypervisor models that write a vCPU's registers directly into {@link #sr} before entering it: keeps the
+     * TLB when the translation registers are those its entries were filled under (same VMID and stage-2 setup,
+     * same stage-1 controls), drops only the non-global entries when just the ASID differs, and flushes
+     * otherwise. Like KVM, the caller must flush instead when another vCPU (or this vCPU on another PE) ran on
+     * this PE in between, and must invalidate explicitly when it changes stage-2 tables.
+     */
+    public void revalidateTranslation() {
+        boolean same = tlbContext[TLB_CONTEXT_SLOTS.length]
+                == ((sr[HCR_EL2] & HCR_TRANSLATION_BITS) | ((long) ss.ordinal() << 60));
+        for (int k = 0; same && k < TLB_CONTEXT_SLOTS.length; k++) {
+            same = tlbContext[k] == sr[TLB_CONTEXT_SLOTS[k]];
+        }
+        if (!same) {
+            onTranslationRegimeChange();
+            return;
+        }
+        onTtbrWrite();
+        updateMmuIdx();
+    }
+
+    /** Applies one invalidation to this PE's TLB (called by the owning thread only). */
+    void applyTlbOp(TlbOp op) {
+        codeVa = -1;
+        for (int r = 0; r < MMU_COUNT; r++) {
+            int regime = r <= MMU_EL10_1_PAN ? TlbOp.EL10 : r == MMU_EL2 ? TlbOp.EL2 : r == MMU_EL3 ? TlbOp.EL3 : 0;
+            if ((op.regimes() & regime) == 0) {
+                continue;
+            }
+            int base = r << TLB_BITS;
+            switch (op.kind()) {
+                case TlbOp.ALL:
+                    for (int i = base; i < base + TLB_SIZE; i++) {
+                        invalidateEntry(i);
+                    }
+                    break;
+                case TlbOp.BY_ASID:
+                    if (regime == TlbOp.EL10 && op.asid() == tlbAsid) {
+                        for (int i = base; i < base + TLB_SIZE; i++) {
+                            if ((tlbAttr[i] & ATTR_NG) != 0) {
+                                invalidateEntry(i);
+                            }
+                        }
+                    }
+                    break;
+                default: {
+                    boolean anyAsid = op.kind() == TlbOp.BY_VA_ALL_ASID || regime != TlbOp.EL10
+                            || op.asid() == tlbAsid;
+                    long va = op.va() & VA_TAG_BITS;
+                    if (blockEntries == 0) {
+                        int i = base | ((int) (op.va() >>> Page.SHIFT) & TLB_MASK);
+                        if (tlbPage[i] != null || tlbRead[i] != -1 || tlbWrite[i] != -1 || tlbExec[i] != -1) {
+                            if ((tlbVa[i] & VA_TAG_BITS) == va && (anyAsid || (tlbAttr[i] & ATTR_NG) == 0)) {
+                                invalidateEntry(i);
+                            }
+                        }
+                    } else {
+                        for (int i = base; i < base + TLB_SIZE; i++) {
+                            long size = 1L << (tlbAttr[i] >>> 8);
+                            if (((tlbVa[i] ^ va) & VA_TAG_BITS & -size) == 0
+                                    && (anyAsid || (tlbAttr[i] & ATTR_NG) == 0)) {
+                                invalidateEntry(i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if (op.kind() == TlbOp.ALL && op.regimes() == TlbOp.ALL_REGIMES) {
+            flushTlb();
+        }
+    }
+
+    /** TLB maintenance on this PE, and on every PE of the domain if {@code broadcast} (TLBI ...IS, HCR_EL2.FB). */
+    public void tlbMaintenance(TlbOp op, boolean broadcast) {
+        if (broadcast) {
+            domain.broadcast(this, op);
+        } else {
+            applyTlbOp(op);
+        }
+    }
+
+    // =========================================================================================================
+    // Atomic and exclusive accesses, alignment (helper A1)
+    // =========================================================================================================
+
+    /** The physical address marked by the last load-exclusive, or -1; its page (null for a device or none). */
+    long exclusivePa = -1;
+    Page exclusivePage;
+    /** Set by another PE's store to the marked granule (under the domain's lock). */
+    volatile boolean exclusiveLost;
+    private int exclusiveSize;
+    private long exclusiveValue, exclusiveValue2;
+
+    /** Sets the exclusive monitor on {@code pa} with the values the load-exclusive returned. */
+    public void markExclusive(long va, Page page, long pa, int size, long v1, long v2) {
+        domain.mark(this, page, pa);
+        exclusiveVa = va;
+        exclusiveSize = size;
+        exclusiveValue = v1;
+        exclusiveValue2 = v2;
+    }
+
+    /** The VA the last load-exclusive used (QEMU and this model fail a store-exclusive to another VA early). */
+    public long exclusiveVa() {
+        return exclusivePa == -1 ? -1 : exclusiveVa;
+    }
+
+    private long exclusiveVa;
+
+    /** Whether a store-exclusive of {@code size} bytes to {@code pa} may succeed (the monitor still holds it). */
+    public boolean exclusivePasses(long pa, int size) {
+        return exclusivePa == pa && exclusiveSize == size && !exclusiveLost;
+    }
+
+    public long exclusiveValue() {
+        return exclusiveValue;
+    }
+
+    public long exclusiveValue2() {
+        return exclusiveValue2;
+    }
+
+    /** Physical address marked by the exclusive monitor, or -1 (for tests and debuggers). */
+    public long exclusiveAddress() {
+        return exclusivePa;
+    }
+
+    /** Lock that atomic operations on device memory and 128-bit atomics take. */
+    public Object atomicLock() {
+        return domain;
+    }
+
+    /**
+     * Translates {@code va} for an access that needs write and/or read permission (an atomic or an exclusive) and
+     * returns its TLB index; the page is {@link #tlbPageAt} (null for a device) and the PA {@link #tlbPaAt}.
+     */
+    public int translateData(long va, boolean needRead, boolean needWrite, int syn) {
+        int i = (mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
+        long vpage = va & PAGE_TAG_MASK;
+        // The read is checked first: a location that allows neither access faults as a read (WnR = 0), one that
+        // is read-only faults on the write (WnR = 1), as when the read and the write are performed in order.
+        if (needRead && tlbRead[i] != vpage && tlbRead[i] != (vpage | 1)) {
+            fill(va, Mmu.READ, syn);
+        }
+        if (needWrite && tlbWrite[i] != vpage && tlbWrite[i] != (vpage | 1)) {
+            fill(va, Mmu.WRITE, syn);
+        }
+        DebugHook hook = debugHook;
+        if (hook != null) {
+            hook.dataAccess(this, va, 1, needWrite); // a watchpoint on the first byte of an atomic or exclusive
+        }
+        return i;
+    }
+
+    public Page tlbPageAt(int i) {
+        return tlbPage[i];
+    }
+
+    public long tlbPaAt(int i, long va) {
+        return tlbPa[i] | (va & Page.MASK);
+    }
+
+    /** After an atomic or exclusive store into {@code p}: keep decoded code and other PEs' monitors coherent. */
+    public void afterAtomicStore(Page p, int off, int size) {
+        if (p.code != null) {
+            p.invalidateCode(off, size);
+        }
+        if (p.monitors != 0) {
+            domain.onStore(this, p, off, size);
+        }
+    }
+
+    /** Whether SCTLR_ELx.A of the current translation regime asks for alignment checks on every data access. */
+    private boolean alignmentChecked() {
+        return (sr[sctlrSlot(el)] & SCTLR_A) != 0;
+    }
+
+    /** Records an alignment fault (DFSC 0b100001) on a data access to {@code va} and returns the fault to throw. */
+    public GuestFault alignmentFault(long va, boolean write, int syn) {
+        recordAbort(false, va, syn, write, Esr.FSC_ALIGNMENT, false, false, 0, false);
+        return GuestFault.INSTANCE;
+    }
+
+    /** Accesses that must be naturally aligned whatever SCTLR.A says (exclusives, atomics, acquire/release). */
+    public void checkAligned(long va, int size, boolean write, int syn) {
+        if ((va & (size - 1)) != 0) {
+            throw alignmentFault(va, write, syn);
+        }
+    }
+
+    /**
+     * CheckSPAlignment(): a load or store whose base register is SP faults (EC 0x26) when SP is not 16-byte
+     * aligned and SCTLR_ELx.SA (SA0 at EL0) is set. Called only by instructions decoded with Rn = 31.
+     */
+    public void checkSpAlignment(long sp) {
+        if ((sp & 15) != 0) {
+            long sctlr = sr[sctlrSlot(el)];
+            if ((sctlr & (el == 0 ? 1L << 4 : SCTLR_SA)) != 0) {
+                throw pend(syncTarget(), Esr.EC_SP_ALIGN, 0);
+            }
+        }
+    }
+
+    /**
+     * An unprivileged load (LDTR family): at EL1 it is checked with EL0 permissions (Arm ARM C3.2.5); elsewhere it
+     * is an ordinary load. PSTATE.UAO is not implemented, so there is no exception to that rule.
+     */
+    public long readUnprivileged(long va, int size, int syn) {
+        if (el != 1) {
+            return read(va, size, syn);
+        }
+        int saved = mmuIdx;
+        mmuIdx = MMU_EL10_0;
+        try {
+            return read(va, size, syn);
+        } finally {
+            mmuIdx = saved;
+        }
+    }
+
+    public void writeUnprivileged(long va, int size, long value, int syn) {
+        if (el != 1) {
+            write(va, size, value, syn);
+            return;
+        }
+        int saved = mmuIdx;
+        mmuIdx = MMU_EL10_0;
+        try {
+            write(va, size, value, syn);
+        } finally {
+            mmuIdx = saved;
+        }
+    }
+
+    /** Records a data abort for a cache maintenance instruction by VA (ISS.CM = 1, WnR = 1). */
+    public int translateForMaintenance(long va, boolean needWrite, boolean checkPerms) {
+        if (!checkPerms) {
+            // Permission faults are not generated (Arm ARM D7.5.9); translation and access flag faults are.
+            if (!mmu.translate(this, va, Mmu.READ, mmuIdx) && !isPermissionFault(mmu.faultFsc) ) {
+                recordAbort(false, va, 0, true, mmu.faultFsc, mmu.faultStage2, mmu.faultS1ptw, mmu.faultIpa,
+                        mmu.faultStage2Regime);
+                pendIss |= Esr.CM;
+                throw GuestFault.INSTANCE;
+            }
+            return 0;
+        }
+        try {
+            translateData(va, !needWrite, needWrite, 0);
+        } catch (GuestFault f) {
+            pendIss |= Esr.CM | Esr.WNR;
+            throw f;
+        }
+        return 0;
+    }
+
+    private static boolean isPermissionFault(int fsc) {
+        return (fsc & ~3) == Esr.FSC_PERMISSION;
+    }
+
+    /** The MMU of this PE (AT instructions use it without touching the TLB). */
+    public Mmu mmu() {
+        return mmu;
+    }
+
+    // =========================================================================================================
+    // Abnormal stops: exception loops and internal errors (helper A1)
+    // =========================================================================================================
+
+    /** Identical nested synchronous exceptions (same target EL, ESR and ELR, no return between) that mean a loop. */
+    public static final int EXCEPTION_LOOP_LIMIT = 8;
+
+    private StopReason abnormalStop;
+    private StopReport stopReport;
+    private Throwable internalErrorCause;
+    private int lastExcEl = -1, sameExceptionCount;
+    private long lastExcEsr, lastExcElr;
+
+    /** The report of the last EXCEPTION_LOOP or INTERNAL_ERROR stop, or null. */
+    public StopReport stopReport() {
+        return stopReport;
+    }
+
+    /** The Java exception behind the last INTERNAL_ERROR stop, or null. */
+    public Throwable internalErrorCause() {
+        return internalErrorCause;
+    }
+
+    private void noteSyncException(int targetEl, long esr, long elr, long far) {
+        if (targetEl == lastExcEl && esr == lastExcEsr && elr == lastExcElr) {
+            if (++sameExceptionCount >= EXCEPTION_LOOP_LIMIT) {
+                abnormalStop = StopReason.EXCEPTION_LOOP;
+                stopReport = new StopReport("exception loop: the same exception was taken " + sameExceptionCount
+                        + " times in a row without an exception return", targetEl, ss, elr, esr, far, elr,
+                        wordAt(elr));
+                sameExceptionCount = 0;
+                transitioned = true;
+            }
+        } else {
+            lastExcEl = targetEl;
+            lastExcEsr = esr;
+            lastExcElr = elr;
+            sameExceptionCount = 1;
+        }
+    }
+
+    private void internalError(long pc, Throwable e) {
+        internalErrorCause = e;
+        abnormalStop = StopReason.INTERNAL_ERROR;
+        stopReport = new StopReport("emulator internal error (" + e + ")", el, ss, pc,
+                sr[esrSlot(Math.max(el, 1))], sr[farSlot(Math.max(el, 1))], sr[elrSlot(Math.max(el, 1))], wordAt(pc));
+        transitioned = true;
+    }
+
+    /** The instruction word at {@code va} if it is in the current code page, else -1 (no side effects). */
+    private long wordAt(long va) {
+        if (codeBytes != null && (va & 0xFFFF_FFFF_FFFF_F003L) == codeVa) {
+            return Bytes.getInt(codeBytes, (int) (va & Page.MASK)) & 0xFFFF_FFFFL;
+        }
+        return -1;
     }
 
     // ---- per-EL register slots -------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ public final class Smccc {
     public static final class CallInterruptedException extends RuntimeException {
         public final Cpu.StopReason reason;
 
-        CallInterruptedException(long fid, Cpu.StopReason reason) {
-            super(String.format("SMC %#x did not return: %s", fid, reason));
+        CallInterruptedException(long fid, Cpu.StopReason reason, StopReport report, Throwable cause) {
+            super(String.format("SMC %#x did not return: %s", fid, reason) + (report == null ? "" : " (" + report + ")"),
+                    cause);
             this.reason = reason;
         }
     }
@@ -46,7 +47,9 @@ public final class Smccc {
         cpu.smc(0);
         Cpu.StopReason r = cpu.runUntil(el, ss);
         if (r != Cpu.StopReason.ARRIVED) {
-            throw new CallInterruptedException(fid, r);
+            boolean abnormal = r == Cpu.StopReason.EXCEPTION_LOOP || r == Cpu.StopReason.INTERNAL_ERROR;
+            throw new CallInterruptedException(fid, r, abnormal ? cpu.stopReport() : null,
+                    r == Cpu.StopReason.INTERNAL_ERROR ? cpu.internalErrorCause() : null);
         }
         System.arraycopy(cpu.x, 0, out, 0, out.length);
     }

@@ -1,5 +1,7 @@
 package dev.cca.core.cpu;
 
+import dev.cca.core.cpu.fp.Fpcr;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -56,6 +58,10 @@ public final class SysRegs {
     public static final long HCR_FWB = 1L << 46;
     public static final long HCR_GPF = 1L << 50;
 
+    /** HCR_EL2 bits that affect address translation: VM, PTW, DC, CD, ID, TGE, RW, E2H, FWB. */
+    static final long HCR_TRANSLATION_BITS = HCR_VM | (1L << 2) | (1L << 12) | HCR_TGE | HCR_RW | (1L << 32)
+            | (1L << 33) | HCR_E2H | HCR_FWB;
+
     // SCR_EL3 bits.
     public static final long SCR_NS = 1L << 0;
     public static final long SCR_IRQ = 1L << 1;
@@ -87,8 +93,9 @@ public final class SysRegs {
         plain("SCTLR_EL1", 3, 0, 1, 0, 0, SCTLR_EL1, TRANSLATION);
         plain("ACTLR_EL1", 3, 0, 1, 0, 1, ACTLR_EL1, null);
         plain("CPACR_EL1", 3, 0, 1, 0, 2, CPACR_EL1, null);
-        plain("TTBR0_EL1", 3, 0, 2, 0, 0, TTBR0_EL1, TRANSLATION);
-        plain("TTBR1_EL1", 3, 0, 2, 0, 1, TTBR1_EL1, TRANSLATION);
+        // TTBRn_EL1: a new ASID drops only non-global TLB entries (Cpu.onTtbrWrite).
+        plain("TTBR0_EL1", 3, 0, 2, 0, 0, TTBR0_EL1, (c, v) -> c.onTtbrWrite());
+        plain("TTBR1_EL1", 3, 0, 2, 0, 1, TTBR1_EL1, (c, v) -> c.onTtbrWrite());
         plain("TCR_EL1", 3, 0, 2, 0, 2, TCR_EL1, TRANSLATION);
         plain("SPSR_EL1", 3, 0, 4, 0, 0, SPSR_EL1, null);
         plain("ELR_EL1", 3, 0, 4, 0, 1, ELR_EL1, null);
@@ -107,12 +114,16 @@ public final class SysRegs {
         plain("CSSELR_EL1", 3, 2, 0, 0, 0, CSSELR_EL1, null);
         plainEl("TPIDR_EL0", 3, 3, 13, 0, 2, TPIDR_EL0, 0, null);
         plainEl("TPIDRRO_EL0", 3, 3, 13, 0, 3, TPIDRRO_EL0, 0, null);
-        plainEl("FPCR", 3, 3, 4, 4, 0, FPCR, 0, null);
-        plainEl("FPSR", 3, 3, 4, 4, 1, FPSR, 0, null);
+        // FPCR/FPSR: writes keep only implemented bits; MRS/MSR check the SIMD&FP access traps (FpAccess).
+        define("FPCR", 3, 3, 4, 4, 0, FPCR, 0, c -> c.sr[FPCR], (c, v) -> c.sr[FPCR] = v & Fpcr.FPCR_WRITABLE);
+        define("FPSR", 3, 3, 4, 4, 1, FPSR, 0, c -> c.sr[FPSR], (c, v) -> c.sr[FPSR] = v & Fpcr.FPSR_WRITABLE);
 
         // Identification registers (read-only, values set by the machine configuration)
-        id("MIDR_EL1", 3, 0, 0, 0, 0, MIDR_EL1);
-        id("MPIDR_EL1", 3, 0, 0, 0, 5, MPIDR_EL1);
+        // At EL1 with EL2 enabled, MIDR_EL1 and MPIDR_EL1 read the virtual values VPIDR_EL2 and VMPIDR_EL2.
+        computed("MIDR_EL1", 3, 0, 0, 0, 0, 1, c -> c.el == 1 && c.el2Enabled() ? c.sr[VPIDR_EL2] : c.sr[MIDR_EL1],
+                null);
+        computed("MPIDR_EL1", 3, 0, 0, 0, 5, 1,
+                c -> c.el == 1 && c.el2Enabled() ? c.sr[VMPIDR_EL2] : c.sr[MPIDR_EL1], null);
         id("REVIDR_EL1", 3, 0, 0, 0, 6, REVIDR_EL1);
         id("ID_AA64PFR0_EL1", 3, 0, 0, 4, 0, ID_AA64PFR0_EL1);
         id("ID_AA64PFR1_EL1", 3, 0, 0, 4, 1, ID_AA64PFR1_EL1);
@@ -131,14 +142,23 @@ public final class SysRegs {
         id("CCSIDR_EL1", 3, 1, 0, 0, 0, CCSIDR_EL1);
         id("CLIDR_EL1", 3, 1, 0, 0, 1, CLIDR_EL1);
         idEl0("CTR_EL0", 3, 3, 0, 0, 1, CTR_EL0);
-        idEl0("DCZID_EL0", 3, 3, 0, 0, 7, DCZID_EL0);
+        // DCZID_EL0.DZP (bit 4) reads 1 where DC ZVA is prohibited: at EL0 without SCTLR_EL1.DZE.
+        computed("DCZID_EL0", 3, 3, 0, 0, 7, 0,
+                c -> c.sr[DCZID_EL0] | (c.el == 0 && (c.sr[SCTLR_EL1] & (1L << 14)) == 0 ? 1L << 4 : 0), null);
 
         // EL2 registers
         plainEl("VPIDR_EL2", 3, 4, 0, 0, 0, VPIDR_EL2, 2, null);
         plainEl("VMPIDR_EL2", 3, 4, 0, 0, 5, VMPIDR_EL2, 2, null);
         plainEl("SCTLR_EL2", 3, 4, 1, 0, 0, SCTLR_EL2, 2, TRANSLATION);
         plainEl("ACTLR_EL2", 3, 4, 1, 0, 1, ACTLR_EL2, 2, null);
-        plainEl("HCR_EL2", 3, 4, 1, 1, 0, HCR_EL2, 2, TRANSLATION);
+        // HCR_EL2: only the bits that change translation flush the TLB (trap and virtual-interrupt bits do not).
+        register(new SysReg("HCR_EL2", 3, 4, 1, 1, 0, HCR_EL2, 2, c -> c.sr[HCR_EL2], (c, v) -> {
+            long old = c.sr[HCR_EL2];
+            c.sr[HCR_EL2] = v;
+            if (((old ^ v) & HCR_TRANSLATION_BITS) != 0) {
+                c.onTranslationRegimeChange();
+            }
+        }));
         plainEl("MDCR_EL2", 3, 4, 1, 1, 1, MDCR_EL2, 2, null);
         plainEl("CPTR_EL2", 3, 4, 1, 1, 2, CPTR_EL2, 2, null);
         plainEl("HSTR_EL2", 3, 4, 1, 1, 3, HSTR_EL2, 2, null);
@@ -193,7 +213,10 @@ public final class SysRegs {
         // Slots 256-383: the generic timers (CNTFRQ_EL0 too) and the GIC CPU interface.
         GenericTimer.defineRegisters();
         GicCpuInterface.defineRegisters();
+        // Slots 128-255: debug and OS lock registers, AIDR_EL1, the RAZ rest of the ID space.
+        BaseSysRegs.register();
     }
+
 
     static void register(SysReg r) {
         if (r.id >= 0) {

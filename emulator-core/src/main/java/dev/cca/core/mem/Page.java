@@ -14,6 +14,11 @@ public final class Page {
     public final byte[] data = new byte[SIZE];
     /** Decoded-instruction cache for this page, or null when the page has never been executed. */
     public volatile Object[] code;
+    /**
+     * Number of PEs holding an exclusive-monitor mark in this page (maintained by the CPU's coherence domain under
+     * its lock). Stores check it so that a store by one PE clears the marks of the others.
+     */
+    public volatile int monitors;
 
     Page(long address) {
         this.address = address;

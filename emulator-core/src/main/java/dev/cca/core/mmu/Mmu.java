@@ -28,6 +28,12 @@ public final class Mmu {
     /** The IPA of the last translation when stage 2 was used. */
     public long outIpa;
     public boolean stage2Used;
+    /** The mapping is global (nG = 0, or a regime without ASIDs): it survives ASID changes in the TLB. */
+    public boolean outGlobal;
+    /** log2 of the size of the mapping (12 for a page, 21 or 30 for blocks; the smaller of the two stages). */
+    public int outSizeShift;
+    /** Stage-1 memory attributes: the MAIR attribute byte and the shareability field (for PAR_EL1). */
+    public int outAttr, outSh;
 
     // ---- fault information -----------------------------------------------------------------------------------
     /** Fault status code (FSC) for a translation-table fault. */
@@ -49,7 +55,20 @@ public final class Mmu {
      * {@code mmuIdx} (one of {@code Cpu.MMU_*}). Returns false with the fault fields set on a fault.
      */
     public boolean translate(Cpu c, long va, int access, int mmuIdx) {
+        return translate(c, va, access, mmuIdx, true);
+    }
+
+    /**
+     * As {@link #translate(Cpu, long, int, int)}; with {@code withStage2} false the result is the stage-1 output
+     * (an IPA when stage 2 is enabled), as AT S1E1* reports it, though the stage-1 walk itself still goes through
+     * stage 2.
+     */
+    public boolean translate(Cpu c, long va, int access, int mmuIdx, boolean withStage2) {
         faultGpc = 0;
+        outGlobal = true;
+        outSizeShift = 12;
+        outAttr = 0;
+        outSh = 2;
         faultStage2 = false;
         faultS1ptw = false;
         faultIpa = 0;
@@ -82,7 +101,7 @@ public final class Mmu {
             perms = outPerms;
             s1Pas = outPas;
         }
-        if (!s2) {
+        if (!s2 || !withStage2) {
             outPa = ipa;
             outPas = s1Pas;
             outPerms = perms;
@@ -90,9 +109,11 @@ public final class Mmu {
         }
         stage2Used = true;
         outIpa = ipa;
+        int s1Shift = outSizeShift;
         if (!stage2(c, ipa, access, false)) {
             return false;
         }
+        outSizeShift = Math.min(s1Shift, outSizeShift);
         outPerms &= perms;
         if ((perms & (1 << access)) == 0) {
             // stage 1 denied (already checked in stage1 for the requested access; kept for MMU-off paths)
@@ -173,8 +194,7 @@ public final class Mmu {
                 descPa = outPa;
                 descPas = outPas;
             }
-            int gpc = GranuleProtection.check(c.memory, sr[GPCCR_EL3], sr[GPTBR_EL3], c.memory.paBits(),
-                    descPa & OA_MASK, descPas);
+            int gpc = c.granuleCheck(descPa & OA_MASK, descPas);
             if (gpc != GranuleProtection.OK) {
                 faultGpc = gpc;
                 faultS1ptw = s2;
@@ -189,7 +209,8 @@ public final class Mmu {
                 return false;
             }
             int type = (int) desc & 3;
-            if ((type & 1) == 0 || (level == 3 && type == 1)) {
+            if ((type & 1) == 0 || ((level == 3 || level == 0) && type == 1)) {
+                // Invalid, or a block at level 3 or (4 KB granule, no FEAT_LPA2) at level 0.
                 faultFsc = Esr.FSC_TRANSLATION + level;
                 return false;
             }
@@ -277,6 +298,13 @@ public final class Mmu {
         outPa = pa;
         outPas = pas;
         outPerms = perms;
+        outGlobal = !twoRanges || ((desc >>> 11) & 1) == 0;
+        outSizeShift = shift;
+        long mair = el10 ? sr[MAIR_EL1] : mmuIdx == Cpu.MMU_EL2 ? sr[MAIR_EL2] : sr[MAIR_EL3];
+        outAttr = (int) (mair >>> (8 * ((desc >>> 2) & 7))) & 0xFF;
+        // PAR_EL1.SH may be the descriptor's value or the effective one (Arm ARM D19.2); like QEMU, report the
+        // descriptor's.
+        outSh = (int) (desc >>> 8) & 3;
         return true;
     }
 
@@ -319,8 +347,7 @@ public final class Mmu {
             int bits = level == start ? inputBits - shift : 9;
             long idx = (ipa >>> shift) & ((1L << bits) - 1);
             long descPa = (table & OA_MASK) + idx * 8;
-            int gpc = GranuleProtection.check(c.memory, sr[GPCCR_EL3], sr[GPTBR_EL3], c.memory.paBits(),
-                    descPa & OA_MASK, walkPas);
+            int gpc = c.granuleCheck(descPa & OA_MASK, walkPas);
             if (gpc != GranuleProtection.OK) {
                 faultGpc = gpc;
                 faultStage2 = true;
@@ -377,6 +404,7 @@ public final class Mmu {
         outPa = pa;
         outPas = pas;
         outPerms = perms;
+        outSizeShift = shift;
         return true;
     }
 

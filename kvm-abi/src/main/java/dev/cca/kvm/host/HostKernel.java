@@ -110,6 +110,27 @@ public final class HostKernel {
         return pa;
     }
 
+    // ---- observers (traces, debuggers); empty in normal runs ---------------------------------------------------
+    private final java.util.List<KernelObserver> observers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    public void addObserver(KernelObserver o) {
+        observers.add(o);
+    }
+
+    public void removeObserver(KernelObserver o) {
+        observers.remove(o);
+    }
+
+    boolean observed() {
+        return !observers.isEmpty();
+    }
+
+    void notifyIoctl(Process p, int fd, FileObject f, long request, long arg, long result, long start) {
+        for (KernelObserver o : observers) {
+            o.ioctl(p, fd, f, request, arg, result, start);
+        }
+    }
+
     /** Records that {@code t} is running a guest on {@code cpu} (so a signal can kick it). */
     public void enterGuest(Thread t, Cpu cpu) {
         running.put(t, cpu);

@@ -86,10 +86,20 @@ public final class Process {
      */
     public long ioctl(int fd, long request, long arg) {
         FileObject f = fds.get(fd);
+        long req = request & 0xFFFF_FFFFL;
+        if (!kernel.observed()) {
+            return dispatch(f, req, arg);
+        }
+        long start = System.nanoTime();
+        long r = dispatch(f, req, arg);
+        kernel.notifyIoctl(this, fd, f, req, arg, r, start);
+        return r;
+    }
+
+    private long dispatch(FileObject f, long req, long arg) {
         if (f == null) {
             return -Errno.EBADF;
         }
-        long req = request & 0xFFFF_FFFFL;
         if (req == FIOCLEX || req == FIONCLEX) {
             return 0;
         }

@@ -34,6 +34,10 @@ public final class Monitor implements Firmware {
     private final WorldContext[][] contexts;
     private final long sharedBufferBase;
     private final long rmmEntry;
+    private final PlatformAttestation attestation;
+    /** Per PE: the platform token being handed out in hunks by RMM_GET_PLAT_TOKEN, and how much is sent. */
+    private final byte[][] platTokens;
+    private final int[] platTokenSent;
 
     /** One world's register state on one PE, as the monitor saves it across world switches. */
     private static final class WorldContext {
@@ -47,9 +51,16 @@ public final class Monitor implements Firmware {
     }
 
     public Monitor(HostPlatform platform, long rmmEntry) {
+        this(platform, rmmEntry, PlatformAttestation.generated());
+    }
+
+    public Monitor(HostPlatform platform, long rmmEntry, PlatformAttestation attestation) {
         this.platform = platform;
         this.rmmEntry = rmmEntry;
+        this.attestation = attestation;
         int n = platform.machine.cpuCount();
+        platTokens = new byte[n][];
+        platTokenSent = new int[n];
         contexts = new WorldContext[n][2];
         for (int i = 0; i < n; i++) {
             contexts[i][NS] = new WorldContext();
@@ -72,6 +83,11 @@ public final class Monitor implements Firmware {
 
     public GptTables gpt() {
         return gpt;
+    }
+
+    /** The platform's attestation keys and token source. */
+    public PlatformAttestation attestation() {
+        return attestation;
     }
 
     /** The EL3-RMM shared buffer of a PE (a Realm PAS page in Root memory). */
@@ -121,6 +137,15 @@ public final class Monitor implements Firmware {
         cpu.writeSysReg(SysRegs.GPTBR_EL3, gpt.gptbr());
         cpu.writeSysReg(SysRegs.GPCCR_EL3, gpt.gpccr());
         cpu.setFirmware(3, SecurityState.ROOT, this);
+        // The Non-secure world starts from this PE's reset values of its EL1 and EL2 registers (VPIDR_EL2 and
+        // VMPIDR_EL2 among them), which the first switch back to it restores.
+        WorldContext ns = contexts[cpu.index][NS];
+        for (int i = 0; i < SysRegs.EL1_CONTEXT.length; i++) {
+            ns.el1[i] = cpu.sr[SysRegs.EL1_CONTEXT[i]];
+        }
+        for (int i = 0; i < SysRegs.EL2_CONTEXT.length; i++) {
+            ns.el2[i] = cpu.sr[SysRegs.EL2_CONTEXT[i]];
+        }
         WorldContext realm = contexts[cpu.index][REALM];
         realm.started = true;
         cpu.writeSysReg(SysRegs.SCR_EL3, SCR_REALM_WORLD);
@@ -198,9 +223,80 @@ public final class Monitor implements Firmware {
         } else if (fid == RmmEl3.GTSI_UNDELEGATE) {
             cpu.x[0] = transition(cpu.x[1], GranuleProtection.GPI_REALM, GranuleProtection.GPI_NON_SECURE);
             cpu.eret();
+        } else if (fid == RmmEl3.GET_REALM_ATTEST_KEY) {
+            getRealmAttestKey(cpu);
+            cpu.eret();
+        } else if (fid == RmmEl3.GET_PLAT_TOKEN) {
+            getPlatformToken(cpu);
+            cpu.eret();
         } else {
             cpu.x[0] = Smccc.SMC_UNKNOWN;
             cpu.eret();
+        }
+    }
+
+    /** True if [buf, buf+size) lies in this PE's EL3-RMM shared buffer. */
+    private boolean inSharedBuffer(Cpu cpu, long buf, long size) {
+        long base = sharedBuffer(cpu.index);
+        return Long.compareUnsigned(buf - base, Page.SIZE) < 0 && Long.compareUnsigned(size, Page.SIZE) <= 0
+                && Long.compareUnsigned(buf - base + size, Page.SIZE) <= 0;
+    }
+
+    /**
+     * RMM_GET_REALM_ATTEST_KEY(buf, size, curve): writes the RAK's raw private scalar into the shared buffer.
+     * X0 = status, X1 = key length (TF-A rmmd_attest_get_signing_key).
+     */
+    private void getRealmAttestKey(Cpu cpu) {
+        long buf = cpu.x[1];
+        long size = cpu.x[2];
+        long curve = cpu.x[3];
+        byte[] key = attestation.rakRaw();
+        if (curve != RmmEl3.ATTEST_KEY_CURVE_ECC_SECP384R1 || !inSharedBuffer(cpu, buf, size)
+                || size < key.length) {
+            cpu.x[0] = RmmEl3.E_RMM_INVAL;
+            return;
+        }
+        platform.machine.memory.writeBytes(buf, key, 0, key.length);
+        cpu.x[0] = RmmEl3.E_RMM_OK;
+        cpu.x[1] = key.length;
+    }
+
+    /**
+     * RMM_GET_PLAT_TOKEN(buf, size, hash_size): on the first call (hash_size != 0) the buffer holds the challenge
+     * (the hash of the RAK public key) and the platform token is made for it; each call copies the next hunk into
+     * the buffer. X0 = status, X1 = hunk length, X2 = bytes remaining.
+     */
+    private void getPlatformToken(Cpu cpu) {
+        long buf = cpu.x[1];
+        long size = cpu.x[2];
+        long hashSize = cpu.x[3];
+        int pe = cpu.index;
+        if (!inSharedBuffer(cpu, buf, size) || size == 0) {
+            cpu.x[0] = RmmEl3.E_RMM_INVAL;
+            return;
+        }
+        if (hashSize != 0) {
+            if (hashSize != 32 && hashSize != 48 && hashSize != 64 || hashSize > size) {
+                cpu.x[0] = RmmEl3.E_RMM_INVAL;
+                return;
+            }
+            byte[] challenge = new byte[(int) hashSize];
+            platform.machine.memory.readBytes(buf, challenge, 0, challenge.length);
+            platTokens[pe] = attestation.platformToken(challenge);
+            platTokenSent[pe] = 0;
+        } else if (platTokens[pe] == null) {
+            cpu.x[0] = RmmEl3.E_RMM_INVAL; // no token requested yet
+            return;
+        }
+        byte[] t = platTokens[pe];
+        int hunk = (int) Math.min(size, t.length - platTokenSent[pe]);
+        platform.machine.memory.writeBytes(buf, t, platTokenSent[pe], hunk);
+        platTokenSent[pe] += hunk;
+        cpu.x[0] = RmmEl3.E_RMM_OK;
+        cpu.x[1] = hunk;
+        cpu.x[2] = t.length - platTokenSent[pe];
+        if (cpu.x[2] == 0) {
+            platTokens[pe] = null;
         }
     }
 

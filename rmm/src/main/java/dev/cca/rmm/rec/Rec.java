@@ -12,7 +12,9 @@ public final class Rec {
             PSTATE = 0x028, SP_EL0 = 0x030, SP_EL1 = 0x038, LAST_ESR = 0x040, LAST_FAR = 0x048,
             LAST_HPFAR = 0x050, RIPAS_BASE = 0x060, RIPAS_TOP = 0x068, RIPAS_ADDR = 0x070, RIPAS_VALUE = 0x078,
             RIPAS_DESTROYED = 0x080, HOST_CALL_IPA = 0x090, NUM_AUX = 0x098, AUX = 0x0A0, GPRS = 0x200,
-            SYSREGS = 0x300;
+            SYSREGS = 0x300, TIMERS = 0x600, GIC = 0x640, FPREGS = 0x800;
+    /** Indexes of the saved virtual GIC registers: ICH_HCR, ICH_VMCR, ICH_AP0R0, ICH_AP1R0, then the LRs. */
+    public static final int GIC_HCR = 0, GIC_VMCR = 1, GIC_AP0R0 = 2, GIC_AP1R0 = 3, GIC_LR0 = 4;
     public static final long FLAG_RUNNABLE = 1, FLAG_PSCI_PENDING = 2, FLAG_RIPAS_PENDING = 4,
             FLAG_HOST_CALL_PENDING = 8;
 
@@ -101,6 +103,36 @@ public final class Rec {
 
     public void setSysreg(int contextIndex, long v) {
         set(SYSREGS + 8 * contextIndex, v);
+    }
+
+    /**
+     * Doubleword {@code i} (0..63) of the realm's SIMD&amp;FP registers V0-V31, in the layout of {@code Cpu.v}
+     * (FPCR and FPSR travel with the EL1 system registers).
+     */
+    public long fpreg(int i) {
+        return get(FPREGS + 8 * i);
+    }
+
+    public void setFpreg(int i, long v) {
+        set(FPREGS + 8 * i, v);
+    }
+
+    /** Saved EL1 timer register {@code i}: CNTP_CTL, CNTP_CVAL, CNTV_CTL, CNTV_CVAL. */
+    public long timerReg(int i) {
+        return get(TIMERS + 8 * i);
+    }
+
+    public void setTimerReg(int i, long v) {
+        set(TIMERS + 8 * i, v);
+    }
+
+    /** Saved virtual GIC register {@code i} (GIC_HCR ... GIC_LR0 + n). */
+    public long gicReg(int i) {
+        return get(GIC + 8 * i);
+    }
+
+    public void setGicReg(int i, long v) {
+        set(GIC + 8 * i, v);
     }
 
     public long lastEsr() {

@@ -15,6 +15,8 @@ public final class RmmEl3 {
 
     public static final long E_RMM_OK = 0, E_RMM_UNK = -1, E_RMM_BAD_ADDR = -2, E_RMM_BAD_PAS = -3,
             E_RMM_NOMEM = -4, E_RMM_INVAL = -5, E_RMM_AGAIN = -6;
+    /** RMM_GET_REALM_ATTEST_KEY curve: ECC SECP384R1. */
+    public static final long ATTEST_KEY_CURVE_ECC_SECP384R1 = 0;
     /** Interface version 0.3 = (major &lt;&lt; 16) | minor. */
     public static final long IFACE_VERSION = 0x3L;
 }

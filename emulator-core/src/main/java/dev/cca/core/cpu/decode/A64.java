@@ -1,7 +1,9 @@
 package dev.cca.core.cpu.decode;
 
 import dev.cca.core.cpu.Insn;
+import dev.cca.core.cpu.isa.Atomics;
 import dev.cca.core.cpu.isa.Branch;
+import dev.cca.core.cpu.isa.Crc32;
 import dev.cca.core.cpu.isa.DataProcessing;
 import dev.cca.core.cpu.isa.LoadStore;
 import dev.cca.core.cpu.isa.SystemInsns;
@@ -49,6 +51,9 @@ public final class A64 {
         .op("ERET", "1101011 0100 11111 000000 11111 00000", SystemInsns::eret)
 
         // ---- Loads and stores (general registers; the SIMD&FP forms, V = 1, are separate lines) ---------------
+        .op("load/store exclusive, ordered, CAS/CASP", "ss 001000 a l b mmmmm c uuuuu nnnnn ttttt",
+            Atomics::exclusiveGroup)
+        .op("atomic memory operations, LDAPR", "ss 111 0 00 a r 1 mmmmm o ppp 00 nnnnn ttttt", Atomics::atomicMemOp)
         .op("LDR (literal)", "oo 011 0 00 iiiiiiiiiiiiiiiiiii ttttt", LoadStore::literal)
         .op("LDP/STP", "oo 101 0 0 pp l iiiiiii uuuuu nnnnn ttttt", LoadStore::pair)
         .op("LDR/STR (imm9)", "ss 111 0 00 oo 0 iiiiiiiii kk nnnnn ttttt", LoadStore::imm9)
@@ -63,9 +68,14 @@ public final class A64 {
         .op("CCMN/CCMP (reg)", "z o 1 11010010 mmmmm cccc 0 0 nnnnn 0 ffff", f -> DataProcessing.condCompare(f, false))
         .op("CCMN/CCMP (imm)", "z o 1 11010010 iiiii cccc 1 0 nnnnn 0 ffff", f -> DataProcessing.condCompare(f, true))
         .op("CSEL/CSINC/CSINV/CSNEG", "z o 0 11010100 mmmmm cccc 0 p nnnnn ddddd", DataProcessing::condSelect)
+        .op("CRC32/CRC32C", "z 0 0 11010110 mmmmm 010 c ss nnnnn ddddd", Crc32::crc)
         .op("data-processing (2 source)", "z 0 0 11010110 mmmmm oooooo nnnnn ddddd", DataProcessing::dataProc2)
         .op("data-processing (1 source)", "z 1 0 11010110 00000 oooooo nnnnn ddddd", DataProcessing::dataProc1)
         .op("data-processing (3 source)", "z oo 11011 ppp mmmmm q aaaaa nnnnn ddddd", DataProcessing::dataProc3);
+
+    static {
+        FpSimdEncodings.register(TABLE);
+    }
 
     /** Decodes one instruction word; never returns null (unallocated encodings give {@link #UNDEFINED}). */
     public static Insn decode(int word) {

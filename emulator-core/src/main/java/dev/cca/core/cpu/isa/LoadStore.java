@@ -64,6 +64,35 @@ public final class LoadStore {
         }
     }
 
+    /** The base register value; with Rn = SP, CheckSPAlignment() first (SCTLR_ELx.SA/SA0). */
+    static long base(Cpu c, int rn) {
+        if (rn == 31) {
+            long sp = c.getSp();
+            if ((sp & 15) != 0) { // the common aligned case stays out of the call
+                c.checkSpAlignment(sp);
+            }
+            return sp;
+        }
+        return c.x[rn];
+    }
+
+    /** LDTR/STTR and variants: unprivileged accesses (EL0 permissions when executed at EL1). */
+    static void transferUnprivileged(Cpu c, long addr, int rt, int size, int kind, int syn) {
+        int bytes = 1 << size;
+        if (kind == STORE) {
+            c.writeUnprivileged(addr, bytes, c.x[rt], syn);
+            return;
+        }
+        long v = c.readUnprivileged(addr, bytes, syn);
+        int sh = 64 - 8 * bytes;
+        switch (kind) {
+            case LOAD_SX64: v = (v << sh) >> sh; break;
+            case LOAD_SX32: v = ((v << sh) >> sh) & 0xFFFF_FFFFL; break;
+            default: break;
+        }
+        c.setX(rt, v);
+    }
+
     /** LDR/STR and variants, unsigned scaled 12-bit offset. */
     public static Insn unsignedOffset(Fields f) {
         int size = f.u('s');
@@ -75,7 +104,7 @@ public final class LoadStore {
         long off = (long) f.u('i') << size;
         int syn = syndrome(size, kind, rt, false);
         return (c, pc) -> {
-            transfer(c, c.getXsp(rn) + off, rt, size, kind, syn);
+            transfer(c, base(c, rn) + off, rt, size, kind, syn);
             return pc + 4;
         };
     }
@@ -86,21 +115,28 @@ public final class LoadStore {
         int mode = f.u('k'); // 0 unscaled, 1 post-index, 2 unprivileged, 3 pre-index
         int opc = f.u('o');
         int kind = kind(size, opc);
-        if (kind < 0 || (kind == PREFETCH && mode != 0) || mode == 2) {
-            return null; // unprivileged LDTR/STTR are decoded elsewhere
+        if (kind < 0 || (kind == PREFETCH && mode != 0)) {
+            return null;
         }
         int rn = f.u('n'), rt = f.u('t');
         long off = f.s('i');
+        if (mode == 2) { // LDTR, STTR, LDTRB, LDTRSH... (unprivileged)
+            int syn = syndrome(size, kind, rt, false);
+            return (c, pc) -> {
+                transferUnprivileged(c, base(c, rn) + off, rt, size, kind, syn);
+                return pc + 4;
+            };
+        }
         if (mode == 0) {
             int syn = syndrome(size, kind, rt, false);
             return (c, pc) -> {
-                transfer(c, c.getXsp(rn) + off, rt, size, kind, syn);
+                transfer(c, base(c, rn) + off, rt, size, kind, syn);
                 return pc + 4;
             };
         }
         boolean post = mode == 1;
         return (c, pc) -> {
-            long base = c.getXsp(rn);
+            long base = base(c, rn);
             long addr = post ? base : base + off;
             transfer(c, addr, rt, size, kind, 0);
             c.setXsp(rn, base + off);
@@ -120,7 +156,7 @@ public final class LoadStore {
         int rn = f.u('n'), rt = f.u('t'), rm = f.u('m');
         int syn = syndrome(size, kind, rt, false);
         return (c, pc) -> {
-            long addr = c.getXsp(rn) + Alu.extend(c.x[rm], option, shift);
+            long addr = base(c, rn) + Alu.extend(c.x[rm], option, shift);
             transfer(c, addr, rt, size, kind, syn);
             return pc + 4;
         };
@@ -162,7 +198,7 @@ public final class LoadStore {
         boolean writeback = mode == 1 || mode == 3;
         boolean post = mode == 1;
         return (c, pc) -> {
-            long base = c.getXsp(rn);
+            long base = base(c, rn);
             long addr = post ? base : base + off;
             if (load) {
                 // Both loads complete before either register is written (Rt == Rt2 is CONSTRAINED UNPREDICTABLE).

@@ -2,8 +2,10 @@ package dev.cca.core.cpu.isa;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.FpAccess;
 import dev.cca.core.cpu.Insn;
 import dev.cca.core.cpu.SysReg;
+import dev.cca.core.cpu.SysRegTraps;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.decode.Fields;
 
@@ -56,9 +58,24 @@ public final class SystemInsns {
             return null;
         }
         int minEl = r.minEl;
+        boolean fp = r.id == SysRegs.FPCR || r.id == SysRegs.FPSR;
+        SysRegTraps.Check check = SysRegTraps.classify(r);
+        if (check != null) {
+            return (c, pc) -> {
+                if (c.el < minEl) {
+                    throw c.undefined();
+                }
+                SysRegTraps.check(c, r, check, rt, true);
+                c.setX(rt, c.readSysReg(r));
+                return pc + 4;
+            };
+        }
         return (c, pc) -> {
             if (c.el < minEl) {
                 throw c.undefined();
+            }
+            if (fp) {
+                FpAccess.check(c);
             }
             c.setX(rt, c.readSysReg(r));
             return pc + 4;
@@ -73,9 +90,17 @@ public final class SystemInsns {
             return null;
         }
         int minEl = r.minEl;
+        boolean fp = r.id == SysRegs.FPCR || r.id == SysRegs.FPSR;
+        SysRegTraps.Check check = SysRegTraps.classify(r);
         return (c, pc) -> {
             if (c.el < minEl) {
                 throw c.undefined();
+            }
+            if (fp) {
+                FpAccess.check(c);
+            }
+            if (check != null) {
+                SysRegTraps.check(c, r, check, rt, false);
             }
             c.writeSysReg(r, c.x[rt]);
             return pc + 4;
@@ -99,13 +124,13 @@ public final class SystemInsns {
                 };
             case 0b011_110: // DAIFSet
                 return (c, pc) -> {
-                    checkEl0Uma(c);
+                    checkEl0Uma(c, op2, imm);
                     c.setDaif(c.daif | (imm << 6));
                     return pc + 4;
                 };
             case 0b011_111: // DAIFClr
                 return (c, pc) -> {
-                    checkEl0Uma(c);
+                    checkEl0Uma(c, op2, imm);
                     c.setDaif(c.daif & ~(imm << 6));
                     return pc + 4;
                 };
@@ -122,9 +147,10 @@ public final class SystemInsns {
         }
     }
 
-    private static void checkEl0Uma(Cpu c) {
-        if (c.el == 0 && (c.sr[SysRegs.SCTLR_EL1] & (1L << 9)) == 0) {
-            throw c.trapSysReg(1, 0);
+    /** MSR DAIFSet/DAIFClr at EL0 without SCTLR_EL1.UMA traps (EC 0x18, Op0 = 0, Op1 = 3, CRn = 4, CRm = imm). */
+    private static void checkEl0Uma(Cpu c, int op2, int imm) {
+        if (c.el == 0 && (c.sr[SysRegs.SCTLR_EL1] & SysRegTraps.SCTLR_UMA) == 0) {
+            throw c.trapSysReg(c.syncTargetEl(), SysRegTraps.iss(0, 3, 4, imm, op2, 31, false));
         }
     }
 
@@ -132,9 +158,22 @@ public final class SystemInsns {
     public static Insn hint(Fields f) {
         int n = (f.u('d') << 3) | f.u('e');
         switch (n) {
-            case 2: return (c, pc) -> c.waitForInterrupt(pc, true);
-            case 3: return (c, pc) -> c.waitForInterrupt(pc, false);
+            case 2: return (c, pc) -> {
+                checkEl0Wfx(c, true);
+                return c.waitForInterrupt(pc, true);
+            };
+            case 3: return (c, pc) -> {
+                checkEl0Wfx(c, false);
+                return c.waitForInterrupt(pc, false);
+            };
             default: return (c, pc) -> pc + 4; // NOP, YIELD, SEV(L), and PAC/BTI/ESB/CSDB hints as NOPs
+        }
+    }
+
+    /** WFI/WFE at EL0 trap to EL1 unless SCTLR_EL1.nTWI/nTWE allow them (EC 0x01, CV = 1, COND = 0xE). */
+    private static void checkEl0Wfx(Cpu c, boolean wfe) {
+        if (c.el == 0 && (c.sr[SysRegs.SCTLR_EL1] & (wfe ? SysRegTraps.SCTLR_NTWE : SysRegTraps.SCTLR_NTWI)) == 0) {
+            throw c.pend(c.syncTargetEl(), Esr.EC_WFX, (1 << 24) | (0xE << 20) | (wfe ? 1 : 0));
         }
     }
 
@@ -151,54 +190,22 @@ public final class SystemInsns {
             case 5:
             case 6:
             case 7:
-                // The interpreter is sequentially consistent per PE and has no speculation: barriers order
-                // nothing further.
-                return (c, pc) -> pc + 4;
+                // Each PE executes in program order without speculation; between PEs on different threads, DMB
+                // and DSB are full fences. ISB and SB need nothing.
+                if (op2 == 6 || op2 == 7) {
+                    return (c, pc) -> pc + 4;
+                }
+                return (c, pc) -> {
+                    java.lang.invoke.VarHandle.fullFence();
+                    return pc + 4;
+                };
             default:
                 return null;
         }
     }
 
-    /** SYS: DC, IC, TLBI. */
+    /** SYS: DC, IC, TLBI, AT (see {@link SysOps}). */
     public static Insn sys(Fields f) {
-        int op1 = f.u('b'), crn = f.u('c'), crm = f.u('d'), op2 = f.u('e');
-        int rt = f.u('t');
-        if (crn == 8) { // TLBI
-            int minEl = op1 == 4 ? 2 : op1 == 6 ? 3 : 1;
-            // CRm 7, 4 and 6 are the local (non-shareable) forms; the others broadcast to every PE.
-            boolean broadcast = crm != 7 && crm != 4 && crm != 6;
-            return (c, pc) -> {
-                if (c.el < minEl) {
-                    throw c.undefined();
-                }
-                c.tlbInvalidate(broadcast);
-                return pc + 4;
-            };
-        }
-        if (crn == 7) {
-            if (op1 == 3 && crm == 4 && op2 == 1) { // DC ZVA
-                return (c, pc) -> {
-                    long base = c.x[rt] & ~63L;
-                    for (int i = 0; i < 64; i += 8) {
-                        c.write(base + i, 8, 0, 0);
-                    }
-                    return pc + 4;
-                };
-            }
-            if ((crm == 5 && op2 == 1) || (crm == 1 && op2 == 0) || (crm == 5 && op2 == 0)) {
-                // IC IVAU, IC IALLUIS, IC IALLU: the decode cache is kept coherent with memory on every store.
-                return (c, pc) -> pc + 4;
-            }
-            if (crm == 6 || crm == 10 || crm == 11 || crm == 12 || crm == 13 || crm == 14) {
-                // DC IVAC/ISW/CSW/CISW/CVAC/CVAU/CVAP/CIVAC...: there are no caches to maintain.
-                return (c, pc) -> {
-                    if (c.el == 0 && op1 == 0) {
-                        throw c.undefined();
-                    }
-                    return pc + 4;
-                };
-            }
-        }
-        return null;
+        return SysOps.sys(f);
     }
 }
