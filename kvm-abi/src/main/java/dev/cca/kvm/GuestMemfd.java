@@ -4,23 +4,27 @@ import dev.cca.kvm.host.FileObject;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Errno;
 
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * A guest_memfd file: guest-private memory that user space cannot map. Its pages are host pages allocated on
  * first use (populate or fault); for a realm they are delegated to the RMM and only the realm can touch them.
+ * The file can be as large as user space asks (like the inode size): pages and bindings are kept sparsely.
  */
 final class GuestMemfd implements FileObject {
+    private static final long PAGE = 4096;
+
     final KvmVm vm;
     final long size;
-    /** Host physical address of each page (0 = not allocated yet). */
-    private final long[] pages;
-    /** Slot bound to each page range (one binding per page), for EEXIST on overlapping bindings. */
-    private final boolean[] bound;
+    /** Host physical address of each allocated page, by page index. */
+    private final Map<Long, Long> pages = new TreeMap<>();
+    /** Offset ranges bound to memslots (kvm_gmem_bind): a range can be bound once. */
+    private final RangeSet bound = new RangeSet();
 
     GuestMemfd(KvmVm vm, long size) {
         this.vm = vm;
         this.size = size;
-        this.pages = new long[(int) (size / 4096)];
-        this.bound = new boolean[pages.length];
     }
 
     @Override
@@ -29,38 +33,44 @@ final class GuestMemfd implements FileObject {
     }
 
     @Override
+    public void release() {
+        vm.childReleased(); // kvm_gmem_release(): drops the file's reference to the VM
+    }
+
+    /** guest_memfd has no ioctls: the VFS answers ENOTTY (vfs_ioctl without an unlocked_ioctl). */
+    @Override
     public long ioctl(Process p, long request, long arg) {
         return -Errno.ENOTTY;
     }
 
     /** The page at {@code offset}, or 0 if it was never allocated. */
     synchronized long page(long offset) {
-        return pages[(int) (offset / 4096)];
+        Long pa = pages.get(offset / PAGE);
+        return pa == null ? 0 : pa;
     }
 
     synchronized void setPage(long offset, long pa) {
-        pages[(int) (offset / 4096)] = pa;
+        if (pa == 0) {
+            pages.remove(offset / PAGE);
+        } else {
+            pages.put(offset / PAGE, pa);
+        }
+    }
+
+    synchronized int allocatedPages() {
+        return pages.size();
     }
 
     /** Binds [offset, offset+len) to a memslot; false if part of it is already bound. */
     synchronized boolean bind(long offset, long len) {
-        int first = (int) (offset / 4096);
-        int n = (int) (len / 4096);
-        for (int i = first; i < first + n; i++) {
-            if (bound[i]) {
-                return false;
-            }
+        if (bound.intersects(offset, offset + len)) {
+            return false;
         }
-        for (int i = first; i < first + n; i++) {
-            bound[i] = true;
-        }
+        bound.add(offset, offset + len);
         return true;
     }
 
     synchronized void unbind(long offset, long len) {
-        int first = (int) (offset / 4096);
-        for (int i = first; i < first + (int) (len / 4096); i++) {
-            bound[i] = false;
-        }
+        bound.remove(offset, offset + len);
     }
 }

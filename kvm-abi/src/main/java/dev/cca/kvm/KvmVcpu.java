@@ -6,45 +6,66 @@ import dev.cca.kvm.host.FileObject;
 import dev.cca.kvm.host.HostKernel;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Errno;
+import dev.cca.kvm.uapi.Ioctl;
 import dev.cca.kvm.uapi.Structs;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static dev.cca.kvm.uapi.KvmUapi.*;
 
-/** A vCPU file descriptor (kvm_vcpu_ioctl, kvm_arch_vcpu_ioctl) and the vCPU's state as KVM keeps it. */
+/**
+ * A vCPU file descriptor (virt/kvm/kvm_main.c kvm_vcpu_ioctl, arch/arm64/kvm/arm.c kvm_arch_vcpu_ioctl) and the
+ * vCPU's state as KVM keeps it. Requests arm64 KVM does not know are answered with EINVAL, as the kernel does.
+ */
 public final class KvmVcpu implements FileObject {
-    /** KVM_VCPU_MAX_FEATURES in v12 (patch 45 raised it to 10). */
-    static final int MAX_FEATURES = 10;
+    /** Features this host cannot offer (system_supported_vcpu_features): no AArch32, PMU, SVE, PAuth or NV. */
+    static final long UNSUPPORTED_FEATURES = (1L << KVM_ARM_VCPU_EL1_32BIT) | (1L << KVM_ARM_VCPU_PMU_V3)
+            | (1L << KVM_ARM_VCPU_SVE) | (1L << KVM_ARM_VCPU_PTRAUTH_ADDRESS) | (1L << KVM_ARM_VCPU_PTRAUTH_GENERIC)
+            | (1L << KVM_ARM_VCPU_HAS_EL2) | (1L << KVM_ARM_VCPU_HAS_EL2_E2H0);
+    /** KVM_VCPU_VALID_FEATURES: bits 0..9. Bit 9 is v12's leftover of KVM_ARM_VCPU_REC and is accepted. */
+    static final long VALID_FEATURES = (1L << KVM_VCPU_MAX_FEATURES) - 1;
 
     final KvmVm vm;
     final int id;
     /** The kvm_run area: kvm_run itself and the coalesced-MMIO ring page. */
     final long[] runPages;
-    /** MPIDR_EL1 as KVM's reset_mpidr() computes it from the vCPU id (without the RES1 bit 31). */
+    /** MPIDR_EL1 affinity as KVM's reset_mpidr() computes it from the vCPU id (without the RES1 bit 31). */
     final long mpidr;
 
     boolean initialized;
     long features;
-    final long[] regs = new long[31];
-    long sp;
-    long pc;
-    long pstate = 0x3C5;
+    final VcpuRegs regFile = new VcpuRegs();
+    /** X0-X30 (KVM's copy). */
+    final long[] regs = regFile.x;
     volatile int mpState = KVM_MP_STATE_RUNNABLE;
+    /** vcpu_has_run_once(): the first KVM_RUN (and, for a realm, activation) succeeded. */
     boolean hasRun;
+    /** vcpu->mmio_needed: the last exit was a KVM_EXIT_MMIO that the next KVM_RUN completes. */
+    boolean mmioNeeded;
+    boolean mmioRead;
+    int mmioLen;
+    /** Pending abort injection requested with KVM_SET_VCPU_EVENTS (consumed by the run loop of the VM type). */
+    boolean pendingExtDabt;
+    boolean pendingSerror;
 
     // Realm vCPU state (the REC and its pages).
     long rec = -1;
     long[] aux = new long[0];
     long recRun = -1;
-    boolean mmioPending;
-    boolean mmioRead;
-    int mmioLen;
-    boolean injectSea;
+    /** rec->run->enter.flags as KVM last set them (REC_ENTER_FLAG_*). */
+    long recEnterFlags;
+    /** The thread inside KVM_RUN for this vCPU, if any (so that a system event can kick it out). */
+    volatile Thread runningThread;
+    /** The RMI exit reason of the last REC exit (rec->run->exit.exit_reason), -1 before the first exit. */
+    int lastRecExit = -1;
 
     private KvmVcpu(KvmVm vm, int id, long[] runPages) {
         this.vm = vm;
         this.id = id;
         this.runPages = runPages;
         this.mpidr = (id & 0x0F) | (((long) (id >> 4) & 0xFF) << 8) | (((long) (id >> 12) & 0xFF) << 16);
+        regFile.reset(mpidr);
     }
 
     static KvmVcpu create(KvmVm vm, int id) {
@@ -73,6 +94,11 @@ public final class KvmVcpu implements FileObject {
         return p;
     }
 
+    @Override
+    public void release() {
+        vm.childReleased();
+    }
+
     // ---- kvm_run accessors (the kernel writes its own page) ---------------------------------------------------
 
     private Cpu hostCpu() {
@@ -87,152 +113,326 @@ public final class KvmVcpu implements FileObject {
         hostCpu().physWrite(runPages[0] + off, size, v, Pas.NON_SECURE);
     }
 
-    /** Sets kvm_run.exit_reason and clears the exit union. */
+    int exitReason() {
+        return (int) runRead(Structs.RUN_EXIT_REASON, 4);
+    }
+
+    /**
+     * Sets kvm_run.exit_reason: the one place where every exit KVM reports to user space is produced. The exit's
+     * payload is written by the caller; like Linux, the rest of the union keeps what an earlier exit left.
+     */
     void setExit(int reason) {
-        for (int off = Structs.RUN_UNION; off < Structs.RUN_UNION + 256; off += 8) {
-            runWrite(off, 8, 0);
-        }
         runWrite(Structs.RUN_EXIT_REASON, 4, reason);
     }
 
+    // ---- ioctl dispatch ----------------------------------------------------------------------------------------
+
     @Override
     public long ioctl(Process p, long request, long arg) {
+        if (Ioctl.type(request) != KVMIO) {
+            return -Errno.EINVAL; // kvm_vcpu_ioctl: _IOC_TYPE(ioctl) != KVMIO
+        }
+        if (request == KVM_RUN) {
+            return arg != 0 ? -Errno.EINVAL : run(p);
+        }
+        if (request == KVM_GET_MP_STATE) {
+            return p.memory().copyToUser(arg, UserStruct.ofSize(Structs.MP_STATE_SIZE).put32(0, mpState).bytes()) ? 0
+                    : -Errno.EFAULT;
+        }
+        if (request == KVM_SET_MP_STATE) {
+            return setMpState(p, arg);
+        }
         if (request == KVM_ARM_VCPU_INIT) {
             return vcpuInit(p, arg);
         }
-        if (request == KVM_RUN) {
-            if (arg != 0) {
-                return -Errno.EINVAL;
-            }
-            return run(p);
-        }
         if (request == KVM_GET_ONE_REG || request == KVM_SET_ONE_REG) {
-            return oneReg(p, arg, request == KVM_SET_ONE_REG);
-        }
-        if (request == KVM_GET_MP_STATE) {
-            return p.memory().copyToUser(arg, UserStruct.ofSize(4).put32(0, mpState).bytes()) ? 0 : -Errno.EFAULT;
-        }
-        if (request == KVM_SET_MP_STATE) {
-            byte[] raw = p.memory().copyFromUser(arg, 4);
+            if (!initialized) {
+                return -Errno.ENOEXEC;
+            }
+            byte[] raw = p.memory().copyFromUser(arg, Structs.ONE_REG_SIZE);
             if (raw == null) {
                 return -Errno.EFAULT;
             }
-            long s = new UserStruct(raw).u32(0);
-            if (s != KVM_MP_STATE_RUNNABLE && s != KVM_MP_STATE_STOPPED) {
-                return -Errno.EINVAL;
-            }
-            if (vm.isRealm() && hasRun) {
-                return -Errno.EINVAL; // a REC's runnable state belongs to the RMM once it exists
-            }
-            mpState = (int) s;
-            return 0;
+            UserStruct s = new UserStruct(raw);
+            return oneReg(p, s.u64(Structs.OR_ID), s.u64(Structs.OR_ADDR), request == KVM_SET_ONE_REG);
+        }
+        if (request == KVM_GET_REG_LIST) {
+            return regList(p, arg);
+        }
+        if (request == KVM_GET_VCPU_EVENTS) {
+            return p.memory().copyToUser(arg, new byte[Structs.VCPU_EVENTS_SIZE]) ? 0 : -Errno.EFAULT;
+        }
+        if (request == KVM_SET_VCPU_EVENTS) {
+            return setVcpuEvents(p, arg);
         }
         if (request == KVM_ARM_VCPU_FINALIZE) {
-            return -Errno.EINVAL; // nothing to finalize: SVE is not offered
+            if (!initialized) {
+                return -Errno.ENOEXEC;
+            }
+            if (p.memory().copyFromUser(arg, 4) == null) {
+                return -Errno.EFAULT;
+            }
+            return -Errno.EINVAL; // KVM_ARM_VCPU_SVE needs an SVE vCPU; nothing else can be finalized
+        }
+        if (request == KVM_SET_DEVICE_ATTR || request == KVM_GET_DEVICE_ATTR || request == KVM_HAS_DEVICE_ATTR) {
+            return vcpuAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
         }
         if (request == KVM_ARM_VCPU_RMI_PSCI_COMPLETE) {
-            return vm.isRealm() ? vm.realmHost.psciComplete(p, this, arg) : -Errno.EPERM;
+            if (!vm.isRealm()) {
+                return -Errno.EPERM; // !vcpu_is_rec(vcpu)
+            }
+            byte[] raw = p.memory().copyFromUser(arg, Structs.RMI_PSCI_COMPLETE_SIZE);
+            if (raw == null) {
+                return -Errno.EFAULT;
+            }
+            return vm.realmHost.psciCompleteIoctl(this, new UserStruct(raw));
         }
-        return -Errno.ENOTTY;
+        return -Errno.EINVAL;
     }
 
-    /** kvm_arch_vcpu_ioctl_vcpu_init / kvm_vcpu_init_check_features. */
+    /** kvm_arch_vcpu_ioctl_set_mpstate(). */
+    private long setMpState(Process p, long arg) {
+        byte[] raw = p.memory().copyFromUser(arg, Structs.MP_STATE_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        long s = new UserStruct(raw).u32(0);
+        if (s != KVM_MP_STATE_RUNNABLE && s != KVM_MP_STATE_STOPPED && s != KVM_MP_STATE_SUSPENDED) {
+            return -Errno.EINVAL;
+        }
+        mpState = (int) s;
+        return 0;
+    }
+
+    /** kvm_arch_vcpu_ioctl_vcpu_init / kvm_vcpu_set_target / kvm_vcpu_init_check_features. */
     private long vcpuInit(Process p, long arg) {
         byte[] raw = p.memory().copyFromUser(arg, Structs.VCPU_INIT_SIZE);
         if (raw == null) {
             return -Errno.EFAULT;
         }
         UserStruct s = new UserStruct(raw);
+        long f = s.u32(Structs.VI_FEATURES);
+        // KVM_ARM_VCPU_POWER_OFF is ephemeral: it applies to this call and is not part of the feature set.
+        boolean powerOff = (f & (1L << KVM_ARM_VCPU_POWER_OFF)) != 0;
+        f &= ~(1L << KVM_ARM_VCPU_POWER_OFF);
         if (s.u32(Structs.VI_TARGET) != KVM_ARM_TARGET_GENERIC_V8) {
             return -Errno.EINVAL;
         }
-        long f = s.u32(Structs.VI_FEATURES);
-        if (!s.zero(Structs.VI_FEATURES + 4, Structs.VCPU_INIT_SIZE - Structs.VI_FEATURES - 4)
-                || (f >>> MAX_FEATURES) != 0) {
-            return -Errno.EINVAL;
-        }
-        // Features this host cannot provide.
-        long unsupported = (1L << KVM_ARM_VCPU_EL1_32BIT) | (1L << KVM_ARM_VCPU_PMU_V3) | (1L << KVM_ARM_VCPU_SVE)
-                | (1L << KVM_ARM_VCPU_PTRAUTH_ADDRESS) | (1L << KVM_ARM_VCPU_PTRAUTH_GENERIC)
-                | (1L << KVM_ARM_VCPU_HAS_EL2) | (1L << 8) | (1L << 9);
-        if ((f & unsupported) != 0) {
-            return -Errno.EINVAL;
-        }
-        synchronized (vm) {
-            if (initialized && f != features) {
-                return -Errno.EINVAL; // features cannot change once set
-            }
-            if (vm.isRealm() && hasRun) {
-                return -Errno.EINVAL; // a REC cannot be reset
-            }
-            features = f;
-            initialized = true;
-            java.util.Arrays.fill(regs, 0);
-            sp = 0;
-            pc = 0;
-            pstate = 0x3C5;
-            mpState = (f & (1L << KVM_ARM_VCPU_POWER_OFF)) != 0 ? KVM_MP_STATE_STOPPED : KVM_MP_STATE_RUNNABLE;
-        }
-        return 0;
-    }
-
-    /** KVM_GET_ONE_REG / KVM_SET_ONE_REG for the core registers (with the v12 realm restrictions). */
-    private long oneReg(Process p, long arg, boolean set) {
-        byte[] raw = p.memory().copyFromUser(arg, Structs.ONE_REG_SIZE);
-        if (raw == null) {
-            return -Errno.EFAULT;
-        }
-        UserStruct s = new UserStruct(raw);
-        long id = s.u64(Structs.OR_ID);
-        long addr = s.u64(Structs.OR_ADDR);
-        long off = id - REG_X0;
-        boolean core = (id & ~0xFFFFL) == (REG_X0 & ~0xFFFFL) && off >= 0 && off <= 66 && (off & 1) == 0;
-        if (!core) {
+        if ((f & ~VALID_FEATURES) != 0
+                || !s.zero(Structs.VI_FEATURES + 4, Structs.VCPU_INIT_SIZE - Structs.VI_FEATURES - 4)) {
             return -Errno.ENOENT;
         }
-        int index = (int) (off / 2); // 0..30 X, 31 SP, 32 PC, 33 PSTATE
-        if (!set) {
-            long v = index <= 30 ? regs[index] : index == 31 ? sp : index == 32 ? pc : pstate;
-            return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;
+        if ((f & UNSUPPORTED_FEATURES) != 0) {
+            return -Errno.EINVAL; // includes EL1_32BIT, which v12 also refuses for realms
         }
-        byte[] vb = p.memory().copyFromUser(addr, 8);
-        if (vb == null) {
-            return -Errno.EFAULT;
-        }
-        long v = new UserStruct(vb).u64(0);
         synchronized (vm) {
-            if (vm.isRealm()) {
-                // v12: only X0-X30 and PC, and PC only before the realm is activated.
-                if (index == 31 || index == 33) {
-                    return -Errno.EINVAL;
-                }
-                if (index == 32 && hasRun) {
-                    return -Errno.EINVAL;
-                }
+            if (vm.vcpuFeaturesConfigured && f != vm.vcpuFeatures) {
+                return -Errno.EINVAL; // every vCPU of a VM has the same features
             }
-            if (index <= 30) {
-                regs[index] = v;
-            } else if (index == 31) {
-                sp = v;
-            } else if (index == 32) {
-                pc = v;
-            } else {
-                pstate = v;
-            }
+            vm.vcpuFeatures = f;
+            vm.vcpuFeaturesConfigured = true;
+            features = f;
+            initialized = true;
+            regFile.reset(mpidr);
+            mpState = powerOff ? KVM_MP_STATE_STOPPED : KVM_MP_STATE_RUNNABLE;
         }
         return 0;
     }
 
-    private long run(Process p) {
+    // ---- ONE_REG ---------------------------------------------------------------------------------------------
+
+    /** kvm_arm_get_reg / kvm_arm_set_reg with v12's realm restriction (patches 26, 39, 42). */
+    private long oneReg(Process p, long regId, long addr, boolean set) {
+        if (((regId & ~KVM_REG_SIZE_MASK) >>> 32) != (KVM_REG_ARM64 >>> 32)) {
+            return -Errno.EINVAL;
+        }
+        long coproc = VcpuRegs.coproc(regId);
+        int size = VcpuRegs.regSize(regId);
+        if (set && vm.isRealm() && !realmMaySet(regId)) {
+            return -Errno.EINVAL;
+        }
+        if (coproc == KVM_REG_ARM_CORE) {
+            long off = regId & ~(KVM_REG_ARM64 | KVM_REG_SIZE_MASK | KVM_REG_ARM_CORE);
+            if (size > 16) {
+                return -Errno.EINVAL;
+            }
+            int expect = VcpuRegs.coreSize(off);
+            if (expect < 0 || size != expect) {
+                return -Errno.EINVAL;
+            }
+            if (!set) {
+                return p.memory().copyToUser(addr, regFile.readCore(off, size)) ? 0 : -Errno.EFAULT;
+            }
+            byte[] v = p.memory().copyFromUser(addr, size);
+            if (v == null) {
+                return -Errno.EFAULT;
+            }
+            synchronized (vm) {
+                return regFile.writeCore(off, size, v);
+            }
+        }
+        if (coproc == KVM_REG_ARM_FW || coproc == KVM_REG_ARM_FW_FEAT_BMAP) {
+            return set ? vm.firmware.set(this, p, regId, addr) : vm.firmware.get(this, p, regId, addr);
+        }
+        if (coproc == KVM_REG_ARM64_SVE) {
+            return -Errno.ENOENT; // not an SVE vCPU
+        }
+        // System registers.
+        if (regId == REG_ID_AA64DFR0_EL1) {
+            return set ? vm.setIdAa64dfr0(p, addr) : putU64(p, addr, vm.idAa64dfr0());
+        }
+        Long v = regFile.sysregs.get(regId);
+        if (v == null || size != 8) {
+            return -Errno.ENOENT; // no such register, or (PMCR_EL0) hidden because there is no PMU
+        }
+        if (!set) {
+            return putU64(p, addr, v);
+        }
+        byte[] b = p.memory().copyFromUser(addr, 8);
+        if (b == null) {
+            return -Errno.EFAULT;
+        }
+        synchronized (vm) {
+            regFile.sysregs.put(regId, new UserStruct(b).u64(0));
+        }
+        return 0;
+    }
+
+    /** validate_realm_set_reg(): X0-X30, PC, PMCR_EL0, ID_AA64DFR0_EL1 and SVE_VLS only. */
+    private static boolean realmMaySet(long regId) {
+        if (VcpuRegs.coproc(regId) == KVM_REG_ARM_CORE) {
+            long off = regId & ~(KVM_REG_ARM64 | KVM_REG_SIZE_MASK | KVM_REG_ARM_CORE);
+            return off <= 60 || off == VcpuRegs.OFF_PC;
+        }
+        return regId == REG_PMCR_EL0 || regId == REG_ID_AA64DFR0_EL1 || regId == REG_SVE_VLS;
+    }
+
+    static long putU64(Process p, long addr, long v) {
+        return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;
+    }
+
+    /** The ids KVM_GET_REG_LIST reports; a realm sees the core registers and ID_AA64DFR0_EL1 (patches 43-44). */
+    List<Long> regIds() {
+        List<Long> ids = new ArrayList<>(VcpuRegs.coreIds());
+        if (vm.isRealm()) {
+            ids.add(REG_ID_AA64DFR0_EL1);
+            return ids;
+        }
+        ids.addAll(VmFirmwareRegs.ids());
+        ids.addAll(VcpuRegs.sysregIds());
+        ids.add(REG_ID_AA64DFR0_EL1);
+        return ids;
+    }
+
+    private long regList(Process p, long arg) {
         if (!initialized) {
             return -Errno.ENOEXEC;
         }
-        if (runRead(Structs.RUN_IMMEDIATE_EXIT, 1) != 0 || p.signalPending()) {
-            p.consumeSignal();
-            setExit(KVM_EXIT_INTR);
-            return -Errno.EINTR;
+        byte[] raw = p.memory().copyFromUser(arg, Structs.REG_LIST_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
         }
-        // A stopped vCPU (KVM_ARM_VCPU_POWER_OFF, PSCI CPU_OFF) sleeps until it is woken or signalled.
+        long n = new UserStruct(raw).u64(Structs.RL_N);
+        List<Long> ids = regIds();
+        if (!p.memory().copyToUser(arg, UserStruct.ofSize(8).put64(0, ids.size()).bytes())) {
+            return -Errno.EFAULT;
+        }
+        if (Long.compareUnsigned(n, ids.size()) < 0) {
+            return -Errno.E2BIG;
+        }
+        UserStruct out = UserStruct.ofSize(8 * ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            out.put64(8 * i, ids.get(i));
+        }
+        return p.memory().copyToUser(arg + Structs.RL_REG, out.bytes()) ? 0 : -Errno.EFAULT;
+    }
+
+    // ---- vCPU events and attributes --------------------------------------------------------------------------
+
+    /** kvm_arm_vcpu_set_events / __kvm_arm_vcpu_set_events with v12's realm rules (patch 30). */
+    private long setVcpuEvents(Process p, long arg) {
+        byte[] raw = p.memory().copyFromUser(arg, Structs.VCPU_EVENTS_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct e = new UserStruct(raw);
+        if (!e.zero(Structs.VE_RESERVED, Structs.VCPU_EVENTS_SIZE - Structs.VE_RESERVED)
+                || !e.zero(Structs.VE_PAD, Structs.VE_SERROR_ESR - Structs.VE_PAD)) {
+            return -Errno.EINVAL;
+        }
+        boolean serror = e.u8(Structs.VE_SERROR_PENDING) != 0;
+        boolean hasEsr = e.u8(Structs.VE_SERROR_HAS_ESR) != 0;
+        boolean extDabt = e.u8(Structs.VE_EXT_DABT_PENDING) != 0;
+        boolean extIabt = e.u8(Structs.VE_EXT_IABT_PENDING) != 0;
+        synchronized (vm) {
+            if (vm.isRealm()) {
+                if (serror) {
+                    return -Errno.EINVAL; // user space cannot inject SErrors into a realm
+                }
+                if (extDabt) {
+                    // Only after an emulatable MMIO exit whose completion set EMULATED_MMIO.
+                    if ((recEnterFlags & dev.cca.rmm.smc.Rmi.REC_ENTER_EMUL_MMIO) == 0) {
+                        return -Errno.EINVAL;
+                    }
+                    recEnterFlags &= ~dev.cca.rmm.smc.Rmi.REC_ENTER_EMUL_MMIO;
+                    recEnterFlags |= dev.cca.rmm.smc.Rmi.REC_ENTER_INJECT_SEA;
+                }
+                return 0;
+            }
+            if (extDabt && extIabt) {
+                return -Errno.EINVAL;
+            }
+            if (serror && hasEsr) {
+                return -Errno.EINVAL; // no RAS extension: an SError syndrome cannot be given
+            }
+            pendingSerror |= serror;
+            pendingExtDabt |= extDabt || extIabt;
+        }
+        return 0;
+    }
+
+    /** kvm_arm_vcpu_{set,get,has}_attr: PMU (none), timer and PV time groups. */
+    private long vcpuAttr(Process p, long arg, boolean set) {
+        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        long group = new UserStruct(raw).u32(Structs.DA_GROUP);
+        if (group == 0 && set) {
+            return -Errno.ENODEV; // KVM_ARM_VCPU_PMU_V3_CTRL without a PMU
+        }
+        return -Errno.ENXIO;
+    }
+
+    // ---- KVM_RUN ---------------------------------------------------------------------------------------------
+
+    /** kvm_vcpu_ioctl(KVM_RUN) and kvm_arch_vcpu_ioctl_run(). */
+    private long run(Process p) {
+        if (!hasRun) {
+            // kvm_arch_vcpu_run_pid_change() on the first run: it must succeed before the vCPU has run once.
+            if (!initialized) {
+                return -Errno.ENOEXEC;
+            }
+            long r = vm.isRealm() ? vm.realmHost.firstRun(this) : 0;
+            if (r != 0) {
+                return r;
+            }
+            hasRun = true;
+            vm.hasRanOnce = true;
+        }
+        boolean wantsToRun = runRead(Structs.RUN_IMMEDIATE_EXIT, 1) == 0;
+        if (exitReason() == KVM_EXIT_MMIO && mmioNeeded) {
+            completeMmio();
+        }
+        if (!wantsToRun) {
+            return -Errno.EINTR; // immediate_exit: exit_reason is left as it was
+        }
+        setExit(KVM_EXIT_UNKNOWN);
+        runWrite(Structs.RUN_FLAGS, 2, 0);
+        if (vm.isRealm()) {
+            return vm.realmHost.run(p, this);
+        }
+        // A powered-off vCPU sleeps here until PSCI CPU_ON (or a signal) before it is loaded on a PE.
         while (mpState == KVM_MP_STATE_STOPPED) {
             if (p.signalPending()) {
                 p.consumeSignal();
@@ -247,6 +447,50 @@ public final class KvmVcpu implements FileObject {
                 return -Errno.EINTR;
             }
         }
-        return vm.isRealm() ? vm.realmHost.run(p, this) : vm.normalHost.run(p, this);
+        return vm.normalHost.run(p, this);
+    }
+
+    /** kvm_handle_mmio_return(): a read's data goes to the REC's X0 (realm); the access is then skipped. */
+    private void completeMmio() {
+        mmioNeeded = false;
+        if (vm.isRealm()) {
+            vm.realmHost.completeMmio(this);
+        }
+    }
+
+    /**
+     * Sleeps while the vCPU is powered off or suspended (kvm_vcpu_sleep / kvm_vcpu_suspend); returns -EINTR with
+     * KVM_EXIT_INTR if a signal arrives first, 0 once the vCPU may run.
+     */
+    long sleepWhileStopped(Process p) {
+        while (mpState == KVM_MP_STATE_STOPPED || mpState == KVM_MP_STATE_SUSPENDED) {
+            if (p.signalPending()) {
+                p.consumeSignal();
+                setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+        }
+        return 0;
+    }
+
+    /** For tests: the state user space can observe, in a stable text form. */
+    String abiState() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(id).append(" init=").append(initialized).append(" features=").append(features).append(" mp=")
+                .append(mpState).append(" ran=").append(hasRun).append(" rec=").append(rec != -1).append(" regs=");
+        for (long r : regs) {
+            sb.append(Long.toHexString(r)).append(',');
+        }
+        sb.append(" sp=").append(regFile.sp).append(" pc=").append(Long.toHexString(regFile.pc)).append(" pstate=")
+                .append(regFile.pstate).append(" sys=").append(regFile.sysregs).append(" ev=").append(pendingExtDabt)
+                .append(pendingSerror);
+        return sb.toString();
     }
 }

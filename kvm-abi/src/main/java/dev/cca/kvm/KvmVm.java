@@ -1,7 +1,9 @@
 package dev.cca.kvm;
 
+import dev.cca.core.cpu.SysRegs;
 import dev.cca.kvm.host.FileObject;
 import dev.cca.kvm.host.Process;
+import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
 
@@ -12,21 +14,51 @@ import java.util.TreeMap;
 
 import static dev.cca.kvm.uapi.KvmUapi.*;
 
-/** A VM file descriptor (virt/kvm/kvm_main.c kvm_vm_ioctl, arch/arm64/kvm/arm.c kvm_arch_vm_ioctl). */
+/**
+ * A VM file descriptor (virt/kvm/kvm_main.c kvm_vm_ioctl, arch/arm64/kvm/arm.c kvm_arch_vm_ioctl). Checks are
+ * made in the kernel's order so that the same misuse gives the same errno; a request arm64 KVM does not know is
+ * answered with EINVAL (kvm_arch_vm_ioctl's default).
+ */
 public final class KvmVm implements FileObject {
+    /** KVM_MAX_VCPUS on arm64 (VGIC_V3_MAX_CPUS), also KVM_MAX_VCPU_IDS. */
     static final int MAX_VCPUS = 512;
-    static final int USER_MEM_SLOTS = 512;
+    /** KVM_MEM_SLOTS_NUM = SHRT_MAX; user slots are 0..32766 (KVM_CAP_NR_MEMSLOTS). */
+    static final int USER_MEM_SLOTS = 32767;
+    /** KVM_MEM_MAX_NR_PAGES. */
+    private static final long MEM_MAX_NR_PAGES = (1L << 31) - 1;
+    /** TASK_SIZE of a 48-bit VA arm64 process: access_ok() limit for userspace_addr. */
+    private static final long TASK_SIZE = 1L << 48;
     private static final long PAGE = 4096;
 
     final KvmDevice dev;
     private final boolean realm;
     final int ipaBits;
     private final List<Memslot> slots = new ArrayList<>();
-    final RangeSet privateRanges = new RangeSet();
+    /** Guest frame numbers with KVM_MEMORY_ATTRIBUTE_PRIVATE. */
+    private final RangeSet privateGfns = new RangeSet();
     final Map<Integer, KvmVcpu> vcpus = new TreeMap<>();
+    final SmcccFilter smcccFilter = new SmcccFilter();
+    /** In-kernel MMIO devices (kvm_io_bus): accesses to them never exit to user space. */
+    final IoBus ioBus = new IoBus();
     VgicDevice vgic;
     final RealmHost realmHost;
     final NormalVmHost normalHost;
+    /** KVM_ARCH_FLAG_HAS_RAN_ONCE: some vCPU completed its first-run initialisation. */
+    volatile boolean hasRanOnce;
+    /** kvm->arch.vcpu_features: fixed by the first KVM_ARM_VCPU_INIT, shared by every vCPU. */
+    long vcpuFeatures;
+    boolean vcpuFeaturesConfigured;
+    /** The firmware pseudo-registers (PSCI version, SMCCC bitmaps), VM-wide. */
+    final VmFirmwareRegs firmware = new VmFirmwareRegs(this);
+    /** ID_AA64DFR0_EL1 as the VM's vCPUs see it (a VM-wide ID register); null until first read. */
+    private Long idAa64dfr0;
+    /** VM capabilities enabled with KVM_ENABLE_CAP. */
+    boolean nisvToUser;
+    boolean systemSuspend;
+    long haltPollNs;
+    /** References to the VM: its own fd plus every vCPU, guest_memfd and device file (kvm_get_kvm). */
+    private int users = 1;
+    private boolean destroyed;
 
     KvmVm(KvmDevice dev, boolean realm, int ipaBits) {
         this.dev = dev;
@@ -38,6 +70,10 @@ public final class KvmVm implements FileObject {
 
     public boolean isRealm() {
         return realm;
+    }
+
+    AbiProfile profile() {
+        return dev.kernel.profile();
     }
 
     @Override
@@ -58,8 +94,8 @@ public final class KvmVm implements FileObject {
         if (request == KVM_CREATE_VCPU) {
             return createVcpu(p, arg);
         }
-        if (request == KVM_SET_USER_MEMORY_REGION2) {
-            return setMemoryRegion(p, arg);
+        if (request == KVM_SET_USER_MEMORY_REGION || request == KVM_SET_USER_MEMORY_REGION2) {
+            return setMemoryRegion(p, arg, request == KVM_SET_USER_MEMORY_REGION2);
         }
         if (request == KVM_CREATE_GUEST_MEMFD) {
             return createGuestMemfd(p, arg);
@@ -67,12 +103,15 @@ public final class KvmVm implements FileObject {
         if (request == KVM_SET_MEMORY_ATTRIBUTES) {
             return setMemoryAttributes(p, arg);
         }
-        if (request == KVM_ARM_PREFERRED_TARGET) {
-            UserStruct s = UserStruct.ofSize(Structs.VCPU_INIT_SIZE).put32(Structs.VI_TARGET, KVM_ARM_TARGET_GENERIC_V8);
-            return p.memory().copyToUser(arg, s.bytes()) ? 0 : -Errno.EFAULT;
+        if (request == KVM_ENABLE_CAP) {
+            return enableCap(p, arg);
         }
         if (request == KVM_CREATE_DEVICE) {
             return createDevice(p, arg);
+        }
+        if (request == KVM_ARM_PREFERRED_TARGET) {
+            UserStruct s = UserStruct.ofSize(Structs.VCPU_INIT_SIZE).put32(Structs.VI_TARGET, KVM_ARM_TARGET_GENERIC_V8);
+            return p.memory().copyToUser(arg, s.bytes()) ? 0 : -Errno.EFAULT;
         }
         if (request == KVM_IRQ_LINE) {
             byte[] raw = p.memory().copyFromUser(arg, 8);
@@ -81,54 +120,54 @@ public final class KvmVm implements FileObject {
             }
             return realm ? -Errno.ENXIO : normalHost.irqLine(new UserStruct(raw).u32(0), new UserStruct(raw).u32(4));
         }
-        if (request == KVM_ARM_RMI_POPULATE) {
-            if (!realm) {
-                return -Errno.EPERM;
-            }
-            byte[] raw = p.memory().copyFromUser(arg, Structs.RMI_POPULATE_SIZE);
-            if (raw == null) {
-                return -Errno.EFAULT;
-            }
-            return realmHost.populate(p, new UserStruct(raw));
+        if (request == KVM_HAS_DEVICE_ATTR || request == KVM_SET_DEVICE_ATTR) {
+            return deviceAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
         }
-        if (request == KVM_ENABLE_CAP) {
-            byte[] raw = p.memory().copyFromUser(arg, Structs.ENABLE_CAP_SIZE);
-            if (raw == null) {
-                return -Errno.EFAULT;
-            }
-            return -Errno.EINVAL; // no VM capability can be enabled on this host yet
+        if (request == profile().populateRequest()) {
+            return populate(p, arg);
         }
-        return -Errno.ENOTTY;
+        return -Errno.EINVAL;
     }
 
+    // ---- KVM_CREATE_VCPU -------------------------------------------------------------------------------------
+
+    /** kvm_vm_ioctl_create_vcpu + kvm_arch_vcpu_precreate. */
     private long createVcpu(Process p, long id) {
+        if (Long.compareUnsigned(id, MAX_VCPUS) >= 0) {
+            return -Errno.EINVAL;
+        }
         synchronized (this) {
-            if (id < 0 || id >= MAX_VCPUS) {
-                return -Errno.EINVAL;
-            }
             if (vcpus.size() >= MAX_VCPUS) {
                 return -Errno.EINVAL;
             }
+            if (vgic != null && vgic.initialized) {
+                return -Errno.EBUSY; // the vGIC is sized: no more redistributors can be added
+            }
             if (vcpus.containsKey((int) id)) {
                 return -Errno.EEXIST;
-            }
-            if (realm && !realmHost.vcpusMayBeAdded()) {
-                return -Errno.EBUSY;
             }
             KvmVcpu v = KvmVcpu.create(this, (int) id);
             if (v == null) {
                 return -Errno.ENOMEM;
             }
             vcpus.put((int) id, v);
+            users++;
             return p.installFd(v);
         }
     }
 
-    /** kvm_set_memory_region (generic) with the arm64 and guest_memfd checks. */
-    private long setMemoryRegion(Process p, long arg) {
-        byte[] raw = p.memory().copyFromUser(arg, Structs.MEMORY_REGION2_SIZE);
+    // ---- KVM_SET_USER_MEMORY_REGION(2) -----------------------------------------------------------------------
+
+    /** kvm_vm_ioctl_set_memory_region / kvm_set_memory_region / kvm_arch_prepare_memory_region, in their order. */
+    private long setMemoryRegion(Process p, long arg, boolean v2) {
+        byte[] raw = p.memory().copyFromUser(arg, v2 ? Structs.MEMORY_REGION2_SIZE : Structs.MEMORY_REGION_SIZE);
         if (raw == null) {
             return -Errno.EFAULT;
+        }
+        if (!v2) {
+            byte[] full = new byte[Structs.MEMORY_REGION2_SIZE];
+            System.arraycopy(raw, 0, full, 0, raw.length);
+            raw = full;
         }
         UserStruct m = new UserStruct(raw);
         long slotArg = m.u32(Structs.MR2_SLOT);
@@ -137,12 +176,30 @@ public final class KvmVm implements FileObject {
         long size = m.u64(Structs.MR2_MEMORY_SIZE);
         long uaddr = m.u64(Structs.MR2_USERSPACE_ADDR);
         long gmemOffset = m.u64(Structs.MR2_GUEST_MEMFD_OFFSET);
-        long gmemFd = m.u32(Structs.MR2_GUEST_MEMFD);
-        int valid = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY | (realm ? KVM_MEM_GUEST_MEMFD : 0);
-        if ((flags & KVM_MEM_GUEST_MEMFD) != 0) {
-            valid = KVM_MEM_GUEST_MEMFD;
+        int gmemFd = (int) m.u32(Structs.MR2_GUEST_MEMFD);
+        boolean gmemFlag = (flags & KVM_MEM_GUEST_MEMFD) != 0;
+        // check_memory_region_flags(): v1 knows only LOG_DIRTY_PAGES and READONLY.
+        int valid = KVM_MEM_LOG_DIRTY_PAGES;
+        if (v2 && realm) {
+            valid |= KVM_MEM_GUEST_MEMFD; // kvm_arch_has_private_mem()
+        }
+        if (gmemFlag) {
+            valid &= ~KVM_MEM_LOG_DIRTY_PAGES; // no dirty logging of private memory
+        } else {
+            valid |= KVM_MEM_READONLY;
         }
         if ((flags & ~valid) != 0) {
+            return -Errno.EINVAL;
+        }
+        if ((size & (PAGE - 1)) != 0 || (gpa & (PAGE - 1)) != 0) {
+            return -Errno.EINVAL;
+        }
+        // The address must be page aligned, untagged (TBI byte clear) and within the task (access_ok).
+        if ((uaddr & (PAGE - 1)) != 0 || (uaddr >>> 56) != 0 || Long.compareUnsigned(uaddr, TASK_SIZE) > 0
+                || Long.compareUnsigned(size, TASK_SIZE - uaddr) > 0) {
+            return -Errno.EINVAL;
+        }
+        if (gmemFlag && ((gmemOffset & (PAGE - 1)) != 0 || Long.compareUnsigned(gmemOffset + size, gmemOffset) < 0)) {
             return -Errno.EINVAL;
         }
         int asId = (int) (slotArg >>> 16);
@@ -150,11 +207,10 @@ public final class KvmVm implements FileObject {
         if (asId != 0 || id >= USER_MEM_SLOTS) {
             return -Errno.EINVAL;
         }
-        if ((size & (PAGE - 1)) != 0 || (gpa & (PAGE - 1)) != 0 || (uaddr & (PAGE - 1)) != 0
-                || ((flags & KVM_MEM_GUEST_MEMFD) != 0 && (gmemOffset & (PAGE - 1)) != 0)) {
+        if (Long.compareUnsigned(gpa + size, gpa) < 0) {
             return -Errno.EINVAL;
         }
-        if (Long.compareUnsigned(gpa + size, gpa) < 0) {
+        if ((size >>> 12) > MEM_MAX_NR_PAGES) {
             return -Errno.EINVAL;
         }
         synchronized (this) {
@@ -172,38 +228,61 @@ public final class KvmVm implements FileObject {
                 }
                 return 0;
             }
+            boolean move = false;
             if (old != null) {
-                // Only the flags of an existing slot may change, and never to or from guest_memfd.
-                if (old.gpa != gpa || old.size != size || old.userspaceAddr != uaddr
-                        || ((old.flags ^ flags) & KVM_MEM_GUEST_MEMFD) != 0) {
+                // Private memslots are immutable (they can only be deleted); others may change flags or move.
+                if (gmemFlag) {
                     return -Errno.EINVAL;
                 }
-                old.flags = flags;
-                if (normalHost != null) {
-                    normalHost.unmapRange(old.gpa, old.size); // remapped with the new permissions on demand
+                if (old.userspaceAddr != uaddr || old.size != size
+                        || ((old.flags ^ flags) & KVM_MEM_READONLY) != 0) {
+                    return -Errno.EINVAL;
                 }
-                return 0;
+                if (old.gpa != gpa) {
+                    move = true;
+                } else if (old.flags == flags) {
+                    return 0;
+                } else {
+                    old.flags = flags;
+                    if (normalHost != null) {
+                        normalHost.unmapRange(old.gpa, old.size); // remapped with the new permissions on demand
+                    }
+                    return 0;
+                }
             }
             for (Memslot s : slots) {
-                if (gpa < s.end() && s.gpa < gpa + size) {
+                if (s != old && Long.compareUnsigned(gpa, s.end()) < 0 && Long.compareUnsigned(s.gpa, gpa + size) < 0) {
                     return -Errno.EEXIST;
                 }
             }
-            if (Long.compareUnsigned(gpa + size, 1L << ipaBits) > 0) {
-                return -Errno.EFAULT; // kvm_arch_prepare_memory_region: beyond the IPA space
-            }
             GuestMemfd gmem = null;
-            if ((flags & KVM_MEM_GUEST_MEMFD) != 0) {
-                FileObject f = p.file((int) gmemFd);
+            if (gmemFlag) {
+                FileObject f = p.file(gmemFd);
+                if (f == null) {
+                    return -Errno.EBADF;
+                }
                 if (!(f instanceof GuestMemfd) || ((GuestMemfd) f).vm != this) {
                     return -Errno.EINVAL;
                 }
                 gmem = (GuestMemfd) f;
-                if (Long.compareUnsigned(gmemOffset + size, gmem.size) > 0 || gmemOffset + size < gmemOffset) {
+                if (gmemOffset < 0 || Long.compareUnsigned(gmemOffset + size, gmem.size) > 0) {
                     return -Errno.EINVAL;
                 }
                 if (!gmem.bind(gmemOffset, size)) {
                     return -Errno.EEXIST;
+                }
+            }
+            // kvm_arch_prepare_memory_region(): the slot must lie in the VM's IPA space.
+            if (Long.compareUnsigned(gpa + size, 1L << ipaBits) > 0) {
+                if (gmem != null) {
+                    gmem.unbind(gmemOffset, size);
+                }
+                return -Errno.EFAULT;
+            }
+            if (move) {
+                slots.remove(old);
+                if (normalHost != null) {
+                    normalHost.unmapRange(old.gpa, old.size);
                 }
             }
             slots.add(new Memslot(id, flags, gpa, size, uaddr, gmem, gmemOffset));
@@ -234,6 +313,9 @@ public final class KvmVm implements FileObject {
         return new ArrayList<>(slots);
     }
 
+    // ---- guest_memfd and memory attributes -------------------------------------------------------------------
+
+    /** kvm_gmem_create(). */
     private long createGuestMemfd(Process p, long arg) {
         byte[] raw = p.memory().copyFromUser(arg, Structs.CREATE_GUEST_MEMFD_SIZE);
         if (raw == null) {
@@ -242,16 +324,20 @@ public final class KvmVm implements FileObject {
         UserStruct s = new UserStruct(raw);
         long size = s.u64(Structs.CGM_SIZE);
         long flags = s.u64(Structs.CGM_FLAGS);
-        if (flags != 0 || !s.zero(Structs.CGM_RESERVED, Structs.CREATE_GUEST_MEMFD_SIZE - Structs.CGM_RESERVED)) {
+        if (flags != 0) {
+            return -Errno.EINVAL; // no GUEST_MEMFD_FLAG_MMAP: realm memory is never mapped by user space
+        }
+        if (size <= 0 || (size & (PAGE - 1)) != 0) {
             return -Errno.EINVAL;
         }
-        if (size <= 0 || (size & (PAGE - 1)) != 0 || size / PAGE > Integer.MAX_VALUE) {
-            return -Errno.EINVAL;
+        GuestMemfd g = new GuestMemfd(this, size);
+        synchronized (this) {
+            users++;
         }
-        return p.installFd(new GuestMemfd(this, size));
+        return p.installFd(g);
     }
 
-    /** kvm_vm_ioctl_set_mem_attributes. */
+    /** kvm_vm_ioctl_set_mem_attributes(). */
     private long setMemoryAttributes(Process p, long arg) {
         byte[] raw = p.memory().copyFromUser(arg, Structs.MEMORY_ATTRIBUTES_SIZE);
         if (raw == null) {
@@ -262,24 +348,77 @@ public final class KvmVm implements FileObject {
         long size = s.u64(Structs.MA_SIZE);
         long attrs = s.u64(Structs.MA_ATTRIBUTES);
         long flags = s.u64(Structs.MA_FLAGS);
-        long supported = realm ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
-        if (flags != 0 || (attrs & ~supported) != 0) {
-            return -Errno.EINVAL;
-        }
-        if (size == 0 || Long.compareUnsigned(address + size, address) <= 0) {
+        if (size == 0 || Long.compareUnsigned(address + size, address) < 0) {
             return -Errno.EINVAL;
         }
         if ((address & (PAGE - 1)) != 0 || (size & (PAGE - 1)) != 0) {
             return -Errno.EINVAL;
         }
-        if ((attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE) != 0) {
-            privateRanges.add(address, address + size);
+        long supported = realm ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+        if (flags != 0 || (attrs & ~supported) != 0) {
+            return -Errno.EINVAL;
+        }
+        long start = address >>> 12;
+        long end = (address + size) >>> 12;
+        if (end == 0) {
+            end = 1L << 52; // address + size wrapped to exactly 2^64
+        }
+        boolean toPrivate = (attrs & KVM_MEMORY_ATTRIBUTE_PRIVATE) != 0;
+        if (toPrivate) {
+            privateGfns.add(start, end);
         } else {
-            privateRanges.remove(address, address + size);
+            privateGfns.remove(start, end);
+        }
+        if (realmHost != null) {
+            realmHost.attributesChanged(start << 12, end << 12, toPrivate);
         }
         return 0;
     }
 
+    /** True if {@code gpa} has KVM_MEMORY_ATTRIBUTE_PRIVATE (kvm_mem_is_private). */
+    boolean isPrivate(long gpa) {
+        return privateGfns.contains(gpa >>> 12);
+    }
+
+    // ---- KVM_ENABLE_CAP --------------------------------------------------------------------------------------
+
+    /** kvm_vm_ioctl_enable_cap_generic, then kvm_vm_ioctl_enable_cap (arm64). */
+    private long enableCap(Process p, long arg) {
+        byte[] raw = p.memory().copyFromUser(arg, Structs.ENABLE_CAP_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct s = new UserStruct(raw);
+        long cap = s.u32(Structs.EC_CAP);
+        long flags = s.u32(Structs.EC_FLAGS);
+        long arg0 = s.u64(Structs.EC_ARGS);
+        if (cap == KVM_CAP_HALT_POLL) {
+            if (flags != 0 || arg0 != (arg0 & 0xFFFF_FFFFL)) {
+                return -Errno.EINVAL;
+            }
+            haltPollNs = arg0;
+            return 0;
+        }
+        if (flags != 0) {
+            return -Errno.EINVAL;
+        }
+        synchronized (this) {
+            if (cap == KVM_CAP_ARM_NISV_TO_USER) {
+                nisvToUser = true;
+                return 0;
+            }
+            if (cap == KVM_CAP_ARM_SYSTEM_SUSPEND) {
+                systemSuspend = true;
+                return 0;
+            }
+        }
+        // KVM_CAP_ARM_MTE (no MTE on this host), KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE and the rest cannot be enabled.
+        return -Errno.EINVAL;
+    }
+
+    // ---- KVM_CREATE_DEVICE -----------------------------------------------------------------------------------
+
+    /** kvm_ioctl_create_device(). */
     private long createDevice(Process p, long arg) {
         byte[] raw = p.memory().copyFromUser(arg, Structs.CREATE_DEVICE_SIZE);
         if (raw == null) {
@@ -287,11 +426,8 @@ public final class KvmVm implements FileObject {
         }
         UserStruct s = new UserStruct(raw);
         long type = s.u32(Structs.CD_TYPE);
-        long flags = s.u32(Structs.CD_FLAGS);
-        boolean test = (flags & 1) != 0; // KVM_CREATE_DEVICE_TEST
-        if (type == KVM_DEV_TYPE_ARM_VGIC_V2 && realm) {
-            return -Errno.ENODEV; // GICv2 cannot be used by a realm (v12 patch 14)
-        }
+        boolean test = (s.u32(Structs.CD_FLAGS) & KVM_CREATE_DEVICE_TEST) != 0;
+        // Device types this host registers: the GICv3 only (no GICv2 emulation, no ITS, no VFIO device).
         if (type != KVM_DEV_TYPE_ARM_VGIC_V3) {
             return -Errno.ENODEV;
         }
@@ -302,23 +438,197 @@ public final class KvmVm implements FileObject {
             if (vgic != null) {
                 return -Errno.EEXIST;
             }
+            if (hasRanOnce) {
+                return -Errno.EBUSY; // kvm_vgic_create(): a vCPU has already run
+            }
             vgic = new VgicDevice(this);
+            users++;
         }
         int fd = p.installFd(vgic);
         s.put32(Structs.CD_FD, fd);
         if (!p.memory().copyToUser(arg, s.bytes())) {
-            return -Errno.EFAULT;
+            return -Errno.EFAULT; // the fd stays installed, as in kvm_vm_ioctl
         }
         return 0;
     }
 
+    // ---- VM device attributes: the SMCCC filter -------------------------------------------------------------
+
+    /** kvm_vm_has_attr / kvm_vm_set_attr (KVM_ARM_VM_SMCCC_CTRL only). */
+    private long deviceAttr(Process p, long arg, boolean set) {
+        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct a = new UserStruct(raw);
+        long group = a.u32(Structs.DA_GROUP);
+        long attr = a.u64(Structs.DA_ATTR);
+        if (group != KVM_ARM_VM_SMCCC_CTRL || attr != KVM_ARM_VM_SMCCC_FILTER) {
+            return -Errno.ENXIO;
+        }
+        if (!set) {
+            return 0;
+        }
+        byte[] f = p.memory().copyFromUser(a.u64(Structs.DA_ADDR), Structs.SMCCC_FILTER_SIZE);
+        if (f == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct fs = new UserStruct(f);
+        long base = fs.u32(Structs.SF_BASE);
+        long nr = fs.u32(Structs.SF_NR_FUNCTIONS);
+        int action = fs.u8(Structs.SF_ACTION);
+        long r = SmcccFilter.validate(base, nr, action, fs.zero(Structs.SF_PAD, Structs.SMCCC_FILTER_SIZE - Structs.SF_PAD));
+        if (r < 0) {
+            return r;
+        }
+        synchronized (this) {
+            if (hasRanOnce) {
+                return -Errno.EBUSY;
+            }
+            return smcccFilter.insert(base, nr, action);
+        }
+    }
+
+    // ---- KVM_ARM_RMI_POPULATE --------------------------------------------------------------------------------
+
+    private long populate(Process p, long arg) {
+        boolean writeBack = profile().populateWritesBack();
+        if (!realm) {
+            // v12 answers EPERM; v13's form (the populate-progress profile) answers ENXIO.
+            return writeBack ? -Errno.ENXIO : -Errno.EPERM;
+        }
+        byte[] raw = p.memory().copyFromUser(arg, Structs.RMI_POPULATE_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct s = new UserStruct(raw);
+        if (!writeBack) {
+            return realmHost.populate(p, s);
+        }
+        long r = realmHost.populateProgress(p, s);
+        // v13 always copies the (possibly advanced) struct back, also when the populate failed.
+        if (!p.memory().copyToUser(arg, s.bytes())) {
+            return -Errno.EFAULT;
+        }
+        return r;
+    }
+
+    // ---- ID_AA64DFR0_EL1 (VM-wide ID register, v12 patches 38-39) --------------------------------------------
+
+    private static final int DFR0_DEBUGVER = 0, DFR0_PMUVER = 8, DFR0_BRPS = 12, DFR0_WRPS = 20, DFR0_CTX_CMPS = 28;
+    /** Fields a VMM may lower (FTR_LOWER_SAFE); every other field must keep its value. */
+    private static final long DFR0_WRITABLE = (0xFL << DFR0_DEBUGVER) | (0xFL << DFR0_PMUVER) | (0xFL << DFR0_BRPS)
+            | (0xFL << DFR0_WRPS) | (0xFL << DFR0_CTX_CMPS);
+
+    private static long field(long v, int shift) {
+        return (v >>> shift) & 0xF;
+    }
+
+    /** read_sanitised_id_aa64dfr0_el1(), with the realm's breakpoint and watchpoint counts from the RMM. */
+    private long resetIdAa64dfr0() {
+        long v = dev.kernel.platform.machine.cpu(0).sr[SysRegs.ID_AA64DFR0_EL1];
+        v &= ~(0xFL << DFR0_PMUVER) & ~(0xFL << 4); // no PMU, no trace unit
+        if (realm) {
+            long f0 = dev.kernel.rmiFeatures0();
+            long bps = (f0 >>> 14) & 0x3F, wps = (f0 >>> 20) & 0x3F;
+            long ctx = Math.min(bps, field(v, DFR0_CTX_CMPS));
+            v &= ~((0xFL << DFR0_BRPS) | (0xFL << DFR0_WRPS) | (0xFL << DFR0_CTX_CMPS));
+            v |= ((bps & 0xF) << DFR0_BRPS) | ((wps & 0xF) << DFR0_WRPS) | (ctx << DFR0_CTX_CMPS);
+        }
+        return v;
+    }
+
+    synchronized long idAa64dfr0() {
+        if (idAa64dfr0 == null) {
+            idAa64dfr0 = resetIdAa64dfr0();
+        }
+        return idAa64dfr0;
+    }
+
+    /** set_id_aa64dfr0_el1() + set_id_reg(): immutable once a vCPU ran or the realm descriptor exists. */
+    long setIdAa64dfr0(Process p, long addr) {
+        byte[] b = p.memory().copyFromUser(addr, 8);
+        if (b == null) {
+            return -Errno.EFAULT;
+        }
+        long val = new UserStruct(b).u64(0);
+        long bps = field(val, DFR0_BRPS), wps = field(val, DFR0_WRPS), ctx = field(val, DFR0_CTX_CMPS);
+        if (field(val, DFR0_DEBUGVER) < 6 || bps == 0 || wps == 0 || ctx > bps) {
+            return -Errno.EINVAL;
+        }
+        synchronized (this) {
+            long current = idAa64dfr0();
+            if (hasRanOnce || (realmHost != null && realmHost.isCreated())) {
+                return val == current ? 0 : -Errno.EBUSY;
+            }
+            long limit = resetIdAa64dfr0();
+            for (int shift : new int[] {DFR0_DEBUGVER, DFR0_PMUVER, DFR0_BRPS, DFR0_WRPS, DFR0_CTX_CMPS}) {
+                if (field(val, shift) > field(limit, shift)) {
+                    return -Errno.E2BIG; // arm64_check_features(): more than the host (or RMM) offers
+                }
+            }
+            if ((val & ~DFR0_WRITABLE) != (limit & ~DFR0_WRITABLE)) {
+                return -Errno.E2BIG;
+            }
+            idAa64dfr0 = val;
+            return 0;
+        }
+    }
+
+    // ---- lifetime --------------------------------------------------------------------------------------------
+
+    /** A file that refers to this VM (vCPU, guest_memfd, device) was closed for the last time. */
+    void childReleased() {
+        put();
+    }
+
     @Override
     public void release() {
-        if (realmHost != null) {
+        put();
+    }
+
+    private void put() {
+        boolean destroy;
+        synchronized (this) {
+            users--;
+            destroy = users == 0 && !destroyed;
+            if (destroy) {
+                destroyed = true;
+            }
+        }
+        if (destroy && realmHost != null) {
             realmHost.destroy();
         }
-        if (normalHost != null) {
+        if (destroy && normalHost != null) {
             normalHost.destroy();
         }
+    }
+
+    /**
+     * A description of the VM's state as user space could observe it (memslots, attributes, vCPUs, realm
+     * state, filter): tests compare it before and after an ioctl to check that a failed call changed nothing.
+     */
+    synchronized String abiState() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("realm=").append(realm).append(" ipa=").append(ipaBits).append('\n');
+        for (Memslot s : slots) {
+            sb.append(String.format("slot %d flags=%#x gpa=%#x size=%#x uaddr=%#x gmem=%s off=%#x%n", s.id, s.flags,
+                    s.gpa, s.size, s.userspaceAddr, s.gmem == null ? "-" : Integer.toHexString(System.identityHashCode(s.gmem)),
+                    s.gmemOffset));
+        }
+        sb.append("private=").append(privateGfns).append('\n');
+        for (KvmVcpu v : vcpus.values()) {
+            sb.append("vcpu ").append(v.abiState()).append('\n');
+        }
+        sb.append("vgic=").append(vgic == null ? "-" : vgic.distBase + "/" + vgic.redistBase + "/" + vgic.nrIrqs + "/"
+                + vgic.initialized).append('\n');
+        sb.append("features=").append(vcpuFeaturesConfigured ? Long.toString(vcpuFeatures) : "-").append(' ')
+                .append(firmware).append(" dfr0=").append(idAa64dfr0()).append('\n');
+        sb.append("filter=").append(smcccFilter).append(" caps=").append(nisvToUser).append(systemSuspend)
+                .append(haltPollNs).append(" ran=").append(hasRanOnce).append('\n');
+        if (realmHost != null) {
+            sb.append("realm ").append(realmHost.abiState()).append('\n');
+        }
+        return sb.toString();
     }
 }

@@ -319,13 +319,13 @@ final class NormalVmHost {
         }
         System.arraycopy(v.regs, 0, pe.x, 0, 31);
         System.arraycopy(s.fpsimd, 0, pe.v, 0, 64);
-        pe.spEl[0] = v.sp;
+        pe.spEl[0] = v.regFile.sp;
         pe.spEl[1] = s.spEl1;
         copyIn(sr, SysRegs.EL1_CONTEXT, s.el1);
         copyIn(sr, GenericTimer.EL1_TIMER_CONTEXT, s.timer);
         copyIn(sr, GicCpuInterface.ICH_CONTEXT, s.ich);
-        sr[SysRegs.ELR_EL2] = v.pc;
-        sr[SysRegs.SPSR_EL2] = v.pstate;
+        sr[SysRegs.ELR_EL2] = v.regFile.pc;
+        sr[SysRegs.SPSR_EL2] = v.regFile.pstate;
         sr[SysRegs.HCR_EL2] = HCR_GUEST;
         sr[SysRegs.VTTBR_EL2] = stage2.root | ((long) vmid << 48);
         sr[SysRegs.VTCR_EL2] = stage2.vtcr();
@@ -356,13 +356,13 @@ final class NormalVmHost {
         s.loadedOn = null;
         System.arraycopy(pe.x, 0, v.regs, 0, 31);
         System.arraycopy(pe.v, 0, s.fpsimd, 0, 64);
-        v.sp = pe.spEl[0];
+        v.regFile.sp = pe.spEl[0];
         s.spEl1 = pe.spEl[1];
         copyOut(sr, SysRegs.EL1_CONTEXT, s.el1);
         copyOut(sr, GenericTimer.EL1_TIMER_CONTEXT, s.timer);
         copyOut(sr, GicCpuInterface.ICH_CONTEXT, s.ich);
-        v.pc = sr[SysRegs.ELR_EL2];
-        v.pstate = sr[SysRegs.SPSR_EL2];
+        v.regFile.pc = sr[SysRegs.ELR_EL2];
+        v.regFile.pstate = sr[SysRegs.SPSR_EL2];
         Redistributor r = pe.gic.redistributor();
         s.activeVirt = r.isActive(GenericTimer.PPI_VIRT);
         s.activePhys = r.isActive(GenericTimer.PPI_PHYS);
@@ -393,9 +393,9 @@ final class NormalVmHost {
     private void resetForCpuOn(KvmVcpu v, Vcpu s) {
         java.util.Arrays.fill(v.regs, 0);
         v.regs[0] = s.onContext;
-        v.pc = s.onEntry;
-        v.pstate = PSTATE_EL1H_MASKED;
-        v.sp = 0;
+        v.regFile.pc = s.onEntry;
+        v.regFile.pstate = PSTATE_EL1H_MASKED;
+        v.regFile.sp = 0;
         s.spEl1 = 0;
         java.util.Arrays.fill(s.el1, 0);
         s.el1[indexOf(SysRegs.EL1_CONTEXT, SysRegs.SCTLR_EL1)] = SCTLR_EL1_RESET;
@@ -523,7 +523,7 @@ final class NormalVmHost {
         if (s.mmioRead) {
             setLoadResult(v.regs, s.mmioRt, v.runRead(Structs.RUN_MMIO_DATA, 8), s.mmioLen, s.mmioSse, s.mmioSf);
         }
-        v.pc += 4;
+        v.regFile.pc += 4;
         s.mmioPending = false;
     }
 

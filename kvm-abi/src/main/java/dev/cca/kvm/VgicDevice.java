@@ -30,6 +30,11 @@ final class VgicDevice implements FileObject {
     }
 
     @Override
+    public void release() {
+        vm.childReleased(); // the device file holds a reference to its VM
+    }
+
+    @Override
     public long ioctl(Process p, long request, long arg) {
         boolean set = request == KVM_SET_DEVICE_ATTR;
         boolean get = request == KVM_GET_DEVICE_ATTR;

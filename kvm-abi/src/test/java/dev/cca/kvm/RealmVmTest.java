@@ -63,6 +63,9 @@ class RealmVmTest {
         p.memory().write64(scratch + Structs.MA_SIZE, RAM_SIZE);
         p.memory().write64(scratch + Structs.MA_ATTRIBUTES, KVM_MEMORY_ATTRIBUTE_PRIVATE);
         assertEquals(0, ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, scratch));
+        vcpu = (int) ioctl(vm, KVM_CREATE_VCPU, 0);
+        assertTrue(vcpu > 0);
+        // The vGIC is initialised after the vCPUs exist: CTRL_INIT sizes the redistributors.
         p.memory().clear(scratch, 12);
         p.memory().write32(scratch + Structs.CD_TYPE, KVM_DEV_TYPE_ARM_VGIC_V3);
         assertEquals(0, ioctl(vm, KVM_CREATE_DEVICE, scratch));
@@ -70,7 +73,6 @@ class RealmVmTest {
         setAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, 0x0800_0000L);
         setAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, 0x080A_0000L);
         setAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, -1);
-        vcpu = (int) ioctl(vm, KVM_CREATE_VCPU, 0);
         p.memory().clear(scratch, 32);
         p.memory().write32(scratch + Structs.VI_TARGET, KVM_ARM_TARGET_GENERIC_V8);
         p.memory().write32(scratch + Structs.VI_FEATURES, 1 << KVM_ARM_VCPU_PSCI_0_2);
@@ -130,8 +132,26 @@ class RealmVmTest {
         assertEquals(KVM_SYSTEM_EVENT_SHUTDOWN, p.memory().read32(run + Structs.RUN_SYSTEM_EVENT_TYPE));
 
         assertEquals(-Errno.EBUSY, populate(RAM + 4096, 4096, src, 0), "no populate after the first run");
-        assertEquals(0, ioctl(vcpu, KVM_RUN, 0));
-        assertEquals(KVM_EXIT_SHUTDOWN, p.memory().read32(run + Structs.RUN_EXIT_REASON), "realm is off");
+        // PSCI SYSTEM_OFF powered every vCPU off (kvm_prepare_system_event): they sleep in KVM_RUN from now on.
+        p.memory().clear(scratch + 3072, 4);
+        assertEquals(0, ioctl(vcpu, KVM_GET_MP_STATE, scratch + 3072));
+        assertEquals(KVM_MP_STATE_STOPPED, p.memory().read32(scratch + 3072));
+        p.memory().write(run + Structs.RUN_IMMEDIATE_EXIT, 1, 1);
+        assertEquals(-Errno.EINTR, ioctl(vcpu, KVM_RUN, 0), "immediate_exit");
+        assertEquals(KVM_EXIT_SYSTEM_EVENT, p.memory().read32(run + Structs.RUN_EXIT_REASON), "left untouched");
+        p.memory().write(run + Structs.RUN_IMMEDIATE_EXIT, 1, 0);
+        Thread self = Thread.currentThread();
+        Thread signaller = new Thread(() -> {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                return;
+            }
+            p.signal(self);
+        });
+        signaller.start();
+        assertEquals(-Errno.EINTR, ioctl(vcpu, KVM_RUN, 0), "a stopped vCPU sleeps until a signal");
+        assertEquals(KVM_EXIT_INTR, p.memory().read32(run + Structs.RUN_EXIT_REASON));
     }
 
     @Test
@@ -168,7 +188,7 @@ class RealmVmTest {
         assertEquals(-Errno.EFAULT, ioctl(vm, KVM_ARM_RMI_POPULATE, 0x1000), "bad user pointer");
         assertEquals(-Errno.EINVAL, populate(0x1000_0000L, 4096, src, 0), "no memslot");
         assertEquals(-Errno.EFAULT, populate(RAM, 4096, 0x10, 0), "unmapped source");
-        assertEquals(-Errno.ENOTTY, ioctl(vm, 0xAEFF, 0));
+        assertEquals(-Errno.EINVAL, ioctl(vm, 0xAEFF, 0), "arm64 answers an unknown VM ioctl with EINVAL");
         assertEquals(-Errno.EBADF, ioctl(99, KVM_RUN, 0));
     }
 
@@ -181,5 +201,28 @@ class RealmVmTest {
         assertEquals(-Errno.EINVAL, ioctl(k, KVM_CREATE_VM, KVM_VM_TYPE_ARM_REALM | 20), "IPA below 32");
         assertTrue(ioctl(k, KVM_CREATE_VM, KVM_VM_TYPE_ARM_REALM | 33) > 0);
         assertEquals(-Errno.ENOENT, p.open("/dev/nope", 0));
+    }
+
+    @Test
+    void closingTheLastReferenceDestroysTheRealmAndUndelegatesEveryGranule() {
+        RmmInspector rmm = host.firmware.inspector(0);
+        int ns = dev.cca.rmm.granule.GranuleState.NS.ordinal();
+        long undelegatedAtStart = rmm.census()[ns];
+        setUpRealm();
+        long src = p.mmap(0, 4096, 3, Process.MAP_PRIVATE | Process.MAP_ANONYMOUS, -1, 0);
+        for (int i = 0; i < PROGRAM.length; i++) {
+            p.memory().write32(src + 4L * i, PROGRAM[i]);
+        }
+        assertEquals(4096, populate(RAM, 4096, src, KVM_ARM_RMI_POPULATE_FLAGS_MEASURE));
+        assertEquals(0, ioctl(vcpu, KVM_RUN, 0)); // activation: RECs, RTTs, RIPAS
+        assertEquals(1, rmm.realms().size());
+        assertTrue(rmm.census()[ns] < undelegatedAtStart - 5, "RD, root RTT, REC, DATA and RTT granules delegated");
+        assertEquals(0, p.close(vm));
+        assertEquals(1, rmm.realms().size(), "the vCPU, guest_memfd and vGIC fds still hold the VM");
+        p.exit();
+        assertTrue(rmm.realms().isEmpty(), "no realm descriptor left");
+        long[] after = rmm.census();
+        assertEquals(undelegatedAtStart, after[ns], "every granule KVM delegated came back: "
+                + java.util.Arrays.toString(after));
     }
 }

@@ -175,14 +175,15 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
         }
-        proc.exit();
 
         long instructions = 0;
         for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
             instructions += host.platform.machine.cpu(i).instructions;
         }
         out.flush();
+        // The summary reads the realm's RIM: before the process exits, as closing the VM destroys the realm.
         printSummary(out, host, where, realm, result, instructions, seconds, image);
+        proc.exit();
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;
             case RESET: return EXIT_RESET;

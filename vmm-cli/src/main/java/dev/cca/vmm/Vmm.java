@@ -92,7 +92,7 @@ public final class Vmm {
         for (int i = 0; i < cfg.cpus(); i++) {
             setUpVcpu(i);
         }
-        setUpGic();
+        setUpGic(); // after the vCPUs: KVM refuses KVM_CREATE_VCPU once the vGIC is initialised (EBUSY)
         load(cfg.kernel());
     }
 

@@ -1,6 +1,7 @@
 package dev.cca.kvm.host;
 
 import dev.cca.core.platform.HostPlatform;
+import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.rmm.CcaFirmware;
 import dev.cca.rmm.el3.PlatformAttestation;
 
@@ -29,6 +30,11 @@ public final class CcaHost {
         return boot(cpus, dramBytes, PlatformAttestation.generated());
     }
 
+    /** Boots a host whose kernel implements the given variant of the realm user ABI (cca abi-test --profile). */
+    public static CcaHost boot(int cpus, long dramBytes, AbiProfile profile) {
+        return boot(cpus, dramBytes, PlatformAttestation.generated(), profile, (p, fw) -> { });
+    }
+
     /** As {@link #boot(int, long)}, with the platform's attestation keys given (cca run --attestation-keys). */
     public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation) {
         return boot(cpus, dramBytes, attestation, (p, fw) -> { });
@@ -40,10 +46,16 @@ public final class CcaHost {
      */
     public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation,
                                BiConsumer<HostPlatform, CcaFirmware> beforeKernel) {
+        return boot(cpus, dramBytes, attestation, AbiProfile.V12, beforeKernel);
+    }
+
+    /** The general form: attestation keys, the kernel's ABI profile and a hook before the kernel boots. */
+    public static CcaHost boot(int cpus, long dramBytes, PlatformAttestation attestation, AbiProfile profile,
+                               BiConsumer<HostPlatform, CcaFirmware> beforeKernel) {
         HostPlatform p = new HostPlatform(cpus, dramBytes);
         CcaFirmware fw = CcaFirmware.install(p, attestation);
         beforeKernel.accept(p, fw);
-        HostKernel k = HostKernel.boot(p);
+        HostKernel k = HostKernel.boot(p, profile);
         return new CcaHost(p, fw, k);
     }
 }

@@ -4,6 +4,7 @@ import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.core.platform.HostPlatform;
 import dev.cca.kvm.KvmDevice;
+import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.rmm.smc.Rmi;
 
 import java.util.Map;
@@ -27,9 +28,12 @@ public final class HostKernel {
     private final Map<Thread, Cpu> running = new ConcurrentHashMap<>();
     private final boolean rmiAvailable;
     private final long rmiFeatures0;
+    private final AbiProfile profile;
+    private final RmiTestPort rmiTestPort;
 
-    private HostKernel(HostPlatform platform) {
+    private HostKernel(HostPlatform platform, AbiProfile profile) {
         this.platform = platform;
+        this.profile = profile;
         this.pages = new PageAllocator(HostPlatform.DRAM_BASE, platform.dramSize);
         this.scheduler = new PeScheduler(platform.machine);
         // kvm_init_rmi(): RMI_VERSION(1.0) and RMI_FEATURES(0) must succeed for realms to be available.
@@ -46,18 +50,37 @@ public final class HostKernel {
         }
         rmiAvailable = ok;
         rmiFeatures0 = f0;
+        rmiTestPort = new RmiTestPort(this);
         devices.put("/dev/kvm", p -> new KvmDevice(this));
     }
 
-    /** Boots the host kernel on a platform whose firmware left every PE at Non-secure EL2. */
+    /** Boots the host kernel with the default ABI profile (v12). */
     public static HostKernel boot(HostPlatform platform) {
+        return boot(platform, AbiProfile.V12);
+    }
+
+    /** Boots the host kernel on a platform whose firmware left every PE at Non-secure EL2. */
+    public static HostKernel boot(HostPlatform platform, AbiProfile profile) {
         for (int i = 0; i < platform.machine.cpuCount(); i++) {
             Cpu c = platform.machine.cpu(i);
             if (c.el != 2 || c.securityState() != dev.cca.core.cpu.SecurityState.NON_SECURE) {
                 throw new IllegalStateException("PE " + i + " is not at Non-secure EL2: " + c);
             }
         }
-        return new HostKernel(platform);
+        return new HostKernel(platform, profile);
+    }
+
+    /** The variant of the realm user ABI this kernel implements. */
+    public AbiProfile profile() {
+        return profile;
+    }
+
+    /**
+     * The raw-RMI test interface (a kernel test module): lets test tools issue RMI SMCs from Non-secure EL2.
+     * Not part of the user ABI; VMMs never use it.
+     */
+    public RmiTestPort rmiTestPort() {
+        return rmiTestPort;
     }
 
     public boolean rmiAvailable() {
@@ -115,6 +138,11 @@ public final class HostKernel {
 
     public void leaveGuest(Thread t) {
         running.remove(t);
+    }
+
+    /** kvm_vcpu_kick(): makes the thread {@code t} leave the guest it runs, if it runs one. */
+    public void kickGuest(Thread t) {
+        kick(t);
     }
 
     /** Forces the PE running {@code t}'s guest to exit (an IRQ the guest cannot mask). */

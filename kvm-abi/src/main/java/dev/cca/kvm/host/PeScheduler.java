@@ -98,4 +98,14 @@ public final class PeScheduler {
     public boolean retired(Cpu cpu) {
         return retired[cpu.index];
     }
+
+    /** Whether no PE is left to run anything (every one stopped inside a guest). */
+    public boolean allRetired() {
+        for (boolean r : retired) {
+            if (!r) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

@@ -14,6 +14,8 @@ import java.util.function.Function;
 public final class Process {
     public static final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
     public static final int O_RDWR = 2, O_CLOEXEC = 0x80000;
+    /** Requests the VFS answers for every file (include/uapi/asm-generic/ioctls.h). */
+    public static final long FIONCLEX = 0x5450, FIOCLEX = 0x5451;
     public static final long MAP_FAILED_ENOMEM = -Errno.ENOMEM;
 
     private final HostKernel kernel;
@@ -77,16 +79,31 @@ public final class Process {
         return 0;
     }
 
-    /** ioctl(2). */
+    /**
+     * ioctl(2): every ioctl of every process passes here. The request is the 32-bit {@code unsigned int} the
+     * syscall takes; {@code do_vfs_ioctl} answers the close-on-exec requests for any file, everything else goes
+     * to the file.
+     */
     public long ioctl(int fd, long request, long arg) {
         FileObject f = fds.get(fd);
+        long req = request & 0xFFFF_FFFFL;
         if (!kernel.observed()) {
-            return f == null ? -Errno.EBADF : f.ioctl(this, request & 0xFFFF_FFFFL, arg);
+            return dispatch(f, req, arg);
         }
         long start = System.nanoTime();
-        long r = f == null ? -Errno.EBADF : f.ioctl(this, request & 0xFFFF_FFFFL, arg);
-        kernel.notifyIoctl(this, fd, f, request & 0xFFFF_FFFFL, arg, r, start);
+        long r = dispatch(f, req, arg);
+        kernel.notifyIoctl(this, fd, f, req, arg, r, start);
         return r;
+    }
+
+    private long dispatch(FileObject f, long req, long arg) {
+        if (f == null) {
+            return -Errno.EBADF;
+        }
+        if (req == FIOCLEX || req == FIONCLEX) {
+            return 0;
+        }
+        return f.ioctl(this, req, arg);
     }
 
     /** mmap(2): anonymous memory (fd = -1 with MAP_ANONYMOUS) or a file's pages. Returns address or -errno. */

@@ -18,6 +18,7 @@ public final class KvmUapi {
 
     // ---- VM ioctls -----------------------------------------------------------------------------------------
     public static final long KVM_CREATE_VCPU = Ioctl.io(KVMIO, 0x41);
+    public static final long KVM_SET_USER_MEMORY_REGION = Ioctl.iow(KVMIO, 0x46, Structs.MEMORY_REGION_SIZE);
     public static final long KVM_SET_USER_MEMORY_REGION2 = Ioctl.iow(KVMIO, 0x49, Structs.MEMORY_REGION2_SIZE);
     public static final long KVM_ENABLE_CAP = Ioctl.iow(KVMIO, 0xa3, Structs.ENABLE_CAP_SIZE);
     public static final long KVM_ARM_PREFERRED_TARGET = Ioctl.ior(KVMIO, 0xaf, Structs.VCPU_INIT_SIZE);
@@ -37,11 +38,15 @@ public final class KvmUapi {
 
     // ---- vCPU ioctls ---------------------------------------------------------------------------------------
     public static final long KVM_RUN = Ioctl.io(KVMIO, 0x80);
-    public static final long KVM_GET_MP_STATE = Ioctl.ior(KVMIO, 0x98, 4);
-    public static final long KVM_SET_MP_STATE = Ioctl.iow(KVMIO, 0x99, 4);
+    public static final long KVM_GET_MP_STATE = Ioctl.ior(KVMIO, 0x98, Structs.MP_STATE_SIZE);
+    public static final long KVM_SET_MP_STATE = Ioctl.iow(KVMIO, 0x99, Structs.MP_STATE_SIZE);
+    public static final long KVM_GET_VCPU_EVENTS = Ioctl.ior(KVMIO, 0x9f, Structs.VCPU_EVENTS_SIZE);
+    public static final long KVM_SET_VCPU_EVENTS = Ioctl.iow(KVMIO, 0xa0, Structs.VCPU_EVENTS_SIZE);
     public static final long KVM_GET_ONE_REG = Ioctl.iow(KVMIO, 0xab, Structs.ONE_REG_SIZE);
     public static final long KVM_SET_ONE_REG = Ioctl.iow(KVMIO, 0xac, Structs.ONE_REG_SIZE);
     public static final long KVM_ARM_VCPU_INIT = Ioctl.iow(KVMIO, 0xae, Structs.VCPU_INIT_SIZE);
+    public static final long KVM_GET_REG_LIST = Ioctl.iowr(KVMIO, 0xb0, Structs.REG_LIST_SIZE);
+    /** {@code _IOW(KVMIO, 0xc2, int)}. */
     public static final long KVM_ARM_VCPU_FINALIZE = Ioctl.iow(KVMIO, 0xc2, 4);
     public static final long KVM_ARM_VCPU_RMI_PSCI_COMPLETE = Ioctl.iow(KVMIO, 0xd6, Structs.RMI_PSCI_COMPLETE_SIZE);
 
@@ -54,8 +59,22 @@ public final class KvmUapi {
 
     // ---- capabilities --------------------------------------------------------------------------------------
     public static final int KVM_CAP_IRQCHIP = 0, KVM_CAP_USER_MEMORY = 3, KVM_CAP_NR_VCPUS = 9,
-            KVM_CAP_MAX_VCPUS = 66, KVM_CAP_DEVICE_CTRL = 89, KVM_CAP_ARM_PSCI = 87, KVM_CAP_ARM_PSCI_0_2 = 102,
-            KVM_CAP_ONE_REG = 70, KVM_CAP_MP_STATE = 14, KVM_CAP_ARM_VM_IPA_SIZE = 165, KVM_CAP_MAX_VCPU_ID = 128,
+            KVM_CAP_NR_MEMSLOTS = 10, KVM_CAP_MP_STATE = 14, KVM_CAP_COALESCED_MMIO = 15, KVM_CAP_SYNC_MMU = 16,
+            KVM_CAP_DESTROY_MEMORY_REGION_WORKS = 21, KVM_CAP_SET_GUEST_DEBUG = 23,
+            KVM_CAP_JOIN_MEMORY_REGIONS_WORKS = 30, KVM_CAP_IRQFD = 32, KVM_CAP_IOEVENTFD = 36,
+            KVM_CAP_INTERNAL_ERROR_DATA = 40, KVM_CAP_VCPU_EVENTS = 41, KVM_CAP_MAX_VCPUS = 66,
+            KVM_CAP_ONE_REG = 70, KVM_CAP_SIGNAL_MSI = 77, KVM_CAP_READONLY_MEM = 81, KVM_CAP_IRQFD_RESAMPLE = 82,
+            KVM_CAP_ARM_PSCI = 87, KVM_CAP_ARM_SET_DEVICE_ADDR = 88, KVM_CAP_DEVICE_CTRL = 89,
+            KVM_CAP_ARM_EL1_32BIT = 93, KVM_CAP_ENABLE_CAP_VM = 98, KVM_CAP_ARM_PSCI_0_2 = 102,
+            KVM_CAP_CHECK_EXTENSION_VM = 105, KVM_CAP_GUEST_DEBUG_HW_BPS = 119, KVM_CAP_GUEST_DEBUG_HW_WPS = 120,
+            KVM_CAP_IOEVENTFD_ANY_LENGTH = 122, KVM_CAP_ARM_PMU_V3 = 126, KVM_CAP_VCPU_ATTRIBUTES = 127,
+            KVM_CAP_MAX_VCPU_ID = 128, KVM_CAP_MSI_DEVID = 131, KVM_CAP_IMMEDIATE_EXIT = 136,
+            KVM_CAP_ARM_USER_IRQ = 144, KVM_CAP_ARM_INJECT_SERROR_ESR = 158, KVM_CAP_ARM_VM_IPA_SIZE = 165,
+            KVM_CAP_ARM_SVE = 170, KVM_CAP_ARM_PTRAUTH_ADDRESS = 171, KVM_CAP_ARM_PTRAUTH_GENERIC = 172,
+            KVM_CAP_ARM_IRQ_LINE_LAYOUT_2 = 174, KVM_CAP_ARM_NISV_TO_USER = 177, KVM_CAP_ARM_INJECT_EXT_DABT = 178,
+            KVM_CAP_HALT_POLL = 182, KVM_CAP_STEAL_TIME = 187, KVM_CAP_PTP_KVM = 198,
+            KVM_CAP_BINARY_STATS_FD = 203, KVM_CAP_ARM_MTE = 205, KVM_CAP_SYSTEM_EVENT_DATA = 215,
+            KVM_CAP_ARM_SYSTEM_SUSPEND = 216,
             KVM_CAP_USER_MEMORY2 = 231, KVM_CAP_MEMORY_FAULT_INFO = 232, KVM_CAP_MEMORY_ATTRIBUTES = 233,
             KVM_CAP_GUEST_MEMFD = 234, KVM_CAP_VM_TYPES = 235, KVM_CAP_ARM_RMI = 247;
 
@@ -73,12 +92,14 @@ public final class KvmUapi {
 
     // ---- vCPU init features ----------------------------------------------------------------------------------
     public static final int KVM_ARM_TARGET_GENERIC_V8 = 5;
+    /** KVM_VCPU_MAX_FEATURES in v12 (patch 45 raised it from 9 to 10). */
+    public static final int KVM_VCPU_MAX_FEATURES = 10;
     public static final int KVM_ARM_VCPU_POWER_OFF = 0, KVM_ARM_VCPU_EL1_32BIT = 1, KVM_ARM_VCPU_PSCI_0_2 = 2,
             KVM_ARM_VCPU_PMU_V3 = 3, KVM_ARM_VCPU_SVE = 4, KVM_ARM_VCPU_PTRAUTH_ADDRESS = 5,
-            KVM_ARM_VCPU_PTRAUTH_GENERIC = 6, KVM_ARM_VCPU_HAS_EL2 = 7;
+            KVM_ARM_VCPU_PTRAUTH_GENERIC = 6, KVM_ARM_VCPU_HAS_EL2 = 7, KVM_ARM_VCPU_HAS_EL2_E2H0 = 8;
 
     // ---- MP state --------------------------------------------------------------------------------------------
-    public static final int KVM_MP_STATE_RUNNABLE = 0, KVM_MP_STATE_STOPPED = 5;
+    public static final int KVM_MP_STATE_RUNNABLE = 0, KVM_MP_STATE_STOPPED = 5, KVM_MP_STATE_SUSPENDED = 10;
 
     // ---- devices ---------------------------------------------------------------------------------------------
     public static final int KVM_DEV_TYPE_ARM_VGIC_V2 = 5, KVM_DEV_TYPE_ARM_VGIC_V3 = 7,
@@ -87,12 +108,23 @@ public final class KvmUapi {
             KVM_DEV_ARM_VGIC_GRP_CTRL = 4;
     public static final int KVM_VGIC_V3_ADDR_TYPE_DIST = 2, KVM_VGIC_V3_ADDR_TYPE_REDIST = 3;
     public static final int KVM_DEV_ARM_VGIC_CTRL_INIT = 0;
+    public static final int KVM_CREATE_DEVICE_TEST = 1;
+
+    // ---- VM device attributes: the SMCCC filter (Documentation/virt/kvm/devices/vm.rst) ---------------------
+    public static final int KVM_ARM_VM_SMCCC_CTRL = 0;
+    public static final int KVM_ARM_VM_SMCCC_FILTER = 0;
+    public static final int KVM_SMCCC_FILTER_HANDLE = 0, KVM_SMCCC_FILTER_DENY = 1, KVM_SMCCC_FILTER_FWD_TO_USER = 2;
+
+    // ---- vCPU finalize --------------------------------------------------------------------------------------
+    public static final int KVM_ARM_VCPU_FINALIZE_SVE = KVM_ARM_VCPU_SVE;
 
     // ---- exit reasons ----------------------------------------------------------------------------------------
     public static final int KVM_EXIT_UNKNOWN = 0, KVM_EXIT_HYPERCALL = 3, KVM_EXIT_MMIO = 6,
             KVM_EXIT_SHUTDOWN = 8, KVM_EXIT_FAIL_ENTRY = 9, KVM_EXIT_INTR = 10, KVM_EXIT_INTERNAL_ERROR = 17,
-            KVM_EXIT_SYSTEM_EVENT = 24, KVM_EXIT_MEMORY_FAULT = 39;
-    public static final int KVM_SYSTEM_EVENT_SHUTDOWN = 1, KVM_SYSTEM_EVENT_RESET = 2, KVM_SYSTEM_EVENT_CRASH = 3;
+            KVM_EXIT_SYSTEM_EVENT = 24, KVM_EXIT_ARM_NISV = 28, KVM_EXIT_MEMORY_FAULT = 39;
+    public static final int KVM_SYSTEM_EVENT_SHUTDOWN = 1, KVM_SYSTEM_EVENT_RESET = 2, KVM_SYSTEM_EVENT_CRASH = 3,
+            KVM_SYSTEM_EVENT_WAKEUP = 4, KVM_SYSTEM_EVENT_SUSPEND = 5;
+    public static final long KVM_HYPERCALL_EXIT_SMC = 1L << 0, KVM_HYPERCALL_EXIT_16BIT = 1L << 1;
     public static final long KVM_MEMORY_EXIT_FLAG_PRIVATE = 1L << 3;
 
     // ---- ONE_REG ids -----------------------------------------------------------------------------------------
@@ -104,6 +136,39 @@ public final class KvmUapi {
     public static final long REG_SP = REG_X0 + 62;
     public static final long REG_PC = REG_X0 + 64;
     public static final long REG_PSTATE = REG_X0 + 66;
+    public static final long KVM_REG_SIZE_MASK = 0x00F0_0000_0000_0000L;
+    public static final long KVM_REG_SIZE_U32 = 0x0020_0000_0000_0000L;
+    public static final long KVM_REG_SIZE_U128 = 0x0040_0000_0000_0000L;
+    public static final long KVM_REG_ARM_COPROC_MASK = 0x0000_0000_0FFF_0000L;
+    public static final long KVM_REG_ARM_FW = 0x0014L << 16;
+    public static final long KVM_REG_ARM_FW_FEAT_BMAP = 0x0016L << 16;
+    public static final long KVM_REG_ARM64_SYSREG = 0x0013L << 16;
+    public static final long KVM_REG_ARM64_SVE = 0x0015L << 16;
+    /** KVM_REG_ARM_PSCI_VERSION and the SMCCC workaround pseudo-registers (KVM_REG_ARM_FW_REG(n)). */
+    public static final long REG_PSCI_VERSION = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_FW;
+    public static final long REG_SMCCC_ARCH_WORKAROUND_1 = REG_PSCI_VERSION + 1;
+    public static final long REG_SMCCC_ARCH_WORKAROUND_2 = REG_PSCI_VERSION + 2;
+    public static final long REG_SMCCC_ARCH_WORKAROUND_3 = REG_PSCI_VERSION + 3;
+    public static final long REG_STD_BMAP = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_FW_FEAT_BMAP;
+    public static final long REG_STD_HYP_BMAP = REG_STD_BMAP + 1;
+    public static final long REG_VENDOR_HYP_BMAP = REG_STD_BMAP + 2;
+
+    /** ARM64_SYS_REG(op0, op1, CRn, CRm, op2): a system register's ONE_REG id. */
+    public static long sysReg(int op0, int op1, int crn, int crm, int op2) {
+        return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG
+                | ((long) op0 << 14) | ((long) op1 << 11) | ((long) crn << 7) | ((long) crm << 3) | op2;
+    }
+
+    public static final long REG_MPIDR_EL1 = sysReg(3, 0, 0, 0, 5);
+    public static final long REG_ID_AA64DFR0_EL1 = sysReg(3, 0, 0, 5, 0);
+    public static final long REG_PMCR_EL0 = sysReg(3, 3, 9, 12, 0);
+    /** KVM_REG_ARM64_SVE_VLS: KVM_REG_ARM64 | KVM_REG_ARM64_SVE | KVM_REG_SIZE_U512 | 0xffff. */
+    public static final long REG_SVE_VLS = KVM_REG_ARM64 | 0x0060_0000_0000_0000L | KVM_REG_ARM64_SVE | 0xFFFF;
+
+    /** The ONE_REG id of core register {@code x<n>} (n = 0..30). */
+    public static long regX(int n) {
+        return REG_X0 + 2L * n;
+    }
 
     public static String exitName(int reason) {
         switch (reason) {
@@ -115,6 +180,7 @@ public final class KvmUapi {
             case KVM_EXIT_INTR: return "KVM_EXIT_INTR";
             case KVM_EXIT_INTERNAL_ERROR: return "KVM_EXIT_INTERNAL_ERROR";
             case KVM_EXIT_SYSTEM_EVENT: return "KVM_EXIT_SYSTEM_EVENT";
+            case KVM_EXIT_ARM_NISV: return "KVM_EXIT_ARM_NISV";
             case KVM_EXIT_MEMORY_FAULT: return "KVM_EXIT_MEMORY_FAULT";
             default: return "exit reason " + reason;
         }

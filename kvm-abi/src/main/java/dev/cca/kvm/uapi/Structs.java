@@ -8,6 +8,9 @@ public final class Structs {
     private Structs() {
     }
 
+    /** struct kvm_userspace_memory_region (the legacy form of region2: its first 32 bytes). */
+    public static final int MEMORY_REGION_SIZE = 32;
+
     /** struct kvm_userspace_memory_region2. */
     public static final int MEMORY_REGION2_SIZE = 160;
     public static final int MR2_SLOT = 0, MR2_FLAGS = 4, MR2_GUEST_PHYS_ADDR = 8, MR2_MEMORY_SIZE = 16,
@@ -49,11 +52,32 @@ public final class Structs {
     public static final int DEVICE_ATTR_SIZE = 24;
     public static final int DA_FLAGS = 0, DA_GROUP = 4, DA_ATTR = 8, DA_ADDR = 16;
 
+    /** struct kvm_mp_state. */
+    public static final int MP_STATE_SIZE = 4;
+    public static final int MPS_MP_STATE = 0;
+
+    /** struct kvm_vcpu_events (arm64). */
+    public static final int VCPU_EVENTS_SIZE = 64;
+    public static final int VE_SERROR_PENDING = 0, VE_SERROR_HAS_ESR = 1, VE_EXT_DABT_PENDING = 2,
+            VE_EXT_IABT_PENDING = 3, VE_PAD = 4, VE_SERROR_ESR = 8, VE_RESERVED = 16;
+
+    /** struct kvm_reg_list: {@code __u64 n; __u64 reg[];}. */
+    public static final int REG_LIST_SIZE = 8;
+    public static final int RL_N = 0, RL_REG = 8;
+
+    /** struct kvm_smccc_filter (KVM_ARM_VM_SMCCC_FILTER). */
+    public static final int SMCCC_FILTER_SIZE = 24;
+    public static final int SF_BASE = 0, SF_NR_FUNCTIONS = 4, SF_ACTION = 8, SF_PAD = 9;
+
+    /** sizeof(struct kvm_run) on arm64 (the union ends with a 2 KiB padding area for kvm_sync_regs). */
+    public static final int RUN_SIZE = 2352;
+
     /** struct kvm_run (the part arm64 uses; the mmap'ed area is larger). */
     public static final int RUN_REQUEST_INTERRUPT_WINDOW = 0, RUN_IMMEDIATE_EXIT = 1, RUN_EXIT_REASON = 8,
             RUN_READY_FOR_INTERRUPT_INJECTION = 12, RUN_IF_FLAG = 13, RUN_FLAGS = 14, RUN_CR8 = 16,
             RUN_APIC_BASE = 24, RUN_UNION = 32;
     public static final int RUN_MMIO_PHYS_ADDR = 32, RUN_MMIO_DATA = 40, RUN_MMIO_LEN = 48, RUN_MMIO_IS_WRITE = 52;
+    public static final int RUN_ARM_NISV_ESR_ISS = 32, RUN_ARM_NISV_FAULT_IPA = 40;
     public static final int RUN_HYPERCALL_NR = 32, RUN_HYPERCALL_ARGS = 40, RUN_HYPERCALL_RET = 88,
             RUN_HYPERCALL_FLAGS = 96;
     public static final int RUN_SYSTEM_EVENT_TYPE = 32, RUN_SYSTEM_EVENT_NDATA = 36, RUN_SYSTEM_EVENT_DATA = 40;

@@ -1,0 +1,101 @@
+package dev.cca.vmm.abitest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cca.kvm.uapi.AbiProfile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The runner itself: it fails scenarios whose expectations do not hold, and rejects malformed files. */
+class ScenarioRunnerTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static ScenarioRunner.Outcome run(String json) throws Exception {
+        return new ScenarioRunner(AbiProfile.V12, null).run(JSON.readTree(json), "test");
+    }
+
+    @Test
+    void aWrongErrnoExpectationFailsTheScenarioNamingTheStep() throws Exception {
+        ScenarioRunner.Outcome o = run("{\"scenario\": \"s\", \"steps\": ["
+                + "{\"open\": \"/dev/kvm\", \"as\": \"kvm\"},"
+                + "{\"ioctl\": \"KVM_CREATE_VM\", \"fd\": \"kvm\", \"arg\": \"0x1000\", \"expect\": {\"errno\": \"EPERM\"}}]}");
+        assertEquals(ScenarioRunner.Status.FAILED, o.status());
+        assertTrue(o.message().contains("step 2") && o.message().contains("expected errno EPERM, got EINVAL"),
+                o.message());
+    }
+
+    @Test
+    void aStepWithoutExpectationsMustSucceed() throws Exception {
+        ScenarioRunner.Outcome o = run("{\"scenario\": \"s\", \"steps\": [{\"open\": \"/dev/nope\"}]}");
+        assertEquals(ScenarioRunner.Status.FAILED, o.status());
+        assertTrue(o.message().contains("expected success, got ENOENT"), o.message());
+    }
+
+    @Test
+    void rmiExpectationsSeeTheCallsOfTheStep() throws Exception {
+        String ok = "{\"scenario\": \"s\", \"steps\": [{\"alloc_granule\": \"g\"},"
+                + "{\"smc\": \"RMI_GRANULE_DELEGATE\", \"args\": [\"$g\"], \"expect\": {\"x0\": 0, \"rmi\": [\"RMI_GRANULE_DELEGATE:RMI_SUCCESS\"]}}]}";
+        assertEquals(ScenarioRunner.Status.PASSED, run(ok).status(), run(ok).message());
+        String bad = ok.replace("\"rmi\": [", "\"rmi_absent\": [").replace(":RMI_SUCCESS", "");
+        ScenarioRunner.Outcome o = run(bad);
+        assertEquals(ScenarioRunner.Status.FAILED, o.status());
+        assertTrue(o.message().contains("must not"), o.message());
+    }
+
+    @Test
+    void unknownKeysAndConstantsAreNamedInTheError() throws Exception {
+        ScenarioRunner.Outcome o = run("{\"scenario\": \"s\", \"steps\": [{\"open\": \"/dev/kvm\", \"exepct\": {}}]}");
+        assertTrue(o.message().startsWith("bad scenario") && o.message().contains("'exepct'"), o.message());
+        o = run("{\"scenario\": \"s\", \"steps\": [{\"open\": \"/dev/kvm\", \"as\": \"k\"},"
+                + "{\"ioctl\": \"KVM_CHECK_EXTENSION\", \"fd\": \"k\", \"arg\": \"KVM_CAP_NOPE\"}]}");
+        assertTrue(o.message().contains("unknown constant 'KVM_CAP_NOPE'"), o.message());
+    }
+
+    @Test
+    void scenariosForOtherProfilesAreSkipped() throws Exception {
+        ScenarioRunner.Outcome o = run("{\"scenario\": \"s\", \"profiles\": [\"psci-user\"], \"steps\": [{\"open\": \"/dev/kvm\"}]}");
+        assertEquals(ScenarioRunner.Status.SKIPPED, o.status());
+    }
+
+    @Test
+    void expressionsCombineConstantsVariablesAndOperators() {
+        assertEquals(0x121, Expr.eval("KVM_VM_TYPE_ARM_REALM | 33", java.util.Map.of(), "t"));
+        assertEquals(0x1004, Expr.eval("$a + 4", java.util.Map.of("a", 0x1000L), "t"));
+        assertEquals(4, Expr.eval("1 << KVM_ARM_VCPU_PSCI_0_2", java.util.Map.of(), "t"));
+        assertEquals(-1, Expr.eval("-1", java.util.Map.of(), "t"));
+        assertEquals(0xFFFF_FFFF_FFFF_FFFFL, Expr.eval("0xffffffffffffffff", java.util.Map.of(), "t"));
+        assertThrows(ScenarioException.class, () -> Expr.eval("1 +", java.util.Map.of(), "t"));
+        assertThrows(ScenarioException.class, () -> Expr.eval("$nope", java.util.Map.of(), "t"));
+    }
+
+    @Test
+    void malformedFilesAreReportedAsFailuresAndJUnitXmlIsWritten(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("a.json"), "{ not json");
+        Files.writeString(dir.resolve("b.json"), "{\"scenario\": \"ok\", \"steps\": [{\"open\": \"/dev/kvm\"}]}");
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        AbiTestSuite suite = new AbiTestSuite(AbiProfile.V12, new PrintStream(buf, true, StandardCharsets.UTF_8), null);
+        suite.run(Scenarios.files(List.of(dir)));
+        assertEquals(1, suite.passed());
+        assertEquals(1, suite.failed());
+        assertEquals("1 passed, 1 failed", suite.totals());
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("FAIL  a.json") && out.contains("not valid JSON"), out);
+        Path xml = dir.resolve("r/junit.xml");
+        suite.writeJUnit(xml);
+        String x = Files.readString(xml);
+        assertTrue(x.contains("<testsuites") && x.contains("tests=\"2\" failures=\"1\""), x);
+        assertTrue(x.contains("<testcase classname=\"abi.v12.b.json\" name=\"ok\""), x);
+        assertTrue(x.contains("<failure message=\"bad scenario file: not valid JSON"), x);
+        javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
+    }
+}
