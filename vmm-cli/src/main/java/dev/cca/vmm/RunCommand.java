@@ -168,6 +168,9 @@ final class RunCommand implements Callable<Integer> {
         watchdog.interrupt();
         List<String> where = new java.util.ArrayList<>();
         if (result.outcome() != Vmm.Outcome.POWER_OFF && result.outcome() != Vmm.Outcome.RESET) {
+            if (realm) {
+                where.addAll(recLocations(host)); // before exit destroys the RECs
+            }
             for (int i = 0; i < cpus; i++) {
                 String w = vmm.vcpuLocation(i); // before exit closes the vCPU descriptors
                 if (w != null) {
@@ -265,6 +268,23 @@ final class RunCommand implements Callable<Integer> {
             throw new ImageFormatException(name, String.format("entry point %#x is outside RAM", image.entry()));
         }
         return image;
+    }
+
+    /**
+     * Where each REC of the realm stopped (its saved PC and exception level), read from the RMM's granules with
+     * the read-only RmmInspector, as a debugger would: the host itself cannot see a realm's registers.
+     */
+    private static List<String> recLocations(CcaHost host) {
+        List<String> l = new java.util.ArrayList<>();
+        RmmInspector rmm = host.firmware.inspector(0);
+        for (long pa : rmm.granulesIn(dev.cca.rmm.granule.GranuleState.REC)) {
+            RmmInspector.RecInfo r = rmm.rec(pa);
+            if (r != null) {
+                l.add(String.format(Locale.ROOT, "REC %-9s pc=%#x EL%d%s (RMM's view, REC %#x)", r.index() + ":",
+                        r.pc(), (r.pstate() >>> 2) & 3, (r.pstate() & 1) != 0 ? "h" : "t", pa));
+            }
+        }
+        return l;
     }
 
     private void watch(CcaHost host, Vmm vmm, long start, Duration limit) {

@@ -100,5 +100,10 @@ class GuestFaultReportTest {
         CliRunner m = CliRunner.run("run", "-k", f.toString(), "--max-instructions", "5000000");
         assertEquals(4, m.exit(), m.out() + m.err());
         assertTrue(m.out().contains("ended:        instruction limit reached"), m.out());
+        // A realm's registers are not the host's to read: the summary shows the RMM's view of each REC.
+        CliRunner realm = CliRunner.run("run", "--realm", "-k", f.toString(), "--timeout", "1s");
+        assertEquals(4, realm.exit(), realm.out() + realm.err());
+        assertTrue(realm.out().matches("(?s).*REC 0:        pc=0x4000000[04] EL1h \\(RMM's view, REC 0x[0-9a-f]+\\)\n.*"),
+                realm.out());
     }
 }
