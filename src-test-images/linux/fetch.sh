@@ -7,7 +7,8 @@
 #
 # Results: DIR/vmlinuz (the kernel, an uncompressed arm64 Image), DIR/busybox (static, arm64),
 # DIR/initramfs.cpio, DIR/kernel-version. Override the choice with CCA_LINUX_SUITE (default trixie-backports) and
-# CCA_LINUX_PACKAGE (default: the newest linux-image-*-cloud-arm64 in that suite).
+# CCA_LINUX_PACKAGE (default: the newest linux-image-*-cloud-arm64 in that suite); CCA_FETCH_NO_INITRAMFS=1 skips
+# building the initramfs (which uses ./cca).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -22,6 +23,9 @@ done
 [ -r "$keyring" ] || { echo "fetch.sh: $keyring missing (install debian-archive-keyring)" >&2; exit 2; }
 
 initramfs() {
+    # CCA_FETCH_NO_INITRAMFS=1: the caller builds it (LinuxBootTest does, in-process, so that a Maven build does
+    # not start a nested one through ./cca).
+    [ "${CCA_FETCH_NO_INITRAMFS:-}" = 1 ] && return 0
     "$repo/cca" initramfs --busybox "$dir/busybox" -o "$dir/initramfs.cpio"
 }
 if [ -s "$dir/vmlinuz" ] && [ -s "$dir/busybox" ]; then

@@ -1,7 +1,8 @@
 /*
  * smp-sgi: a two-vCPU normal-VM guest: PSCI CPU_ON, SGIs between vCPUs, WFI wake-up, CPU_OFF, AFFINITY_INFO.
  *
- * vCPU 0 starts vCPU 1 with PSCI CPU_ON (context id 0x1234 in X0) and waits in WFI. vCPU 1 sends SGI 1 to
+ * vCPU 0 first sends itself SGI 3 with IRQs masked and waits for it: the SGI is pending before the WFI, which
+ * must not wait (wait_irq in common.inc). It then starts vCPU 1 with PSCI CPU_ON (context id 0x1234 in X0) and waits in WFI. vCPU 1 sends SGI 1 to
  * vCPU 0 (ICC_SGI1R_EL1, trapped to KVM, which pends it in the vGIC and kicks vCPU 0) and waits in WFI; vCPU 0
  * answers with SGI 2; vCPU 1 powers itself off with CPU_OFF; vCPU 0 polls AFFINITY_INFO until vCPU 1 is OFF
  * and powers the system off. The handshake orders the output; it ends with "smp-sgi: PASS".
@@ -18,8 +19,20 @@ _start:
         adr     x0, msg_start
         bl      puts
         bl      gic_dist_init
-        mov     w0, #(1 << 1)           /* SGI 1 */
+        mov     w0, #((1 << 1) | (1 << 3)) /* SGIs 1 and 3 */
         bl      gic_cpu_init
+
+        mov     x0, #(3 << 24)          /* SGI 3 to itself (Aff0 = 0), with IRQs masked */
+        orr     x0, x0, #1
+        msr     icc_sgi1r_el1, x0
+        wait_irq                        /* already pending: the WFI must not wait */
+        adr     x1, seen
+        ldr     x2, [x1]
+        cmp     x2, #3
+        b.ne    fail
+        str     xzr, [x1]
+        adr     x0, msg_self
+        bl      puts
 
         ldr     x0, =PSCI_CPU_ON
         mov     x1, #1                  /* MPIDR of vCPU 1 */
@@ -28,13 +41,12 @@ _start:
         hvc     #0
         cbnz    x0, fail
 
-1:      msr     daifclr, #2             /* wait for SGI 1 */
-        wfi
-        msr     daifset, #2
-        adr     x1, seen
+1:      adr     x1, seen                /* wait for SGI 1 (IRQs masked: see wait_irq) */
         ldr     x2, [x1]
-        cbz     x2, 1b
-        cmp     x2, #1
+        cbnz    x2, 5f
+        wait_irq
+        b       1b
+5:      cmp     x2, #1
         b.ne    fail
         adr     x0, msg_cpu0
         bl      puts
@@ -73,13 +85,12 @@ secondary:
         mov     x0, #(1 << 24)          /* SGI 1 to Aff0 = 0 */
         orr     x0, x0, #1
         msr     icc_sgi1r_el1, x0
-4:      msr     daifclr, #2             /* wait for SGI 2 */
-        wfi
-        msr     daifset, #2
-        adr     x1, seen
+4:      adr     x1, seen                /* wait for SGI 2 */
         ldr     x2, [x1, #8]
-        cbz     x2, 4b
-        cmp     x2, #2
+        cbnz    x2, 6f
+        wait_irq
+        b       4b
+6:      cmp     x2, #2
         b.ne    fail
         adr     x0, msg_cpu1
         bl      puts
@@ -111,7 +122,8 @@ irq:
         define_vectors irq
 
         .section .rodata
-msg_start:   .asciz "smp-sgi: vCPU 0 up, starting vCPU 1\n"
+msg_start:   .asciz "smp-sgi: vCPU 0 up\n"
+msg_self:    .asciz "smp-sgi: vCPU 0 took its own SGI 3 (pending before its WFI), starting vCPU 1\n"
 msg_cpu1_up: .asciz "smp-sgi: vCPU 1 up (context id 0x1234), sending SGI 1\n"
 msg_cpu0:    .asciz "smp-sgi: vCPU 0 took SGI 1, sending SGI 2\n"
 msg_cpu1:    .asciz "smp-sgi: vCPU 1 took SGI 2, CPU_OFF\n"

@@ -1,7 +1,7 @@
 /*
  * timer-irq: a normal-VM guest that takes the EL1 virtual timer's interrupt through the GICv3.
  *
- * It sets up the GIC as Linux does, arms CNTV for TICKS counter ticks, and waits in WFI with IRQs unmasked.
+ * It sets up the GIC as Linux does, arms CNTV for TICKS counter ticks, and waits in WFI (wait_irq).
  * The interrupt (PPI 27) arrives through KVM's vGIC as a hardware-mapped virtual interrupt; the handler
  * acknowledges it with ICC_IAR1_EL1 (the ICV interface), disables the timer and ends it with ICC_EOIR1_EL1.
  * The guest then checks that at least TICKS ticks passed, prints what it saw and powers off.
@@ -37,10 +37,10 @@ _start:
         msr     cntv_tval_el0, x0
         mov     x0, #1                  /* ENABLE, not masked */
         msr     cntv_ctl_el0, x0
-1:      msr     daifclr, #2
-        wfi
-        msr     daifset, #2
-        cbz     x20, 1b
+1:      cbnz    x20, 2f                 /* IRQs masked: see wait_irq */
+        wait_irq
+        b       1b
+2:
 
         mrs     x22, cntvct_el0
         sub     x22, x22, x19

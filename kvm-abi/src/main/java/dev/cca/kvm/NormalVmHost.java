@@ -274,7 +274,9 @@ final class NormalVmHost {
             pe.gic.updateVirtual();
             if (stop == Cpu.StopReason.EXCEPTION_LOOP || stop == Cpu.StopReason.INTERNAL_ERROR) {
                 // The guest cannot make progress (or the emulator failed): end the run with the PE's report.
-                LOG.error("vCPU {} stopped: {}", v.id, pe.stopReport(), pe.internalErrorCause());
+                // The report stays with the PE (Cpu.stopReport) for the tools that show it (cca run's summary).
+                LOG.debug("vCPU {} stopped: {}", v.id, pe.stopReport(), pe.internalErrorCause());
+                kernel.scheduler.retire(pe); // it stopped inside the guest: nothing may run on it any more
                 v.setExit(KVM_EXIT_INTERNAL_ERROR);
                 return 0;
             }

@@ -586,6 +586,13 @@ final class RealmHost {
                 try {
                     pe.setIrqCountdown(TICK_INSTRUCTIONS);
                     r = rmi(pe, Rmi.REC_ENTER, v.rec, v.recRun);
+                } catch (Smccc.CallInterruptedException e) {
+                    // The emulated PE stopped inside the realm (an exception loop, an emulator failure): it has no
+                    // way back to the host. The report stays with the PE (Cpu.stopReport) for tools.
+                    LOG.debug("REC_ENTER on vCPU {} did not return: {}", v.id, e.getMessage());
+                    kernel.scheduler.retire(pe);
+                    v.setExit(KVM_EXIT_INTERNAL_ERROR);
+                    return 0;
                 } finally {
                     pe.setIrqCountdown(Long.MAX_VALUE);
                     pe.setIrqSource(HostKernel.IRQ_KICK, false);
@@ -1176,6 +1183,12 @@ final class RealmHost {
     void destroy() {
         synchronized (vm) {
             if (state == State.NONE || rd == -1) {
+                state = State.DEAD;
+                return;
+            }
+            if (kernel.scheduler.allRetired()) {
+                // Every PE stopped inside a guest (Cpu.stopReport): none can call the RMM any more.
+                LOG.debug("realm teardown skipped: no PE left to run it; the realm's granules stay delegated");
                 state = State.DEAD;
                 return;
             }

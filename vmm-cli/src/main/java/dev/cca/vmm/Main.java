@@ -13,8 +13,8 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = "A pure-Java Arm CCA system emulator: an AArch64 CPU with RME, the RMM and the EL3 firmware as "
             + "Java models, a KVM host with the Linux realm ABI (v12), and this VMM.%n",
-        subcommands = {RunCommand.class, DebugCommand.class, InitramfsCommand.class, TokenCommand.class,
-            MeasureCommand.class, AbiTestCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, DebugCommand.class, BenchCommand.class, InitramfsCommand.class,
+            TokenCommand.class, MeasureCommand.class, AbiTestCommand.class, CommandLine.HelpCommand.class},
         footer = {"%nExamples:",
             "  cca run                         boot the embedded hello-realm guest in a realm",
             "  cca run --realm -k g.elf -m 256 boot your own image in a realm with 256 MiB",

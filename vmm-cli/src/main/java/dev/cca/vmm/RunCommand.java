@@ -166,6 +166,18 @@ final class RunCommand implements Callable<Integer> {
         session.finished(result);
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
+        List<String> where = new java.util.ArrayList<>();
+        if (result.outcome() != Vmm.Outcome.POWER_OFF && result.outcome() != Vmm.Outcome.RESET) {
+            if (realm) {
+                where.addAll(recLocations(host)); // before exit destroys the RECs
+            }
+            for (int i = 0; i < cpus; i++) {
+                String w = vmm.vcpuLocation(i); // before exit closes the vCPU descriptors
+                if (w != null) {
+                    where.add(String.format(Locale.ROOT, "vCPU %-8s%s", i + ":", w));
+                }
+            }
+        }
 
         long instructions = 0;
         for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
@@ -173,7 +185,7 @@ final class RunCommand implements Callable<Integer> {
         }
         out.flush();
         // The summary reads the realm's RIM: before the process exits, as closing the VM destroys the realm.
-        printSummary(out, host, realm, result, instructions, seconds, image);
+        printSummary(out, host, where, realm, result, instructions, seconds, image);
         proc.exit();
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;
@@ -258,6 +270,23 @@ final class RunCommand implements Callable<Integer> {
         return image;
     }
 
+    /**
+     * Where each REC of the realm stopped (its saved PC and exception level), read from the RMM's granules with
+     * the read-only RmmInspector, as a debugger would: the host itself cannot see a realm's registers.
+     */
+    private static List<String> recLocations(CcaHost host) {
+        List<String> l = new java.util.ArrayList<>();
+        RmmInspector rmm = host.firmware.inspector(0);
+        for (long pa : rmm.granulesIn(dev.cca.rmm.granule.GranuleState.REC)) {
+            RmmInspector.RecInfo r = rmm.rec(pa);
+            if (r != null) {
+                l.add(String.format(Locale.ROOT, "REC %-9s pc=%#x EL%d%s (RMM's view, REC %#x)", r.index() + ":",
+                        r.pc(), (r.pstate() >>> 2) & 3, (r.pstate() & 1) != 0 ? "h" : "t", pa));
+            }
+        }
+        return l;
+    }
+
     private void watch(CcaHost host, Vmm vmm, long start, Duration limit) {
         try {
             while (!Thread.currentThread().isInterrupted()) {
@@ -282,8 +311,8 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void printSummary(PrintStream out, CcaHost host, boolean realm, Vmm.Result r, long instructions,
-                              double seconds, LoadedImage image) {
+    private void printSummary(PrintStream out, CcaHost host, List<String> vcpuLocations, boolean realm, Vmm.Result r,
+                              long instructions, double seconds, LoadedImage image) {
         out.println();
         out.println("--- cca run summary ---");
         if (realm) {
@@ -298,6 +327,15 @@ final class RunCommand implements Callable<Integer> {
         }
         String detail = r.detail() == null || r.detail().isEmpty() ? "" : " [" + r.detail() + "]";
         out.println("ended:        " + r.outcome().description + detail);
+        // A PE that stopped inside a guest (an exception loop, an emulator failure) says where: this is the
+        // emulator's view, read like a debugger would, not something the host could see of a realm.
+        for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
+            dev.cca.core.cpu.StopReport report = host.platform.machine.cpu(i).stopReport();
+            if (report != null) {
+                out.println("stopped:      PE" + i + ": " + report);
+            }
+        }
+        vcpuLocations.forEach(out::println);
         out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
         out.println(String.format(Locale.ROOT, "wall time:    %.3f s (%.1f M instructions/s)", seconds,
                 seconds > 0 ? instructions / seconds / 1e6 : 0.0));

@@ -40,6 +40,8 @@ public final class Vmm {
         CRASH("guest reported a crash (PSCI SYSTEM_EVENT crash)"),
         REALM_OFF("realm is off (REC_ENTER refused: realm in SYSTEM_OFF)"),
         STOPPED("stopped by the user"),
+        /** KVM_EXIT_INTERNAL_ERROR: the vCPU cannot go on (its PE's stop report says why and where). */
+        VCPU_FAILED("a vCPU cannot continue (KVM_EXIT_INTERNAL_ERROR)"),
         INSTRUCTION_LIMIT("instruction limit reached"),
         TIMEOUT("timeout"),
         ERROR("error");
@@ -291,6 +293,9 @@ public final class Vmm {
                     case KVM_EXIT_SHUTDOWN:
                         finish(new Result(Outcome.REALM_OFF, "vCPU " + idx));
                         return;
+                    case KVM_EXIT_INTERNAL_ERROR:
+                        finish(new Result(Outcome.VCPU_FAILED, "vCPU " + idx));
+                        return;
                     default:
                         finish(new Result(Outcome.ERROR, "vCPU " + idx + ": unexpected " + exitName(reason)));
                         return;
@@ -334,6 +339,30 @@ public final class Vmm {
         if (r < 0) {
             throw new IllegalStateException(new ErrnoException("KVM_SET_MEMORY_ATTRIBUTES", (int) -r).getMessage());
         }
+    }
+
+    /**
+     * Where vCPU {@code idx} is, read with KVM_GET_ONE_REG after the run (PC and PSTATE's exception level), or
+     * null for a realm (the host cannot see a realm's registers) or when the registers cannot be read.
+     */
+    public String vcpuLocation(int idx) {
+        if (cfg.realm() || idx >= vcpuFds.size()) {
+            return null;
+        }
+        long pc = getReg(vcpuFds.get(idx), REG_PC);
+        long pstate = getReg(vcpuFds.get(idx), REG_PSTATE);
+        if (pc == -1 && pstate == -1) {
+            return null;
+        }
+        return String.format("pc=%#x EL%d%s", pc, (pstate >>> 2) & 3, (pstate & 1) != 0 ? "h" : "t");
+    }
+
+    private long getReg(int fd, long id) {
+        long v = libc.struct2(8);
+        long r = libc.struct(Structs.ONE_REG_SIZE);
+        libc.mem.write64(r + Structs.OR_ID, id);
+        libc.mem.write64(r + Structs.OR_ADDR, v);
+        return libc.proc.ioctl(fd, KVM_GET_ONE_REG, r) < 0 ? -1 : libc.mem.read64(v);
     }
 
     /** Bytes the guest wrote to its console. */

@@ -6,10 +6,14 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,14 +28,30 @@ class LinuxBootTest {
     static final Path REPO = Path.of("..").toAbsolutePath().normalize();
 
     static Path prepare() throws Exception {
-        Path cache = Path.of(System.getProperty("cca.linux.cache", REPO.resolve("build-cache/linux").toString()));
-        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("initramfs.cpio"))) {
-            Process p = new ProcessBuilder("sh", REPO.resolve("src-test-images/linux/fetch.sh").toString(),
-                    cache.toString()).redirectErrorStream(true).start();
-            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            boolean done = p.waitFor(15, TimeUnit.MINUTES);
-            Assumptions.assumeTrue(done && p.exitValue() == 0,
-                    "could not fetch Debian's kernel with src-test-images/linux/fetch.sh:\n" + log);
+        String env = System.getenv("CCA_LINUX_CACHE");
+        Path cache = Path.of(System.getProperty("cca.linux.cache",
+                env != null ? env : REPO.resolve("build-cache/linux").toString())).toAbsolutePath();
+        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("busybox"))) {
+            ProcessBuilder pb = new ProcessBuilder("sh", REPO.resolve("src-test-images/linux/fetch.sh").toString(),
+                    cache.toString()).redirectErrorStream(true);
+            pb.environment().put("CCA_FETCH_NO_INITRAMFS", "1"); // built below, in this JVM
+            String log;
+            boolean done;
+            try {
+                Process p = pb.start();
+                log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                done = p.waitFor(15, TimeUnit.MINUTES) && p.exitValue() == 0;
+            } catch (java.io.IOException e) {
+                log = e.toString();
+                done = false;
+            }
+            Assumptions.assumeTrue(done, "could not fetch Debian's kernel with src-test-images/linux/fetch.sh:\n"
+                    + log);
+        }
+        if (!Files.exists(cache.resolve("initramfs.cpio"))) {
+            CliRunner r = CliRunner.run("initramfs", "--busybox", cache.resolve("busybox").toString(), "-o",
+                    cache.resolve("initramfs.cpio").toString());
+            assertEquals(0, r.exit(), "cca initramfs: " + r.err());
         }
         return cache;
     }
@@ -49,5 +69,34 @@ class LinuxBootTest {
         assertTrue(r.out().contains("processor\t: 0"), "cat /proc/cpuinfo ran");
         assertTrue(r.out().contains(Initramfs.DONE), "/init finished");
         assertEquals(0, r.exit(), "powered off cleanly: " + r.err());
+        assertEquals(documentedHwcaps(), cpuinfoFeatures(r.out()),
+                "/proc/cpuinfo's Features line vs the \"Linux hwcaps\" line of docs/cpu-features.md");
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.MINUTES)
+    void benchTimesTheBootToInitAndToPowerOff() throws Exception {
+        Path cache = prepare();
+        CliRunner r = CliRunner.run("bench", "--only", "linux", "--no-qemu", "--kernel",
+                cache.resolve("vmlinuz").toString(), "--initrd", cache.resolve("initramfs.cpio").toString(),
+                "--timeout", "50m");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().matches("(?s).*\n  cca \\(normal VM\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
+                r.out());
+    }
+
+    /** The hwcaps docs/cpu-features.md says Linux sees (its machine-checked "Linux hwcaps: `...`" line). */
+    static List<String> documentedHwcaps() throws IOException {
+        Path doc = REPO.resolve("docs/cpu-features.md");
+        Matcher m = Pattern.compile("(?m)^Linux hwcaps: `([a-z0-9 ]+)`$").matcher(Files.readString(doc));
+        assertTrue(m.find(), doc + " has no \"Linux hwcaps: `...`\" line");
+        return List.of(m.group(1).trim().split(" +"));
+    }
+
+    /** The Features line of the first processor in the guest's /proc/cpuinfo, as printed on the console. */
+    static List<String> cpuinfoFeatures(String console) {
+        Matcher m = Pattern.compile("(?m)^Features\\s*: ?(.*?)\\s*$").matcher(console.replace("\r", ""));
+        assertTrue(m.find(), "no Features line from cat /proc/cpuinfo");
+        return List.of(m.group(1).trim().split(" +"));
     }
 }

@@ -1069,7 +1069,7 @@ public final class Cpu {
         pc = elr;
         transitioned = true;
         lastEntry = Firmware.Entry.RETURN;
-        sameExceptionCount = 0; // an exception return ends any run of nested identical exceptions
+        returnedSinceException = true; // only identical exceptions with no progress in between stay a loop
         if (exclusivePage != null || exclusivePa != -1) {
             clearExclusiveMonitor();
         }
@@ -1652,12 +1652,24 @@ public final class Cpu {
 
     /** Identical nested synchronous exceptions (same target EL, ESR and ELR, no return between) that mean a loop. */
     public static final int EXCEPTION_LOOP_LIMIT = 8;
+    /**
+     * Identical synchronous exceptions with exception returns in between but no instruction completed between
+     * them (only the faulting attempt ran) that mean a loop: a hypervisor or the RMM injecting an abort whose
+     * vector faults the same way again. Higher than {@link #EXCEPTION_LOOP_LIMIT} because a hypervisor may
+     * legitimately retry an access a few times while it resolves a fault in steps.
+     */
+    public static final int NO_PROGRESS_LIMIT = 64;
 
     private StopReason abnormalStop;
     private StopReport stopReport;
     private Throwable internalErrorCause;
     private int lastExcEl = -1, sameExceptionCount;
-    private long lastExcEsr, lastExcElr;
+    private long lastExcEsr, lastExcElr, lastExcInstructions;
+    private int lastExcFromEl, prevExcEl = -1, prevExcFromEl;
+    private SecurityState lastExcSs = SecurityState.ROOT, prevExcSs = SecurityState.ROOT;
+    private long prevExcEsr, prevExcElr;
+    /** An exception return happened since the last synchronous exception / during the current run of them. */
+    private boolean returnedSinceException, loopHadReturns;
 
     /** The report of the last EXCEPTION_LOOP or INTERNAL_ERROR stop, or null. */
     public StopReport stopReport() {
@@ -1670,20 +1682,46 @@ public final class Cpu {
     }
 
     private void noteSyncException(int targetEl, long esr, long elr, long far) {
-        if (targetEl == lastExcEl && esr == lastExcEsr && elr == lastExcElr) {
-            if (++sameExceptionCount >= EXCEPTION_LOOP_LIMIT) {
+        if (firmware[el * 4 + ss.ordinal()] != null) {
+            return; // a Java model's own call (an SMC to EL3): deliberate, and it executes no instructions
+        }
+        boolean same = targetEl == lastExcEl && esr == lastExcEsr && elr == lastExcElr;
+        // The instruction count has not yet counted the attempt that raised this exception: one more than at
+        // the last exception means nothing completed in between.
+        boolean noProgress = instructions - lastExcInstructions <= 1;
+        boolean returned = returnedSinceException;
+        lastExcInstructions = instructions;
+        returnedSinceException = false;
+        if (same && (!returned || noProgress)) {
+            loopHadReturns |= returned;
+            int limit = loopHadReturns ? NO_PROGRESS_LIMIT : EXCEPTION_LOOP_LIMIT;
+            if (++sameExceptionCount >= limit) {
                 abnormalStop = StopReason.EXCEPTION_LOOP;
+                String how = loopHadReturns
+                        ? " times in a row (to EL" + targetEl + ") with no instruction completing in between"
+                        : " times in a row (to EL" + targetEl + ") without an exception return";
+                String before = prevExcEl < 0 ? null : String.format("before the loop: EL%d %s pc=%#x took %s "
+                        + "(esr=%#x) to EL%d", prevExcFromEl, prevExcSs.shortName(), prevExcElr,
+                        Esr.ecName(Esr.ec(prevExcEsr)), prevExcEsr, prevExcEl);
                 stopReport = new StopReport("exception loop: the same exception was taken " + sameExceptionCount
-                        + " times in a row without an exception return", targetEl, ss, elr, esr, far, elr,
-                        wordAt(elr));
+                        + how, el, ss, elr, esr, far, elr, wordAt(elr), before);
                 sameExceptionCount = 0;
+                loopHadReturns = false;
                 transitioned = true;
             }
         } else {
+            prevExcEl = lastExcEl;
+            prevExcFromEl = lastExcFromEl;
+            prevExcSs = lastExcSs;
+            prevExcEsr = lastExcEsr;
+            prevExcElr = lastExcElr;
             lastExcEl = targetEl;
+            lastExcFromEl = el;
+            lastExcSs = ss;
             lastExcEsr = esr;
             lastExcElr = elr;
             sameExceptionCount = 1;
+            loopHadReturns = false;
         }
     }
 

@@ -133,20 +133,28 @@ public final class GicCpuInterface {
         return groupMask(group, bpr0(sr[ICC_BPR0_EL1]), bpr1(sr[ICC_BPR1_EL1]), (sr[ICC_CTLR_EL1] & 1) != 0);
     }
 
-    /** Recomputes the IRQ signal to the PE (may run on another thread, when an SGI arrives). */
+    /**
+     * Recomputes the IRQ signal to the PE (may run on another thread, when an SGI arrives). Reading the
+     * redistributor and driving the line are one step under the redistributor's lock: otherwise a PE thread that
+     * read "nothing pending" (acknowledging, ending an interrupt) could lower the line after another PE's SGI had
+     * raised it, and that SGI would stay pending with the line low until the next change.
+     */
     void updatePhysical() {
-        if (redist == null) {
+        Redistributor r = redist;
+        if (r == null) {
             return;
         }
-        long[] sr = cpu.sr;
-        int h = redist.highestPending();
-        boolean signal = false;
-        if (h != Redistributor.NONE && (sr[ICC_IGRPEN1_EL1] & 1) != 0) {
-            int prio = h >>> 8;
-            signal = prio < (sr[ICC_PMR_EL1] & 0xFF)
-                    && (prio & physMask(GROUP1)) < runningPriority(sr[ICC_AP0R0_EL1], sr[ICC_AP1R0_EL1]);
+        synchronized (r) {
+            long[] sr = cpu.sr;
+            int h = r.highestPending();
+            boolean signal = false;
+            if (h != Redistributor.NONE && (sr[ICC_IGRPEN1_EL1] & 1) != 0) {
+                int prio = h >>> 8;
+                signal = prio < (sr[ICC_PMR_EL1] & 0xFF)
+                        && (prio & physMask(GROUP1)) < runningPriority(sr[ICC_AP0R0_EL1], sr[ICC_AP1R0_EL1]);
+            }
+            cpu.setIrqSource(IRQ_SOURCE_GIC, signal);
         }
-        cpu.setIrqSource(IRQ_SOURCE_GIC, signal);
     }
 
     private long iccIar(int group) {

@@ -12,9 +12,14 @@ package dev.cca.core.cpu;
  * @param far    the fault address of the last exception taken, if it had one
  * @param elr    the return address of the last exception taken
  * @param word   the instruction word at {@code pc}, or -1 if it could not be read
+ * @param before what led there (for a loop: the exception taken before it), or null
  */
 public record StopReport(String reason, int el, SecurityState state, long pc, long esr, long far, long elr,
-                         long word) {
+                         long word, String before) {
+    public StopReport(String reason, int el, SecurityState state, long pc, long esr, long far, long elr, long word) {
+        this(reason, el, state, pc, esr, far, elr, word, null);
+    }
+
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder(reason);
@@ -31,6 +36,9 @@ public record StopReport(String reason, int el, SecurityState state, long pc, lo
                 b.append(String.format(", far=%#x", far));
             }
             b.append(String.format(") elr=%#x", elr));
+        }
+        if (before != null) {
+            b.append("; ").append(before);
         }
         return b.toString();
     }

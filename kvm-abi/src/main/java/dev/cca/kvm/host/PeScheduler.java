@@ -18,6 +18,7 @@ public final class PeScheduler {
     public PeScheduler(Machine machine) {
         this.machine = machine;
         locks = new ReentrantLock[machine.cpuCount()];
+        retired = new boolean[machine.cpuCount()];
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -51,16 +52,60 @@ public final class PeScheduler {
             return new Lease(machine.cpu(have), true);
         }
         int n = locks.length;
-        int p = Math.floorMod(preferred, n);
-        for (int k = 0; k < n; k++) {
-            int i = (p + k) % n;
-            if (locks[i].tryLock()) {
-                owned.set(i);
-                return new Lease(machine.cpu(i), false);
+        while (true) {
+            int p = usable(Math.floorMod(preferred, n));
+            for (int k = 0; k < n; k++) {
+                int i = (p + k) % n;
+                // retired[] is written by the lease holder before it unlocks: read it again once we hold the lock.
+                if (!retired[i] && locks[i].tryLock()) {
+                    if (!retired[i]) {
+                        owned.set(i);
+                        return new Lease(machine.cpu(i), false);
+                    }
+                    locks[i].unlock();
+                }
+            }
+            locks[p].lock();
+            if (!retired[p]) {
+                owned.set(p);
+                return new Lease(machine.cpu(p), false);
+            }
+            locks[p].unlock();
+        }
+    }
+
+    /** The first PE from {@code p} on that is not retired. */
+    private int usable(int p) {
+        for (int k = 0; k < retired.length; k++) {
+            int i = (p + k) % retired.length;
+            if (!retired[i]) {
+                return i;
             }
         }
-        locks[p].lock();
-        owned.set(p);
-        return new Lease(machine.cpu(p), false);
+        throw new IllegalStateException("every PE of the machine has stopped (see their stop reports)");
+    }
+
+    private final boolean[] retired;
+
+    /**
+     * Takes a PE out of service for good: it stopped where the host cannot take it back (an exception loop or an
+     * emulator failure inside a guest, {@code Cpu.stopReport()}), so no later lease may run anything on it.
+     */
+    public void retire(Cpu cpu) {
+        retired[cpu.index] = true;
+    }
+
+    public boolean retired(Cpu cpu) {
+        return retired[cpu.index];
+    }
+
+    /** Whether no PE is left to run anything (every one stopped inside a guest). */
+    public boolean allRetired() {
+        for (boolean r : retired) {
+            if (!r) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -89,10 +89,21 @@ public final class RegisterFile {
 
     /**
      * Reads register {@code n}, little-endian, into {@code dst} (of {@link #size} bytes). Returns false when the
-     * value is not available (FP/SIMD registers: this PE model keeps no V registers yet).
+     * value is not available (no register {@code n}, or {@code dst} of the wrong size).
      */
     public static boolean read(Cpu cpu, int n, byte[] dst) {
+        if (size(n) == 0 || dst.length != size(n)) {
+            return false;
+        }
         long v;
+        if (n >= V0 && n < V0 + 32) {
+            // Vn is two longs in Cpu.v: bits [63:0] in slot 2n, [127:64] in slot 2n + 1 (gdb wants 16 bytes, LE).
+            int k = 2 * (n - V0);
+            for (int i = 0; i < 16; i++) {
+                dst[i] = (byte) (cpu.v[k + i / 8] >>> (8 * (i % 8)));
+            }
+            return true;
+        }
         if (n < 31) {
             v = cpu.x[n];
         } else if (n == SP) {
@@ -101,8 +112,6 @@ public final class RegisterFile {
             v = pc(cpu);
         } else if (n == CPSR) {
             v = cpu.packPstate();
-        } else if (n >= V0 && n < V0 + 32) {
-            return false;
         } else if (n == FPSR) {
             v = cpu.sr[SysRegs.FPSR];
         } else if (n == FPCR) {
@@ -167,7 +176,13 @@ public final class RegisterFile {
             cpu.nzcv = (int) (v & 0xF000_0000L);
             cpu.setDaif((int) (v & 0x3C0));
         } else if (n >= V0 && n < V0 + 32) {
-            return "FP/SIMD registers are not available on this PE model";
+            int k = 2 * (n - V0);
+            long hi = 0;
+            for (int i = 15; i >= 8; i--) {
+                hi = (hi << 8) | (src[i] & 0xFF);
+            }
+            cpu.v[k] = v;
+            cpu.v[k + 1] = hi;
         } else if (n == FPSR) {
             cpu.sr[SysRegs.FPSR] = v & 0xFFFF_FFFFL;
         } else if (n == FPCR) {

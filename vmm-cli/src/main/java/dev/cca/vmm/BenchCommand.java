@@ -1,0 +1,330 @@
+package dev.cca.vmm;
+
+import dev.cca.vmm.bench.MipsImage;
+import dev.cca.vmm.bench.TimedRun;
+import dev.cca.vmm.initramfs.Initramfs;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code cca bench}: guest instructions per second on a CPU-bound loop, and the wall time of a Linux boot to
+ * /init and to power-off, for cca and (when it is installed) for QEMU's TCG on the same images in the same run.
+ * Every measurement runs a fresh process, as a user would start it, so process start and JIT warm-up are
+ * included in the boot times (the loop has a warm-up phase before its timed part).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure cca against QEMU TCG: guest instructions per second on a CPU-bound loop (a normal "
+            + "VM, 1 vCPU) and the wall time of a Linux boot to /init (the initramfs's \"" + Initramfs.MARKER
+            + "\") and to power-off. Each run is a fresh process. QEMU runs the same images with each "
+            + "--qemu-cpu model when qemu-system-aarch64 is installed.%n",
+        footer = {"%nThe default QEMU CPU models are those whose features come closest to what cca advertises "
+            + "(docs/cpu-features.md): Armv8.0 cores with crypto (cortex-a72), an Armv8.2 core with LSE and LRCPC "
+            + "(neoverse-n1), and -cpu max without the features that cost QEMU much and that cca lacks (SVE, SME, "
+            + "pointer authentication). The headline ratio is against the fastest of them.",
+            "%nExamples:",
+            "  cca bench                                  both parts, kernel from build-cache/linux",
+            "  cca bench --only mips --no-qemu",
+            "  cca bench --kernel vmlinuz --initrd initramfs.cpio --runs 3",
+            "  cca bench --qemu-cpu cortex-a57 --qemu-cpu max"})
+final class BenchCommand implements Callable<Integer> {
+    static final List<String> DEFAULT_QEMU_CPUS = List.of("max,sve=off,sme=off,pauth=off", "neoverse-n1",
+            "cortex-a72");
+
+    @ParentCommand
+    Main parent;
+
+    @Option(names = "--only", paramLabel = "PART", description = "Run only one part: mips or linux.")
+    String only;
+
+    @Option(names = {"-k", "--kernel"}, paramLabel = "FILE",
+            description = "The Linux kernel (default: $CCA_LINUX_CACHE/vmlinuz or build-cache/linux/vmlinuz, as "
+                + "src-test-images/linux/fetch.sh leaves them).")
+    Path kernel;
+
+    @Option(names = {"-i", "--initrd"}, paramLabel = "FILE",
+            description = "The initramfs; its /init must print \"" + Initramfs.MARKER + "\" (default: next to the "
+                + "kernel, initramfs.cpio).")
+    Path initrd;
+
+    @Option(names = {"-p", "--params"}, paramLabel = "CMDLINE", defaultValue = "console=ttyAMA0",
+            description = "Kernel command line (default: ${DEFAULT-VALUE}).")
+    String params;
+
+    @Option(names = {"-m", "--mem"}, paramLabel = "MIB", defaultValue = "512",
+            description = "Guest memory in MiB for the Linux boot (default: ${DEFAULT-VALUE}).")
+    int memMib;
+
+    @Option(names = "--qemu", paramLabel = "PROGRAM", defaultValue = "qemu-system-aarch64",
+            description = "The QEMU to compare with (default: ${DEFAULT-VALUE}).")
+    String qemu;
+
+    @Option(names = "--no-qemu", description = "Measure cca only.")
+    boolean noQemu;
+
+    @Option(names = "--qemu-cpu", paramLabel = "MODEL",
+            description = "A QEMU -cpu value to measure; repeat for several (default: max,sve=off,sme=off,pauth=off, "
+                + "neoverse-n1, cortex-a72).")
+    List<String> qemuCpus;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "1",
+            description = "Runs of each measurement; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "100000000",
+            description = "Timed iterations of the 11-instruction loop (default: ${DEFAULT-VALUE}).")
+    long iterations;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "20000000",
+            description = "Iterations before the timed part, for the JIT (default: ${DEFAULT-VALUE}).")
+    long warmup;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10m",
+            description = "Longest wall time of one run before it is killed (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private PrintStream out;
+    private Duration limit;
+
+    @Override
+    public Integer call() throws Exception {
+        out = parent != null ? parent.out : System.out;
+        PrintStream err = parent != null ? parent.err : System.err;
+        try {
+            limit = RunCommand.parseDuration(timeout);
+        } catch (RunCommand.UsageError e) {
+            err.println("cca: --timeout: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        if (only != null && !only.equals("mips") && !only.equals("linux")) {
+            err.println("cca: --only must be mips or linux, was '" + only + "'");
+            return CommandLine.ExitCode.USAGE;
+        }
+        if (runs < 1 || iterations < 1 || warmup < 1 || memMib < 16) {
+            err.println("cca: --runs, --iterations and --warmup must be positive and --mem at least 16");
+            return CommandLine.ExitCode.USAGE;
+        }
+        List<String> cpus = qemuCpus == null || qemuCpus.isEmpty() ? DEFAULT_QEMU_CPUS : qemuCpus;
+        String qemuVersion = noQemu ? null : qemuVersion();
+        header(qemuVersion);
+        boolean ok = true;
+        if (only == null || only.equals("mips")) {
+            ok &= mips(qemuVersion == null ? List.of() : cpus);
+        }
+        if (only == null || only.equals("linux")) {
+            ok &= linux(qemuVersion == null ? List.of() : cpus, err);
+        }
+        out.printf(Locale.ROOT, "%nload average at the end: %s%n", loadAverage());
+        return ok ? 0 : 1;
+    }
+
+    private void header(String qemuVersion) {
+        out.println("cca bench, " + ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")));
+        out.printf(Locale.ROOT, "host:   %d CPUs, %s %s, load average %s%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"), System.getProperty("os.arch"), loadAverage());
+        out.println("java:   " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        out.println("qemu:   " + (noQemu ? "not measured (--no-qemu)"
+                : qemuVersion != null ? qemuVersion : qemu + " not found: cca only"));
+    }
+
+    /** The 1, 5 and 15 minute load averages (/proc/loadavg), or the JVM's 1-minute figure elsewhere. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            return l < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", l);
+        }
+    }
+
+    private String qemuVersion() {
+        try {
+            Process p = new ProcessBuilder(qemu, "--version").redirectErrorStream(true).start();
+            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().findFirst()
+                    .orElse("");
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? v.trim() : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The command that starts this cca (same Java, same class path) with {@code args}. */
+    static List<String> ccaCommand(String... args) {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> c = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        Collections.addAll(c, args);
+        return c;
+    }
+
+    private List<String> qemuCommand(String cpu, String... args) {
+        List<String> c = new ArrayList<>(List.of(qemu, "-M", "virt,gic-version=3", "-cpu", cpu, "-smp", "1",
+                "-nographic", "-no-reboot"));
+        Collections.addAll(c, args);
+        return c;
+    }
+
+    // ---- guest instructions per second ------------------------------------------------------------------------
+
+    private boolean mips(List<String> cpus) throws IOException, InterruptedException {
+        Path image = Files.createTempFile("cca-bench-mips", ".elf");
+        try {
+            Files.write(image, MipsImage.build(warmup, iterations));
+            long n = iterations * MipsImage.LOOP_INSNS;
+            out.printf(Locale.ROOT, "%nGuest instructions per second: the 11-instruction loop of "
+                    + "src-test-images/bench/mips-loop.S,%n%d M instructions timed after %d M of warm-up, EL1 with the "
+                    + "MMU off, 1 vCPU, %d run(s), median%n", n / 1_000_000, warmup * MipsImage.LOOP_INSNS / 1_000_000,
+                    runs);
+            List<String> markers = List.of(MipsImage.BEGIN, MipsImage.END);
+            Double cca = mipsOf("cca (normal VM)", ccaCommand("run", "-k", image.toString()), markers, n);
+            boolean ok = cca != null;
+            for (String cpu : cpus) {
+                Double q = mipsOf("qemu -cpu " + cpu, qemuCommand(cpu, "-m", "128M", "-kernel", image.toString()),
+                        markers, n);
+                if (q != null && cca != null) {
+                    out.printf(Locale.ROOT, "  %-44s %8.1fx%n", "  QEMU / cca", q / cca);
+                }
+                ok &= q != null;
+            }
+            return ok;
+        } finally {
+            Files.deleteIfExists(image);
+        }
+    }
+
+    private Double mipsOf(String label, List<String> command, List<String> markers, long n)
+            throws IOException, InterruptedException {
+        List<Double> rates = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            TimedRun r = TimedRun.run(command, markers, limit);
+            Double b = r.at(MipsImage.BEGIN);
+            Double e = r.at(MipsImage.END);
+            if (b == null || e == null || e <= b) {
+                out.printf(Locale.ROOT, "  %-44s failed (exit %d%s):%n%s", label, r.exitCode,
+                        r.timedOut ? ", killed at the timeout" : "", r.tail(8));
+                return null;
+            }
+            rates.add(n / (e - b) / 1e6);
+        }
+        double m = median(rates);
+        out.printf(Locale.ROOT, "  %-44s %8.1f M instructions/s%s%n", label, m, spread(rates, "%.1f"));
+        return m;
+    }
+
+    // ---- Linux boot -----------------------------------------------------------------------------------------
+
+    private static final Pattern INSTRUCTIONS = Pattern.compile("(?m)^instructions: (\\d+)");
+
+    private boolean linux(List<String> cpus, PrintStream err) throws IOException, InterruptedException {
+        Path k = kernel;
+        if (k == null) {
+            String cache = System.getenv("CCA_LINUX_CACHE");
+            k = Path.of(cache != null ? cache : "build-cache/linux").resolve("vmlinuz");
+        }
+        Path i = initrd != null ? initrd : k.resolveSibling("initramfs.cpio");
+        if (!Files.isRegularFile(k) || !Files.isRegularFile(i)) {
+            out.printf("%nLinux boot: skipped, no %s (fetch Debian's kernel with src-test-images/linux/fetch.sh, "
+                    + "or give --kernel and --initrd)%n", !Files.isRegularFile(k) ? k : i);
+            return only == null; // asked for explicitly: that is an error
+        }
+        String version = "";
+        Path kv = k.resolveSibling("kernel-version");
+        if (Files.isRegularFile(kv)) {
+            version = " (" + Files.readString(kv).trim() + ")";
+        }
+        out.printf(Locale.ROOT, "%nLinux boot: %s%s, %s, %d MiB, 1 vCPU, \"%s\", %d run(s), median%n", k, version, i,
+                memMib, params, runs);
+        out.printf(Locale.ROOT, "  %-44s %9s %13s%n", "", "to /init", "to power-off");
+        List<String> markers = List.of(Initramfs.MARKER);
+        double[] cca = boot("cca (normal VM)", ccaCommand("run", "--kernel", k.toString(), "--initrd", i.toString(),
+                "--params", params, "--mem", Integer.toString(memMib)), markers, true);
+        double fastest = Double.MAX_VALUE;
+        String fastestCpu = null;
+        boolean ok = cca != null;
+        for (String cpu : cpus) {
+            double[] q = boot("qemu -cpu " + cpu, qemuCommand(cpu, "-m", memMib + "M", "-kernel", k.toString(),
+                    "-initrd", i.toString(), "-append", params), markers, false);
+            ok &= q != null;
+            if (q != null && q[0] < fastest) {
+                fastest = q[0];
+                fastestCpu = cpu;
+            }
+        }
+        if (cca != null && fastestCpu != null) {
+            out.printf(Locale.ROOT, "  boot to /init, cca / QEMU: %.1fx (against the fastest QEMU, -cpu %s)%n",
+                    cca[0] / fastest, fastestCpu);
+        }
+        return ok;
+    }
+
+    /** Median times to the /init marker and to the end of the process, or null if a run failed. */
+    private double[] boot(String label, List<String> command, List<String> markers, boolean isCca)
+            throws IOException, InterruptedException {
+        List<Double> init = new ArrayList<>();
+        List<Double> total = new ArrayList<>();
+        long instructions = -1;
+        for (int n = 0; n < runs; n++) {
+            TimedRun r = TimedRun.run(command, markers, limit);
+            Double t = r.at(Initramfs.MARKER);
+            if (t == null || r.exitCode != 0) {
+                out.printf(Locale.ROOT, "  %-44s failed (exit %d%s%s):%n%s", label, r.exitCode,
+                        r.timedOut ? ", killed at the timeout" : "", t == null ? ", no /init marker" : "", r.tail(8));
+                return null;
+            }
+            init.add(t);
+            total.add(r.total);
+            Matcher m = INSTRUCTIONS.matcher(r.console);
+            if (isCca && m.find()) {
+                instructions = Long.parseLong(m.group(1));
+            }
+        }
+        double i = median(init);
+        double t = median(total);
+        String extra = instructions > 0
+                ? String.format(Locale.ROOT, "   (%.2f G guest instructions, %.0f M/s)", instructions / 1e9,
+                        instructions / t / 1e6) : "";
+        out.printf(Locale.ROOT, "  %-44s %8.2f s %11.2f s%s%s%n", label, i, t, spread(init, "%.2f"), extra);
+        return new double[] {i, t};
+    }
+
+    static double median(List<Double> v) {
+        List<Double> s = new ArrayList<>(v);
+        Collections.sort(s);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    private static String spread(List<Double> v, String fmt) {
+        if (v.size() < 2) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "   [" + fmt + " .. " + fmt + "]", Collections.min(v), Collections.max(v));
+    }
+}
