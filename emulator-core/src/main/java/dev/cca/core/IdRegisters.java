@@ -21,10 +21,11 @@ public final class IdRegisters {
         sr[REVIDR_EL1] = 0;
         // EL0..EL3 AArch64 only; FP and AdvSIMD implemented without half-precision arithmetic (FP = AdvSIMD =
         // 0b0000: FEAT_FP, FEAT_AdvSIMD, no FEAT_FP16); RME (FEAT_RME, [55:52] = 1);
+        // GIC [27:24] = 1: the GICv3 system-register CPU interface (ICC_*, and ICV_*/ICH_* for EL2);
         // CSV2 [59:56] = 1 and CSV3 [63:60] = 1: an interpreter has no speculation to leak through branch
         // predictors or faulting loads, so Linux needs neither its Spectre-v2 nor its Meltdown (KPTI) mitigation.
         sr[ID_AA64PFR0_EL1] = 0x1L | (0x1L << 4) | (0x1L << 8) | (0x1L << 12) | (0x0L << 16) | (0x0L << 20)
-                | (0x1L << 52) | (0x1L << 56) | (0x1L << 60);
+                | (0x1L << 24) | (0x1L << 52) | (0x1L << 56) | (0x1L << 60);
         sr[ID_AA64PFR1_EL1] = 0;
         sr[ID_AA64ZFR0_EL1] = 0;
         sr[ID_AA64SMFR0_EL1] = 0;

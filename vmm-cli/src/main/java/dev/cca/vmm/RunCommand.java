@@ -337,8 +337,10 @@ final class RunCommand implements Callable<Integer> {
         }
         vcpuLocations.forEach(out::println);
         out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
-        out.println(String.format(Locale.ROOT, "wall time:    %.3f s (%.1f M instructions/s)", seconds,
-                seconds > 0 ? instructions / seconds / 1e6 : 0.0));
+        // A rate says something only for runs long enough to be dominated by guest code.
+        String rate = instructions >= 10_000_000 && seconds > 0
+                ? String.format(Locale.ROOT, " (%.1f M instructions/s)", instructions / seconds / 1e6) : "";
+        out.println(String.format(Locale.ROOT, "wall time:    %.3f s%s", seconds, rate));
         out.flush();
     }
 
