@@ -45,17 +45,8 @@ final class DebugCommand implements Callable<Integer> {
     @Mixin
     TraceOptions trace;
 
-    @Option(names = "--max-instructions", paramLabel = "N",
-            description = "Stop after N guest instructions (all vCPUs together).")
-    Long maxInstructions;
-
-    @Option(names = "--timeout", paramLabel = "DURATION",
-            description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m).")
-    String timeout;
-
-    @Option(names = "--dump-dtb", paramLabel = "FILE",
-            description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
-    Path dumpDtb;
+    @Mixin
+    RunOptions limits = new RunOptions();
 
     @Option(names = "--script", paramLabel = "FILE",
             description = "Read the console's commands from FILE instead of the terminal; at its end the guest "
@@ -97,9 +88,7 @@ final class DebugCommand implements Callable<Integer> {
         RunCommand run = new RunCommand();
         run.parent = parent;
         run.guest = guest;
-        run.maxInstructions = maxInstructions;
-        run.timeout = timeout;
-        run.dumpDtb = dumpDtb;
+        run.limits = limits;
         run.debug = new DebugOptions();
         run.debug.trace = trace;
         run.debug.console = console;

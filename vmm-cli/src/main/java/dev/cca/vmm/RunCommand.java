@@ -63,22 +63,8 @@ final class RunCommand implements Callable<Integer> {
     /** What --trace and --gdb (or cca debug) attached to this run; closed when the run ends. */
     private DebugSession session;
 
-    @Option(names = "--max-instructions", paramLabel = "N",
-            description = "Stop after N guest instructions (all vCPUs together).")
-    Long maxInstructions;
-
-    @Option(names = "--timeout", paramLabel = "DURATION",
-            description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m).")
-    String timeout;
-
-    @Option(names = "--dump-dtb", paramLabel = "FILE",
-            description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
-    Path dumpDtb;
-
-    @Option(names = "--attestation-keys", paramLabel = "DIR",
-            description = "Use the platform's attestation keys in DIR (realm-attestation-key.pem, "
-                + "platform-attestation-key.pem; created there if DIR has neither). Default: new keys for each run.")
-    Path attestationKeys;
+    @Mixin
+    RunOptions limits = new RunOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -124,8 +110,8 @@ final class RunCommand implements Callable<Integer> {
         if (cpus < 1 || cpus > 64) {
             throw new UsageError("--cpus must be between 1 and 64, was " + cpus);
         }
-        Duration limit = timeout == null ? null : parseDuration(timeout);
-        if (maxInstructions != null && maxInstructions <= 0) {
+        Duration limit = limits.timeout == null ? null : parseDuration(limits.timeout);
+        if (limits.maxInstructions != null && limits.maxInstructions <= 0) {
             throw new UsageError("--max-instructions must be positive");
         }
         long mem = guest.memBytes();
@@ -135,8 +121,8 @@ final class RunCommand implements Callable<Integer> {
         boolean realm = guest.isRealm();
         Boot boot = prepareBoot(mem, cpus, realm);
         byte[] dtb = boot.dtb();
-        if (dumpDtb != null) {
-            Files.write(dumpDtb, dtb);
+        if (limits.dumpDtb != null) {
+            Files.write(limits.dumpDtb, dtb);
         }
         LoadedImage image = boot.image();
         BootLayout layout = boot.layout();
@@ -145,8 +131,8 @@ final class RunCommand implements Callable<Integer> {
         dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
         PlatformAttestation keys;
         try {
-            keys = attestationKeys == null ? PlatformAttestation.generated()
-                    : PlatformAttestation.fromDirectory(attestationKeys);
+            keys = limits.attestationKeys == null ? PlatformAttestation.generated()
+                    : PlatformAttestation.fromDirectory(limits.attestationKeys);
         } catch (IOException e) {
             throw new UsageError("--attestation-keys: " + e.getMessage());
         }
@@ -295,12 +281,12 @@ final class RunCommand implements Callable<Integer> {
                     vmm.stop(Vmm.Outcome.TIMEOUT);
                     return;
                 }
-                if (maxInstructions != null) {
+                if (limits.maxInstructions != null) {
                     long n = 0;
                     for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
                         n += host.platform.machine.cpu(i).instructions;
                     }
-                    if (n >= maxInstructions) {
+                    if (n >= limits.maxInstructions) {
                         vmm.stop(Vmm.Outcome.INSTRUCTION_LIMIT);
                         return;
                     }

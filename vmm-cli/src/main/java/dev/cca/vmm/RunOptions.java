@@ -1,0 +1,25 @@
+package dev.cca.vmm;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The options that bound and instrument a run, shared by run and debug. */
+public final class RunOptions {
+    @Option(names = "--max-instructions", paramLabel = "N",
+            description = "Stop after N guest instructions (all vCPUs together).")
+    Long maxInstructions;
+
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m).")
+    String timeout;
+
+    @Option(names = "--dump-dtb", paramLabel = "FILE",
+            description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")
+    Path dumpDtb;
+
+    @Option(names = "--attestation-keys", paramLabel = "DIR",
+            description = "Use the platform's attestation keys in DIR (realm-attestation-key.pem, "
+                + "platform-attestation-key.pem; created there if DIR has neither). Default: new keys for each run.")
+    Path attestationKeys;
+}
