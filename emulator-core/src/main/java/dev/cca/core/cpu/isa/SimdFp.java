@@ -116,12 +116,8 @@ public final class SimdFp {
                     b = index >= 0 ? bElem : Vreg.elem(bLo, bHi, esize, e);
                 }
                 long r = binop(c, op, fmt, a, b, Vreg.elem(dLo, dHi, esize, e)) & emask;
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= r << bit;
-                } else {
-                    rHi |= r << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, r, esize, e);
+                rHi = Vreg.orHi(rHi, r, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = q ? rHi : 0;
@@ -223,12 +219,8 @@ public final class SimdFp {
             long rLo = 0, rHi = 0;
             for (int e = 0; e < elements; e++) {
                 long r = unop(c, op, fmt, Vreg.elem(aLo, aHi, esize, e), fbits) & emask;
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= r << bit;
-                } else {
-                    rHi |= r << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, r, esize, e);
+                rHi = Vreg.orHi(rHi, r, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = q ? rHi : 0;

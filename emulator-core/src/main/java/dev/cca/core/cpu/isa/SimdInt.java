@@ -342,12 +342,8 @@ public final class SimdInt {
                     b = Vreg.elem(bLo, bHi, esize, e);
                 }
                 long r = elem3(c, op, esize, a, b, Vreg.elem(dLo, dHi, esize, e)) & emask;
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= r << bit;
-                } else {
-                    rHi |= r << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, r, esize, e);
+                rHi = Vreg.orHi(rHi, r, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = q ? rHi : 0;
@@ -548,12 +544,8 @@ public final class SimdInt {
             for (int e = 0; e < elements; e++) {
                 long a = Vreg.elem(aLo, aHi, esize, e);
                 long r = elem1(c, op, esize, a, Vreg.elem(dLo, dHi, esize, e)) & emask;
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= r << bit;
-                } else {
-                    rHi |= r << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, r, esize, e);
+                rHi = Vreg.orHi(rHi, r, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = q ? rHi : 0;
@@ -643,12 +635,8 @@ public final class SimdInt {
             for (int e = 0; e < elements; e++) {
                 int src = (e / perContainer) * perContainer + (perContainer - 1 - e % perContainer);
                 long x = Vreg.elem(aLo, aHi, esize, src);
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= x << bit;
-                } else {
-                    rHi |= x << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, x, esize, e);
+                rHi = Vreg.orHi(rHi, x, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = rHi;
@@ -1080,12 +1068,8 @@ public final class SimdInt {
             for (int e = 0; e < elements; e++) {
                 long a = Vreg.elem(aLo, aHi, esize, e);
                 long r = elemShift(c, op, esize, shift, a, Vreg.elem(dLo, dHi, esize, e)) & emask;
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= r << bit;
-                } else {
-                    rHi |= r << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, r, esize, e);
+                rHi = Vreg.orHi(rHi, r, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = q ? rHi : 0;
@@ -1240,12 +1224,8 @@ public final class SimdInt {
             for (int e = 0; e < elements; e++) {
                 long a = Vreg.elem(aLo, aHi, esize, e);
                 long r = elem3(c, op, esize, a, b, Vreg.elem(dLo, dHi, esize, e)) & emask;
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= r << bit;
-                } else {
-                    rHi |= r << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, r, esize, e);
+                rHi = Vreg.orHi(rHi, r, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = q ? rHi : 0;

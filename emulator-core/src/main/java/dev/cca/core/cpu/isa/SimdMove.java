@@ -255,12 +255,8 @@ public final class SimdMove {
                         break;
                     }
                 }
-                int bit = e << (3 + esize);
-                if (bit < 64) {
-                    rLo |= x << bit;
-                } else {
-                    rHi |= x << (bit - 64);
-                }
+                rLo = Vreg.orLo(rLo, x, esize, e);
+                rHi = Vreg.orHi(rHi, x, esize, e);
             }
             v[2 * d] = rLo;
             v[2 * d + 1] = rHi;

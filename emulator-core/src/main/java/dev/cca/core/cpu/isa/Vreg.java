@@ -53,6 +53,20 @@ final class Vreg {
         return esize == 3 ? w : (w >>> (bit & 63)) & ((1L << (8 << esize)) - 1);
     }
 
+    /**
+     * The low half of a 128-bit value held in two longs, with element {@code idx} (already masked to its size)
+     * OR-ed in; {@link #orHi} is the other half. Together they are the inverse of {@link #elem}.
+     */
+    static long orLo(long lo, long elem, int esize, int idx) {
+        int bit = idx << (3 + esize);
+        return bit < 64 ? lo | elem << bit : lo;
+    }
+
+    static long orHi(long hi, long elem, int esize, int idx) {
+        int bit = idx << (3 + esize);
+        return bit < 64 ? hi : hi | elem << (bit - 64);
+    }
+
     /** Replicates the low {@code 8 << esize} bits of {@code x} across 64 bits. */
     static long replicate(long x, int esize) {
         switch (esize) {
