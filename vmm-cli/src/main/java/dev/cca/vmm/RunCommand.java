@@ -3,6 +3,8 @@ package dev.cca.vmm;
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
 import dev.cca.rmm.RmmInspector;
+import dev.cca.vmm.console.ConsoleInput;
+import dev.cca.vmm.console.RawTerminal;
 import dev.cca.vmm.debug.DebugSession;
 import dev.cca.rmm.el3.PlatformAttestation;
 import dev.cca.vmm.fdt.DeviceTree;
@@ -26,14 +28,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code cca run}: boots a guest through the KVM ABI and prints its console and a summary. */
+/**
+ * {@code cca run}: boots a guest through the KVM ABI; its console is standard output and input, and a summary of
+ * the run goes to standard error.
+ */
 @Command(name = "run",
         description = "Boot a guest: a normal VM (EL1h, MMU off, X0 = the generated device tree), or a realm with "
-            + "--realm. With no image, boots the embedded hello-realm guest in a realm and prints its "
-            + "console output, then the realm's initial measurement (RIM), how the run ended, the instructions "
-            + "executed and the wall time.%n",
-        footer = {"%nExit status: 0 the guest powered off, 1 error, 2 usage, 3 the guest asked for a reset, "
-            + "4 instruction limit or timeout reached.",
+            + "--realm. With no image, boots the embedded hello-realm guest in a realm. Standard output carries the "
+            + "guest's console and nothing else; standard input is the console's input (a terminal is put in raw "
+            + "mode: Ctrl-A x quits, Ctrl-A h helps). At the end a summary goes to standard error: the realm's "
+            + "initial measurement (RIM), how the run ended, the instructions executed and the wall time.%n",
+        footer = {"%nExit status: 0 the guest powered off, 1 error (or stopped with Ctrl-A x), 2 usage, 3 the guest "
+            + "asked for a reset, 4 instruction limit or timeout reached.",
+            "%nConsole: the PL011 at 0x09000000 (SPI 1, INTID 33). Input reaches it with hardware flow control: it "
+            + "waits until the guest enables the receiver and asserts RTS (Linux does when the console is opened). "
+            + "From a terminal: Ctrl-A x quits, Ctrl-A h prints help, Ctrl-A Ctrl-A sends Ctrl-A. From a pipe or "
+            + "file, bytes pass unchanged; at its end the guest runs on.",
             "%nGuest memory map (QEMU virt layout; realms reach devices at their unprotected alias):",
             "  0x08000000 GICv3 distributor   0x080a0000 GICv3 redistributors",
             "  0x09000000 PL011 UART          0x40000000 RAM",
@@ -74,7 +84,7 @@ final class RunCommand implements Callable<Integer> {
         PrintStream out = parent != null ? parent.out : System.out;
         PrintStream err = parent != null ? parent.err : System.err;
         try {
-            return runGuest(out);
+            return runGuest(out, err);
         } catch (ImageFormatException e) {
             err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(guest.initrd)) ? "initrd" : "kernel image"));
             debugTrace(err, e);
@@ -105,7 +115,7 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private int runGuest(PrintStream out) throws Exception {
+    private int runGuest(PrintStream out, PrintStream err) throws Exception {
         int cpus = guest.cpuCount();
         if (cpus < 1 || cpus > 64) {
             throw new UsageError("--cpus must be between 1 and 64, was " + cpus);
@@ -148,7 +158,21 @@ final class RunCommand implements Callable<Integer> {
         Thread watchdog = new Thread(() -> watch(host, vmm, start, limit), "watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
-        Vmm.Result result = vmm.run();
+        Vmm.Result result;
+        RawTerminal terminal = null;
+        try {
+            if (debug.console == null) { // cca debug reads its commands from standard input
+                InputStream in = parent != null ? parent.in : System.in;
+                terminal = in == System.in ? RawTerminal.enterIfTerminal() : null;
+                new ConsoleInput(in, terminal != null, vmm::consoleInput, () -> vmm.stop(Vmm.Outcome.STOPPED),
+                        err).start();
+            }
+            result = vmm.run();
+        } finally {
+            if (terminal != null) {
+                terminal.restore();
+            }
+        }
         session.finished(result);
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
@@ -171,7 +195,8 @@ final class RunCommand implements Callable<Integer> {
         }
         out.flush();
         // The summary reads the realm's RIM: before the process exits, as closing the VM destroys the realm.
-        printSummary(out, host, where, realm, result, instructions, seconds, image);
+        // It goes to standard error: standard output is the guest's console only.
+        printSummary(err, host, where, realm, result, instructions, seconds, image);
         proc.exit();
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;

@@ -67,13 +67,17 @@ public final class Vmm {
     private final List<Integer> vcpuFds = new ArrayList<>();
     private final List<Long> runMaps = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The struct kvm_irq_level of KVM_IRQ_LINE, in a page of its own: the UART's line moves on any thread. */
+    private long irqLevel;
+    private boolean irqLineFailed;
+    private final Object irqLock = new Object();
     private final AtomicReference<Result> result = new AtomicReference<>();
     private volatile Outcome stopOutcome;
 
     public Vmm(Process process, Config cfg) {
         this.libc = new Libc(process);
         this.cfg = cfg;
-        this.uart = new Pl011(cfg.console());
+        this.uart = new Pl011(cfg.console(), this::uartInterrupt);
     }
 
     /** Creates the VM and loads the image; then {@link #run()} starts it. */
@@ -93,6 +97,7 @@ public final class Vmm {
             setUpVcpu(i);
         }
         setUpGic(); // after the vCPUs: KVM refuses KVM_CREATE_VCPU once the vGIC is initialised (EBUSY)
+        irqLevel = libc.mmap(4096, -1, "mmap kvm_irq_level");
         load(cfg.kernel());
     }
 
@@ -128,6 +133,34 @@ public final class Vmm {
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, MemoryMap.GIC_DIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, MemoryMap.GIC_REDIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0);
+    }
+
+    /**
+     * The PL011's interrupt output changed: drive its SPI with KVM_IRQ_LINE on the VM, as kvmtool does for its
+     * UART. Called with the UART's lock held, so levels reach KVM in the order the device produced them.
+     */
+    private void uartInterrupt(boolean high) {
+        synchronized (irqLock) {
+            if (irqLevel == 0) {
+                return; // not set up: no guest runs yet
+            }
+            libc.mem.write32(irqLevel, KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT | MemoryMap.SPI_UART);
+            libc.mem.write32(irqLevel + 4, high ? 1 : 0);
+            long r = libc.proc.ioctl(vm, KVM_IRQ_LINE, irqLevel);
+            if (r < 0 && !irqLineFailed) {
+                irqLineFailed = true;
+                LOG.warn("the console's interrupt cannot be delivered: {}", new ErrnoException(
+                        "KVM_IRQ_LINE(SPI " + MemoryMap.SPI_UART + ")", (int) -r).getMessage());
+            }
+        }
+    }
+
+    /**
+     * Sends bytes to the guest's console (the other end of the UART's line): they enter its receive FIFO as the
+     * guest lets them. Blocks while the line's buffer is full; false once the run has ended.
+     */
+    public boolean consoleInput(byte[] b, int off, int len) throws InterruptedException {
+        return uart.receive(b, off, len);
     }
 
     private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
@@ -234,6 +267,7 @@ public final class Vmm {
         for (Thread t : threads) {
             t.join();
         }
+        uart.close();
         uart.flush();
         Result r = result.get();
         return r != null ? r : new Result(Outcome.ERROR, "no vCPU reported an outcome");
