@@ -79,6 +79,12 @@ final class RunCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--host-image", paramLabel = "FILE[@ADDR]",
+            description = "Run FILE at Non-secure EL2 in place of the KVM host, on an FVP-shaped platform with the "
+                + "EL3 monitor and RMM (an ELF, or a raw binary loaded at ADDR); its UARTs are standard output. "
+                + "--mem sets the DRAM at 0x80000000 (default 2G). See docs/host-image.md.")
+    String hostImage;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = parent != null ? parent.out : System.out;
@@ -116,6 +122,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private int runGuest(PrintStream out, PrintStream err) throws Exception {
+        if (hostImage != null) {
+            return HostImageCommand.run(hostImage, guest, limits, debug, out, err, s -> session = s);
+        }
         int cpus = guest.cpuCount();
         if (cpus < 1 || cpus > 64) {
             throw new UsageError("--cpus must be between 1 and 64, was " + cpus);
