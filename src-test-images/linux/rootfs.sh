@@ -14,11 +14,14 @@
 #                              /dev/hwrng, writes /root/written-by-guest, and powers off.
 #   DIR/initramfs-rootfs.cpio  its /init loads virtio_blk and virtio-rng, mounts /dev/vda (ext4) and switch_roots.
 #
+# CCA_CLI: the command that runs cca (default: the repository's ./cca).
+#
 # Then:  ./cca run -k DIR/vmlinuz -i DIR/initramfs-rootfs.cpio -p console=ttyAMA0 -m 256 -d DIR/rootfs.ext4 --rng
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=${1:-${CCA_LINUX_CACHE:-$repo/build-cache/linux}}
+cli=${CCA_CLI:-$repo/cca}
 for tool in dpkg-deb mke2fs xz; do
     command -v "$tool" >/dev/null 2>&1 || { echo "rootfs.sh: $tool not found" >&2; exit 2; }
 done
@@ -89,7 +92,7 @@ echo "CCA-INITRAMFS: mounting /dev/vda"
 /bin/busybox mount --move /dev /newroot/dev
 exec /bin/busybox switch_root /newroot /sbin/init
 INIT
-"$repo/cca" initramfs --busybox "$dir/busybox" --init "$work/init" \
+$cli initramfs --busybox "$dir/busybox" --init "$work/init" \
     --file "$work/modules/virtio_blk.ko=/lib/modules/virtio_blk.ko" \
     --file "$work/modules/virtio-rng.ko=/lib/modules/virtio-rng.ko" \
     -o "$dir/initramfs-rootfs.cpio"
