@@ -29,6 +29,10 @@ final class InitramfsCommand implements Callable<Integer> {
     @Option(names = "--init", paramLabel = "FILE", description = "Use this script as /init.")
     Path init;
 
+    @Option(names = "--file", paramLabel = "HOST=GUEST",
+            description = "Also put the file HOST at the absolute path GUEST (for example a kernel module). Repeatable.")
+    java.util.List<String> files = new java.util.ArrayList<>();
+
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "Where to write it.")
     Path output;
 
@@ -38,12 +42,22 @@ final class InitramfsCommand implements Callable<Integer> {
             byte[] bb = ImageLoader.readFile(busybox);
             String script = init == null ? Initramfs.defaultInit()
                     : new String(ImageLoader.readFile(init), StandardCharsets.UTF_8);
-            byte[] archive = Initramfs.build(bb, script);
+            java.util.Map<String, byte[]> extra = new java.util.LinkedHashMap<>();
+            for (String f : files) {
+                int eq = f.indexOf('=');
+                if (eq <= 0 || eq == f.length() - 1 || f.charAt(eq + 1) != '/') {
+                    parent.err.println("cca: --file " + f + ": expected HOST=/GUEST/PATH");
+                    return 2;
+                }
+                extra.put(f.substring(eq + 1), ImageLoader.readFile(Path.of(f.substring(0, eq))));
+            }
+            byte[] archive = Initramfs.build(bb, script, extra);
             Files.write(output, archive);
             parent.out.println("wrote " + output + " (" + archive.length + " bytes)");
             return 0;
         } catch (ImageFormatException e) {
-            parent.err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(init)) ? "init script" : "busybox"));
+            parent.err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(init)) ? "init script"
+                    : e.file.equals(String.valueOf(busybox)) ? "busybox" : "file"));
             return 1;
         } catch (IOException e) {
             parent.err.println("cca: cannot write '" + output + "': " + e.getMessage());

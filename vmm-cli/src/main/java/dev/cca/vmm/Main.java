@@ -73,6 +73,9 @@ public final class Main implements Runnable {
         main.out = out;
         main.err = err;
         CommandLine cl = new CommandLine(main);
+        // The memory map in run's help comes from MemoryMap, where it is declared.
+        cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer(
+                expandMemoryMap(cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer()));
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.setExecutionStrategy(pr -> {
@@ -89,6 +92,18 @@ public final class Main implements Runnable {
             return 70;
         });
         return cl.execute(args);
+    }
+
+    private static String[] expandMemoryMap(String[] footer) {
+        java.util.List<String> l = new java.util.ArrayList<>();
+        for (String f : footer) {
+            if (f.equals("@memory-map@")) {
+                MemoryMap.describe().lines().forEach(l::add);
+            } else {
+                l.add(f);
+            }
+        }
+        return l.toArray(new String[0]);
     }
 
     public static void main(String[] args) {

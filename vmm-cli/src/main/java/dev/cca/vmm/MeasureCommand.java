@@ -35,6 +35,9 @@ final class MeasureCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest;
 
+    @Mixin
+    DeviceOptions devices = new DeviceOptions();
+
     @Option(names = "--steps", description = "Also print every measured step with the RIM after it.")
     boolean steps;
 
@@ -57,11 +60,15 @@ final class MeasureCommand implements Callable<Integer> {
             // Exactly the boot files cca run would load: kernel, initrd and the generated device tree.
             RunCommand run = new RunCommand();
             run.guest = guest;
+            run.devices = devices;
             boot = run.prepareBoot(mem, cpus, true);
         } catch (ImageFormatException e) {
             err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(guest.initrd)) ? "initrd"
                     : "kernel image"));
             return RunCommand.EXIT_ERROR;
+        } catch (RunCommand.UsageError e) {
+            err.println("cca: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
         }
         RimPredictor p = new RimPredictor(setup(boot.image(), mem, boot.layout().dtbAddress));
         p.predict();

@@ -45,8 +45,7 @@ import java.util.concurrent.Callable;
             + "From a terminal: Ctrl-A x quits, Ctrl-A h prints help, Ctrl-A Ctrl-A sends Ctrl-A. From a pipe or "
             + "file, bytes pass unchanged; at its end the guest runs on.",
             "%nGuest memory map (QEMU virt layout; realms reach devices at their unprotected alias):",
-            "  0x08000000 GICv3 distributor   0x080a0000 GICv3 redistributors",
-            "  0x09000000 PL011 UART          0x40000000 RAM",
+            "@memory-map@",
             "%nExamples:",
             "  cca run",
             "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
@@ -75,6 +74,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     RunOptions limits = new RunOptions();
+
+    @Mixin
+    DeviceOptions devices = new DeviceOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -138,6 +140,7 @@ final class RunCommand implements Callable<Integer> {
             throw new UsageError("--mem must be at least 1 MiB");
         }
         boolean realm = guest.isRealm();
+        DeviceOptions.Devices devs = devices.devices();
         Boot boot = prepareBoot(mem, cpus, realm);
         byte[] dtb = boot.dtb();
         if (limits.dumpDtb != null) {
@@ -159,7 +162,7 @@ final class RunCommand implements Callable<Integer> {
         CcaHost host = CcaHost.boot(cpus, dram, keys, session::beforeKernel);
         session.hostReady(host);
         Process proc = host.kernel.newProcess();
-        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress));
+        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs));
         session.vmmReady(vmm);
         vmm.setUp();
 
@@ -221,7 +224,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Loads the kernel and initrd and builds the device tree as a run does (cca measure predicts from it). */
-    Boot prepareBoot(long mem, int cpus, boolean realm) throws ImageFormatException, IOException {
+    Boot prepareBoot(long mem, int cpus, boolean realm) throws ImageFormatException, IOException, UsageError {
         LoadedImage kernel = loadImage(mem);
         byte[] initrd = guest.initrd == null ? null : ImageLoader.readFile(guest.initrd);
         BootLayout layout = BootLayout.place(kernel, kernelName(), initrd, String.valueOf(guest.initrd), mem);
@@ -234,7 +237,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The generated device tree, or the one given with --dtb (checked: magic, size, fits its area). */
-    private byte[] deviceTree(long mem, int cpus, boolean realm, BootLayout layout) throws ImageFormatException {
+    private byte[] deviceTree(long mem, int cpus, boolean realm, BootLayout layout)
+            throws ImageFormatException, UsageError {
         byte[] dtb;
         if (guest.dtb != null) {
             String name = guest.dtb.toString();
@@ -248,8 +252,13 @@ final class RunCommand implements Callable<Integer> {
                         "truncated: the header says %d bytes, the file has %d", total, dtb.length));
             }
         } else {
-            dtb = DeviceTree.build(new DeviceTree.Config(mem, cpus, realm, guest.params, layout.initrdStart,
-                    layout.initrdEnd));
+            DeviceOptions.Devices devs = devices.devices();
+            String bootargs = guest.params;
+            if (devs.virtioConsole()) { // as lkvm run --console virtio: the kernel's console is hvc0
+                bootargs = bootargs == null ? "console=hvc0" : "console=hvc0 " + bootargs;
+            }
+            dtb = DeviceTree.build(new DeviceTree.Config(mem, cpus, realm, bootargs, layout.initrdStart,
+                    layout.initrdEnd, devs.pci()));
         }
         if (dtb.length > BootLayout.dtbArea(mem)) {
             throw new ImageFormatException(guest.dtb == null ? "device tree" : guest.dtb.toString(), String.format(

@@ -122,7 +122,7 @@ public final class Cpu {
         nzcv = 0;
         pan = false;
         illegalState = false;
-        waitingForInterrupt = false;
+        engine.waitingForInterrupt = false;
         pstateOther = 0;
         sr[SCR_EL3] = 0;
         // SCTLR_EL1 resets to an UNKNOWN value; take QEMU's (SA, SA0, CP15BEN, EOS, nTWI, nTWE, EIS, SPAN) so

@@ -34,6 +34,33 @@ public final class Initramfs {
 
     /** Builds the archive: directories, busybox at /bin/busybox, /bin/sh, /init, /dev/console. */
     public static byte[] build(byte[] busybox, String init) {
+        return build(busybox, init, java.util.Map.of());
+    }
+
+    /**
+     * The same with extra files (guest path to contents, for example kernel modules under /lib/modules), each
+     * mode 0644, their directories created 0755.
+     */
+    public static byte[] build(byte[] busybox, String init, java.util.Map<String, byte[]> extra) {
+        Cpio c = base(busybox, init);
+        java.util.Set<String> dirs = new java.util.TreeSet<>();
+        for (String path : extra.keySet()) {
+            for (int i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
+                dirs.add(path.substring(0, i));
+            }
+        }
+        for (String d : dirs) {
+            if (!java.util.Set.of("/bin", "/dev", "/proc", "/sys", "/tmp", "/root").contains(d)) {
+                c.dir(d, 0755);
+            }
+        }
+        for (java.util.Map.Entry<String, byte[]> e : new java.util.TreeMap<>(extra).entrySet()) {
+            c.file(e.getKey(), 0644, e.getValue());
+        }
+        return c.finish();
+    }
+
+    private static Cpio base(byte[] busybox, String init) {
         return new Cpio()
             .dir("/bin", 0755)
             .dir("/dev", 0755)
@@ -45,7 +72,6 @@ public final class Initramfs {
             .charDevice("/dev/null", 0666, 1, 3)
             .file("/bin/busybox", 0755, busybox)
             .symlink("/bin/sh", "busybox")
-            .file("/init", 0755, init.getBytes(StandardCharsets.UTF_8))
-            .finish();
+            .file("/init", 0755, init.getBytes(StandardCharsets.UTF_8));
     }
 }
