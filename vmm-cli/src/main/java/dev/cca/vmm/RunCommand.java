@@ -8,7 +8,6 @@ import dev.cca.vmm.console.RawTerminal;
 import dev.cca.vmm.debug.DebugSession;
 import dev.cca.rmm.el3.PlatformAttestation;
 import dev.cca.vmm.fdt.DeviceTree;
-import dev.cca.vmm.fdt.FdtWriter;
 import dev.cca.vmm.image.ImageFormatException;
 import dev.cca.vmm.image.ImageLoader;
 import dev.cca.vmm.image.LoadedImage;
@@ -94,7 +93,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             return runGuest(out, err);
         } catch (ImageFormatException e) {
-            err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(guest.initrd)) ? "initrd" : "kernel image"));
+            err.println("cca: " + e.userMessage(guest.roleOf(e.file)));
             debugTrace(err, e);
             return EXIT_ERROR;
         } catch (UsageError e) {
@@ -128,36 +127,30 @@ final class RunCommand implements Callable<Integer> {
             return HostImageCommand.run(hostImage, guest, limits, debug, out, err, s -> session = s);
         }
         int cpus = guest.cpuCount();
-        if (cpus < 1 || cpus > 64) {
-            throw new UsageError("--cpus must be between 1 and 64, was " + cpus);
-        }
-        Duration limit = limits.timeout == null ? null : parseDuration(limits.timeout);
+        long mem = guest.memBytes();
+        GuestLimits.check(mem, cpus);
+        Duration limit = limits.timeout;
         if (limits.maxInstructions != null && limits.maxInstructions <= 0) {
             throw new UsageError("--max-instructions must be positive");
-        }
-        long mem = guest.memBytes();
-        if (mem < (1L << 20)) {
-            throw new UsageError("--mem must be at least 1 MiB");
         }
         boolean realm = guest.isRealm();
         DeviceOptions.Devices devs = devices.devices();
         Boot boot = prepareBoot(mem, cpus, realm);
         byte[] dtb = boot.dtb();
         if (limits.dumpDtb != null) {
-            Files.write(limits.dumpDtb, dtb);
+            try {
+                Files.write(limits.dumpDtb, dtb);
+            } catch (IOException e) {
+                throw new UsageError("--dump-dtb " + limits.dumpDtb + ": cannot write: "
+                        + dev.cca.vmm.image.IoProblem.describe(e, limits.dumpDtb));
+            }
         }
         LoadedImage image = boot.image();
         BootLayout layout = boot.layout();
 
-        long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
-        dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
+        long dram = GuestLimits.hostDram(mem, cpus, image);
         PlatformAttestation keys;
-        try {
-            keys = limits.attestationKeys == null ? PlatformAttestation.generated()
-                    : PlatformAttestation.fromDirectory(limits.attestationKeys);
-        } catch (IOException e) {
-            throw new UsageError("--attestation-keys: " + e.getMessage());
-        }
+        keys = AttestationKeys.load(limits.attestationKeys);
         session = debug.open(parent != null ? parent.err : System.err);
         CcaHost host = CcaHost.boot(cpus, dram, keys, session::beforeKernel);
         session.hostReady(host);
@@ -215,6 +208,7 @@ final class RunCommand implements Callable<Integer> {
             case RESET: return EXIT_RESET;
             case INSTRUCTION_LIMIT:
             case TIMEOUT: return EXIT_LIMIT;
+            case ASLEEP: return EXIT_ERROR;
             default: return EXIT_ERROR;
         }
     }
@@ -243,13 +237,9 @@ final class RunCommand implements Callable<Integer> {
         if (guest.dtb != null) {
             String name = guest.dtb.toString();
             dtb = ImageLoader.readFile(guest.dtb);
-            if (dtb.length < 40 || java.nio.ByteBuffer.wrap(dtb).getInt(0) != FdtWriter.MAGIC) {
-                throw new ImageFormatException(name, "is not a flattened device tree (no 0xd00dfeed magic)");
-            }
-            long total = java.nio.ByteBuffer.wrap(dtb).getInt(4) & 0xFFFF_FFFFL;
-            if (total > dtb.length) {
-                throw new ImageFormatException(name, String.format(
-                        "truncated: the header says %d bytes, the file has %d", total, dtb.length));
+            String problem = dev.cca.vmm.fdt.FdtCheck.problem(dtb);
+            if (problem != null) {
+                throw new ImageFormatException(name, problem);
             }
         } else {
             DeviceOptions.Devices devs = devices.devices();
@@ -316,10 +306,27 @@ final class RunCommand implements Callable<Integer> {
         return l;
     }
 
+    /** How long the guest must stay asleep with no wake-up source before the run ends. */
+    static final long ASLEEP_GRACE_NANOS = 200_000_000L;
+
     private void watch(CcaHost host, Vmm vmm, long start, Duration limit) {
+        long asleepSince = -1;
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 Thread.sleep(20);
+                // This VMM injects no interrupts of its own, so a guest that nothing inside the machine can wake
+                // would wait forever: end the run and say so.
+                if (host.platform.machine.asleepWithoutWakeSource()) {
+                    long now = System.nanoTime();
+                    if (asleepSince < 0) {
+                        asleepSince = now;
+                    } else if (now - asleepSince >= ASLEEP_GRACE_NANOS) {
+                        vmm.stop(Vmm.Outcome.ASLEEP);
+                        return;
+                    }
+                } else {
+                    asleepSince = -1;
+                }
                 if (limit != null && System.nanoTime() - start > limit.toNanos()) {
                     vmm.stop(Vmm.Outcome.TIMEOUT);
                     return;
@@ -374,20 +381,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     static Duration parseDuration(String s) throws UsageError {
-        String v = s.trim().toLowerCase(Locale.ROOT);
         try {
-            if (v.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-            }
-            if (v.endsWith("s")) {
-                return Duration.ofMillis((long) (Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
-            }
-            if (v.endsWith("m")) {
-                return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
-            }
-            return Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
-        } catch (NumberFormatException e) {
-            throw new UsageError("'" + s + "' is not a duration (e.g. 30, 30s, 500ms, 2m)");
+            return new DurationConverter().convert(s);
+        } catch (CommandLine.TypeConversionException e) {
+            throw new UsageError(e.getMessage());
         }
     }
 }

@@ -60,6 +60,9 @@ public final class Vmm {
         STOPPED("stopped by the user"),
         /** KVM_EXIT_INTERNAL_ERROR: the vCPU cannot go on (its PE's stop report says why and where). */
         VCPU_FAILED("a vCPU cannot continue (KVM_EXIT_INTERNAL_ERROR)"),
+        /** Every vCPU waits for an interrupt and nothing can send one (RunCommand's watchdog sees it). */
+        ASLEEP("the guest sleeps and nothing can wake it: every vCPU waits for an interrupt (WFI) with none "
+            + "pending and no timer armed"),
         INSTRUCTION_LIMIT("instruction limit reached"),
         TIMEOUT("timeout"),
         ERROR("error");

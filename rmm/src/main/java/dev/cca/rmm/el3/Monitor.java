@@ -71,7 +71,12 @@ public final class Monitor implements Firmware {
             contexts[i][REALM] = new WorldContext();
         }
         gpt = new GptTables(platform.machine.memory, HostPlatform.ROOT_BASE, HostPlatform.PPS_BITS);
-        sharedBufferBase = HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE / 2;
+        // The shared buffers take the top pages of Root memory, the GPT everything below them.
+        sharedBufferBase = HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE - (long) n * Page.SIZE;
+        if (platform.dramEnd() - HostPlatform.DRAM_BASE > maxDramBytes(n)) {
+            throw new IllegalArgumentException(String.format("%d MiB of DRAM is more than the GPT in Root memory "
+                    + "can describe (%d MiB with %d PEs)", platform.dramSize >> 20, maxDramBytes(n) >> 20, n));
+        }
         buildGpt();
     }
 
@@ -83,6 +88,18 @@ public final class Monitor implements Firmware {
     @Override
     public long pc() {
         return EL3_PC;
+    }
+
+    /**
+     * The most DRAM (from {@link HostPlatform#DRAM_BASE}) whose GPT fits in Root memory with {@code cpus} PEs: the
+     * level 0 table and one level 1 table for each GiB that holds Root memory or DRAM must fit below the PEs'
+     * shared buffers.
+     */
+    public static long maxDramBytes(int cpus) {
+        long tables = (HostPlatform.ROOT_SIZE - (long) cpus * Page.SIZE) / GptTables.L1_TABLE_BYTES;
+        // One slot holds the level 0 table, one the level 1 table of Root memory's GiB; DRAM starts GiB aligned.
+        long dramGiB = tables - 2;
+        return Math.min(dramGiB << GptTables.L0_SHIFT, (1L << HostPlatform.PPS_BITS) - HostPlatform.DRAM_BASE);
     }
 
     public GptTables gpt() {
