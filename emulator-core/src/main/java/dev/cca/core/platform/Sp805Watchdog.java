@@ -11,10 +11,10 @@ import java.util.function.LongSupplier;
  * still set and WdogControl.RESEN set asserts WDOGRES, which resets the system. Writing WdogIntClr clears the
  * interrupt and reloads. Registers are write-protected unless WdogLock was written with 0x1ACCE551.
  *
- * <p>WDOGCLK is the system counter divided by {@link #COUNTER_DIVIDER} (1 MHz at the counter's 62.5 MHz).
+ * <p>WDOGCLK is the system counter divided by {@link #COUNTER_DIVIDER}: 1 MHz at the FVP's 100 MHz counter.
  */
 public final class Sp805Watchdog implements MmioDevice, TimedDevice {
-    public static final int COUNTER_DIVIDER = 62; // 62.5 MHz / 62 ~ 1 MHz
+    public static final int COUNTER_DIVIDER = 100;
     private static final int LOAD = 0x000, VALUE = 0x004, CONTROL = 0x008, INTCLR = 0x00C, RIS = 0x010,
             MIS = 0x014, LOCK = 0xC00;
     private static final int UNLOCK_KEY = 0x1ACCE551;
