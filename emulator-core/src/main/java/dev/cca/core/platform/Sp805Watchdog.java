@@ -24,6 +24,8 @@ public final class Sp805Watchdog implements MmioDevice, TimedDevice {
     private final int spi;
     private final LongSupplier clock;
     private final Runnable reset;
+    /** Told when the next deadline may have moved (a register write), so that running PEs look again. */
+    private final Runnable rescheduled;
     private long load = 0xFFFF_FFFFL;
     private int control;
     private boolean interrupt;
@@ -32,7 +34,8 @@ public final class Sp805Watchdog implements MmioDevice, TimedDevice {
     private long loadedAt;
 
     /** @param clock the system counter; @param reset asserts the system reset (WDOGRES) */
-    public Sp805Watchdog(Distributor gicd, int spi, LongSupplier clock, Runnable reset) {
+    public Sp805Watchdog(Distributor gicd, int spi, LongSupplier clock, Runnable reset, Runnable rescheduled) {
+        this.rescheduled = rescheduled;
         this.gicd = gicd;
         this.spi = spi;
         this.clock = clock;
@@ -125,6 +128,7 @@ public final class Sp805Watchdog implements MmioDevice, TimedDevice {
             default:
                 break;
         }
+        rescheduled.run();
     }
 
     @Override

@@ -76,6 +76,7 @@ public final class HostImage implements PowerControl {
         this.firmwareInstalled = firmwareInstalled;
         on = new boolean[cpus];
         idle = new boolean[cpus];
+        devices.setRunning(this::isOn);
         threads = new Thread[cpus];
     }
 
