@@ -41,7 +41,10 @@ public final class Machine {
     public enum Topology {
         /** Affinity level 0 = PE index (what the Java host and QEMU virt use). */
         FLAT,
-        /** Arm's FVP Base: clusters of four cores, MT = 1, Aff0 = thread 0, Aff1 = core, Aff2 = cluster. */
+        /**
+         * Arm's FVP Base: clusters of four cores, MT = 1, Aff0 = thread 0, Aff1 = core, Aff2 = cluster; CNTFRQ_EL0 =
+         * 100 MHz (one counter tick is still one instruction, docs/time.md).
+         */
         FVP
     }
 
@@ -81,7 +84,13 @@ public final class Machine {
         c.sr[SysRegs.MPIDR_EL1] = mpidr(topology, c.index);
         c.sr[SysRegs.VPIDR_EL2] = IdRegisters.MIDR;
         c.sr[SysRegs.VMPIDR_EL2] = mpidr(topology, c.index);
+        if (topology == Topology.FVP) {
+            c.sr[SysRegs.CNTFRQ_EL0] = FVP_COUNTER_HZ;
+        }
     }
+
+    /** The FVP Base's system counter frequency, which TF-A programs into CNTFRQ_EL0 there. */
+    public static final long FVP_COUNTER_HZ = 100_000_000L;
 
     /**
      * A cold reset of the whole system but its memory (a system reset): every PE back at EL3 in its reset state,

@@ -21,6 +21,8 @@ import java.util.Locale;
 final class HostImageCommand {
     /** Default DRAM: the FVP Base's 2 GiB at 0x8000_0000 (allocated as touched). */
     static final long DEFAULT_DRAM = 2L << 30;
+    /** Exit status when every PE waits for an interrupt that nothing can raise (the image halted). */
+    static final int EXIT_HALTED = 5;
 
     private HostImageCommand() {
     }
@@ -119,6 +121,7 @@ final class HostImageCommand {
         int code;
         switch (o) {
             case POWER_OFF: code = RunCommand.EXIT_OK; break;
+            case ALL_IDLE: code = EXIT_HALTED; break;
             case INSTRUCTION_LIMIT:
             case TIMEOUT: code = RunCommand.EXIT_LIMIT; break;
             default: code = RunCommand.EXIT_ERROR; break;

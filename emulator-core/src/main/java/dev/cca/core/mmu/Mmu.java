@@ -140,6 +140,19 @@ public final class Mmu {
         return true;
     }
 
+    /** Bits of a (I)PS field value: 32, 36, 40, 42, 44, 48, 52 (0b110 and above read as 52). */
+    static int outputSize(int ps) {
+        switch (ps) {
+            case 0: return 32;
+            case 1: return 36;
+            case 2: return 40;
+            case 3: return 42;
+            case 4: return 44;
+            case 5: return 48;
+            default: return 52;
+        }
+    }
+
     private boolean permFault(int access, int level, boolean stage2) {
         faultFsc = Esr.FSC_PERMISSION + level;
         faultStage2 = stage2;
@@ -193,6 +206,13 @@ public final class Mmu {
         int level = start;
         long tableBytes = 8L << (inputBits - levelShift(start));
         long table = ttbr & 0x0000_FFFF_FFFF_FFFEL & ~(tableBytes - 1);
+        // The configured output size (TCR_EL1.IPS, TCR_ELx.PS), capped at the implemented PA size: a table or
+        // output address above it is an Address Size Fault at the level of the descriptor (Arm ARM D8.3.3).
+        int oaBits = Math.min(outputSize((int) (el10 ? tcr >>> 32 : tcr >>> 16) & 7), c.memory.paBits());
+        if ((table >>> oaBits) != 0) {
+            faultFsc = Esr.FSC_ADDR_SIZE; // the TTBR: level 0
+            return false;
+        }
         SecurityState ss = c.securityState();
         Pas walkPas = ss.defaultPas;
         boolean apTableNoEl0 = false, apTableRo = false, xnTable = false, pxnTable = false;
@@ -240,7 +260,11 @@ public final class Mmu {
                 if (ss == SecurityState.SECURE || ss == SecurityState.ROOT) {
                     nsTable |= ((desc >>> 63) & 1) != 0;
                 }
-                table = desc & OA_MASK;
+                table = desc & OA_MASK & ~0xFFFL;
+                if ((table >>> oaBits) != 0) {
+                    faultFsc = Esr.FSC_ADDR_SIZE + level;
+                    return false;
+                }
                 level++;
                 continue;
             }
@@ -249,6 +273,10 @@ public final class Mmu {
         int shift = levelShift(level);
         long outMask = OA_MASK & ~((1L << shift) - 1);
         long pa = (desc & outMask) | (va & ((1L << shift) - 1));
+        if (((desc & outMask) >>> oaBits) != 0) {
+            faultFsc = Esr.FSC_ADDR_SIZE + level;
+            return false;
+        }
         if ((desc & (1L << 10)) == 0) {
             faultFsc = Esr.FSC_ACCESS_FLAG + level;
             return false;

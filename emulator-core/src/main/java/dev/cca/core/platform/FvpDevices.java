@@ -19,7 +19,7 @@ import java.util.List;
  *   0x2F10_0000                 GICv3 redistributors, 128 KiB per PE
  * </pre>
  *
- * Time for the watchdogs is the system counter: the highest count any PE has reached (docs/time.md).
+ * Time for the watchdogs is the system counter: the highest count any running PE has reached (docs/time.md).
  */
 public final class FvpDevices {
     public static final long UART0 = 0x1C09_0000L, UART1 = 0x1C0A_0000L, UART2 = 0x1C0B_0000L,
@@ -46,9 +46,10 @@ public final class FvpDevices {
             mem.addDevice(bases[i], UART_SIZE, uarts.get(i));
         }
         var gicd = machine.gic.distributor();
-        sp805 = new Sp805Watchdog(gicd, SP805_SPI, this::now, reset);
+        sp805 = new Sp805Watchdog(gicd, SP805_SPI, this::now, reset, this::rescheduled);
         mem.addDevice(SP805, SP805_SIZE, sp805);
-        genericWatchdog = new GenericWatchdog(gicd, GENERIC_WDOG_SPI, this::now, reset);
+        genericWatchdog = new GenericWatchdog(gicd, GENERIC_WDOG_SPI, this::now, reset,
+                this::rescheduled);
         mem.addDevice(GENERIC_WDOG_CONTROL, 0x1000, genericWatchdog.control);
         mem.addDevice(GENERIC_WDOG_REFRESH, 0x1000, genericWatchdog.refresh);
         mem.addDevice(GICD, GICD_SIZE, GicMmio.distributor(machine.gic));
@@ -56,11 +57,37 @@ public final class FvpDevices {
         timed = List.of(sp805, genericWatchdog);
     }
 
-    /** The system counter as devices see it: the highest count any PE has reached. */
+    private volatile java.util.function.IntPredicate running = pe -> true;
+
+    /**
+     * Says which PEs are running (powered on): only their counters move the devices' time. A PE that is off keeps
+     * the count it had, which may be ahead of what it published and of the others.
+     */
+    public void setRunning(java.util.function.IntPredicate running) {
+        this.running = running;
+    }
+
+    /**
+     * A device's next deadline may have moved: every running PE ends its instruction chunk soon (within one
+     * interpreter step of 4096 instructions) so that its next chunk ends at the new deadline.
+     */
+    private void rescheduled() {
+        java.util.function.IntPredicate on = running;
+        for (int i = 0; i < machine.cpuCount(); i++) {
+            if (on.test(i)) {
+                machine.cpu(i).requestStop();
+            }
+        }
+    }
+
+    /** The system counter as devices see it: the highest count published, or reached by a running PE. */
     public long now() {
         long t = machine.counter.highWater();
+        java.util.function.IntPredicate on = running;
         for (int i = 0; i < machine.cpuCount(); i++) {
-            t = Math.max(t, machine.cpu(i).timer.localCount());
+            if (on.test(i)) {
+                t = Math.max(t, machine.cpu(i).timer.localCount());
+            }
         }
         return t;
     }

@@ -20,11 +20,14 @@ public final class GenericWatchdog implements TimedDevice {
     private final int spi;
     private final LongSupplier clock;
     private final Runnable reset;
+    /** Told when the next deadline may have moved (a register write), so that running PEs look again. */
+    private final Runnable rescheduled;
     private boolean enabled, ws0, ws1;
     private long wor;
     private long wcv;
 
-    public GenericWatchdog(Distributor gicd, int spi, LongSupplier clock, Runnable reset) {
+    public GenericWatchdog(Distributor gicd, int spi, LongSupplier clock, Runnable reset, Runnable rescheduled) {
+        this.rescheduled = rescheduled;
         this.gicd = gicd;
         this.spi = spi;
         this.clock = clock;
@@ -98,6 +101,7 @@ public final class GenericWatchdog implements TimedDevice {
                         break;
                 }
             }
+            rescheduled.run();
         }
 
         @Override
@@ -121,6 +125,7 @@ public final class GenericWatchdog implements TimedDevice {
                     advance(now);
                     refresh(now);
                 }
+                rescheduled.run();
             }
         }
 

@@ -11,10 +11,10 @@ import java.util.function.LongSupplier;
  * still set and WdogControl.RESEN set asserts WDOGRES, which resets the system. Writing WdogIntClr clears the
  * interrupt and reloads. Registers are write-protected unless WdogLock was written with 0x1ACCE551.
  *
- * <p>WDOGCLK is the system counter divided by {@link #COUNTER_DIVIDER} (1 MHz at the counter's 62.5 MHz).
+ * <p>WDOGCLK is the system counter divided by {@link #COUNTER_DIVIDER}: 1 MHz at the FVP's 100 MHz counter.
  */
 public final class Sp805Watchdog implements MmioDevice, TimedDevice {
-    public static final int COUNTER_DIVIDER = 62; // 62.5 MHz / 62 ~ 1 MHz
+    public static final int COUNTER_DIVIDER = 100;
     private static final int LOAD = 0x000, VALUE = 0x004, CONTROL = 0x008, INTCLR = 0x00C, RIS = 0x010,
             MIS = 0x014, LOCK = 0xC00;
     private static final int UNLOCK_KEY = 0x1ACCE551;
@@ -24,6 +24,8 @@ public final class Sp805Watchdog implements MmioDevice, TimedDevice {
     private final int spi;
     private final LongSupplier clock;
     private final Runnable reset;
+    /** Told when the next deadline may have moved (a register write), so that running PEs look again. */
+    private final Runnable rescheduled;
     private long load = 0xFFFF_FFFFL;
     private int control;
     private boolean interrupt;
@@ -32,7 +34,8 @@ public final class Sp805Watchdog implements MmioDevice, TimedDevice {
     private long loadedAt;
 
     /** @param clock the system counter; @param reset asserts the system reset (WDOGRES) */
-    public Sp805Watchdog(Distributor gicd, int spi, LongSupplier clock, Runnable reset) {
+    public Sp805Watchdog(Distributor gicd, int spi, LongSupplier clock, Runnable reset, Runnable rescheduled) {
+        this.rescheduled = rescheduled;
         this.gicd = gicd;
         this.spi = spi;
         this.clock = clock;
@@ -125,6 +128,7 @@ public final class Sp805Watchdog implements MmioDevice, TimedDevice {
             default:
                 break;
         }
+        rescheduled.run();
     }
 
     @Override

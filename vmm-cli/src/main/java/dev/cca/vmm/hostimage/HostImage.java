@@ -76,6 +76,7 @@ public final class HostImage implements PowerControl {
         this.firmwareInstalled = firmwareInstalled;
         on = new boolean[cpus];
         idle = new boolean[cpus];
+        devices.setRunning(this::isOn);
         threads = new Thread[cpus];
     }
 
@@ -156,7 +157,9 @@ public final class HostImage implements PowerControl {
                 firmware.monitor.warmBoot(cpu);
                 started = true;
             }
-            cpu.setBudget(CHUNK);
+            // End the chunk at the next device deadline, so that a watchdog fires at its count and not later.
+            long toDeadline = devices.nextDeadline() - cpu.timer.localCount();
+            cpu.setBudget(Math.max(1, Math.min(CHUNK, toDeadline)));
             Cpu.StopReason r = cpu.runUntil(2, SecurityState.NON_SECURE);
             devices.advance();
             switch (r) {
