@@ -25,6 +25,11 @@ public final class DeviceOptions {
                 + "(virtio: Linux's hvc0; console=hvc0 is put before the kernel command line).")
     String console;
 
+    @Option(names = "--9p", paramLabel = "DIR,TAG",
+            description = "Share the host directory DIR as a virtio-9p device with mount tag TAG (in the guest: "
+                + "mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt). Confined to DIR. Repeatable.")
+    List<String> shares = new ArrayList<>();
+
     @Option(names = "--pci-testdev",
             description = "QEMU's pci-testdev (1b36:0005), the device kvm-unit-tests' pci test checks.")
     boolean pciTestdev;
@@ -33,13 +38,18 @@ public final class DeviceOptions {
     public record Disk(Path path, boolean readOnly) {
     }
 
+    /** One --9p: the host directory and the mount tag. */
+    public record Share(Path dir, String tag) {
+    }
+
     /** What the options ask for, checked: the disks exist and are regular files, the console is known. */
-    public record Devices(List<Disk> disks, boolean rng, boolean virtioConsole, boolean pciTestdev) {
-        public static final Devices NONE = new Devices(List.of(), false, false, false);
+    public record Devices(List<Disk> disks, boolean rng, boolean virtioConsole, boolean pciTestdev,
+                          List<Share> shares) {
+        public static final Devices NONE = new Devices(List.of(), false, false, false, List.of());
 
         /** Whether the guest has a PCI bus (and the device tree a host bridge). */
         public boolean pci() {
-            return !disks.isEmpty() || rng || virtioConsole || pciTestdev;
+            return !disks.isEmpty() || rng || virtioConsole || pciTestdev || !shares.isEmpty();
         }
     }
 
@@ -74,6 +84,22 @@ public final class DeviceOptions {
                 default: throw new RunCommand.UsageError("--console must be serial or virtio, was '" + console + "'");
             }
         }
-        return new Devices(List.copyOf(ds), rng, virtio, pciTestdev);
+        List<Share> ss = new ArrayList<>();
+        for (String sh : shares) {
+            int comma = sh.lastIndexOf(',');
+            if (comma <= 0 || comma == sh.length() - 1) {
+                throw new RunCommand.UsageError("--9p " + sh + ": expected DIR,TAG");
+            }
+            Path dir = Path.of(sh.substring(0, comma));
+            String tag = sh.substring(comma + 1);
+            if (!Files.isDirectory(dir)) {
+                throw new RunCommand.UsageError("--9p " + sh + ": " + dir + " is not a directory");
+            }
+            if (tag.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 255) {
+                throw new RunCommand.UsageError("--9p " + sh + ": the tag is longer than 255 bytes");
+            }
+            ss.add(new Share(dir, tag));
+        }
+        return new Devices(List.copyOf(ds), rng, virtio, pciTestdev, List.copyOf(ss));
     }
 }

@@ -14,6 +14,7 @@ import dev.cca.vmm.device.MmioBus;
 import dev.cca.vmm.pci.PciDevice;
 import dev.cca.vmm.pci.PciHost;
 import dev.cca.vmm.pci.PciTestDev;
+import dev.cca.vmm.virtio.Virtio9p;
 import dev.cca.vmm.virtio.VirtioBlk;
 import dev.cca.vmm.virtio.VirtioConsole;
 import dev.cca.vmm.virtio.VirtioPciDevice;
@@ -156,6 +157,15 @@ public final class Vmm {
             con.onInput(() -> dev.deliver(VirtioConsole.RECEIVEQ));
             pci.add(dev);
             virtioConsole = con;
+        }
+        try {
+            for (DeviceOptions.Share sh : d.shares()) {
+                Virtio9p p9 = new Virtio9p(sh.dir(), sh.tag());
+                closeables.add(p9::reset);
+                pci.add(new VirtioPciDevice(p9, mem, cfg.realm()));
+            }
+        } catch (java.io.IOException e) {
+            throw new ErrnoException("--9p: " + e.getMessage(), Errno.EIO);
         }
         if (d.pciTestdev()) {
             pci.add(new PciTestDev());

@@ -63,7 +63,7 @@ class LinuxVirtioBootTest {
         assertTrue(out.contains("0000:00:01.0 0x1af4:0x1044 class 0xff0000 driver virtio-pci"), out);
         assertTrue(out.contains("CCA-ROOTFS: this file is on the virtio-blk disk"), out);
         assertTrue(out.contains("virtio_rng.0"), "hwrng is virtio-rng: " + out);
-        assertTrue(out.matches("(?s).*\\$ head -c 16 /dev/hwrng[^\n]*\n( [0-9a-f]{2}){16}\n.*"), out);
+        assertTrue(out.matches("(?s).*\\$ head -c 16 /dev/hwrng[^\n]*\n( [0-9a-f]{2}){16}\r?\n.*"), out);
         assertTrue(out.contains("CCA-ROOTFS: done"), out);
         assertEquals(0, r.exit(), r.err());
         // The guest's write reached the image: read it back with debugfs when the host has it.

@@ -25,12 +25,15 @@ import static org.junit.jupiter.api.Assertions.*;
 class VirtioFuzzTest {
     private static final int RAM_SIZE = 2 << 20;
     private static final Path DISK;
+    private static final Path SHARE;
 
     static {
         try {
             DISK = Files.createTempFile("cca-fuzz", ".img");
             Files.write(DISK, new byte[64 * 512]);
             DISK.toFile().deleteOnExit();
+            SHARE = Files.createTempDirectory("cca-fuzz-9p");
+            SHARE.toFile().deleteOnExit();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -42,6 +45,7 @@ class VirtioFuzzTest {
                 case 0: return new VirtioBlk(DISK, false);
                 case 1: return new VirtioBlk(DISK, true);
                 case 2: return new VirtioRng();
+                case 3: return new Virtio9p(SHARE, "fuzz");
                 default: return new VirtioConsole(new ByteArrayOutputStream());
             }
         } catch (IOException e) {
@@ -70,7 +74,7 @@ class VirtioFuzzTest {
     }
 
     @Property(tries = 400)
-    void randomDescriptorChainsGiveErrorStatusesOrAReset(@ForAll @IntRange(min = 0, max = 3) int kind,
+    void randomDescriptorChainsGiveErrorStatusesOrAReset(@ForAll @IntRange(min = 0, max = 4) int kind,
                                                          @ForAll long seed) {
         Random r = new Random(seed);
         ByteRam mem = new ByteRam(Driver.RAM, RAM_SIZE, null);
@@ -119,7 +123,7 @@ class VirtioFuzzTest {
     }
 
     @Property(tries = 400)
-    void randomConfigurationAndBarAccessesNeverThrow(@ForAll @IntRange(min = 0, max = 3) int kind,
+    void randomConfigurationAndBarAccessesNeverThrow(@ForAll @IntRange(min = 0, max = 4) int kind,
                                                      @ForAll long seed) {
         Random r = new Random(seed);
         ByteRam mem = new ByteRam(Driver.RAM, RAM_SIZE, null);
