@@ -208,7 +208,7 @@ public final class Mmu {
         long table = ttbr & 0x0000_FFFF_FFFF_FFFEL & ~(tableBytes - 1);
         // The configured output size (TCR_EL1.IPS, TCR_ELx.PS), capped at the implemented PA size: a table or
         // output address above it is an Address Size Fault at the level of the descriptor (Arm ARM D8.3.3).
-        int oaBits = Math.min(outputSize((int) (el10 ? tcr >>> 32 : tcr >>> 16) & 7), c.memory.paBits());
+        int oaBits = Math.min(outputSize((int) (el10 ? tcr >>> 32 : tcr >>> 16) & 7), c.memory().paBits());
         if ((table >>> oaBits) != 0) {
             faultFsc = Esr.FSC_ADDR_SIZE; // the TTBR: level 0
             return false;
