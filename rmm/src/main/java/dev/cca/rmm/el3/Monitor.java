@@ -6,6 +6,7 @@ import dev.cca.core.cpu.Firmware;
 import dev.cca.core.cpu.SecurityState;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.core.cpu.SysRegs;
+import dev.cca.core.cpu.TlbOp;
 import dev.cca.core.mem.Page;
 import dev.cca.core.mmu.GptTables;
 import dev.cca.core.mmu.GranuleProtection;
@@ -218,10 +219,10 @@ public final class Monitor implements Firmware {
             }
             cpu.eret();
         } else if (fid == RmmEl3.GTSI_DELEGATE) {
-            cpu.x[0] = transition(cpu.x[1], GranuleProtection.GPI_NON_SECURE, GranuleProtection.GPI_REALM);
+            cpu.x[0] = transition(cpu, cpu.x[1], GranuleProtection.GPI_NON_SECURE, GranuleProtection.GPI_REALM);
             cpu.eret();
         } else if (fid == RmmEl3.GTSI_UNDELEGATE) {
-            cpu.x[0] = transition(cpu.x[1], GranuleProtection.GPI_REALM, GranuleProtection.GPI_NON_SECURE);
+            cpu.x[0] = transition(cpu, cpu.x[1], GranuleProtection.GPI_REALM, GranuleProtection.GPI_NON_SECURE);
             cpu.eret();
         } else if (fid == RmmEl3.GET_REALM_ATTEST_KEY) {
             getRealmAttestKey(cpu);
@@ -300,19 +301,24 @@ public final class Monitor implements Firmware {
         }
     }
 
-    /** Changes one granule's GPI if it is currently {@code from}, then invalidates cached GPT information. */
-    private synchronized long transition(long pa, int from, int to) {
+    /**
+     * Changes one granule's GPI if it is currently {@code from}, then invalidates cached GPT information on every
+     * PE (TLBI RPAOS + DSB). Only a PE's own thread may touch its TLB, so the other PEs get the invalidation
+     * through the coherence domain's broadcast: a PE that is executing applies it before its next instruction and
+     * before this returns, the others before they execute again.
+     */
+    private long transition(Cpu cpu, long pa, int from, int to) {
         if ((pa & (Page.SIZE - 1)) != 0 || pa < HostPlatform.DRAM_BASE || pa >= platform.dramEnd()) {
             return RmmEl3.E_RMM_BAD_ADDR;
         }
-        if (gpt.gpi(pa) != from) {
-            return RmmEl3.E_RMM_BAD_PAS;
+        synchronized (this) {
+            if (gpt.gpi(pa) != from) {
+                return RmmEl3.E_RMM_BAD_PAS;
+            }
+            gpt.setGranule(pa, to);
         }
-        gpt.setGranule(pa, to);
-        // TLBI RPAOS + DSB: every PE drops translations that cached the old GPI.
-        for (int i = 0; i < platform.machine.cpuCount(); i++) {
-            platform.machine.cpu(i).flushTlb();
-        }
+        // Outside the lock: transitions of other granules on other PEs need not wait for this broadcast.
+        cpu.coherenceDomain().broadcast(cpu, TlbOp.EVERYTHING);
         return RmmEl3.E_RMM_OK;
     }
 
