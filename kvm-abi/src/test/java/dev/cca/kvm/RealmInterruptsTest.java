@@ -36,6 +36,16 @@ class RealmInterruptsTest {
     /** A few A64 encodings (Arm ARM C6). */
     static final class Prog {
         final List<Integer> w = new ArrayList<>();
+        /** The alias bit the report address carries (the unprotected alias for a realm, 0 for a normal VM). */
+        final long alias;
+
+        Prog() {
+            this(SHARED);
+        }
+
+        Prog(long alias) {
+            this.alias = alias;
+        }
 
         Prog mov(int xd, long value) {
             w.add(0xD2800000 | (int) ((value & 0xFFFF) << 5) | xd);
@@ -67,7 +77,7 @@ class RealmInterruptsTest {
 
         /** Reports W{@code wt} with a write to the report address (uses X9). */
         Prog report(int wt) {
-            return mov(9, REPORT).str32(wt, 9);
+            return mov(9, 0x0900_0000L | alias).str32(wt, 9);
         }
 
         Prog sys(int op0, int op1, int crn, int crm, int op2, int rt, boolean read) {

@@ -262,6 +262,9 @@ public final class Vmm {
         }
         uart.flush();
         Result r = result.get();
+        if (r == null && realmOff) {
+            return new Result(Outcome.REALM_OFF, "every vCPU");
+        }
         return r != null ? r : new Result(Outcome.ERROR, "no vCPU reported an outcome");
     }
 
@@ -272,6 +275,9 @@ public final class Vmm {
             libc.proc.signal(t);
         }
     }
+
+    /** Some vCPU found the realm off (KVM_EXIT_SHUTDOWN) and ended its thread. */
+    private volatile boolean realmOff;
 
     private void finish(Result r) {
         if (result.compareAndSet(null, r)) {
@@ -325,7 +331,9 @@ public final class Vmm {
                         return;
                     }
                     case KVM_EXIT_SHUTDOWN:
-                        finish(new Result(Outcome.REALM_OFF, "vCPU " + idx));
+                        // The realm is off: another vCPU's PSCI SYSTEM_OFF raced with this vCPU's REC entry. That
+                        // vCPU reports the system event; this one's thread ends (kvmtool does the same).
+                        realmOff = true;
                         return;
                     case KVM_EXIT_INTERNAL_ERROR:
                         finish(new Result(Outcome.VCPU_FAILED, "vCPU " + idx));
