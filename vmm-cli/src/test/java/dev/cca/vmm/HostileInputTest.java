@@ -260,6 +260,10 @@ class HostileInputTest {
         Arrays.fill(deep, (byte) 0x81); // arrays of one element, 100,000 deep
         Path nested = Files.write(dir.resolve("nested.cbor"), deep);
         assertOneLine(run("token", "show", nested.toString()), 1, "nested.cbor", "nested more than");
+        // Found by InputFuzzTest: a byte string whose 64-bit length has the top bit set.
+        byte[] huge = {(byte) 0xd9, 0x01, (byte) 0x8f, 0x5b, -1, -1, -1, -1, -1, -1, -1, -1, 0};
+        Path len = Files.write(dir.resolve("length.cbor"), huge);
+        assertOneLine(run("token", "show", len.toString()), 1, "length.cbor", "truncated");
     }
 
     // 15
