@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Random and truncated RSP packets at a stopped guest: every packet gets an answer (a reply, an error or the empty
  * reply), a bad checksum gets '-', and the stub still answers '?' and detaches at the end. Packets that resume or
  * end the guest (c, s, vCont, k, D, vKill) are not sent: the stub must keep the guest stopped. Sized by
- * {@code fuzz.gdb.packets} (default 3,000); {@code fuzz.seed} replays.
+ * {@code fuzz.gdb.packets} (default 1,000); {@code fuzz.seed} replays.
  */
 @Tag("fuzz")
 class GdbPacketFuzzTest {
@@ -24,7 +24,7 @@ class GdbPacketFuzzTest {
 
     @Test
     void randomAndTruncatedPacketsAllGetAnswersAndTheStubKeepsServing() throws Exception {
-        long packets = Long.getLong("fuzz.gdb.packets", 3_000L);
+        long packets = Long.getLong("fuzz.gdb.packets", 1_000L);
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
         Random r = new Random(seed);
         long start = System.nanoTime();
