@@ -35,6 +35,9 @@ final class MeasureCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest;
 
+    @Mixin
+    DeviceOptions devices = new DeviceOptions();
+
     @Option(names = "--steps", description = "Also print every measured step with the RIM after it.")
     boolean steps;
 
@@ -51,6 +54,7 @@ final class MeasureCommand implements Callable<Integer> {
             GuestLimits.check(mem, cpus);
             RunCommand run = new RunCommand();
             run.guest = guest;
+            run.devices = devices;
             boot = run.prepareBoot(mem, cpus, true);
             GuestLimits.hostDram(mem, cpus, boot.image());
         } catch (ImageFormatException e) {

@@ -278,7 +278,7 @@ class GdbServerTest {
             assertEquals("OK", gdb.request("vKill;1"));
         }
         assertEquals(1, cca.await(60_000), cca.err());
-        assertTrue(cca.out().contains("stopped by the user"), cca.out());
+        assertTrue(cca.err().contains("stopped by the user"), cca.err());
     }
 
     @Test
