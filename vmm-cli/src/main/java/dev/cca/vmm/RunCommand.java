@@ -200,8 +200,9 @@ final class RunCommand implements Callable<Integer> {
             if (debug.console == null) { // cca debug reads its commands from standard input
                 InputStream in = parent != null ? parent.in : System.in;
                 terminal = in == System.in ? RawTerminal.enterIfTerminal() : null;
-                new ConsoleInput(in, terminal != null, vmm::consoleInput, () -> vmm.stop(Vmm.Outcome.STOPPED),
-                        err).start();
+                consoleInput = new ConsoleInput(in, terminal != null, vmm::consoleInput,
+                        () -> vmm.stop(Vmm.Outcome.STOPPED), err);
+                consoleInput.start();
             }
             result = vmm.run();
         } finally {
@@ -337,6 +338,9 @@ final class RunCommand implements Callable<Integer> {
         return l;
     }
 
+    /** The console's input, while the run pumps standard input into the UART. */
+    private volatile ConsoleInput consoleInput;
+
     /** How long the guest must stay asleep with no wake-up source before the run ends. */
     static final long ASLEEP_GRACE_NANOS = 200_000_000L;
 
@@ -345,9 +349,12 @@ final class RunCommand implements Callable<Integer> {
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 Thread.sleep(20);
-                // This VMM injects no interrupts of its own, so a guest that nothing inside the machine can wake
-                // would wait forever: end the run and say so.
-                if (host.platform.machine.asleepWithoutWakeSource()) {
+                // Only console input can reach a guest from outside (the devices answer the guest's own
+                // requests): once it has ended, a guest that nothing inside the machine can wake would wait
+                // forever. End the run and say so.
+                ConsoleInput input = consoleInput;
+                boolean outsideCanWake = debug.console == null && (input == null || !input.ended());
+                if (!outsideCanWake && host.platform.machine.asleepWithoutWakeSource()) {
                     long now = System.nanoTime();
                     if (asleepSince < 0) {
                         asleepSince = now;
