@@ -781,7 +781,12 @@ public final class Cpu {
 
     /** Translates a VA in the current regime without side effects; returns -1 on a fault (for debuggers). */
     public long translateForDebug(long va, boolean write) {
-        return mmu.translate(this, va, write ? Mmu.WRITE : Mmu.READ, mmuIdx) ? mmu.outPa : -1;
+        mmu.hardwareUpdates = false;
+        try {
+            return mmu.translate(this, va, write ? Mmu.WRITE : Mmu.READ, mmuIdx) ? mmu.outPa : -1;
+        } finally {
+            mmu.hardwareUpdates = true;
+        }
     }
 
     // =========================================================================================================
