@@ -376,11 +376,19 @@ public final class Cpu {
 
     /** Asserts or clears one physical IRQ source. Safe from any thread. */
     public synchronized void setIrqSource(int sourceBit, boolean level) {
-        irqSources = level ? irqSources | sourceBit : irqSources & ~sourceBit;
+        int was = irqSources;
+        irqSources = level ? was | sourceBit : was & ~sourceBit;
+        if (was == 0 && level) {
+            transitioned = true; // taken at the next instruction boundary, not at the end of the chunk
+        }
     }
 
     public synchronized void setFiqSource(int sourceBit, boolean level) {
-        fiqSources = level ? fiqSources | sourceBit : fiqSources & ~sourceBit;
+        int was = fiqSources;
+        fiqSources = level ? was | sourceBit : was & ~sourceBit;
+        if (was == 0 && level) {
+            transitioned = true;
+        }
     }
 
     public boolean irqPending() {
