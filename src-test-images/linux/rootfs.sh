@@ -6,12 +6,14 @@
 # Needs DIR/busybox (fetch.sh) and Debian's linux-modules package of the same kernel version: the .deb named by
 # CCA_LINUX_MODULES_DEB, or the first linux-modules-<kernel-version>_*.deb found under DIR. From the modules it
 # takes virtio_blk and virtio-rng (the cloud kernel builds VIRTIO_PCI, VIRTIO_CONSOLE and EXT4 in, these two as
-# modules), decompressed.
+# modules), decompressed, ext4 and what it needs when they are modules (the generic kernel), and the 9P modules (netfs, 9pnet, 9pnet_virtio, 9p) when the package has them: the
+# cloud kernel has no 9P, Debian's generic arm64 kernel (CCA_LINUX_PACKAGE=linux-image-VERSION-arm64) has.
 #
 # Results:
 #   DIR/rootfs.ext4            a 64 MiB ext4 image (mke2fs -d, no root needed): busybox, /etc/motd, and /sbin/init,
 #                              which lists the PCI functions, reads the disk with dd, reads 16 bytes of
-#                              /dev/hwrng, writes /root/written-by-guest, and powers off.
+#                              /dev/hwrng, writes /root/written-by-guest; with 9P and a share tagged hostshare
+#                              it mounts it on /mnt, lists it and writes /mnt/written-by-guest; then powers off.
 #   DIR/initramfs-rootfs.cpio  its /init loads virtio_blk and virtio-rng, mounts /dev/vda (ext4) and switch_roots.
 #
 # CCA_CLI: the command that runs cca (default: the repository's ./cca).
@@ -34,9 +36,18 @@ work="$dir/rootfs-work"
 rm -rf "$work"
 mkdir -p "$work/unpack" "$work/modules" "$work/root"
 dpkg-deb -x "$deb" "$work/unpack"
-for m in drivers/block/virtio_blk drivers/char/hw_random/virtio-rng; do
+modules=""
+for m in lib/crc/crc16 fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4 drivers/block/virtio_blk \
+         drivers/char/hw_random/virtio-rng fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p; do
     f=$(find "$work/unpack/usr/lib/modules/$kver/kernel" -path "*/$m.ko*" | head -n 1)
-    [ -n "$f" ] || { echo "rootfs.sh: $m not in $deb" >&2; exit 1; }
+    if [ -z "$f" ]; then
+        case "$m" in
+            *9p*|*netfs*) continue ;; # optional: only kernels with 9P
+            *crc16|*mbcache|*jbd2|*ext4) continue ;; # built in (the cloud kernel) or modules (the generic one)
+            *) echo "rootfs.sh: $m not in $deb" >&2; exit 1 ;;
+        esac
+    fi
+    modules="$modules $(basename "$m")"
     case "$f" in
         *.xz) xz -dc "$f" > "$work/modules/$(basename "$m").ko" ;;
         *) cp "$f" "$work/modules/$(basename "$m").ko" ;;
@@ -68,6 +79,12 @@ echo '$ head -c 16 /dev/hwrng | od -A n -t x1'; head -c 16 /dev/hwrng | od -A n 
 echo "written by the guest at $(cat /proc/uptime)" > /root/written-by-guest
 sync
 echo "CCA-ROOTFS: wrote /root/written-by-guest"
+if grep -qx hostshare /sys/bus/virtio/devices/*/mount_tag 2>/dev/null; then
+    echo '$ mount -t 9p -o trans=virtio,version=9p2000.L hostshare /mnt'
+    mount -t 9p -o trans=virtio,version=9p2000.L hostshare /mnt && ls -l /mnt
+    echo "written by the guest over 9p" > /mnt/written-by-guest && sync && echo "CCA-ROOTFS: wrote /mnt/written-by-guest"
+    umount /mnt
+fi
 echo "CCA-ROOTFS: done"
 poweroff -f
 INIT
@@ -82,8 +99,7 @@ cat > "$work/init" <<'INIT'
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev
-/bin/busybox insmod /lib/modules/virtio_blk.ko
-/bin/busybox insmod /lib/modules/virtio-rng.ko
+for m in @MODULES@; do /bin/busybox insmod /lib/modules/$m.ko; done
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done
 echo "CCA-INITRAMFS: mounting /dev/vda"
@@ -92,9 +108,10 @@ echo "CCA-INITRAMFS: mounting /dev/vda"
 /bin/busybox mount --move /dev /newroot/dev
 exec /bin/busybox switch_root /newroot /sbin/init
 INIT
-$cli initramfs --busybox "$dir/busybox" --init "$work/init" \
-    --file "$work/modules/virtio_blk.ko=/lib/modules/virtio_blk.ko" \
-    --file "$work/modules/virtio-rng.ko=/lib/modules/virtio-rng.ko" \
-    -o "$dir/initramfs-rootfs.cpio"
+sed -i "s/@MODULES@/$modules/" "$work/init"
+files=""
+for m in $modules; do files="$files --file $work/modules/$m.ko=/lib/modules/$m.ko"; done
+# shellcheck disable=SC2086
+$cli initramfs --busybox "$dir/busybox" --init "$work/init" $files -o "$dir/initramfs-rootfs.cpio"
 rm -rf "$work"
 echo "rootfs.sh: $dir/rootfs.ext4 and $dir/initramfs-rootfs.cpio"
