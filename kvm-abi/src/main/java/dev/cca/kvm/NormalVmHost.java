@@ -779,6 +779,9 @@ final class NormalVmHost {
                             idleLock.notifyAll();
                             continue;
                         }
+                        // Every vCPU waits, none has a timer armed and this one has nothing pending (an idle vCPU
+                        // with a pending interrupt leaves its wait): only an event from outside can wake the VM.
+                        kernel.platform.machine.setAsleepWithoutWakeSource(min == Long.MAX_VALUE);
                     }
                     try {
                         idleLock.wait(1);
@@ -792,6 +795,7 @@ final class NormalVmHost {
             synchronized (idleLock) {
                 s.idle = false;
                 s.deadline = Long.MAX_VALUE;
+                kernel.platform.machine.setAsleepWithoutWakeSource(false);
             }
             pe.timer.advanceTo(observedTime());
         }

@@ -61,6 +61,9 @@ public final class Vmm {
         STOPPED("stopped by the user"),
         /** KVM_EXIT_INTERNAL_ERROR: the vCPU cannot go on (its PE's stop report says why and where). */
         VCPU_FAILED("a vCPU cannot continue (KVM_EXIT_INTERNAL_ERROR)"),
+        /** Every vCPU waits for an interrupt and nothing can send one (RunCommand's watchdog sees it). */
+        ASLEEP("the guest sleeps and nothing can wake it: every vCPU waits for an interrupt (WFI) with none "
+            + "pending and no timer armed"),
         INSTRUCTION_LIMIT("instruction limit reached"),
         TIMEOUT("timeout"),
         ERROR("error");
@@ -93,13 +96,15 @@ public final class Vmm {
     private final List<Integer> vcpuFds = new ArrayList<>();
     private final List<Long> runMaps = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The UART's SPI, once the VM exists: its level moves on any thread. */
+    private volatile IrqLine uartLine = IrqLine.NONE;
     private final AtomicReference<Result> result = new AtomicReference<>();
     private volatile Outcome stopOutcome;
 
     public Vmm(Process process, Config cfg) {
         this.libc = new Libc(process);
         this.cfg = cfg;
-        this.uart = new Pl011(cfg.console());
+        this.uart = new Pl011(cfg.console(), this::uartInterrupt);
         bus.register(MemoryMap.UART, MemoryMap.UART_SIZE, uart);
     }
 
@@ -120,6 +125,8 @@ public final class Vmm {
             setUpVcpu(i);
         }
         setUpGic(); // after the vCPUs: KVM refuses KVM_CREATE_VCPU once the vGIC is initialised (EBUSY)
+        irqScratch = libc.mmap(4096, -1, "mmap kvm_irq_level");
+        uartLine = spiLine(MemoryMap.SPI_UART);
         setUpDevices();
         load(cfg.kernel());
     }
@@ -130,7 +137,6 @@ public final class Vmm {
         if (!d.pci()) {
             return;
         }
-        irqScratch = libc.mmap(4096, -1, "mmap irq scratch");
         pci = new PciHost(this::spiLine);
         GuestMemory mem = new RamAccess();
         try {
@@ -260,6 +266,22 @@ public final class Vmm {
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0);
     }
 
+    /**
+     * The PL011's interrupt output changed: drive its SPI with KVM_IRQ_LINE on the VM, as kvmtool does for its
+     * UART. Called with the UART's lock held, so levels reach KVM in the order the device produced them.
+     */
+    private void uartInterrupt(boolean high) {
+        uartLine.set(high);
+    }
+
+    /**
+     * Sends bytes to the guest's console (the other end of the UART's line): they enter its receive FIFO as the
+     * guest lets them. Blocks while the line's buffer is full; false once the run has ended.
+     */
+    public boolean consoleInput(byte[] b, int off, int len) throws InterruptedException {
+        return uart.receive(b, off, len);
+    }
+
     private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
         long v = libc.struct2(8);
         libc.mem.write64(v, value);
@@ -364,6 +386,7 @@ public final class Vmm {
         for (Thread t : threads) {
             t.join();
         }
+        uart.close();
         uart.flush();
         for (AutoCloseable c : closeables) {
             try {
