@@ -3,11 +3,12 @@
 #
 #   rootfs.sh [DIR]        default DIR: $CCA_LINUX_CACHE or <repo>/build-cache/linux
 #
-# Needs DIR/busybox (fetch.sh) and Debian's linux-modules package of the same kernel version: the .deb named by
-# CCA_LINUX_MODULES_DEB, or the first linux-modules-<kernel-version>_*.deb found under DIR. From the modules it
-# takes virtio_blk and virtio-rng (the cloud kernel builds VIRTIO_PCI, VIRTIO_CONSOLE and EXT4 in, these two as
-# modules), decompressed, ext4 and what it needs when they are modules (the generic kernel), and the 9P modules (netfs, 9pnet, 9pnet_virtio, 9p) when the package has them: the
-# cloud kernel has no 9P, Debian's generic arm64 kernel (CCA_LINUX_PACKAGE=linux-image-VERSION-arm64) has.
+# Needs DIR/busybox, DIR/kernel-version and the kernel's module tree DIR/modules/VERSION (fetch.sh puts them
+# there), or Debian's linux-modules .deb of that kernel named by CCA_LINUX_MODULES_DEB. The initramfs gets
+# virtio_blk and virtio-rng (the cloud kernel builds VIRTIO_PCI, VIRTIO_CONSOLE and EXT4 in, these two as
+# modules), ext4 when it is a module (the generic kernel), and 9p with 9pnet_virtio when the kernel has them
+# (the cloud kernel has no 9P; Debian's generic arm64 kernel, CCA_LINUX_PACKAGE=linux-image-VERSION-arm64, has),
+# each with its dependencies (cca initramfs --modules resolves and decompresses them).
 #
 # Results:
 #   DIR/rootfs.ext4            a 64 MiB ext4 image (mke2fs -d, no root needed): busybox, /etc/motd, and /sbin/init,
@@ -24,35 +25,37 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=${1:-${CCA_LINUX_CACHE:-$repo/build-cache/linux}}
 cli=${CCA_CLI:-$repo/cca}
-for tool in dpkg-deb mke2fs xz; do
+for tool in mke2fs; do
     command -v "$tool" >/dev/null 2>&1 || { echo "rootfs.sh: $tool not found" >&2; exit 2; }
 done
 [ -s "$dir/busybox" ] && [ -s "$dir/kernel-version" ] || { echo "rootfs.sh: run fetch.sh first ($dir)" >&2; exit 2; }
 kver=$(cat "$dir/kernel-version")
-deb=${CCA_LINUX_MODULES_DEB:-$(find "$dir" -name "linux-modules-${kver}_*.deb" 2>/dev/null | head -n 1)}
-[ -n "$deb" ] && [ -s "$deb" ] || { echo "rootfs.sh: no linux-modules-${kver} .deb under $dir (set CCA_LINUX_MODULES_DEB)" >&2; exit 2; }
 
 work="$dir/rootfs-work"
 rm -rf "$work"
-mkdir -p "$work/unpack" "$work/modules" "$work/root"
-dpkg-deb -x "$deb" "$work/unpack"
-modules=""
-for m in lib/crc/crc16 fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4 drivers/block/virtio_blk \
-         drivers/char/hw_random/virtio-rng fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p; do
-    f=$(find "$work/unpack/usr/lib/modules/$kver/kernel" -path "*/$m.ko*" | head -n 1)
-    if [ -z "$f" ]; then
+mkdir -p "$work/root"
+tree="$dir/modules/$kver"
+if [ -n "${CCA_LINUX_MODULES_DEB:-}" ]; then
+    command -v dpkg-deb >/dev/null 2>&1 || { echo "rootfs.sh: dpkg-deb not found" >&2; exit 2; }
+    dpkg-deb -x "$CCA_LINUX_MODULES_DEB" "$work/unpack"
+    tree="$work/unpack/usr/lib/modules/$kver"
+fi
+[ -d "$tree" ] || { echo "rootfs.sh: no module tree $tree (run fetch.sh, or set CCA_LINUX_MODULES_DEB)" >&2; exit 2; }
+has() { # a module of that name, spelled with _ or - (file names use both)
+    [ -n "$(find "$tree" \( -name "$1.ko*" -o -name "$(echo "$1" | tr _ -).ko*" \) 2>/dev/null | head -n 1)" ]
+}
+load=""
+for m in ext4 virtio_blk virtio_rng 9pnet_virtio 9p; do
+    if has "$m"; then
+        load="$load,$m"
+    else
         case "$m" in
-            *9p*|*netfs*) continue ;; # optional: only kernels with 9P
-            *crc16|*mbcache|*jbd2|*ext4) continue ;; # built in (the cloud kernel) or modules (the generic one)
-            *) echo "rootfs.sh: $m not in $deb" >&2; exit 1 ;;
+            ext4|9p*) ;; # built in, or (9P) absent from the cloud kernel
+            *) echo "rootfs.sh: $m is not in $tree" >&2; exit 1 ;;
         esac
     fi
-    modules="$modules $(basename "$m")"
-    case "$f" in
-        *.xz) xz -dc "$f" > "$work/modules/$(basename "$m").ko" ;;
-        *) cp "$f" "$work/modules/$(basename "$m").ko" ;;
-    esac
 done
+load=${load#,}
 
 # The root file system.
 r="$work/root"
@@ -99,7 +102,7 @@ cat > "$work/init" <<'INIT'
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
 /bin/busybox mount -t devtmpfs devtmpfs /dev
-for m in @MODULES@; do /bin/busybox insmod /lib/modules/$m.ko; done
+for m in $(/bin/busybox cat /lib/modules/load); do /bin/busybox insmod /lib/modules/$m.ko; done
 i=0
 while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do /bin/busybox sleep 0.1; i=$((i + 1)); done
 echo "CCA-INITRAMFS: mounting /dev/vda"
@@ -108,10 +111,7 @@ echo "CCA-INITRAMFS: mounting /dev/vda"
 /bin/busybox mount --move /dev /newroot/dev
 exec /bin/busybox switch_root /newroot /sbin/init
 INIT
-sed -i "s/@MODULES@/$modules/" "$work/init"
-files=""
-for m in $modules; do files="$files --file $work/modules/$m.ko=/lib/modules/$m.ko"; done
-# shellcheck disable=SC2086
-$cli initramfs --busybox "$dir/busybox" --init "$work/init" $files -o "$dir/initramfs-rootfs.cpio"
+$cli initramfs --busybox "$dir/busybox" --init "$work/init" --modules "$tree" --load "$load" \
+    -o "$dir/initramfs-rootfs.cpio"
 rm -rf "$work"
 echo "rootfs.sh: $dir/rootfs.ext4 and $dir/initramfs-rootfs.cpio"
