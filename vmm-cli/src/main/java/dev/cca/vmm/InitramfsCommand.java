@@ -35,6 +35,10 @@ final class InitramfsCommand implements Callable<Integer> {
     @Option(names = "--init", paramLabel = "FILE", description = "Use this script as /init.")
     Path init;
 
+    @Option(names = "--file", paramLabel = "HOST=GUEST",
+            description = "Also put the file HOST at the absolute path GUEST (for example a kernel module). Repeatable.")
+    java.util.List<String> files = new java.util.ArrayList<>();
+
     @Option(names = "--modules", paramLabel = "DIR",
             description = "A kernel's module tree (lib/modules/VERSION of its modules package): the modules of "
                 + "--load and their dependencies go in, decompressed (.ko.xz, .ko.gz).")
@@ -54,6 +58,15 @@ final class InitramfsCommand implements Callable<Integer> {
             byte[] bb = ImageLoader.readFile(busybox);
             String script = init == null ? Initramfs.defaultInit()
                     : new String(ImageLoader.readFile(init), StandardCharsets.UTF_8);
+            java.util.Map<String, byte[]> extra = new java.util.LinkedHashMap<>();
+            for (String f : files) {
+                int eq = f.indexOf('=');
+                if (eq <= 0 || eq == f.length() - 1 || f.charAt(eq + 1) != '/') {
+                    parent.err.println("cca: --file " + f + ": expected HOST=/GUEST/PATH");
+                    return 2;
+                }
+                extra.put(f.substring(eq + 1), ImageLoader.readFile(Path.of(f.substring(0, eq))));
+            }
             List<KernelModules.Module> mods = List.of();
             if (modules != null) {
                 try {
@@ -63,14 +76,15 @@ final class InitramfsCommand implements Callable<Integer> {
                     return 1;
                 }
             }
-            byte[] archive = Initramfs.build(bb, script, mods);
+            byte[] archive = Initramfs.build(bb, script, mods, extra);
             Files.write(output, archive);
             parent.out.println("wrote " + output + " (" + archive.length + " bytes"
                     + (mods.isEmpty() ? "" : ", modules " + String.join(" ", mods.stream().map(KernelModules.Module::name).toList()))
                     + ")");
             return 0;
         } catch (ImageFormatException e) {
-            parent.err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(init)) ? "init script" : "busybox"));
+            parent.err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(init)) ? "init script"
+                    : e.file.equals(String.valueOf(busybox)) ? "busybox" : "file"));
             return 1;
         } catch (IOException e) {
             parent.err.println("cca: cannot write '" + output + "': " + e.getMessage());

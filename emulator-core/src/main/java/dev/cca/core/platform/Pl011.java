@@ -221,12 +221,12 @@ public final class Pl011 implements MmioDevice {
     }
 
     @Override
-    public long read(long offset, int size) {
+    public synchronized long read(long offset, int size) {
         return read(offset);
     }
 
     @Override
-    public void write(long offset, int size, long value) {
+    public synchronized void write(long offset, int size, long value) {
         write(offset, value);
     }
 

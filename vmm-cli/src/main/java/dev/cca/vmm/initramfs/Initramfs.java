@@ -81,11 +81,15 @@ public final class Initramfs {
 
     /** Builds the archive: directories, busybox at /bin/busybox, /bin/sh, /init, /dev/console. */
     public static byte[] build(byte[] busybox, String init) {
-        return build(busybox, init, List.of());
+        return build(busybox, init, List.of(), java.util.Map.of());
     }
 
-    /** The same, with kernel modules in /lib/modules and the order to load them in /lib/modules/load. */
-    public static byte[] build(byte[] busybox, String init, List<KernelModules.Module> modules) {
+    /**
+     * The same with kernel modules in /lib/modules and the order to load them in /lib/modules/load, and extra
+     * files (guest path to contents), each mode 0644, their directories created 0755.
+     */
+    public static byte[] build(byte[] busybox, String init, List<KernelModules.Module> modules,
+            java.util.Map<String, byte[]> extra) {
         Cpio c = new Cpio()
             .dir("/bin", 0755)
             .dir("/dev", 0755)
@@ -99,14 +103,31 @@ public final class Initramfs {
             .symlink("/bin/sh", "busybox")
             .file("/bin/cca-attest", 0755, attestScript().getBytes(StandardCharsets.UTF_8))
             .file("/init", 0755, init.getBytes(StandardCharsets.UTF_8));
+        java.util.Set<String> dirs = new java.util.TreeSet<>();
         if (!modules.isEmpty()) {
-            c.dir("/lib", 0755).dir("/lib/modules", 0755);
+            dirs.add("/lib");
+            dirs.add("/lib/modules");
+        }
+        for (String path : extra.keySet()) {
+            for (int i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) {
+                dirs.add(path.substring(0, i));
+            }
+        }
+        for (String d : dirs) {
+            if (!java.util.Set.of("/bin", "/dev", "/proc", "/sys", "/tmp", "/root").contains(d)) {
+                c.dir(d, 0755);
+            }
+        }
+        if (!modules.isEmpty()) {
             StringBuilder load = new StringBuilder();
             for (KernelModules.Module m : modules) {
                 c.file("/lib/modules/" + m.name() + ".ko", 0644, m.elf());
                 load.append(m.name()).append('\n');
             }
             c.file("/lib/modules/load", 0644, load.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        for (java.util.Map.Entry<String, byte[]> e : new java.util.TreeMap<>(extra).entrySet()) {
+            c.file(e.getKey(), 0644, e.getValue());
         }
         return c.finish();
     }

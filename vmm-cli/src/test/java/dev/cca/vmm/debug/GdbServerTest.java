@@ -320,6 +320,19 @@ class GdbServerTest {
     }
 
     @Test
+    void vContForAThreadThatDoesNotExistIsAnErrorAndTheStubKeepsServing() throws Exception {
+        CliProcess cca = new CliProcess("run", "--gdb", "tcp::0", "--wait-gdb");
+        try (RspClient gdb = connect(cca)) {
+            assertEquals("E02", gdb.request("vCont;s:ffff"), "no thread 0xffff on a one-PE machine");
+            assertEquals("E02", gdb.request("vCont;c:ffff"));
+            assertEquals("E01", gdb.request("vCont;c:zz"));
+            assertTrue(gdb.request("?").startsWith("T"), "still answering");
+            gdb.sendRaw(RspClient.frame("k"));
+        }
+        assertTrue(cca.await(60_000) != Integer.MIN_VALUE, cca.err());
+    }
+
+    @Test
     void aClientThatGoesAwayLeavesTheGuestRunning() throws Exception {
         CliProcess cca = new CliProcess("run", "--gdb", "tcp::0", "--wait-gdb");
         try (RspClient gdb = connect(cca)) {

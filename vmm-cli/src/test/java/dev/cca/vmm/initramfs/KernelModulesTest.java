@@ -102,7 +102,7 @@ class KernelModulesTest {
     void initramfsListsTheModulesInLoadOrder() {
         byte[] a = Initramfs.build(new byte[] {1}, "#!/bin/sh\n",
                 List.of(new KernelModules.Module("configfs", new byte[] {7}), new KernelModules.Module("tsm_report",
-                        new byte[] {8})));
+                        new byte[] {8})), java.util.Map.of());
         String text = new String(a, StandardCharsets.ISO_8859_1);
         assertTrue(text.contains("lib/modules/configfs.ko"), "module file");
         assertTrue(text.contains("lib/modules/load\0") && text.contains("configfs\ntsm_report\n"), "load order");
