@@ -72,6 +72,8 @@ public final class Cpu {
     boolean transitioned;
     /** Instructions executed by this PE since reset. */
     public long instructions;
+    /** Set when a store hits a page holding decoded code: a translated block ends after that store. */
+    boolean codeModified;
     /** The system counter as this PE sees it is {@code instructions + timeOffset} (idle time skipped). */
     long timeOffset;
     /** Virtual IRQ/FIQ lines ({@link GicCpuInterface#VIRQ}, {@link GicCpuInterface#VFIQ}), taken at EL1. */
@@ -349,6 +351,18 @@ public final class Cpu {
      */
     public void setIrqCountdown(long n) {
         engine.setIrqCountdown(n);
+    }
+
+    /**
+     * Chooses the execution engine: {@code true} translates hot blocks of guest code to JVM bytecode
+     * ({@link Translator}), {@code false} interprets every instruction. Takes effect at the next chunk.
+     */
+    public void setTranslation(boolean on) {
+        engine.translate = on;
+    }
+
+    public boolean translation() {
+        return engine.translate;
     }
 
     /** Recomputes when the next time event (countdown, timer deadline) is due. */
