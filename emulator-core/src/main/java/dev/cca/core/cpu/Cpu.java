@@ -365,6 +365,31 @@ public final class Cpu {
         return engine.translate;
     }
 
+    /** The engine PEs created from now on use ({@link #setTranslation}); initially {@code -Dcca.engine=jit|interp}. */
+    public static void setDefaultTranslation(boolean on) {
+        Engine.defaultTranslate = on;
+    }
+
+    public static boolean defaultTranslation() {
+        return Engine.defaultTranslate;
+    }
+
+    /** Blocks translated since the JVM started, all PEs together (for benchmarks and tests). */
+    public static int translatedBlocks() {
+        return Translator.translatedCount();
+    }
+
+    /**
+     * How often a block start must be reached before it is translated (default 64, or {@code -Dcca.jit.threshold});
+     * 1 translates every block at once, which tests use to run everything through the translator.
+     */
+    public static void setTranslationThreshold(int n) {
+        if (n < 1 || n > Short.MAX_VALUE) {
+            throw new IllegalArgumentException("translation threshold must be 1.." + Short.MAX_VALUE + ", was " + n);
+        }
+        Translator.threshold = n;
+    }
+
     /** Recomputes when the next time event (countdown, timer deadline) is due. */
     void rescheduleTimeEvents() {
         engine.rescheduleTimeEvents();

@@ -32,10 +32,12 @@ public final class Engine {
     private Translator.PageBlocks codeBlocks;
 
     /** The engine new PEs start with: {@code -Dcca.engine=jit} translates, anything else interprets. */
-    static final boolean DEFAULT_TRANSLATE = "jit".equals(System.getProperty("cca.engine", "interp"));
+    static volatile boolean defaultTranslate = "jit".equals(System.getProperty("cca.engine", "interp"));
     /** Whether hot blocks are translated ({@link Translator}) or every instruction is interpreted. */
-    volatile boolean translate = DEFAULT_TRANSLATE;
+    volatile boolean translate = defaultTranslate;
 
+    /** The next chunk starts at an exception vector or return address (see {@link #executeTranslated}). */
+    private boolean resumesAtTarget;
     /** True while {@link #execute} runs: a broadcasting PE waits only for PEs that are executing. */
     volatile boolean executing;
 
@@ -203,7 +205,7 @@ public final class Engine {
     /**
      * As {@link #execute}, with translated blocks: at each dispatch point (the target of a branch, the PC after
      * a block, the start of the chunk) a translated block for the PC runs if there is one and it fits in what
-     * remains of the chunk; block starts dispatched to {@link Translator#THRESHOLD} times are translated. Other
+     * remains of the chunk; block starts dispatched to {@code Translator.threshold} times are translated. Other
      * instructions are interpreted one by one, exactly as {@link #execute} does.
      */
     private long executeTranslated(long n) {
@@ -217,7 +219,7 @@ public final class Engine {
         // dispatch: look for a block at pc; jumped: pc is a branch target or follows a block, so it counts
         // towards translating a block there (a chunk starts anywhere, so its first PC does not count).
         boolean dispatch = true;
-        boolean jumped = false;
+        boolean jumped = resumesAtTarget;
         try {
             while (c.instructions < end) {
                 if (tlb.inboxPending()) {
@@ -240,7 +242,7 @@ public final class Engine {
                         codeBlocks = pb;
                     }
                     Block b = pb.blocks[slot];
-                    if ((b == null || b.va != pc) && jumped && ++pb.heat[slot] >= Translator.THRESHOLD) {
+                    if ((b == null || b.va != pc) && jumped && ++pb.heat[slot] >= Translator.threshold) {
                         pb.heat[slot] = 0;
                         b = Translator.translate(pc, slot, codeInsns, codeBytes);
                         pb.blocks[slot] = b;
@@ -292,6 +294,8 @@ public final class Engine {
         } finally {
             c.pc = pc;
             executing = false;
+            // a chunk cut by an exception entry or return resumes at a target that counts for translation
+            resumesAtTarget = c.transitioned;
         }
         return c.instructions - start;
     }

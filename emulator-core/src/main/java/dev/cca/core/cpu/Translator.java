@@ -33,7 +33,7 @@ final class Translator {
     /** Longest block, in instructions. */
     static final int MAX_LENGTH = 64;
     /** Times a block start must be dispatched to by the interpreter before it is translated. */
-    static final int THRESHOLD = Integer.getInteger("cca.jit.threshold", 64);
+    static volatile int threshold = Integer.getInteger("cca.jit.threshold", 64);
     /** Translated blocks kept before the whole cache is dropped (a bound on the memory of translated code). */
     static final int CACHE_LIMIT = 32768;
 
