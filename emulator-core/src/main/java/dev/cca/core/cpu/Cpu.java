@@ -124,6 +124,7 @@ public final class Cpu {
         nzcv = 0;
         pan = false;
         illegalState = false;
+        engine.waitingForInterrupt = false;
         pstateOther = 0;
         sr[SCR_EL3] = 0;
         // SCTLR_EL1 resets to an UNKNOWN value; take QEMU's (SA, SA0, CP15BEN, EOS, nTWI, nTWE, EIS, SPAN) so
@@ -414,11 +415,19 @@ public final class Cpu {
 
     /** Asserts or clears one physical IRQ source. Safe from any thread. */
     public synchronized void setIrqSource(int sourceBit, boolean level) {
-        irqSources = level ? irqSources | sourceBit : irqSources & ~sourceBit;
+        int was = irqSources;
+        irqSources = level ? was | sourceBit : was & ~sourceBit;
+        if (was == 0 && level) {
+            transitioned = true; // taken at the next instruction boundary, not at the end of the chunk
+        }
     }
 
     public synchronized void setFiqSource(int sourceBit, boolean level) {
-        fiqSources = level ? fiqSources | sourceBit : fiqSources & ~sourceBit;
+        int was = fiqSources;
+        fiqSources = level ? was | sourceBit : was & ~sourceBit;
+        if (was == 0 && level) {
+            transitioned = true;
+        }
     }
 
     public boolean irqPending() {

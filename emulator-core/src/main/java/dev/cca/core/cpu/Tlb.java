@@ -253,7 +253,12 @@ public final class Tlb implements Mmu.Context {
 
     /** Translates a VA in the current regime without side effects; returns -1 on a fault (for debuggers). */
     public long translateForDebug(long va, boolean write) {
-        return mmu.translate(this, va, write ? Mmu.WRITE : Mmu.READ, cpu.mmuIdx) ? mmu.outPa : -1;
+        mmu.hardwareUpdates = false; // a debugger's translation sets no access flag and no dirty state
+        try {
+            return mmu.translate(this, va, write ? Mmu.WRITE : Mmu.READ, cpu.mmuIdx) ? mmu.outPa : -1;
+        } finally {
+            mmu.hardwareUpdates = true;
+        }
     }
 
 
