@@ -104,6 +104,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = parent != null ? parent.out : System.out;
         PrintStream err = parent != null ? parent.err : System.err;
+        limits.applyEngine();
         try {
             return runGuest(out, err);
         } catch (ImageFormatException e) {
