@@ -265,9 +265,15 @@ final class BenchCommand implements Callable<Integer> {
         List<String> markers = List.of(Initramfs.MARKER);
         double[] cca = boot("cca (normal VM)", ccaCommand("run", "--kernel", k.toString(), "--initrd", i.toString(),
                 "--params", params, "--mem", Integer.toString(memMib)), markers, true);
+        // The same boot in a realm, measured in the same run: the cost of the RMM, REC exits and list registers.
+        double[] realm = boot("cca (realm)", ccaCommand("run", "--realm", "--kernel", k.toString(), "--initrd",
+                i.toString(), "--params", params, "--mem", Integer.toString(memMib)), markers, true);
+        if (cca != null && realm != null) {
+            out.printf(Locale.ROOT, "  boot to /init, realm / normal VM: %.2fx%n", realm[0] / cca[0]);
+        }
         double fastest = Double.MAX_VALUE;
         String fastestCpu = null;
-        boolean ok = cca != null;
+        boolean ok = cca != null && realm != null;
         for (String cpu : cpus) {
             double[] q = boot("qemu -cpu " + cpu, qemuCommand(cpu, "-m", memMib + "M", "-kernel", k.toString(),
                     "-initrd", i.toString(), "-append", params), markers, false);
