@@ -286,8 +286,16 @@ final class BenchCommand implements Callable<Integer> {
             double[] r = boot("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
                     "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
                     Integer.toString(memMib)), markers, true);
+            // The same boot in a realm, measured in the same run: the cost of the RMM, REC exits and list registers.
+            double[] realm = boot("cca (realm, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
+                    "--realm", "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
+                    Integer.toString(memMib)), markers, true);
+            if (r != null && realm != null) {
+                out.printf(Locale.ROOT, "  boot to /init, realm / normal VM (--engine %s): %.2fx%n", e,
+                        realm[0] / r[0]);
+            }
             cca.add(r);
-            ok &= r != null;
+            ok &= r != null && realm != null;
         }
         double fastest = Double.MAX_VALUE;
         String fastestCpu = null;
