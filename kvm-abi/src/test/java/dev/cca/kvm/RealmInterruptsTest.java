@@ -236,4 +236,37 @@ class RealmInterruptsTest {
         assertEquals(1023, nextReport(), "a disabled timer's interrupt is no longer pending");
         runsToSystemOff();
     }
+
+    @Test
+    void interruptPendedForARunningRecKicksItOutAtOnce() throws Exception {
+        Prog prog = new Prog()
+                .poke(GICD + 0x084, 0xFFFF_FFFFL)
+                .poke(GICD + 0x104, 1L << 1)
+                .poke(GICD, 2)
+                .cpuInterfaceOn()
+                .mov(5, 0)
+                .word(0x910004A5) // loop: ADD X5, X5, #1
+                .iar1(3)
+                .word(0xF10FFC7F) // CMP X3, #1023
+                .word(0x54FFFFA0) // B.EQ loop
+                .report(3)
+                .off();
+        load(prog);
+        dev.cca.core.cpu.Cpu pe = t.host.platform.machine.cpu(0);
+        long start = pe.instructions;
+        long[] result = new long[1];
+        Thread vcpu = new Thread(() -> result[0] = nextReport());
+        vcpu.start();
+        while (pe.instructions - start < 200_000 && vcpu.isAlive()) {
+            Thread.sleep(1);
+        }
+        long t0 = pe.instructions;
+        assertEquals(0, irqLine((KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | 33, 1));
+        vcpu.join(60_000);
+        assertEquals(33, result[0]);
+        long after = pe.instructions - t0;
+        assertTrue(after < RealmHost.TICK_INSTRUCTIONS / 2,
+                "the REC exited for the kick, not at the host's tick: " + after + " instructions later");
+        runsToSystemOff();
+    }
 }
