@@ -38,7 +38,8 @@ public final class RealmStress {
                 passed++;
                 continue;
             }
-            if (out.contains("KVM_EXIT_INTERNAL_ERROR") || out.contains("internal error")) {
+            if (out.contains("KVM_EXIT_INTERNAL_ERROR") || out.contains("internal error")
+                    || out.contains("Exception") || out.contains("Error:")) {
                 internal++;
             } else if (out.lines().anyMatch(l -> l.matches("ended: *timeout.*"))) {
                 timedOut++;

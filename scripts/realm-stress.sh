@@ -2,8 +2,8 @@
 # Runs a guest with `cca run` again and again and counts how the runs ended: a stress check for races between
 # vCPU threads (not a unit test). By default: 200 runs of src-test-images/realm-gic/realm-sgi.elf in a realm on
 # 4 vCPUs. A run passes when cca exits 0, the guest printed a "<name>: PASS" line and no FAIL line; the other
-# runs are counted by how they ended (KVM_EXIT_INTERNAL_ERROR, timeout, guest FAIL, other) and their output is
-# kept in the log directory.
+# runs are counted by how they ended (internal errors: KVM_EXIT_INTERNAL_ERROR or a Java exception that ended
+# the run; timeout; guest FAIL; other) and their output is kept in the log directory.
 #
 # Usage: scripts/realm-stress.sh [-j] [-n RUNS] [-c CPUS] [-k IMAGE] [-t TIMEOUT] [-l LOGDIR] [-- CCA-RUN-ARGS...]
 # -j runs every `cca run` in one JVM (scripts/RealmStress.java): no JVM start per run. The command run is $CCA
@@ -59,7 +59,7 @@ while [ "$i" -le "$runs" ]; do
     if [ "$rc" = 0 ] && grep -q "^$name: PASS\$" "$out" && ! grep -q "FAIL" "$out"; then
         passed=$((passed + 1))
         rm -f "$out"
-    elif grep -q "KVM_EXIT_INTERNAL_ERROR\|internal error" "$out"; then
+    elif grep -q "KVM_EXIT_INTERNAL_ERROR\|internal error\|Exception\|Error:" "$out"; then
         internal=$((internal + 1))
     elif grep -q "^ended: *timeout" "$out"; then
         timedout=$((timedout + 1))
