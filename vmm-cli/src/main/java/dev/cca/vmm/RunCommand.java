@@ -59,6 +59,7 @@ import java.util.concurrent.Callable;
             "  cca run --trace run.json --trace-format chrome   open in Perfetto or chrome://tracing"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
     private static final String DEFAULT_IMAGE = "/images/hello-realm.elf";
 
@@ -103,6 +104,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = parent != null ? parent.out : System.out;
         PrintStream err = parent != null ? parent.err : System.err;
+        limits.applyEngine();
         try {
             return runGuest(out, err);
         } catch (ImageFormatException e) {
@@ -199,10 +201,15 @@ final class RunCommand implements Callable<Integer> {
         try {
             if (debug.console == null) { // cca debug reads its commands from standard input
                 InputStream in = parent != null ? parent.in : System.in;
-                terminal = in == System.in ? RawTerminal.enterIfTerminal() : null;
-                consoleInput = new ConsoleInput(in, terminal != null, vmm::consoleInput,
-                        () -> vmm.stop(Vmm.Outcome.STOPPED), err);
-                consoleInput.start();
+                RawTerminal.Stdin kind = in == System.in ? RawTerminal.classify() : RawTerminal.Stdin.NOT_A_TERMINAL;
+                if (kind == RawTerminal.Stdin.BACKGROUND_TERMINAL) {
+                    LOG.info("standard input is a terminal in another job's foreground: the console gets no input");
+                } else {
+                    terminal = kind == RawTerminal.Stdin.TERMINAL ? RawTerminal.enter() : null;
+                    consoleInput = new ConsoleInput(in, terminal != null, vmm::consoleInput,
+                            () -> vmm.stop(Vmm.Outcome.STOPPED), err);
+                    consoleInput.start();
+                }
             }
             result = vmm.run();
         } finally {

@@ -195,7 +195,7 @@ public final class Vmm {
     }
 
     private int irqErrors;
-    private VirtioConsole virtioConsole;
+    private volatile VirtioConsole virtioConsole;
 
     /**
      * Guest RAM as the devices' DMA sees it: through the VMM's own mapping of the memslot. A realm's addresses
@@ -282,6 +282,11 @@ public final class Vmm {
      * guest lets them. Blocks while the line's buffer is full; false once the run has ended.
      */
     public boolean consoleInput(byte[] b, int off, int len) throws InterruptedException {
+        VirtioConsole con = virtioConsole;
+        if (con != null) { // --console virtio: the input goes to hvc0
+            con.input(java.util.Arrays.copyOfRange(b, off, off + len));
+            return result.get() == null;
+        }
         return uart.receive(b, off, len);
     }
 
