@@ -22,6 +22,20 @@ public final class Machine {
     public final SystemCounter counter = new SystemCounter();
     private final Cpu[] cpus;
     private final CoherenceDomain domain = new CoherenceDomain();
+    /**
+     * Set by the software that parks PEs in a wait (a hypervisor emulating WFI) while every guest PE waits and
+     * nothing inside the machine can end the wait: no interrupt pending, no timer armed. Only an event from
+     * outside (a VMM injecting an interrupt, a signal) can wake the guest; a tool that has none to give ends the run.
+     */
+    private volatile boolean asleepWithoutWakeSource;
+
+    public boolean asleepWithoutWakeSource() {
+        return asleepWithoutWakeSource;
+    }
+
+    public void setAsleepWithoutWakeSource(boolean v) {
+        asleepWithoutWakeSource = v;
+    }
 
     /** How the PEs' MPIDR_EL1 affinity fields are laid out. */
     public enum Topology {

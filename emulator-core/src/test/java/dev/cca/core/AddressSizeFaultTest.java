@@ -33,7 +33,7 @@ class AddressSizeFaultTest {
     void leafOutputAboveIpsIsAnAddressSizeFaultAtLevel3() {
         Harness h = withWindowPageAt(0x1_0000_0000L, 0); // IPS = 0b000: 32 bits
         Mmu m = h.cpu.mmu();
-        assertFalse(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
+        assertFalse(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
         assertEquals(Esr.FSC_ADDR_SIZE + 3, m.faultFsc);
     }
 
@@ -41,7 +41,7 @@ class AddressSizeFaultTest {
     void sameDescriptorTranslatesWhenIpsCoversIt() {
         Harness h = withWindowPageAt(0x1_0000_0000L, 1); // IPS = 0b001: 36 bits
         Mmu m = h.cpu.mmu();
-        assertTrue(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
+        assertTrue(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
         assertEquals(0x1_0000_0000L, m.outPa);
     }
 
@@ -51,7 +51,7 @@ class AddressSizeFaultTest {
         // The level-1 entry for the window points at a level-2 table above 4 GB.
         h.mem.write(TABLES + 16, 8, 0x1_0000_0000L | 3);
         Mmu m = h.cpu.mmu();
-        assertFalse(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
+        assertFalse(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
         assertEquals(Esr.FSC_ADDR_SIZE + 1, m.faultFsc);
     }
 }

@@ -52,7 +52,7 @@ class HardwareAccessFlagTest {
     @Test
     void withoutHaAClearAccessFlagFaults() {
         mapWithoutAccessFlag(0);
-        assertFalse(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
+        assertFalse(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
         assertEquals(Esr.FSC_ACCESS_FLAG + 3, m.faultFsc);
         assertEquals(0, descriptor() & MmuSetup.AF);
     }
@@ -61,7 +61,7 @@ class HardwareAccessFlagTest {
     void withHaTheWalkSetsTheAccessFlag() {
         mapWithoutAccessFlag(0);
         tcr(HA);
-        assertTrue(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
+        assertTrue(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
         assertEquals(PAGE, m.outPa);
         assertEquals(MmuSetup.AF, descriptor() & MmuSetup.AF);
     }
@@ -78,9 +78,9 @@ class HardwareAccessFlagTest {
     void withHdAWriteToAWritableCleanPageMakesItDirty() {
         mapWithoutAccessFlag(MmuSetup.AP_RO | DBM);
         tcr(HA | HD);
-        assertTrue(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
+        assertTrue(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.READ, Cpu.MMU_EL10_1));
         assertEquals(0, m.outPerms & (1 << Mmu.WRITE), "clean: read-only until written");
-        assertTrue(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.WRITE, Cpu.MMU_EL10_1));
+        assertTrue(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.WRITE, Cpu.MMU_EL10_1));
         assertEquals(0, descriptor() & MmuSetup.AP_RO, "AP[2] cleared: dirty");
     }
 
@@ -88,7 +88,7 @@ class HardwareAccessFlagTest {
     void aReadOnlyPageWithoutDbmStillFaultsOnWrite() {
         mapWithoutAccessFlag(MmuSetup.AP_RO);
         tcr(HA | HD);
-        assertFalse(m.translate(h.cpu, MmuSetup.WINDOW, Mmu.WRITE, Cpu.MMU_EL10_1));
+        assertFalse(m.translate(h.cpu.translationContext(), MmuSetup.WINDOW, Mmu.WRITE, Cpu.MMU_EL10_1));
         assertEquals(Esr.FSC_PERMISSION + 3, m.faultFsc);
     }
 

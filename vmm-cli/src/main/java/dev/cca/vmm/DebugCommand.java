@@ -48,6 +48,9 @@ final class DebugCommand implements Callable<Integer> {
     @Mixin
     RunOptions limits = new RunOptions();
 
+    @Mixin
+    DeviceOptions devices = new DeviceOptions();
+
     @Option(names = "--script", paramLabel = "FILE",
             description = "Read the console's commands from FILE instead of the terminal; at its end the guest "
                 + "runs on to its end.")
@@ -89,6 +92,7 @@ final class DebugCommand implements Callable<Integer> {
         run.parent = parent;
         run.guest = guest;
         run.limits = limits;
+        run.devices = devices;
         run.debug = new DebugOptions();
         run.debug.trace = trace;
         run.debug.console = console;

@@ -85,7 +85,7 @@ final class HostImageCommand {
         if (dram < (16L << 20) || dram > (1L << 39) - HostPlatform.DRAM_BASE || (dram & 0xFFF) != 0) {
             throw new RunCommand.UsageError("--mem for --host-image is the DRAM at 0x80000000: 16 MiB at least");
         }
-        Duration limit = limits.timeout == null ? null : RunCommand.parseDuration(limits.timeout);
+        Duration limit = limits.timeout;
         if (limits.maxInstructions != null && limits.maxInstructions <= 0) {
             throw new RunCommand.UsageError("--max-instructions must be positive");
         }

@@ -10,9 +10,9 @@ public final class RunOptions {
             description = "Stop after N guest instructions (all vCPUs together).")
     Long maxInstructions;
 
-    @Option(names = "--timeout", paramLabel = "DURATION",
-            description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m).")
-    String timeout;
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Stop after this wall time: seconds, or with a unit (500ms, 30s, 2m, 1h; at most 365d).")
+    java.time.Duration timeout;
 
     @Option(names = "--dump-dtb", paramLabel = "FILE",
             description = "Also write the device tree the guest boots with to FILE (decompile with dtc -I dtb).")

@@ -8,8 +8,21 @@ import dev.cca.vmm.image.LoadedImage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.cca.vmm.device.GuestMemory;
+import dev.cca.vmm.device.IrqLine;
+import dev.cca.vmm.device.MmioBus;
+import dev.cca.vmm.pci.PciDevice;
+import dev.cca.vmm.pci.PciHost;
+import dev.cca.vmm.pci.PciTestDev;
+import dev.cca.vmm.virtio.Virtio9p;
+import dev.cca.vmm.virtio.VirtioBlk;
+import dev.cca.vmm.virtio.VirtioConsole;
+import dev.cca.vmm.virtio.VirtioPciDevice;
+import dev.cca.vmm.virtio.VirtioRng;
+
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -17,7 +30,8 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
  * The VMM: sets up a VM through /dev/kvm (memory, vGIC, vCPUs), loads the guest image, and runs one thread per
- * vCPU in a plain loop over KVM exits, emulating the devices of {@link MemoryMap}. Like a C VMM it reaches the
+ * vCPU in a plain loop over KVM exits, dispatching MMIO exits to the devices registered on its {@link MmioBus}
+ * (the PL011 and, when asked for, the PCIe host bridge with its virtio functions; see {@link MemoryMap}). Like a C VMM it reaches the
  * kernel only through file descriptors, ioctl and mmap.
  */
 public final class Vmm {
@@ -27,7 +41,12 @@ public final class Vmm {
      * What to run: the image holds every boot file (kernel, initrd, device tree); the boot vCPU starts at its
      * entry with {@code x0} in X0 (the device tree's address).
      */
-    public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
+    public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0,
+                         DeviceOptions.Devices devices) {
+        public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
+            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE);
+        }
+
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
             this(realm, memBytes, cpus, kernel, console, 0);
         }
@@ -42,6 +61,9 @@ public final class Vmm {
         STOPPED("stopped by the user"),
         /** KVM_EXIT_INTERNAL_ERROR: the vCPU cannot go on (its PE's stop report says why and where). */
         VCPU_FAILED("a vCPU cannot continue (KVM_EXIT_INTERNAL_ERROR)"),
+        /** Every vCPU waits for an interrupt and nothing can send one (RunCommand's watchdog sees it). */
+        ASLEEP("the guest sleeps and nothing can wake it: every vCPU waits for an interrupt (WFI) with none "
+            + "pending and no timer armed"),
         INSTRUCTION_LIMIT("instruction limit reached"),
         TIMEOUT("timeout"),
         ERROR("error");
@@ -59,6 +81,13 @@ public final class Vmm {
     private final Libc libc;
     private final Config cfg;
     private final Pl011 uart;
+    /** Every device the guest reaches by MMIO, by address (kvmtool's device registry). */
+    private final MmioBus bus = new MmioBus();
+    private PciHost pci;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** For a realm: which pages of RAM the realm has shared with the host (the only ones devices may touch). */
+    private final BitSet shared = new BitSet();
+    private long irqScratch;
     private int kvm = -1;
     private int vm = -1;
     private int runSize;
@@ -67,13 +96,16 @@ public final class Vmm {
     private final List<Integer> vcpuFds = new ArrayList<>();
     private final List<Long> runMaps = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The UART's SPI, once the VM exists: its level moves on any thread. */
+    private volatile IrqLine uartLine = IrqLine.NONE;
     private final AtomicReference<Result> result = new AtomicReference<>();
     private volatile Outcome stopOutcome;
 
     public Vmm(Process process, Config cfg) {
         this.libc = new Libc(process);
         this.cfg = cfg;
-        this.uart = new Pl011(cfg.console());
+        this.uart = new Pl011(cfg.console(), this::uartInterrupt);
+        bus.register(MemoryMap.UART, MemoryMap.UART_SIZE, uart);
     }
 
     /** Creates the VM and loads the image; then {@link #run()} starts it. */
@@ -93,7 +125,111 @@ public final class Vmm {
             setUpVcpu(i);
         }
         setUpGic(); // after the vCPUs: KVM refuses KVM_CREATE_VCPU once the vGIC is initialised (EBUSY)
+        irqScratch = libc.mmap(4096, -1, "mmap kvm_irq_level");
+        uartLine = spiLine(MemoryMap.SPI_UART);
+        setUpDevices();
         load(cfg.kernel());
+    }
+
+    /** The PCI host bridge and its devices, when the configuration has any. */
+    private void setUpDevices() throws ErrnoException {
+        DeviceOptions.Devices d = cfg.devices();
+        if (!d.pci()) {
+            return;
+        }
+        pci = new PciHost(this::spiLine);
+        GuestMemory mem = new RamAccess();
+        try {
+            for (DeviceOptions.Disk disk : d.disks()) {
+                VirtioBlk blk = new VirtioBlk(disk.path(), disk.readOnly());
+                closeables.add(blk);
+                pci.add(new VirtioPciDevice(blk, mem, cfg.realm()));
+            }
+        } catch (java.io.IOException e) {
+            throw new ErrnoException("--disk: " + e.getMessage(), Errno.EIO);
+        }
+        if (d.rng()) {
+            pci.add(new VirtioPciDevice(new VirtioRng(), mem, cfg.realm()));
+        }
+        if (d.virtioConsole()) {
+            VirtioConsole con = new VirtioConsole(cfg.console());
+            VirtioPciDevice dev = new VirtioPciDevice(con, mem, cfg.realm());
+            con.onInput(() -> dev.deliver(VirtioConsole.RECEIVEQ));
+            pci.add(dev);
+            virtioConsole = con;
+        }
+        try {
+            for (DeviceOptions.Share sh : d.shares()) {
+                Virtio9p p9 = new Virtio9p(sh.dir(), sh.tag());
+                closeables.add(p9::reset);
+                pci.add(new VirtioPciDevice(p9, mem, cfg.realm()));
+            }
+        } catch (java.io.IOException e) {
+            throw new ErrnoException("--9p: " + e.getMessage(), Errno.EIO);
+        }
+        if (d.pciTestdev()) {
+            pci.add(new PciTestDev());
+        }
+        pci.register(bus);
+        for (PciDevice p : pci.devices()) {
+            LOG.info("PCI 00:{}.0 {} {}", String.format("%02x", p.slot()), p.ids(), p.name());
+        }
+    }
+
+    /** KVM_IRQ_LINE for one SPI on the VM's fd. */
+    private IrqLine spiLine(int intid) {
+        long irq = ((long) KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | intid;
+        return level -> {
+            synchronized (shared) {
+                libc.mem.write32(irqScratch, (int) irq);
+                libc.mem.write32(irqScratch + 4, level ? 1 : 0);
+                long r = libc.proc.ioctl(vm, KVM_IRQ_LINE, irqScratch);
+                if (r < 0 && irqErrors++ == 0) {
+                    LOG.warn("{}", new ErrnoException("KVM_IRQ_LINE(INTID " + intid + ")", (int) -r).getMessage());
+                }
+            }
+        };
+    }
+
+    private int irqErrors;
+    private VirtioConsole virtioConsole;
+
+    /**
+     * Guest RAM as the devices' DMA sees it: through the VMM's own mapping of the memslot. A realm's addresses
+     * may carry the unprotected bit (its DMA addresses do); only pages the realm shared are reachable.
+     */
+    private final class RamAccess implements GuestMemory {
+        private long offset(long gpa, int len) {
+            long a = gpa;
+            if (cfg.realm()) {
+                a &= ~(1L << (MemoryMap.ipaBits(cfg.memBytes(), true) - 1));
+            }
+            long off = a - MemoryMap.RAM;
+            if (len < 0 || off < 0 || off > cfg.memBytes() || cfg.memBytes() - off < len) {
+                throw new GuestMemoryException(String.format("%#x+%#x is outside guest RAM", gpa, len));
+            }
+            if (cfg.realm() && len > 0) {
+                synchronized (shared) {
+                    for (long p = off >>> 12; p <= (off + len - 1) >>> 12; p++) {
+                        if (!shared.get((int) p)) {
+                            throw new GuestMemoryException(String.format(
+                                    "%#x+%#x is realm memory the realm has not shared", gpa, len));
+                        }
+                    }
+                }
+            }
+            return ramUaddr + off;
+        }
+
+        @Override
+        public void read(long gpa, byte[] dst, int off, int len) {
+            libc.mem.readBytes(offset(gpa, len), dst, off, len);
+        }
+
+        @Override
+        public void write(long gpa, byte[] src, int off, int len) {
+            libc.mem.writeBytes(offset(gpa, len), src, off, len);
+        }
     }
 
     private void setUpMemory() throws ErrnoException {
@@ -128,6 +264,22 @@ public final class Vmm {
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, MemoryMap.GIC_DIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, MemoryMap.GIC_REDIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0);
+    }
+
+    /**
+     * The PL011's interrupt output changed: drive its SPI with KVM_IRQ_LINE on the VM, as kvmtool does for its
+     * UART. Called with the UART's lock held, so levels reach KVM in the order the device produced them.
+     */
+    private void uartInterrupt(boolean high) {
+        uartLine.set(high);
+    }
+
+    /**
+     * Sends bytes to the guest's console (the other end of the UART's line): they enter its receive FIFO as the
+     * guest lets them. Blocks while the line's buffer is full; false once the run has ended.
+     */
+    public boolean consoleInput(byte[] b, int off, int len) throws InterruptedException {
+        return uart.receive(b, off, len);
     }
 
     private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
@@ -234,8 +386,19 @@ public final class Vmm {
         for (Thread t : threads) {
             t.join();
         }
+        uart.close();
         uart.flush();
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing a device: {}", e.toString());
+            }
+        }
         Result r = result.get();
+        if (r == null && realmOff) {
+            return new Result(Outcome.REALM_OFF, "every vCPU");
+        }
         return r != null ? r : new Result(Outcome.ERROR, "no vCPU reported an outcome");
     }
 
@@ -246,6 +409,9 @@ public final class Vmm {
             libc.proc.signal(t);
         }
     }
+
+    /** Some vCPU found the realm off (KVM_EXIT_SHUTDOWN) and ended its thread. */
+    private volatile boolean realmOff;
 
     private void finish(Result r) {
         if (result.compareAndSet(null, r)) {
@@ -291,7 +457,9 @@ public final class Vmm {
                         return;
                     }
                     case KVM_EXIT_SHUTDOWN:
-                        finish(new Result(Outcome.REALM_OFF, "vCPU " + idx));
+                        // The realm is off: another vCPU's PSCI SYSTEM_OFF raced with this vCPU's REC entry. That
+                        // vCPU reports the system event; this one's thread ends (kvmtool does the same).
+                        realmOff = true;
                         return;
                     case KVM_EXIT_INTERNAL_ERROR:
                         finish(new Result(Outcome.VCPU_FAILED, "vCPU " + idx));
@@ -311,17 +479,10 @@ public final class Vmm {
         long addr = libc.mem.read64(run + Structs.RUN_MMIO_PHYS_ADDR);
         int len = libc.mem.read32(run + Structs.RUN_MMIO_LEN);
         boolean write = libc.mem.read(run + Structs.RUN_MMIO_IS_WRITE, 1) != 0;
-        if (addr >= MemoryMap.UART && addr < MemoryMap.UART + MemoryMap.UART_SIZE) {
-            if (write) {
-                uart.write(addr - MemoryMap.UART, libc.mem.read(run + Structs.RUN_MMIO_DATA, len));
-            } else {
-                libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, uart.read(addr - MemoryMap.UART));
-            }
-            return;
-        }
-        LOG.warn("unhandled MMIO {} of {} bytes at {}", write ? "write" : "read", len, String.format("%#x", addr));
-        if (!write) {
-            libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, 0);
+        if (write) {
+            bus.write(addr, len, libc.mem.read(run + Structs.RUN_MMIO_DATA, len));
+        } else {
+            libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, bus.read(addr, len));
         }
     }
 
@@ -338,6 +499,13 @@ public final class Vmm {
         long r = libc.proc.ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, m);
         if (r < 0) {
             throw new IllegalStateException(new ErrnoException("KVM_SET_MEMORY_ATTRIBUTES", (int) -r).getMessage());
+        }
+        long first = (gpa - MemoryMap.RAM) >> 12;
+        long pages = (size + 0xFFF) >> 12;
+        if (first >= 0 && first + pages <= cfg.memBytes() >> 12) {
+            synchronized (shared) {
+                shared.set((int) first, (int) (first + pages), (flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) == 0);
+            }
         }
     }
 
@@ -365,9 +533,14 @@ public final class Vmm {
         return libc.proc.ioctl(fd, KVM_GET_ONE_REG, r) < 0 ? -1 : libc.mem.read64(v);
     }
 
-    /** Bytes the guest wrote to its console. */
+    /** Bytes the guest wrote to its console (the PL011 and, with --console virtio, hvc0). */
     public long consoleBytes() {
-        return uart.bytesWritten();
+        return uart.bytesWritten() + (virtioConsole != null ? virtioConsole.bytesWritten() : 0);
+    }
+
+    /** The PCI functions of the guest (empty without PCI devices). */
+    public List<PciDevice> pciDevices() {
+        return pci == null ? List.of() : pci.devices();
     }
 
     public List<Thread> vcpuThreads() {

@@ -1,6 +1,6 @@
 package dev.cca.core.mmu;
 
-import dev.cca.core.cpu.Cpu;
+import dev.cca.core.mem.PhysicalMemory;
 import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.SecurityState;
 import dev.cca.core.mem.BusErrorException;
@@ -20,6 +20,24 @@ import static dev.cca.core.cpu.SysRegs.*;
 public final class Mmu {
     public static final int READ = 0, WRITE = 1, EXEC = 2;
     public static final int PERM_R = 1, PERM_W = 2, PERM_X = 4;
+    /** Translation regimes (the PE's TLB keeps one table per regime): EL1&amp;0 at EL0, at EL1, at EL1 with PAN. */
+    public static final int REGIME_EL10_0 = 0, REGIME_EL10_1 = 1, REGIME_EL10_1_PAN = 2, REGIME_EL2 = 3,
+            REGIME_EL3 = 4;
+
+    /** What a translation table walk needs of the PE it translates for. */
+    public interface Context {
+        /** The PE's system register storage (slots of {@code SysRegs}). */
+        long[] sysRegs();
+
+        SecurityState securityState();
+
+        boolean el2Enabled();
+
+        PhysicalMemory memory();
+
+        /** GranuleProtectionCheck() of a walk access, possibly cached by the PE. */
+        int granuleCheck(long pa, Pas pas);
+    }
 
     // ---- results ---------------------------------------------------------------------------------------------
     public long outPa;
@@ -52,18 +70,18 @@ public final class Mmu {
 
     /**
      * Translates {@code va} for an access of kind {@code access} (READ, WRITE, EXEC) in translation regime
-     * {@code mmuIdx} (one of {@code Cpu.MMU_*}). Returns false with the fault fields set on a fault.
+     * {@code mmuIdx} (one of {@code REGIME_*}). Returns false with the fault fields set on a fault.
      */
-    public boolean translate(Cpu c, long va, int access, int mmuIdx) {
+    public boolean translate(Context c, long va, int access, int mmuIdx) {
         return translate(c, va, access, mmuIdx, true);
     }
 
     /**
-     * As {@link #translate(Cpu, long, int, int)}; with {@code withStage2} false the result is the stage-1 output
+     * As {@link #translate(Context, long, int, int)}; with {@code withStage2} false the result is the stage-1 output
      * (an IPA when stage 2 is enabled), as AT S1E1* reports it, though the stage-1 walk itself still goes through
      * stage 2.
      */
-    public boolean translate(Cpu c, long va, int access, int mmuIdx, boolean withStage2) {
+    public boolean translate(Context c, long va, int access, int mmuIdx, boolean withStage2) {
         faultGpc = 0;
         outGlobal = true;
         outSizeShift = 12;
@@ -74,13 +92,13 @@ public final class Mmu {
         faultIpa = 0;
         stage2Used = false;
         SecurityState ss = c.securityState();
-        long[] sr = c.sr;
-        boolean el10 = mmuIdx <= Cpu.MMU_EL10_1_PAN;
+        long[] sr = c.sysRegs();
+        boolean el10 = mmuIdx <= REGIME_EL10_1_PAN;
         boolean s2 = el10 && c.el2Enabled() && (sr[HCR_EL2] & HCR_VM) != 0 && ss != SecurityState.ROOT;
         faultStage2Regime = s2;
-        int paBits = c.memory.paBits();
+        int paBits = c.memory().paBits();
 
-        long sctlr = el10 ? sr[SCTLR_EL1] : mmuIdx == Cpu.MMU_EL2 ? sr[SCTLR_EL2] : sr[SCTLR_EL3];
+        long sctlr = el10 ? sr[SCTLR_EL1] : mmuIdx == REGIME_EL2 ? sr[SCTLR_EL2] : sr[SCTLR_EL3];
         long ipa;
         int perms;
         Pas s1Pas;
@@ -135,11 +153,11 @@ public final class Mmu {
      * if another PE changed it meanwhile, as the architecture's atomic read-modify-write is. Returns the descriptor
      * as updated (invalid if another PE invalidated it meanwhile), or UPDATE_FAILED if the table is not in RAM.
      */
-    private long update(Cpu c, long pa, long desc, long set) {
+    private long update(Context c, long pa, long desc, long set) {
         if (!hardwareUpdates) {
             return set == 0 ? (desc & ~S1_AP2) | AF : desc | set; // what the walk would see, memory untouched
         }
-        dev.cca.core.mem.Page page = c.memory.ramPage(pa);
+        dev.cca.core.mem.Page page = c.memory().ramPage(pa);
         if (page == null) {
             return UPDATE_FAILED;
         }
@@ -179,8 +197,8 @@ public final class Mmu {
         return false;
     }
 
-    private boolean stage1(Cpu c, long va, int access, int mmuIdx, boolean el10, boolean s2, long sctlr) {
-        long[] sr = c.sr;
+    private boolean stage1(Context c, long va, int access, int mmuIdx, boolean el10, boolean s2, long sctlr) {
+        long[] sr = c.sysRegs();
         long tcr;
         long ttbr;
         int tsz;
@@ -211,7 +229,7 @@ public final class Mmu {
             }
             ttbr = hi ? sr[TTBR1_EL1] : sr[TTBR0_EL1];
         } else {
-            tcr = mmuIdx == Cpu.MMU_EL2 ? sr[TCR_EL2] : sr[TCR_EL3];
+            tcr = mmuIdx == REGIME_EL2 ? sr[TCR_EL2] : sr[TCR_EL3];
             boolean tbi = ((tcr >>> 20) & 1) != 0;
             long cmp = tbi ? va & 0x00FF_FFFF_FFFF_FFFFL : va;
             tsz = clampTsz((int) (tcr & 0x3F));
@@ -219,7 +237,7 @@ public final class Mmu {
                 faultFsc = Esr.FSC_TRANSLATION;
                 return false;
             }
-            ttbr = mmuIdx == Cpu.MMU_EL2 ? sr[TTBR0_EL2] : sr[TTBR0_EL3];
+            ttbr = mmuIdx == REGIME_EL2 ? sr[TTBR0_EL2] : sr[TTBR0_EL3];
         }
         int inputBits = 64 - tsz;
         int start = 4 - (inputBits - 12 + 8) / 9;
@@ -228,7 +246,7 @@ public final class Mmu {
         long table = ttbr & 0x0000_FFFF_FFFF_FFFEL & ~(tableBytes - 1);
         // The configured output size (TCR_EL1.IPS, TCR_ELx.PS), capped at the implemented PA size: a table or
         // output address above it is an Address Size Fault at the level of the descriptor (Arm ARM D8.3.3).
-        int oaBits = Math.min(outputSize((int) (el10 ? tcr >>> 32 : tcr >>> 16) & 7), c.memory.paBits());
+        int oaBits = Math.min(outputSize((int) (el10 ? tcr >>> 32 : tcr >>> 16) & 7), c.memory().paBits());
         if ((table >>> oaBits) != 0) {
             faultFsc = Esr.FSC_ADDR_SIZE; // the TTBR: level 0
             return false;
@@ -262,7 +280,7 @@ public final class Mmu {
                 return false;
             }
             try {
-                desc = c.memory.read(descPa, 8);
+                desc = c.memory().read(descPa, 8);
             } catch (BusErrorException e) {
                 faultFsc = Esr.FSC_SEA_WALK + level;
                 return false;
@@ -357,7 +375,7 @@ public final class Mmu {
         if (twoRanges) {
             boolean el0Access = ap1 && !apTableNoEl0;
             boolean ro = ap2 || apTableRo;
-            if (mmuIdx == Cpu.MMU_EL10_0) {
+            if (mmuIdx == REGIME_EL10_0) {
                 if (!el0Access) {
                     perms = 0;
                 } else {
@@ -373,7 +391,7 @@ public final class Mmu {
                 if (!pxn && !pxnTable && !el0Writable && !(wxn && !ro)) {
                     perms |= PERM_X;
                 }
-                if (mmuIdx == Cpu.MMU_EL10_1_PAN && el0Access) {
+                if (mmuIdx == REGIME_EL10_1_PAN && el0Access) {
                     perms &= PERM_X; // PAN: privileged data access to EL0-accessible memory faults
                 }
             }
@@ -393,7 +411,7 @@ public final class Mmu {
         outPerms = perms;
         outGlobal = !twoRanges || ((desc >>> 11) & 1) == 0;
         outSizeShift = shift;
-        long mair = el10 ? sr[MAIR_EL1] : mmuIdx == Cpu.MMU_EL2 ? sr[MAIR_EL2] : sr[MAIR_EL3];
+        long mair = el10 ? sr[MAIR_EL1] : mmuIdx == REGIME_EL2 ? sr[MAIR_EL2] : sr[MAIR_EL3];
         outAttr = (int) (mair >>> (8 * ((desc >>> 2) & 7))) & 0xFF;
         // PAR_EL1.SH may be the descriptor's value or the effective one (Arm ARM D19.2); like QEMU, report the
         // descriptor's.
@@ -413,8 +431,8 @@ public final class Mmu {
      * Stage-2 translation of {@code ipa} (VTTBR_EL2/VTCR_EL2, 4 KB granule). On success {@link #outPa},
      * {@link #outPas} and {@link #outPerms} hold the stage-2 result.
      */
-    private boolean stage2(Cpu c, long ipa, int access, boolean s1ptw) {
-        long[] sr = c.sr;
+    private boolean stage2(Context c, long ipa, int access, boolean s1ptw) {
+        long[] sr = c.sysRegs();
         long vtcr = sr[VTCR_EL2];
         int t0sz = clampTsz((int) (vtcr & 0x3F));
         int sl0 = (int) (vtcr >>> 6) & 3;
@@ -451,7 +469,7 @@ public final class Mmu {
                 return false;
             }
             try {
-                desc = c.memory.read(descPa, 8);
+                desc = c.memory().read(descPa, 8);
             } catch (BusErrorException e) {
                 return s2Fault(Esr.FSC_SEA_WALK + level, ipa, s1ptw);
             }

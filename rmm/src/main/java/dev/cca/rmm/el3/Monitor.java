@@ -6,6 +6,7 @@ import dev.cca.core.cpu.Firmware;
 import dev.cca.core.cpu.SecurityState;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.core.cpu.SysRegs;
+import dev.cca.core.cpu.TlbOp;
 import dev.cca.core.mem.Page;
 import dev.cca.core.mmu.GptTables;
 import dev.cca.core.mmu.GranuleProtection;
@@ -70,7 +71,12 @@ public final class Monitor implements Firmware {
             contexts[i][REALM] = new WorldContext();
         }
         gpt = new GptTables(platform.machine.memory, HostPlatform.ROOT_BASE, HostPlatform.PPS_BITS);
-        sharedBufferBase = HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE / 2;
+        // The shared buffers take the top pages of Root memory, the GPT everything below them.
+        sharedBufferBase = HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE - (long) n * Page.SIZE;
+        if (platform.dramEnd() - HostPlatform.DRAM_BASE > maxDramBytes(n)) {
+            throw new IllegalArgumentException(String.format("%d MiB of DRAM is more than the GPT in Root memory "
+                    + "can describe (%d MiB with %d PEs)", platform.dramSize >> 20, maxDramBytes(n) >> 20, n));
+        }
         buildGpt();
     }
 
@@ -82,6 +88,18 @@ public final class Monitor implements Firmware {
     @Override
     public long pc() {
         return EL3_PC;
+    }
+
+    /**
+     * The most DRAM (from {@link HostPlatform#DRAM_BASE}) whose GPT fits in Root memory with {@code cpus} PEs: the
+     * level 0 table and one level 1 table for each GiB that holds Root memory or DRAM must fit below the PEs'
+     * shared buffers.
+     */
+    public static long maxDramBytes(int cpus) {
+        long tables = (HostPlatform.ROOT_SIZE - (long) cpus * Page.SIZE) / GptTables.L1_TABLE_BYTES;
+        // One slot holds the level 0 table, one the level 1 table of Root memory's GiB; DRAM starts GiB aligned.
+        long dramGiB = tables - 2;
+        return Math.min(dramGiB << GptTables.L0_SHIFT, (1L << HostPlatform.PPS_BITS) - HostPlatform.DRAM_BASE);
     }
 
     public GptTables gpt() {
@@ -254,10 +272,10 @@ public final class Monitor implements Firmware {
             }
             cpu.eret();
         } else if (fid == RmmEl3.GTSI_DELEGATE) {
-            cpu.x[0] = transition(cpu.x[1], GranuleProtection.GPI_NON_SECURE, GranuleProtection.GPI_REALM);
+            cpu.x[0] = transition(cpu, cpu.x[1], GranuleProtection.GPI_NON_SECURE, GranuleProtection.GPI_REALM);
             cpu.eret();
         } else if (fid == RmmEl3.GTSI_UNDELEGATE) {
-            cpu.x[0] = transition(cpu.x[1], GranuleProtection.GPI_REALM, GranuleProtection.GPI_NON_SECURE);
+            cpu.x[0] = transition(cpu, cpu.x[1], GranuleProtection.GPI_REALM, GranuleProtection.GPI_NON_SECURE);
             cpu.eret();
         } else if (fid == RmmEl3.GET_REALM_ATTEST_KEY) {
             getRealmAttestKey(cpu);
@@ -336,19 +354,24 @@ public final class Monitor implements Firmware {
         }
     }
 
-    /** Changes one granule's GPI if it is currently {@code from}, then invalidates cached GPT information. */
-    private synchronized long transition(long pa, int from, int to) {
+    /**
+     * Changes one granule's GPI if it is currently {@code from}, then invalidates cached GPT information on every
+     * PE (TLBI RPAOS + DSB). Only a PE's own thread may touch its TLB, so the other PEs get the invalidation
+     * through the coherence domain's broadcast: a PE that is executing applies it before its next instruction and
+     * before this returns, the others before they execute again.
+     */
+    private long transition(Cpu cpu, long pa, int from, int to) {
         if ((pa & (Page.SIZE - 1)) != 0 || pa < HostPlatform.DRAM_BASE || pa >= platform.dramEnd()) {
             return RmmEl3.E_RMM_BAD_ADDR;
         }
-        if (gpt.gpi(pa) != from) {
-            return RmmEl3.E_RMM_BAD_PAS;
+        synchronized (this) {
+            if (gpt.gpi(pa) != from) {
+                return RmmEl3.E_RMM_BAD_PAS;
+            }
+            gpt.setGranule(pa, to);
         }
-        gpt.setGranule(pa, to);
-        // TLBI RPAOS + DSB: every PE drops translations that cached the old GPI.
-        for (int i = 0; i < platform.machine.cpuCount(); i++) {
-            platform.machine.cpu(i).flushTlb();
-        }
+        // Outside the lock: transitions of other granules on other PEs need not wait for this broadcast.
+        cpu.coherenceDomain().broadcast(cpu, TlbOp.EVERYTHING);
         return RmmEl3.E_RMM_OK;
     }
 
