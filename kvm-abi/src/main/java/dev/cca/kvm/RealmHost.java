@@ -900,7 +900,7 @@ final class RealmHost {
         Memslot slot = vm.findSlot(gpa);
         boolean readonly = slot != null && (slot.flags & KVM_MEM_READONLY) != 0;
         if (slot == null || (write && readonly)) {
-            return ioMemAbort(v, esr, (faultIpa | (far & 0xFFF)) & ~shared);
+            return ioMemAbort(v, esr, (faultIpa | (far & 0xFFF)) & ~shared, sharedFault);
         }
         if (slot.gmem != null && !sharedFault) {
             return gmemAbort(pe, v, slot, gpa);
@@ -909,8 +909,13 @@ final class RealmHost {
     }
 
     /** io_mem_abort(): an emulated MMIO access, reported with the canonical (alias-stripped) address. */
-    private long ioMemAbort(KvmVcpu v, long esr, long gpa) {
+    private long ioMemAbort(KvmVcpu v, long esr, long gpa, boolean sharedFault) {
         if ((esr & Esr.ISV) == 0) {
+            if (!sharedFault) {
+                // v12 asks for the SEA anyway; the RMM refuses it at a protected IPA, so KVM_RUN fails with ENXIO.
+                LOG.warn(String.format("realm data abort at protected IPA %#x outside every memslot: the RMM will "
+                        + "refuse the SEA KVM injects (as in v12)", gpa));
+            }
             v.recEnterFlags |= Rmi.REC_ENTER_INJECT_SEA; // no syndrome: nothing to emulate, inject an SEA
             return CONTINUE;
         }

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Debian's kernel with its root file system on a virtio-blk disk (src-test-images/linux/rootfs.sh): the
  * initramfs loads virtio_blk and virtio-rng and switches root to the ext4 disk, whose /sbin/init lists the PCI
  * functions, reads the disk, reads /dev/hwrng and writes a file that the host then finds in the image. Needs
- * Debian's linux-modules package of the kernel (CCA_LINUX_MODULES_DEB, or a .deb under the Linux cache); skipped
- * with the reason without it. Runs only with -Plinux-boot.
+ * the kernel's module tree (fetch.sh unpacks it) or Debian's linux-modules package (CCA_LINUX_MODULES_DEB);
+ * skipped with the reason without them. Runs only with -Plinux-boot.
  */
 @Tag("linux")
 class LinuxVirtioBootTest {
@@ -29,21 +28,23 @@ class LinuxVirtioBootTest {
         Path cache = LinuxBootTest.prepare();
         String kver = Files.readString(cache.resolve("kernel-version")).strip();
         String deb = System.getenv("CCA_LINUX_MODULES_DEB");
-        if (deb == null) {
-            try (Stream<Path> s = Files.walk(cache)) {
-                deb = s.filter(p -> p.getFileName().toString().startsWith("linux-modules-" + kver + "_"))
-                        .map(Path::toString).findFirst().orElse(null);
-            }
-        }
-        Assumptions.assumeTrue(deb != null, "no linux-modules-" + kver + " .deb (set CCA_LINUX_MODULES_DEB): "
-                + "virtio_blk and virtio-rng are modules in Debian's cloud kernel");
+        Path tree = cache.resolve("modules").resolve(kver);
+        Assumptions.assumeTrue(deb != null || Files.isDirectory(tree), "no module tree " + tree + " (fetch.sh "
+                + "unpacks it) and no CCA_LINUX_MODULES_DEB: virtio_blk and virtio-rng are modules in Debian's "
+                + "cloud kernel");
         Path work = Files.createTempDirectory("cca-rootfs");
         for (String f : new String[] {"busybox", "kernel-version"}) {
             Files.copy(cache.resolve(f), work.resolve(f));
         }
+        if (deb == null) {
+            Files.createDirectories(work.resolve("modules"));
+            Files.createSymbolicLink(work.resolve("modules").resolve(kver), tree);
+        }
         ProcessBuilder pb = new ProcessBuilder("sh", LinuxBootTest.REPO.resolve("src-test-images/linux/rootfs.sh")
                 .toString(), work.toString()).redirectErrorStream(true);
-        pb.environment().put("CCA_LINUX_MODULES_DEB", deb);
+        if (deb != null) {
+            pb.environment().put("CCA_LINUX_MODULES_DEB", deb);
+        }
         pb.environment().put("CCA_CLI", Path.of(System.getProperty("java.home"), "bin", "java") + " -cp "
                 + System.getProperty("java.class.path") + " dev.cca.vmm.Main");
         Process p = pb.start();
