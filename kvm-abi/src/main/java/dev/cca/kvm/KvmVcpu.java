@@ -59,6 +59,13 @@ public final class KvmVcpu implements FileObject {
     volatile Thread runningThread;
     /** The RMI exit reason of the last REC exit (rec->run->exit.exit_reason), -1 before the first exit. */
     int lastRecExit = -1;
+    /** The list registers of the next REC entry and of the last exit (no allocation per entry). */
+    final long[] recLrs = new long[dev.cca.core.cpu.GicCpuInterface.NUM_LRS];
+    /**
+     * The REC's EL1 timers as the last REC exit reported them (KVM's CNTP/CNTV CTL and CVAL copies): CNTP_CTL,
+     * CNTP_CVAL, CNTV_CTL, CNTV_CVAL.
+     */
+    final long[] recTimers = new long[4];
 
     private KvmVcpu(KvmVm vm, int id, long[] runPages) {
         this.vm = vm;

@@ -41,6 +41,10 @@ public final class KvmVm implements FileObject {
     /** In-kernel MMIO devices (kvm_io_bus): accesses to them never exit to user space. */
     final IoBus ioBus = new IoBus();
     VgicDevice vgic;
+    /** The emulated GIC once KVM_DEV_ARM_VGIC_CTRL_INIT (or a realm's first run) initialised it, else null. */
+    volatile Vgic irqchip;
+    /** Where the VM's vCPU threads block in WFI (kvm_vcpu_block). */
+    final VcpuWait waits;
     final RealmHost realmHost;
     final NormalVmHost normalHost;
     /** KVM_ARCH_FLAG_HAS_RAN_ONCE: some vCPU completed its first-run initialisation. */
@@ -64,12 +68,32 @@ public final class KvmVm implements FileObject {
         this.dev = dev;
         this.realm = realm;
         this.ipaBits = ipaBits;
+        this.waits = new VcpuWait(this);
         this.realmHost = realm ? new RealmHost(this) : null;
         this.normalHost = realm ? null : new NormalVmHost(this);
     }
 
     public boolean isRealm() {
         return realm;
+    }
+
+    /** kvm_vcpu_kick() for vCPU {@code id}: out of its guest (normal VM or REC) and out of its wait. */
+    void kick(int id) {
+        if (realm) {
+            realmHost.kick(id);
+        } else {
+            normalHost.kick(id);
+        }
+    }
+
+    /** Creates the emulated GIC and puts its registers on the in-kernel bus (vgic_init + map_resources). */
+    synchronized Vgic createIrqchip(long distBase, long redistBase, int nrIrqs) {
+        if (irqchip == null) {
+            Vgic g = new Vgic(this, distBase, redistBase, nrIrqs, this::kick);
+            g.register(ioBus);
+            irqchip = g;
+        }
+        return irqchip;
     }
 
     AbiProfile profile() {
@@ -118,7 +142,11 @@ public final class KvmVm implements FileObject {
             if (raw == null) {
                 return -Errno.EFAULT;
             }
-            return realm ? -Errno.ENXIO : normalHost.irqLine(new UserStruct(raw).u32(0), new UserStruct(raw).u32(4));
+            Vgic g = irqchip;
+            if (g == null) {
+                return -Errno.ENXIO; // no in-kernel irqchip initialised yet
+            }
+            return g.irqLine(new UserStruct(raw).u32(0), new UserStruct(raw).u32(4));
         }
         if (request == KVM_HAS_DEVICE_ATTR || request == KVM_SET_DEVICE_ATTR) {
             return deviceAttr(p, arg, request == KVM_SET_DEVICE_ATTR);

@@ -5,10 +5,8 @@ import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.GenericTimer;
 import dev.cca.core.cpu.GicCpuInterface;
 import dev.cca.core.cpu.SecurityState;
-import dev.cca.core.cpu.SysReg;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.TlbOp;
-import dev.cca.core.gic.Redistributor;
 import dev.cca.kvm.host.HostKernel;
 import dev.cca.kvm.host.PeScheduler;
 import dev.cca.kvm.host.Process;
@@ -38,8 +36,6 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
 final class NormalVmHost {
     private static final Logger LOG = LoggerFactory.getLogger(NormalVmHost.class);
     private static final long PAGE = 4096;
-    /** Physical SGI a host PE uses to kick another PE out of its guest (a reschedule IPI). */
-    static final int KICK_SGI = 0;
     /** HCR_EL2 of a running guest (KVM's HCR_GUEST_FLAGS, restricted to what this PE implements). */
     static final long HCR_GUEST = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO
             | SysRegs.HCR_AMO | SysRegs.HCR_TSC | SysRegs.HCR_TWI | SysRegs.HCR_TWE | SysRegs.HCR_RW;
@@ -50,12 +46,6 @@ final class NormalVmHost {
     private static final long PSCI_MIGRATE_INFO_TYPE = 0x8400_0006L;
     private static final long CONTINUE = Long.MIN_VALUE;
 
-    private static final SysReg ICC_IAR1 = SysRegs.byName("ICC_IAR1_EL1");
-    private static final SysReg ICC_EOIR1 = SysRegs.byName("ICC_EOIR1_EL1");
-    private static final SysReg ICC_DIR = SysRegs.byName("ICC_DIR_EL1");
-    private static final SysReg ICC_PMR = SysRegs.byName("ICC_PMR_EL1");
-    private static final SysReg ICC_CTLR = SysRegs.byName("ICC_CTLR_EL1");
-    private static final SysReg ICC_IGRPEN1 = SysRegs.byName("ICC_IGRPEN1_EL1");
 
     /** KVM's copy of a vCPU's system register context while it is not loaded on a PE. */
     static final class Vcpu {
@@ -72,18 +62,14 @@ final class NormalVmHost {
         // MMIO access handed to the VMM, completed on the next KVM_RUN.
         boolean mmioPending, mmioRead, mmioSse, mmioSf;
         int mmioRt, mmioLen;
-        // Physical active state of the hardware-mapped timer PPIs (kvm_timer_vcpu_put/load).
-        boolean activeVirt, activePhys;
-        // Idle bookkeeping (under idleLock).
-        boolean idle;
-        long deadline = Long.MAX_VALUE;
-        volatile Cpu loadedOn;
-        volatile Thread thread;
+        /** Where the vCPU runs and whether it waits (shared with the VM's other vCPUs). */
+        final VcpuWait.Slot slot;
         /** The PE this vCPU last ran on (for keeping its TLB entries, as KVM's last_vcpu_ran). */
         Cpu lastPe;
 
-        Vcpu(KvmVcpu kv) {
+        Vcpu(KvmVcpu kv, VcpuWait.Slot slot) {
             this.kv = kv;
+            this.slot = slot;
             el1[indexOf(SysRegs.EL1_CONTEXT, SysRegs.SCTLR_EL1)] = SCTLR_EL1_RESET;
         }
     }
@@ -108,7 +94,6 @@ final class NormalVmHost {
     private Stage2 stage2;
     private int vmid = -1;
     private long cntvoff;
-    private volatile Vgic vgic;
 
     NormalVmHost(KvmVm vm) {
         this.vm = vm;
@@ -118,42 +103,6 @@ final class NormalVmHost {
     // =========================================================================================================
     // Configuration hooks
     // =========================================================================================================
-
-    /** KVM_DEV_ARM_VGIC_CTRL_INIT on this VM's GICv3 device. */
-    synchronized void createVgic(long distBase, long redistBase, int nrIrqs) {
-        vgic = new Vgic(vm, distBase, redistBase, nrIrqs, this::kick);
-    }
-
-    Vgic vgic() {
-        return vgic;
-    }
-
-    /** KVM_IRQ_LINE: {@code irq} encodes type, vCPU and number (arch/arm64/include/uapi/asm/kvm.h). */
-    long irqLine(long irq, long level) {
-        Vgic g = vgic;
-        if (g == null) {
-            return -Errno.ENXIO;
-        }
-        int type = (int) (irq >>> KVM_ARM_IRQ_TYPE_SHIFT) & 0xF;
-        int vcpu = (int) ((irq >>> KVM_ARM_IRQ_VCPU_SHIFT) & 0xFF) | (int) (((irq >>> 28) & 0xF) << 8);
-        int num = (int) irq & 0xFFFF;
-        boolean high = level != 0;
-        if (type == KVM_ARM_IRQ_TYPE_SPI) {
-            if (num < 32 || num >= g.nrIrqs) {
-                return -Errno.EINVAL;
-            }
-            g.setSpiLevel(num, high);
-            return 0;
-        }
-        if (type == KVM_ARM_IRQ_TYPE_PPI) {
-            if (num < 16 || num >= 32 || !vm.vcpus.containsKey(vcpu)) {
-                return -Errno.EINVAL;
-            }
-            g.setPpiLevel(vcpu, num, high);
-            return 0;
-        }
-        return -Errno.EINVAL; // KVM_ARM_IRQ_TYPE_CPU: only without an in-kernel irqchip
-    }
 
     /** A memslot went away or became read-only: drop its stage-2 mappings. */
     synchronized void unmapRange(long gpa, long size) {
@@ -206,7 +155,12 @@ final class NormalVmHost {
     // KVM_RUN
     // =========================================================================================================
 
+    private Vcpu state(KvmVcpu v) {
+        return vcpus.computeIfAbsent(v.id, k -> new Vcpu(v, vm.waits.slot(v.id)));
+    }
+
     long run(Process p, KvmVcpu v) {
+        Vgic vgic = vm.irqchip;
         if (vgic == null) {
             LOG.warn("KVM_RUN on a normal VM without an initialised in-kernel GICv3 (KVM_CREATE_DEVICE + CTRL_INIT)");
             return -Errno.ENODEV;
@@ -215,19 +169,19 @@ final class NormalVmHost {
         if (r < 0) {
             return r;
         }
-        Vcpu s = vcpus.computeIfAbsent(v.id, k -> new Vcpu(v));
+        Vcpu s = state(v);
         if (s.mmioPending) {
             completeMmio(v, s);
         }
         try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
             Cpu pe = lease.cpu;
             Thread self = Thread.currentThread();
-            initHostInterface(pe);
-            s.thread = self;
+            HostInterrupts.init(pe);
+            s.slot.thread = self;
             load(pe, v, s);
             kernel.enterGuest(self, pe);
             try {
-                return runLoop(p, pe, v, s);
+                return runLoop(p, pe, v, s, vgic);
             } finally {
                 kernel.leaveGuest(self);
                 put(pe, v, s);
@@ -235,23 +189,7 @@ final class NormalVmHost {
         }
     }
 
-    /** What the host's GIC driver and KVM configure on every PE: SGIs and the PPIs KVM uses, EOImode 1. */
-    private static void initHostInterface(Cpu pe) {
-        Redistributor r = pe.gic.redistributor();
-        if (r == null || r.isEnabled(KICK_SGI)) {
-            return;
-        }
-        for (int ppi : new int[] {KICK_SGI, dev.cca.core.gic.Gic.PPI_MAINTENANCE, GenericTimer.PPI_HYP_PHYS,
-            GenericTimer.PPI_VIRT, GenericTimer.PPI_PHYS}) {
-            r.setPriority(ppi, 0xA0);
-            r.setEnabled(ppi, true);
-        }
-        pe.writeSysReg(ICC_PMR, 0xF8);
-        pe.writeSysReg(ICC_CTLR, 2); // EOImode 1: priority drop and deactivation are separate (for HW LRs)
-        pe.writeSysReg(ICC_IGRPEN1, 1);
-    }
-
-    private long runLoop(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
+    private long runLoop(Process p, Cpu pe, KvmVcpu v, Vcpu s, Vgic vgic) {
         while (true) {
             if (p.signalPending()) {
                 p.consumeSignal();
@@ -265,8 +203,12 @@ final class NormalVmHost {
                 }
                 continue;
             }
-            handlePhysicalInterrupts(pe, v);
+            HostInterrupts.acknowledge(pe);
+            updateTimers(pe, v, vgic);
             vgic.flush(v.id, pe);
+            for (int ppi : HostInterrupts.TIMER_PPIS) {
+                HostInterrupts.setTimerActive(pe, ppi, pe.timer.lineAsserted(ppi) || vgic.isActive(v.id, ppi));
+            }
             pe.eret();
             Cpu.StopReason stop = pe.runUntil(2, SecurityState.NON_SECURE);
             pe.setIrqSource(HostKernel.IRQ_KICK, false);
@@ -292,21 +234,14 @@ final class NormalVmHost {
         }
     }
 
-    /** Acknowledges the host's physical interrupts: timer PPIs go to the guest hardware-mapped, kicks are done. */
-    private void handlePhysicalInterrupts(Cpu pe, KvmVcpu v) {
-        for (int n = 0; n < 64 && pe.irqPending(); n++) {
-            int intid = (int) pe.readSysReg(ICC_IAR1);
-            if (intid == GicCpuInterface.SPURIOUS) {
-                return;
-            }
-            pe.writeSysReg(ICC_EOIR1, intid); // priority drop
-            if (intid == GenericTimer.PPI_VIRT || intid == GenericTimer.PPI_PHYS) {
-                // kvm_arch_timer_handler: the guest's timer fired. It stays active until the guest deactivates
-                // the virtual interrupt, whose list register names it as the physical INTID.
-                vgic.injectHardware(v.id, intid);
-            } else {
-                pe.writeSysReg(ICC_DIR, intid);
-            }
+    /**
+     * kvm_timer_update_irq() for the guest's EL1 timers, loaded on {@code pe}: their outputs are the levels of the
+     * hardware-mapped PPIs (level-sensitive: a disabled, masked or not yet expired timer's interrupt is not
+     * pending).
+     */
+    private static void updateTimers(Cpu pe, KvmVcpu v, Vgic vgic) {
+        for (int ppi : HostInterrupts.TIMER_PPIS) {
+            vgic.setTimerLevel(v.id, ppi, pe.timer.lineAsserted(ppi), true);
         }
     }
 
@@ -342,18 +277,15 @@ final class NormalVmHost {
         }
         s.lastPe = pe;
         lastVcpuOn[pe.index] = s;
-        Redistributor r = pe.gic.redistributor();
-        r.setActive(GenericTimer.PPI_VIRT, s.activeVirt);
-        r.setActive(GenericTimer.PPI_PHYS, s.activePhys);
         // Time does not stand still while the vCPU was away: catch up with the machine (docs/time.md).
         pe.timer.advanceTo(kernel.platform.machine.counter.highWater());
         pe.timer.update();
-        s.loadedOn = pe;
+        s.slot.loadedOn = pe;
     }
 
     private void put(Cpu pe, KvmVcpu v, Vcpu s) {
         long[] sr = pe.sr;
-        s.loadedOn = null;
+        s.slot.loadedOn = null;
         System.arraycopy(pe.x, 0, v.regs, 0, 31);
         System.arraycopy(pe.v, 0, s.fpsimd, 0, 64);
         v.regFile.sp = pe.spEl[0];
@@ -363,11 +295,7 @@ final class NormalVmHost {
         copyOut(sr, GicCpuInterface.ICH_CONTEXT, s.ich);
         v.regFile.pc = sr[SysRegs.ELR_EL2];
         v.regFile.pstate = sr[SysRegs.SPSR_EL2];
-        Redistributor r = pe.gic.redistributor();
-        s.activeVirt = r.isActive(GenericTimer.PPI_VIRT);
-        s.activePhys = r.isActive(GenericTimer.PPI_PHYS);
-        r.setActive(GenericTimer.PPI_VIRT, false);
-        r.setActive(GenericTimer.PPI_PHYS, false);
+        HostInterrupts.releaseTimers(pe);
         // The host does not run the guest's timers while the vCPU is out: park them.
         sr[GenericTimer.CNTP_CTL_EL0] = 0;
         sr[GenericTimer.CNTV_CTL_EL0] = 0;
@@ -489,12 +417,14 @@ final class NormalVmHost {
         int rt = (iss >>> Esr.SRT_SHIFT) & 31;
         boolean sse = (iss & Esr.SSE) != 0;
         boolean sf = (iss & Esr.SF) != 0;
-        if (vgic.handles(ipa)) {
+        IoBus.Device dev = vm.ioBus.find(ipa, len);
+        if (dev != null) {
+            // An in-kernel device (kvm_io_bus, the vGIC): handled without an exit.
             if (write) {
                 long val = rt == 31 ? 0 : pe.x[rt];
-                vgic.write(v.id, ipa, len, len == 8 ? val : val & ((1L << (8 * len)) - 1));
+                dev.write(v, ipa, len, len == 8 ? val : val & ((1L << (8 * len)) - 1));
             } else {
-                setLoadResult(pe.x, rt, vgic.read(v.id, ipa, len), len, sse, sf);
+                setLoadResult(pe.x, rt, dev.read(v, ipa, len), len, sse, sf);
             }
             sr[SysRegs.ELR_EL2] += 4;
             return CONTINUE;
@@ -545,11 +475,9 @@ final class NormalVmHost {
     /** Trapped MSR ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1: the vGIC sends the SGIs. */
     private long sysregTrap(Cpu pe, KvmVcpu v, long esr) {
         int iss = Esr.iss(esr);
-        int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;
-        int rt = (iss >>> 5) & 31, crm = (iss >>> 1) & 15;
-        boolean read = (iss & 1) != 0;
-        if (!read && op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5) {
-            vgic.sendSgi(v.id, rt == 31 ? 0 : pe.x[rt]);
+        int rt = (iss >>> 5) & 31;
+        if (Vgic.isSgiWrite(iss)) {
+            vm.irqchip.sendSgi(v.id, rt == 31 ? 0 : pe.x[rt]);
             pe.sr[SysRegs.ELR_EL2] += 4;
             return CONTINUE;
         }
@@ -575,6 +503,7 @@ final class NormalVmHost {
             synchronized (idleLock) {
                 idleLock.notifyAll();
             }
+            vm.waits.wakeAll();
         } else if (fid == Psci.AFFINITY_INFO_32 || fid == Psci.AFFINITY_INFO_64) {
             x[0] = affinityInfo(x[1], x[2]);
         } else if (fid == Psci.CPU_SUSPEND_32 || fid == Psci.CPU_SUSPEND_64) {
@@ -629,7 +558,7 @@ final class NormalVmHost {
         if (t == null) {
             return Psci.INVALID_PARAMETERS;
         }
-        Vcpu ts = vcpus.computeIfAbsent(t.id, k -> new Vcpu(t));
+        Vcpu ts = state(t);
         synchronized (idleLock) {
             if (t.mpState != KVM_MP_STATE_STOPPED) {
                 return ts.onEntry != -1 ? Psci.ON_PENDING : Psci.ALREADY_ON;
@@ -639,6 +568,7 @@ final class NormalVmHost {
             t.mpState = KVM_MP_STATE_RUNNABLE;
             idleLock.notifyAll();
         }
+        vm.waits.wakeAll();
         return Psci.SUCCESS;
     }
 
@@ -690,115 +620,33 @@ final class NormalVmHost {
     // Blocking: WFI, powered-off vCPUs, kicks
     // =========================================================================================================
 
-    /** Kicks vCPU {@code id} so it sees newly pending interrupts: out of its guest, or out of its WFI wait. */
+    /**
+     * kvm_vcpu_kick() for vCPU {@code id}: a physical SGI to the PE it runs its guest on, so that it exits and
+     * flushes its list registers again, and a wake-up if it waits.
+     */
     void kick(int id) {
         Vcpu s = vcpus.get(id);
-        if (s == null || s.thread == Thread.currentThread()) {
+        if (s == null || s.slot.thread == Thread.currentThread()) {
             return; // it flushes its list registers before it next enters the guest anyway
         }
-        Cpu pe = s.loadedOn;
+        Cpu pe = s.slot.loadedOn;
         if (pe != null) {
-            kernel.platform.machine.gic.sendSgi(pe.index, KICK_SGI);
+            kernel.platform.machine.gic.sendSgi(pe.index, HostInterrupts.KICK_SGI);
         }
-        synchronized (idleLock) {
-            idleLock.notifyAll();
-        }
-    }
-
-    private static boolean timerFiring(Cpu pe) {
-        return pe.timer.lineAsserted(GenericTimer.PPI_VIRT) || pe.timer.lineAsserted(GenericTimer.PPI_PHYS);
-    }
-
-    /** The latest time any vCPU of this VM has reached (racy reads of running PEs' counters are fine here). */
-    private long observedTime() {
-        long t = kernel.platform.machine.counter.highWater();
-        for (Vcpu o : vcpus.values()) {
-            Cpu c = o.loadedOn;
-            if (c != null && !o.idle) {
-                t = Math.max(t, c.timer.localCount());
-            }
-        }
-        return t;
-    }
-
-    /** True when no vCPU of the VM can advance time or wake another: all idle in WFI or powered off. */
-    private boolean allIdle() {
-        synchronized (vm) {
-            for (KvmVcpu k : vm.vcpus.values()) {
-                Vcpu o = vcpus.get(k.id);
-                boolean idle = k.mpState == KVM_MP_STATE_STOPPED || (o != null && o.idle);
-                if (!idle) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    private long minIdleDeadline() {
-        long m = Long.MAX_VALUE;
-        for (Vcpu o : vcpus.values()) {
-            if (o.idle) {
-                m = Math.min(m, o.deadline);
-            }
-        }
-        return m;
+        vm.waits.wakeAll();
     }
 
     /**
      * WFI: blocks the vCPU thread until it has an interrupt to take, its timer fires, or a signal arrives
-     * (returns false). While other vCPUs run, time follows them; when every vCPU is idle, time jumps to the
-     * earliest deadline (docs/time.md), so an idle guest costs nothing and a one-vCPU run is reproducible.
+     * (returns false).
      */
     private boolean blockUntilWake(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
-        long deadline = pe.timer.nextDeadline();
-        synchronized (idleLock) {
-            s.idle = true;
-            s.deadline = deadline;
-            idleLock.notifyAll();
-        }
-        try {
-            while (true) {
-                handlePhysicalInterrupts(pe, v);
-                if (vgic.hasPending(v.id) || timerFiring(pe)) {
-                    return true;
-                }
-                if (p.signalPending() || Thread.currentThread().isInterrupted()) {
-                    return false;
-                }
-                synchronized (idleLock) {
-                    long now = observedTime();
-                    if (deadline != Long.MAX_VALUE && now >= deadline) {
-                        pe.timer.advanceTo(now);
-                        continue;
-                    }
-                    if (allIdle()) {
-                        long min = minIdleDeadline();
-                        if (min != Long.MAX_VALUE && min > kernel.platform.machine.counter.highWater()) {
-                            kernel.platform.machine.counter.publish(min);
-                            idleLock.notifyAll();
-                            continue;
-                        }
-                        // Every vCPU waits, none has a timer armed and this one has nothing pending (an idle vCPU
-                        // with a pending interrupt leaves its wait): only an event from outside can wake the VM.
-                        kernel.platform.machine.setAsleepWithoutWakeSource(min == Long.MAX_VALUE);
-                    }
-                    try {
-                        idleLock.wait(1);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return false;
-                    }
-                }
-            }
-        } finally {
-            synchronized (idleLock) {
-                s.idle = false;
-                s.deadline = Long.MAX_VALUE;
-                kernel.platform.machine.setAsleepWithoutWakeSource(false);
-            }
-            pe.timer.advanceTo(observedTime());
-        }
+        Vgic vgic = vm.irqchip;
+        return vm.waits.block(p, pe, v.id, pe.timer.nextDeadline(), () -> {
+            HostInterrupts.acknowledge(pe);
+            return vgic.hasPending(v.id) || pe.timer.lineAsserted(GenericTimer.PPI_VIRT)
+                    || pe.timer.lineAsserted(GenericTimer.PPI_PHYS);
+        });
     }
 
     /** A vCPU after PSCI CPU_OFF waits for CPU_ON (or a signal: returns false). */

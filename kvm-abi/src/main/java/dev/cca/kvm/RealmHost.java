@@ -2,6 +2,7 @@ package dev.cca.kvm;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.GenericTimer;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.core.mem.Pas;
 import dev.cca.kvm.host.HostKernel;
@@ -402,6 +403,10 @@ final class RealmHost {
                     return -Errno.ENXIO; // vgic_v3_map_resources(): addresses not set
                 }
                 g.initialized = true;
+                if (g.nrIrqs == 0) {
+                    g.nrIrqs = 256;
+                }
+                vm.createIrqchip(g.distBase, g.redistBase, g.nrIrqs);
             }
             try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
                 return activate(lease.cpu);
@@ -562,8 +567,29 @@ final class RealmHost {
     long run(Process p, KvmVcpu v) {
         Thread self = Thread.currentThread();
         v.runningThread = self;
+        VcpuWait.Slot slot = vm.waits.slot(v.id);
         try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
             Cpu pe = lease.cpu;
+            HostInterrupts.init(pe);
+            slot.thread = self;
+            slot.loadedOn = pe;
+            // Time does not stand still while the vCPU was away: catch up with the machine (docs/time.md).
+            pe.timer.advanceTo(kernel.platform.machine.counter.highWater());
+            try {
+                return runLoop(p, pe, v, self);
+            } finally {
+                slot.loadedOn = null;
+                HostInterrupts.releaseTimers(pe);
+                kernel.platform.machine.counter.publish(pe.timer.localCount());
+            }
+        } finally {
+            v.runningThread = null;
+        }
+    }
+
+    private long runLoop(Process p, Cpu pe, KvmVcpu v, Thread self) {
+        Vgic vgic = vm.irqchip;
+        {
             while (true) {
                 // xfer_to_guest_mode_handle_work(): a pending signal ends KVM_RUN.
                 if (p.signalPending()) {
@@ -580,8 +606,13 @@ final class RealmHost {
                 if (pre != CONTINUE) {
                     return pre;
                 }
-                writeNs(pe, v.recRun + RecRun.ENTER_FLAGS, v.recEnterFlags);
+                // In guest mode before the list registers are flushed: a kick from now on makes the REC exit.
                 kernel.enterGuest(self, pe);
+                HostInterrupts.acknowledge(pe);
+                flushToRec(pe, v, vgic);
+                // As Linux: WFI and WFE exit to the host, so that an idle vCPU's thread sleeps (kvm_vcpu_block).
+                writeNs(pe, v.recRun + RecRun.ENTER_FLAGS,
+                        v.recEnterFlags | Rmi.REC_ENTER_TRAP_WFI | Rmi.REC_ENTER_TRAP_WFE);
                 long[] r;
                 try {
                     pe.setIrqCountdown(TICK_INSTRUCTIONS);
@@ -598,14 +629,114 @@ final class RealmHost {
                     pe.setIrqSource(HostKernel.IRQ_KICK, false);
                     kernel.leaveGuest(self);
                 }
+                if (r[0] == Rmi.SUCCESS) {
+                    syncFromRec(pe, v, vgic);
+                }
                 long result = handleExit(p, pe, v, r[0]);
                 if (result != CONTINUE) {
                     return result;
                 }
             }
-        } finally {
-            v.runningThread = null;
         }
+    }
+
+    /**
+     * kvm_vgic_flush_hwstate() for a REC: the vCPU's pending and active interrupts go into rec_enter.gicv3_lrs
+     * (never hardware-mapped: the RMM refuses LR.HW), the underflow request into gicv3_hcr. The timer PPIs are
+     * kept physically active while their level is high or their virtual interrupt active, so that the realm's
+     * timer does not fire again on the host for an interrupt already in flight.
+     */
+    private void flushToRec(Cpu pe, KvmVcpu v, Vgic vgic) {
+        long hcr = vgic.flush(v.id, v.recLrs, false);
+        writeNs(pe, v.recRun + RecRun.ENTER_GICV3_HCR, hcr);
+        for (int i = 0; i < RecRun.GICV3_LRS; i++) {
+            writeNs(pe, v.recRun + RecRun.ENTER_GICV3_LRS + 8L * i, i < v.recLrs.length ? v.recLrs[i] : 0);
+        }
+        for (int t = 0; t < HostInterrupts.TIMER_PPIS.length; t++) {
+            int ppi = HostInterrupts.TIMER_PPIS[t];
+            HostInterrupts.setTimerActive(pe, ppi, timerLevel(v, ppi) || vgic.isActive(v.id, ppi));
+        }
+    }
+
+    /**
+     * kvm_vgic_sync_hwstate() and update_arch_timer_irq_lines() after a REC exit: the list registers as the
+     * realm left them (acknowledged interrupts active, deactivated ones retired), ICH_VMCR_EL2, and the timers'
+     * levels from the CTL/CVAL the RMM reported.
+     */
+    private void syncFromRec(Cpu pe, KvmVcpu v, Vgic vgic) {
+        for (int i = 0; i < v.recLrs.length; i++) {
+            v.recLrs[i] = readNs(pe, v.recRun + RecRun.EXIT_GICV3_LRS + 8L * i);
+        }
+        vgic.sync(v.id, v.recLrs);
+        vgic.setVmcr(v.id, readNs(pe, v.recRun + RecRun.EXIT_GICV3_VMCR));
+        v.recTimers[0] = readNs(pe, v.recRun + RecRun.EXIT_CNTP_CTL);
+        v.recTimers[1] = readNs(pe, v.recRun + RecRun.EXIT_CNTP_CVAL);
+        v.recTimers[2] = readNs(pe, v.recRun + RecRun.EXIT_CNTV_CTL);
+        v.recTimers[3] = readNs(pe, v.recRun + RecRun.EXIT_CNTV_CVAL);
+        updateTimerLevels(v, vgic, -1);
+    }
+
+    /**
+     * kvm_realm_timers_update(): each timer's PPI level is ENABLE and not IMASK and ISTATUS, from the exit's CTL;
+     * with {@code now} >= 0 (the vCPU waited), ISTATUS is recomputed from CVAL at that count.
+     */
+    private static void updateTimerLevels(KvmVcpu v, Vgic vgic, long now) {
+        for (int t = 0; t < 2; t++) {
+            int ppi = t == 0 ? GenericTimer.PPI_PHYS : GenericTimer.PPI_VIRT;
+            long ctl = v.recTimers[2 * t];
+            boolean fired = now >= 0 ? Long.compareUnsigned(now, v.recTimers[2 * t + 1]) >= 0
+                    : (ctl & GenericTimer.CTL_ISTATUS) != 0;
+            boolean level = (ctl & (GenericTimer.CTL_ENABLE | GenericTimer.CTL_IMASK)) == GenericTimer.CTL_ENABLE
+                    && fired;
+            vgic.setTimerLevel(v.id, ppi, level, false);
+        }
+    }
+
+    private static boolean timerLevel(KvmVcpu v, int ppi) {
+        int t = ppi == GenericTimer.PPI_PHYS ? 0 : 1;
+        long ctl = v.recTimers[2 * t];
+        return (ctl & (GenericTimer.CTL_ENABLE | GenericTimer.CTL_IMASK | GenericTimer.CTL_ISTATUS))
+                == (GenericTimer.CTL_ENABLE | GenericTimer.CTL_ISTATUS);
+    }
+
+    /** The physical count at which the REC's next enabled, unmasked timer fires (kvm_timer_earliest_exp). */
+    private static long timerDeadline(KvmVcpu v) {
+        long d = Long.MAX_VALUE;
+        for (int t = 0; t < 2; t++) {
+            long ctl = v.recTimers[2 * t];
+            if ((ctl & (GenericTimer.CTL_ENABLE | GenericTimer.CTL_IMASK)) == GenericTimer.CTL_ENABLE) {
+                long cval = v.recTimers[2 * t + 1];
+                d = Math.min(d, cval < 0 ? Long.MAX_VALUE : cval); // the realm's virtual offset is 0
+            }
+        }
+        return d;
+    }
+
+    /**
+     * kvm_vcpu_wfi() for a REC: blocks until an interrupt is pending for the vCPU or its timer deadline passes
+     * (then the timer's level is raised). False if a signal ended the wait.
+     */
+    private boolean blockUntilWake(Process p, Cpu pe, KvmVcpu v) {
+        Vgic vgic = vm.irqchip;
+        boolean woke = vm.waits.block(p, pe, v.id, timerDeadline(v), () -> vgic.hasPending(v.id));
+        updateTimerLevels(v, vgic, pe.timer.localCount());
+        return woke;
+    }
+
+    /**
+     * kvm_vcpu_kick() for a realm vCPU: a physical SGI to the PE running its REC forces the REC to exit
+     * (RMI_EXIT_IRQ), so that its list registers are flushed again; a vCPU waiting in WFI is woken.
+     */
+    void kick(int id) {
+        VcpuWait.Slot slot = vm.waits.slot(id);
+        if (slot.thread == Thread.currentThread()) {
+            return; // it flushes its list registers before it next enters the REC anyway
+        }
+        Cpu pe = slot.loadedOn;
+        if (pe != null) {
+            kernel.platform.machine.gic.sendSgi(pe.index, HostInterrupts.KICK_SGI);
+        }
+        vm.waits.wakeAll();
     }
 
     static final long CONTINUE = Long.MIN_VALUE;
@@ -676,7 +807,7 @@ final class RealmHost {
                 for (int i = 0; i < 31; i++) {
                     v.regs[i] = readExit(pe, v, RecRun.EXIT_GPRS + 8 * i);
                 }
-                return smcccCall(pe, v, readExit(pe, v, RecRun.EXIT_ESR));
+                return smcccCall(p, pe, v, readExit(pe, v, RecRun.EXIT_ESR));
             case Rmi.EXIT_RIPAS_CHANGE:
                 return ripasChangeExit(pe, v);
             default:
@@ -720,13 +851,37 @@ final class RealmHost {
                 LOG.warn(String.format("unhandled instruction abort from the realm (ESR %#x)", esr));
                 return -Errno.ENXIO;
             case Esr.EC_WFX:
-                // v12 never asks the RMM to trap WFI/WFE (REC_ENTER_FLAG_TRAP_WFx); if a WFx exit comes anyway,
-                // the host's answer is to let the REC run on.
+                // kvm_handle_wfx(): the RMM stepped over the instruction. WFE yields; WFI sleeps until woken.
+                if ((esr & 1) != 0) {
+                    Thread.yield();
+                    return CONTINUE;
+                }
+                if (!blockUntilWake(p, pe, v)) {
+                    p.consumeSignal();
+                    v.setExit(KVM_EXIT_INTR);
+                    return -Errno.EINTR;
+                }
                 return CONTINUE;
+            case Esr.EC_SYSREG:
+                return sysregExit(pe, v, esr);
             default:
                 LOG.warn(String.format("unhandled exit reason from the realm (ESR %#x)", esr));
                 return -Errno.ENXIO;
         }
+    }
+
+    /**
+     * rec_exit_sys_reg(): the RMM forwards the realm's writes to ICC_SGI1R_EL1 (and ASGI1R, SGI0R) with the value
+     * in gprs[0]; the vGIC sends the SGIs. The RMM has stepped over the instruction.
+     */
+    private long sysregExit(Cpu pe, KvmVcpu v, long esr) {
+        int iss = Esr.iss(esr);
+        if (Vgic.isSgiWrite(iss)) {
+            vm.irqchip.sendSgi(v.id, readExit(pe, v, RecRun.EXIT_GPRS));
+            return CONTINUE;
+        }
+        LOG.warn(String.format("unhandled system register exit from the realm (ESR %#x)", esr));
+        return -Errno.ENXIO;
     }
 
     /** rec_exit_sync_dabt() / kvm_handle_guest_abort() for a REC. */
@@ -745,7 +900,7 @@ final class RealmHost {
         Memslot slot = vm.findSlot(gpa);
         boolean readonly = slot != null && (slot.flags & KVM_MEM_READONLY) != 0;
         if (slot == null || (write && readonly)) {
-            return ioMemAbort(v, esr, (faultIpa | (far & 0xFFF)) & ~shared);
+            return ioMemAbort(v, esr, (faultIpa | (far & 0xFFF)) & ~shared, sharedFault);
         }
         if (slot.gmem != null && !sharedFault) {
             return gmemAbort(pe, v, slot, gpa);
@@ -754,8 +909,13 @@ final class RealmHost {
     }
 
     /** io_mem_abort(): an emulated MMIO access, reported with the canonical (alias-stripped) address. */
-    private long ioMemAbort(KvmVcpu v, long esr, long gpa) {
+    private long ioMemAbort(KvmVcpu v, long esr, long gpa, boolean sharedFault) {
         if ((esr & Esr.ISV) == 0) {
+            if (!sharedFault) {
+                // v12 asks for the SEA anyway; the RMM refuses it at a protected IPA, so KVM_RUN fails with ENXIO.
+                LOG.warn(String.format("realm data abort at protected IPA %#x outside every memslot: the RMM will "
+                        + "refuse the SEA KVM injects (as in v12)", gpa));
+            }
             v.recEnterFlags |= Rmi.REC_ENTER_INJECT_SEA; // no syndrome: nothing to emulate, inject an SEA
             return CONTINUE;
         }
@@ -953,7 +1113,7 @@ final class RealmHost {
      * kvm_smccc_call_handler() for a REC's PSCI or HOST_CALL exit, with X0.. already copied into the vCPU: the SMCCC
      * filter (or the psci-user profile) may forward the call to user space as KVM_EXIT_HYPERCALL.
      */
-    private long smcccCall(Cpu pe, KvmVcpu v, long exitEsr) {
+    private long smcccCall(Process p, Cpu pe, KvmVcpu v, long exitEsr) {
         long fid = v.regs[0] & 0xFFFF_FFFFL;
         int action = vm.smcccFilter.action(fid);
         if (vm.profile().psciAlwaysInUserSpace() && Psci.isPsci(fid) && v.lastRecExit == Rmi.EXIT_PSCI) {
@@ -978,7 +1138,7 @@ final class RealmHost {
             setRetval(v, Psci.NOT_SUPPORTED); // no firmware workaround is needed on this host
             return CONTINUE;
         }
-        return psciCall(pe, v);
+        return psciCall(p, pe, v);
     }
 
     /** kvm_smccc_default_allowed() (the firmware bitmaps allow nothing a realm could reach here). */
@@ -1008,6 +1168,13 @@ final class RealmHost {
         v.runWrite(Structs.RUN_HYPERCALL_FLAGS, 8, flags);
     }
 
+    /** A signal ended a wait inside KVM_RUN. */
+    private static long interrupted(Process p, KvmVcpu v) {
+        p.consumeSignal();
+        v.setExit(KVM_EXIT_INTR);
+        return -Errno.EINTR;
+    }
+
     private static void setRetval(KvmVcpu v, long x0) {
         v.regs[0] = x0;
         v.regs[1] = 0;
@@ -1016,7 +1183,7 @@ final class RealmHost {
     }
 
     /** kvm_psci_call() for a PSCI 1.x vCPU (a REC always has KVM_ARM_VCPU_PSCI_0_2). */
-    private long psciCall(Cpu pe, KvmVcpu v) {
+    private long psciCall(Process p, Cpu pe, KvmVcpu v) {
         long fn = v.regs[0] & 0xFFFF_FFFFL;
         long version = vm.firmware.psciVersion(v);
         int minor = (int) (version & 0xFFFF);
@@ -1054,12 +1221,13 @@ final class RealmHost {
             return CONTINUE;
         }
         if (fn == Psci.CPU_SUSPEND_32 || fn == Psci.CPU_SUSPEND_64) {
-            setRetval(v, Psci.SUCCESS); // kvm_vcpu_wfi(): no interrupt model here, so the wait ends at once
-            return CONTINUE;
+            setRetval(v, Psci.SUCCESS); // kvm_psci_vcpu_suspend(): a standby, kvm_vcpu_wfi()
+            return blockUntilWake(p, pe, v) ? CONTINUE : interrupted(p, v);
         }
         if (fn == Psci.CPU_OFF) {
             v.mpState = KVM_MP_STATE_STOPPED;
             setRetval(v, Psci.SUCCESS);
+            vm.waits.wakeAll();
             return CONTINUE;
         }
         if (fn == Psci.CPU_ON_32 || fn == Psci.CPU_ON_64) {
@@ -1135,6 +1303,7 @@ final class RealmHost {
                 target.regs[0] = smc32 ? source.regs[3] & 0xFFFF_FFFFL : source.regs[3];
                 psciComplete(pe, source, target, Psci.SUCCESS);
                 target.mpState = KVM_MP_STATE_RUNNABLE;
+                vm.waits.wakeAll();
                 return Psci.SUCCESS;
             }
         }

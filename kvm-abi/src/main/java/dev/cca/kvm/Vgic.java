@@ -2,6 +2,8 @@ package dev.cca.kvm;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.GicCpuInterface;
+import dev.cca.kvm.uapi.Errno;
+import dev.cca.kvm.uapi.KvmUapi;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,15 +13,19 @@ import java.util.Map;
 import static dev.cca.core.cpu.GicCpuInterface.*;
 
 /**
- * The in-kernel GICv3 of a normal VM (arch/arm64/kvm/vgic): the distributor and redistributor registers the guest
- * reaches by MMIO (emulated on stage-2 faults), the state of every virtual interrupt, and the injection of pending
- * interrupts into the list registers of the PE's virtual CPU interface before each guest entry ({@link #flush})
- * and the folding of what the guest did with them after each exit ({@link #sync}).
+ * The in-kernel GICv3 of a VM, normal or realm (arch/arm64/kvm/vgic): the distributor and redistributor registers
+ * the guest reaches by MMIO (two devices on the VM's {@link IoBus}, so a realm's accesses at the unprotected alias
+ * reach them too), the state of every virtual interrupt, the list register contents for the next guest entry
+ * ({@link #flush}: ICH_LR&lt;n&gt;_EL2 of the PE for a normal VM, rec_enter.gicv3_lrs for a REC) and the folding of
+ * what the guest did with them after each exit ({@link #sync}), SGIs ({@link #sendSgi}) and KVM_IRQ_LINE
+ * ({@link #irqLine}).
  *
  * <p>Model: affinity routing only (GICD_CTLR.ARE RAO), a single security state (DS = 1), no LPIs or ITS, 5 bits
  * of priority. Redistributor {@code i} belongs to the vCPU with id {@code i}. The architected timer PPIs are
- * hardware-mapped: their list registers carry the physical INTID, so the guest's deactivation deactivates the
- * physical interrupt that KVM acknowledged.
+ * level-sensitive, their level set by KVM from the timer state ({@link #setTimerLevel}); for a normal VM they are
+ * hardware-mapped (their list registers carry the physical INTID, so the guest's deactivation deactivates the
+ * physical interrupt that KVM acknowledged); a REC's list registers cannot be (the RMM refuses LR.HW), so they
+ * carry LR.EOI instead and the guest's deactivation raises a maintenance interrupt.
  */
 final class Vgic {
     static final long DIST_SIZE = 0x1_0000;
@@ -54,7 +60,11 @@ final class Vgic {
     static final class VcpuIrqs {
         final Irq[] priv = new Irq[32];
         final Irq[] placed = new Irq[GicCpuInterface.NUM_LRS];
+        /** Scratch list registers for a normal VM's flush and sync (no allocation per entry). */
+        final long[] lrs = new long[GicCpuInterface.NUM_LRS];
         boolean sleeping = true; // GICR_WAKER.ProcessorSleep
+        /** ICH_VMCR_EL2 as the last REC exit reported it (KVM's vgic_v3.vgic_vmcr). */
+        long vmcr;
 
         VcpuIrqs() {
             for (int i = 0; i < 32; i++) {
@@ -64,6 +74,7 @@ final class Vgic {
         }
     }
 
+    /** kvm_vcpu_kick(): makes a vCPU notice newly pending interrupts (out of its guest or out of its wait). */
     interface Kicker {
         void kick(int vcpuId);
     }
@@ -78,6 +89,9 @@ final class Vgic {
     private final Kicker kicker;
 
     Vgic(KvmVm vm, long distBase, long redistBase, int nrIrqs, Kicker kicker) {
+        if (distBase < 0 || redistBase < 0) {
+            throw new IllegalArgumentException("GIC addresses not set");
+        }
         this.vm = vm;
         this.distBase = distBase;
         this.redistBase = redistBase;
@@ -110,6 +124,41 @@ final class Vgic {
     boolean handles(long ipa) {
         return (ipa >= distBase && ipa < distBase + DIST_SIZE)
                 || (ipa >= redistBase && ipa < redistBase + REDIST_STRIDE * redistCount());
+    }
+
+    /** One MMIO region of this GIC on the VM's in-kernel bus (vgic_register_dist_iodev / redist_iodev). */
+    private final class Region implements IoBus.Device {
+        private final boolean dist;
+
+        Region(boolean dist) {
+            this.dist = dist;
+        }
+
+        @Override
+        public long base() {
+            return dist ? distBase : redistBase;
+        }
+
+        @Override
+        public long size() {
+            return dist ? DIST_SIZE : REDIST_STRIDE * redistCount();
+        }
+
+        @Override
+        public long read(KvmVcpu vcpu, long gpa, int len) {
+            return Vgic.this.read(vcpu.id, gpa, len);
+        }
+
+        @Override
+        public void write(KvmVcpu vcpu, long gpa, int len, long value) {
+            Vgic.this.write(vcpu.id, gpa, len, value);
+        }
+    }
+
+    /** Registers the distributor and the redistributors on {@code bus} (KVM_DEV_ARM_VGIC_CTRL_INIT). */
+    void register(IoBus bus) {
+        bus.register(new Region(true));
+        bus.register(new Region(false));
     }
 
     // =========================================================================================================
@@ -157,14 +206,71 @@ final class Vgic {
         kicker.kick(vcpuId);
     }
 
-    /** A hardware-mapped PPI fired for {@code vcpuId} (the architected timers): pend it with LR.HW. */
-    synchronized void injectHardware(int vcpuId, int intid) {
-        Irq q = vcpu(vcpuId).priv[intid];
-        q.hw = true;
-        q.latch = true;
+    /**
+     * KVM_IRQ_LINE with an in-kernel irqchip (kvm_vm_ioctl_irq_line): {@code irq} encodes type, vCPU and number
+     * (arch/arm64/include/uapi/asm/kvm.h). 0 or a negative errno.
+     */
+    long irqLine(long irq, long level) {
+        int type = (int) (irq >>> KvmUapi.KVM_ARM_IRQ_TYPE_SHIFT) & 0xF;
+        int vcpu = (int) ((irq >>> KvmUapi.KVM_ARM_IRQ_VCPU_SHIFT) & 0xFF) | (int) (((irq >>> 28) & 0xF) << 8);
+        int num = (int) irq & 0xFFFF;
+        boolean high = level != 0;
+        if (type == KvmUapi.KVM_ARM_IRQ_TYPE_SPI) {
+            if (num < 32 || num >= nrIrqs) {
+                return -Errno.EINVAL;
+            }
+            setSpiLevel(num, high);
+            return 0;
+        }
+        if (type == KvmUapi.KVM_ARM_IRQ_TYPE_PPI) {
+            if (num < 16 || num >= 32 || !vm.vcpus.containsKey(vcpu)) {
+                return -Errno.EINVAL;
+            }
+            setPpiLevel(vcpu, num, high);
+            return 0;
+        }
+        return -Errno.EINVAL; // KVM_ARM_IRQ_TYPE_CPU: only without an in-kernel irqchip
     }
 
-    /** ICC_SGI1R_EL1 written by {@code fromVcpu} (trapped to KVM): pends the SGI on every vCPU it names. */
+    /**
+     * kvm_timer_update_irq(): the output level of one of {@code vcpuId}'s architected timers. The PPI is
+     * level-sensitive: when the timer condition drops (disabled, masked, or CVAL moved into the future) its
+     * pending state drops with it. {@code hw}: hardware-mapped (a normal VM's list register names the physical
+     * PPI). Returns true if the level rose (the caller kicks the vCPU when another thread set it).
+     */
+    synchronized boolean setTimerLevel(int vcpuId, int intid, boolean level, boolean hw) {
+        Irq q = vcpu(vcpuId).priv[intid];
+        boolean rose = level && !q.line;
+        q.line = level;
+        q.latch = false;
+        if (hw) {
+            q.hw = true;
+        } else if (q.hw && !q.active) {
+            q.hw = false;
+        }
+        return rose;
+    }
+
+    /** Whether {@code intid} of {@code vcpuId} is active in the vGIC (kvm_vgic_map_is_active). */
+    synchronized boolean isActive(int vcpuId, int intid) {
+        return vcpu(vcpuId).priv[intid].active;
+    }
+
+    /**
+     * Whether a trapped system register access (ESR_EL2 ISS of EC 0x18) is a write to ICC_SGI1R_EL1,
+     * ICC_ASGI1R_EL1 or ICC_SGI0R_EL1 (op0 3, op1 0, CRn 12, CRm 11, op2 5-7).
+     */
+    static boolean isSgiWrite(int iss) {
+        int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;
+        int crm = (iss >>> 1) & 15;
+        boolean read = (iss & 1) != 0;
+        return !read && op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5;
+    }
+
+    /**
+     * A write of {@code v} to ICC_SGI1R_EL1 by {@code fromVcpu} (vgic_v3_dispatch_sgi), trapped by a normal VM or
+     * reported by the RMM in a REC exit: pends the SGI on every vCPU it names and kicks them.
+     */
     void sendSgi(int fromVcpu, long v) {
         int intid = (int) (v >>> 24) & 0xF;
         boolean irm = ((v >>> 40) & 1) != 0;
@@ -219,10 +325,34 @@ final class Vgic {
     // =========================================================================================================
 
     /**
-     * Before entering the guest: puts the highest-priority active and deliverable interrupts of {@code vcpuId}
-     * into the list registers of {@code pe}, asking for an underflow maintenance interrupt when some do not fit.
+     * Before entering a normal VM's guest: the list registers of {@code pe} (see {@link #flush(int, long[],
+     * boolean)}), ICH_HCR_EL2 with En.
      */
     synchronized void flush(int vcpuId, Cpu pe) {
+        VcpuIrqs s = vcpu(vcpuId);
+        long hcr = flush(vcpuId, s.lrs, true);
+        System.arraycopy(s.lrs, 0, pe.sr, ICH_LR0_EL2, NUM_LRS);
+        pe.sr[ICH_HCR_EL2] = HCR_EN | hcr;
+    }
+
+    /** After a normal VM's exit: folds the PE's list registers back ({@link #sync(int, long[])}). */
+    synchronized void sync(int vcpuId, Cpu pe) {
+        VcpuIrqs s = vcpu(vcpuId);
+        System.arraycopy(pe.sr, ICH_LR0_EL2, s.lrs, 0, NUM_LRS);
+        sync(vcpuId, s.lrs);
+        for (int i = 0; i < NUM_LRS; i++) {
+            pe.sr[ICH_LR0_EL2 + i] = 0;
+        }
+        pe.sr[ICH_HCR_EL2] = 0;
+    }
+
+    /**
+     * vgic_flush_lr_state(): fills {@code lrs} (NUM_LRS entries) with the highest-priority active and deliverable
+     * interrupts of {@code vcpuId}, and returns the ICH_HCR_EL2 bits the host asks for: UIE (an underflow
+     * maintenance interrupt) when some do not fit. {@code hwMapped}: whether hardware-mapped interrupts may use
+     * LR.HW (not in a REC: the RMM refuses it; they are then level-sensitive with LR.EOI).
+     */
+    synchronized long flush(int vcpuId, long[] lrs, boolean hwMapped) {
         VcpuIrqs s = vcpu(vcpuId);
         List<Irq> cands = new ArrayList<>();
         for (Irq q : s.priv) {
@@ -238,54 +368,60 @@ final class Vgic {
         }
         // Active interrupts first (their deactivation must find them), then by priority.
         cands.sort((a, b) -> a.active != b.active ? (a.active ? -1 : 1) : Integer.compare(a.priority, b.priority));
-        long[] sr = pe.sr;
         int n = Math.min(cands.size(), NUM_LRS);
         for (int i = 0; i < NUM_LRS; i++) {
             s.placed[i] = null;
-            sr[ICH_LR0_EL2 + i] = 0;
+            lrs[i] = 0;
         }
         for (int i = 0; i < n; i++) {
             Irq q = cands.get(i);
-            boolean pend = deliverable(q);
+            boolean hw = q.hw && hwMapped;
+            // A hardware-mapped interrupt is not made pending again while active: the physical one is active.
+            boolean pend = deliverable(q) && !(hw && q.active);
             long lr = (q.intid & 0xFFFF_FFFFL) | ((long) (q.priority & 0xF8) << LR_PRIORITY_SHIFT)
                     | (q.group1 ? LR_GROUP1 : 0) | (pend ? LR_PENDING : 0) | (q.active ? LR_ACTIVE : 0);
-            if (q.hw) {
+            if (hw) {
                 lr |= LR_HW | ((long) q.intid << LR_PINTID_SHIFT);
             } else if (q.levelSensitive) {
                 lr |= LR_EOI; // resample the line when the guest deactivates it
             }
-            sr[ICH_LR0_EL2 + i] = lr;
-            if (pend && !q.levelSensitive || pend && q.hw) {
+            lrs[i] = lr;
+            if (pend && !q.levelSensitive) {
                 q.latch = false; // the pending state now lives in the list register
             }
             q.lr = i;
             s.placed[i] = q;
         }
-        sr[ICH_HCR_EL2] = HCR_EN | (cands.size() > NUM_LRS ? HCR_UIE : 0);
+        return cands.size() > NUM_LRS ? HCR_UIE : 0;
     }
 
-    /** After an exit: records what the guest did with the interrupts in the list registers. */
-    synchronized void sync(int vcpuId, Cpu pe) {
+    /**
+     * vgic_v3_fold_lr_state(): records what the guest did with the interrupts placed by the last flush, from
+     * the list registers as the exit left them: acknowledged ones are active, deactivated ones retire, an edge
+     * interrupt still pending stays pending. A level-sensitive interrupt's pending state is its line's.
+     */
+    synchronized void sync(int vcpuId, long[] lrs) {
         VcpuIrqs s = vcpu(vcpuId);
-        long[] sr = pe.sr;
         for (int i = 0; i < NUM_LRS; i++) {
             Irq q = s.placed[i];
             if (q == null) {
                 continue;
             }
-            long lr = sr[ICH_LR0_EL2 + i];
+            long lr = lrs[i];
             q.active = (lr & LR_ACTIVE) != 0;
-            if ((lr & LR_PENDING) != 0 && (!q.levelSensitive || q.hw)) {
-                q.latch = true; // not acknowledged yet
-            }
-            if (q.hw && !q.active && !q.latch) {
-                q.hw = false; // delivered and deactivated (the physical interrupt with it)
+            if (!q.levelSensitive) {
+                q.latch |= (lr & LR_PENDING) != 0; // not acknowledged yet
+            } else if ((lr & LR_PENDING) == 0) {
+                q.latch = false; // acknowledged: a software pend (ISPENDR) of a level interrupt is consumed
             }
             q.lr = -1;
             s.placed[i] = null;
-            sr[ICH_LR0_EL2 + i] = 0;
         }
-        sr[ICH_HCR_EL2] = 0;
+    }
+
+    /** Records ICH_VMCR_EL2 from a REC exit (the guest's priority mask and group enables). */
+    synchronized void setVmcr(int vcpuId, long vmcr) {
+        vcpu(vcpuId).vmcr = vmcr;
     }
 
     // =========================================================================================================

@@ -9,9 +9,9 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
  * The in-kernel GICv3 device (KVM_DEV_TYPE_ARM_VGIC_V3): its configuration attributes (the distributor and
- * redistributor base addresses, the number of interrupts) and its initialisation, which for a normal VM creates
- * the emulated GIC ({@link Vgic}) that {@link NormalVmHost} runs. Realms keep the attributes only: the RMM owns
- * their virtual CPU interface.
+ * redistributor base addresses, the number of interrupts) and its initialisation, which creates the emulated GIC
+ * ({@link Vgic}) on the VM's in-kernel bus, for normal VMs and realms alike (a realm reaches it at the unprotected
+ * alias; KVM passes its list registers through RmiRecEnter).
  */
 final class VgicDevice implements FileObject {
     private final KvmVm vm;
@@ -129,9 +129,7 @@ final class VgicDevice implements FileObject {
                 if (nrIrqs == 0) {
                     nrIrqs = 256;
                 }
-                if (vm.normalHost != null) {
-                    vm.normalHost.createVgic(distBase, redistBase, nrIrqs);
-                }
+                vm.createIrqchip(distBase, redistBase, nrIrqs);
                 return 0;
             }
         }

@@ -135,12 +135,32 @@ final class RealmExits {
             case Esr.EC_DABT_LOWER:
                 return handleDataAbort(cpu, d, e, esr);
             case Esr.EC_SYSREG:
-                injectUndefined(cpu);
-                return true;
+                return handleSysregTrap(cpu, e, esr);
             default:
                 // Unknown synchronous exit: the host learns nothing beyond the exit reason.
                 return false;
         }
+    }
+
+    /**
+     * A trapped system register access (TF-RMM handle_sysreg_access_trap). Writes to ICC_SGI1R_EL1,
+     * ICC_ASGI1R_EL1 and ICC_SGI0R_EL1 (every IPI of the realm: SGI generation traps to EL2 under HCR_EL2.IMO/FMO)
+     * exit to the host, which sends the SGIs: RMI_EXIT_SYNC with the trap's ESR and the written value in gprs[0];
+     * the RMM steps over the instruction. Anything else is UNDEFINED for the realm.
+     */
+    private static boolean handleSysregTrap(Cpu cpu, Exit e, long esr) {
+        int iss = Esr.iss(esr);
+        int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;
+        int rt = (iss >>> 5) & 31, crm = (iss >>> 1) & 15;
+        boolean write = (iss & 1) == 0;
+        if (write && op0 == 3 && op1 == 0 && crn == 12 && crm == 11 && op2 >= 5) {
+            e.esr = esr & ((0x3FL << 26) | Esr.IL | 0x1FF_FFFFL);
+            e.gprs[0] = rt == 31 ? 0 : cpu.x[rt];
+            advancePc(cpu);
+            return false;
+        }
+        injectUndefined(cpu);
+        return true;
     }
 
     private static long faultIpa(Cpu cpu) {

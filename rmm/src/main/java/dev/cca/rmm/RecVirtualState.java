@@ -10,7 +10,8 @@ import dev.cca.rmm.rec.RecRun;
 import java.nio.ByteBuffer;
 
 /**
- * A REC's EL1 timers and virtual GIC CPU interface across REC_ENTER and the REC exit (TF-RMM runtime/core/run.c,
+ * A REC's EL1 timers (with CNTHCTL_EL2 giving the realm's EL1 the physical counter and timer, as TF-RMM
+ * configures it) and virtual GIC CPU interface across REC_ENTER and the REC exit (TF-RMM runtime/core/run.c,
  * timers.c, lib/gic gic.c). The EL1 timer and ICH_*_EL2 registers are not part of the world switch EL3 performs,
  * so the RMM saves the host's values on entry and gives them back on exit; the realm's live in its REC granule.
  *
@@ -45,7 +46,11 @@ final class RecVirtualState {
         final long[] timers = new long[TIMERS.length];
         final long[] ich = new long[ICH.length];
         final long[] lrs = new long[NUM_LRS];
+        long cnthctl;
     }
+
+    /** CNTHCTL_EL2 while a REC runs: EL1PCTEN and EL1PCEN, the realm uses the physical counter and timer. */
+    static final long CNTHCTL_REALM = 3;
 
     /** A new REC: the virtual interface enabled, timers off. */
     static void init(Rec rec) {
@@ -86,6 +91,8 @@ final class RecVirtualState {
             host.lrs[i] = sr[GicCpuInterface.ICH_LR0_EL2 + i];
             sr[GicCpuInterface.ICH_LR0_EL2 + i] = rec.gicReg(Rec.GIC_LR0 + i);
         }
+        host.cnthctl = sr[SysRegs.CNTHCTL_EL2];
+        sr[SysRegs.CNTHCTL_EL2] = CNTHCTL_REALM;
         cpu.timer.update();
         cpu.gic.sync();
         return asserted(sr[GenericTimer.CNTV_CTL_EL0]) != asserted(rec.timerReg(2))
@@ -125,6 +132,7 @@ final class RecVirtualState {
         for (int i = 0; i < NUM_LRS; i++) {
             sr[GicCpuInterface.ICH_LR0_EL2 + i] = host.lrs[i];
         }
+        sr[SysRegs.CNTHCTL_EL2] = host.cnthctl;
         cpu.timer.update();
         cpu.gic.sync();
     }

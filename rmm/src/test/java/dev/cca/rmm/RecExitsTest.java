@@ -321,4 +321,56 @@ class RecExitsTest {
         assertEquals(Rmi.EXIT_PSCI, reason);
         assertEquals(Psci.SYSTEM_OFF, f.exit(RecRun.EXIT_GPRS));
     }
+
+    @Test
+    void realmSgiWriteExitsToTheHostWithTheSyndromeAndValue() {
+        long sgi = (3L << 24) | (1L << 40) | 0x5; // SGI 3, IRM, a target list the host decodes
+        Asm p = new Asm()
+                .mov(7, sgi).word(0xD518CBA7) // MSR ICC_SGI1R_EL1, X7
+                .mov(20, 0x77) // runs after the host's answer
+                .call(Psci.SYSTEM_OFF);
+        Fixture f = new Fixture(p, new Asm().hang());
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run));
+        assertEquals(Rmi.EXIT_SYNC, f.exit(RecRun.EXIT_REASON));
+        long esr = f.exit(RecRun.EXIT_ESR);
+        assertEquals(0x18, (esr >>> 26) & 0x3F, "EC: trapped system register access");
+        assertEquals((3L << 20) | (5L << 17) | (12L << 10) | (7L << 5) | (11L << 1), esr & 0x1FF_FFFFL, "ISS: MSR ICC_SGI1R_EL1, X7 (write)");
+        assertEquals(sgi, f.exit(RecRun.EXIT_GPRS), "the written value in gprs[0]");
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run));
+        assertEquals(Rmi.EXIT_PSCI, f.exit(RecRun.EXIT_REASON), "the RMM stepped over the MSR");
+        assertEquals(0x77, f.h.recGprs(f.rec0)[20]);
+    }
+
+    @Test
+    void wfeAndWfiExitWithTheirSyndromeWhenTheHostAsksForTheTrap() {
+        Asm p = new Asm()
+                .word(0xD503205F) // WFE: with TRAP_WFE it exits
+                .word(0xD503207F) // WFI
+                .call(Psci.SYSTEM_OFF);
+        Fixture f = new Fixture(p, new Asm().hang());
+        long trap = Rmi.REC_ENTER_TRAP_WFI | Rmi.REC_ENTER_TRAP_WFE;
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run, trap));
+        assertEquals(Rmi.EXIT_SYNC, f.exit(RecRun.EXIT_REASON));
+        assertEquals((0x01L << 26) | 1, f.exit(RecRun.EXIT_ESR), "WFx exit, TI = WFE");
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run, trap));
+        assertEquals(Rmi.EXIT_SYNC, f.exit(RecRun.EXIT_REASON));
+        assertEquals(0x01L << 26, f.exit(RecRun.EXIT_ESR), "WFx exit, TI = WFI");
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run, trap));
+        assertEquals(Rmi.EXIT_PSCI, f.exit(RecRun.EXIT_REASON));
+    }
+
+    @Test
+    void realmUsesThePhysicalTimerAndTheHostsCnthctlComesBack() {
+        Asm p = new Asm()
+                .mov(1, 0x1234).word(0xD51BE241) // MSR CNTP_CVAL_EL0, X1
+                .word(0xD53BE242) // MRS X2, CNTP_CVAL_EL0
+                .call(Psci.SYSTEM_OFF);
+        Fixture f = new Fixture(p, new Asm().hang());
+        f.h.cpu.sr[dev.cca.core.cpu.SysRegs.CNTHCTL_EL2] = 0; // the host traps EL1's physical timer accesses
+        assertEquals(Rmi.SUCCESS, f.h.enter(f.rec0, f.run));
+        assertEquals(Rmi.EXIT_PSCI, f.exit(RecRun.EXIT_REASON));
+        assertEquals(0x1234, f.h.recGprs(f.rec0)[2], "the realm's EL1 reached CNTP_CVAL_EL0");
+        assertEquals(0x1234, f.exit(RecRun.EXIT_CNTP_CVAL));
+        assertEquals(0, f.h.cpu.sr[dev.cca.core.cpu.SysRegs.CNTHCTL_EL2], "the host's CNTHCTL_EL2 is restored");
+    }
 }

@@ -59,6 +59,7 @@ final class DebugCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream err = parent != null ? parent.err : System.err;
+        limits.applyEngine();
         boolean terminal = System.console() != null && (parent == null || parent.out == System.out);
         // The run (and the guest's console) print through a stream that tells the console where lines end.
         DebugConsole.Output tracker = new DebugConsole.Output(parent != null ? parent.out : System.out);

@@ -2,6 +2,7 @@ package dev.cca.vmm;
 
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
+import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.rmm.RmmInspector;
 import dev.cca.vmm.console.ConsoleInput;
 import dev.cca.vmm.console.RawTerminal;
@@ -49,6 +50,7 @@ import java.util.concurrent.Callable;
             "  cca run",
             "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
             "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
+            "  cca run --realm -k src-test-images/realm-gic/realm-sgi.elf --cpus 4 --psci user",
             "  cca run src-test-images/platform/timer-irq.elf   # a normal VM; the image may come last, as in lkvm run",
             "  cca run -k Image --initrd initrd.cpio --params console=ttyAMA0 --mem 512 --cpus 2",
             "  cca run -k Image -i initramfs-rootfs.cpio -p console=ttyAMA0 -m 256 -d rootfs.ext4 --rng --9p share,hostshare",
@@ -58,6 +60,7 @@ import java.util.concurrent.Callable;
             "  cca run --trace run.json --trace-format chrome   # open in Perfetto or chrome://tracing"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
     private static final String DEFAULT_IMAGE = "/images/hello-realm.elf";
 
@@ -78,6 +81,17 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     DeviceOptions devices = new DeviceOptions();
 
+    @Option(names = "--psci", paramLabel = "WHERE", defaultValue = "kernel",
+            description = "Where a realm's PSCI calls are handled: kernel (KVM completes CPU_ON and AFFINITY_INFO "
+                + "itself; the default) or user (an SMCCC filter forwards them to the VMM as KVM_EXIT_HYPERCALL, "
+                + "and the VMM answers with KVM_ARM_VCPU_RMI_PSCI_COMPLETE and KVM_SET_MP_STATE).")
+    String psci;
+
+    @Option(names = "--abi-profile", paramLabel = "PROFILE", defaultValue = "v12",
+            description = "ABI profile of the host kernel (docs/abi.md): v12 (the default) or psci-user (every "
+                + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user).")
+    String abiProfile;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -91,6 +105,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = parent != null ? parent.out : System.out;
         PrintStream err = parent != null ? parent.err : System.err;
+        limits.applyEngine();
         try {
             return runGuest(out, err);
         } catch (ImageFormatException e) {
@@ -134,6 +149,23 @@ final class RunCommand implements Callable<Integer> {
         if (limits.maxInstructions != null && limits.maxInstructions <= 0) {
             throw new UsageError("--max-instructions must be positive");
         }
+        if (!psci.equals("kernel") && !psci.equals("user")) {
+            throw new UsageError("--psci must be kernel or user, was " + psci);
+        }
+        AbiProfile profile;
+        try {
+            profile = AbiProfile.byId(abiProfile);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--abi-profile: " + e.getMessage());
+        }
+        if (profile != AbiProfile.V12 && profile != AbiProfile.PSCI_USER) {
+            throw new UsageError("--abi-profile " + abiProfile + ": cca run implements the v12 and psci-user "
+                    + "profiles (populate-progress is for cca abi-test)");
+        }
+        boolean psciInVmm = psci.equals("user") || profile == AbiProfile.PSCI_USER;
+        if (psciInVmm && !guest.isRealm()) {
+            throw new UsageError("--psci user and --abi-profile psci-user are for realms (--realm)");
+        }
         boolean realm = guest.isRealm();
         DeviceOptions.Devices devs = devices.devices();
         Boot boot = prepareBoot(mem, cpus, realm);
@@ -153,10 +185,11 @@ final class RunCommand implements Callable<Integer> {
         PlatformAttestation keys;
         keys = AttestationKeys.load(limits.attestationKeys);
         session = debug.open(parent != null ? parent.err : System.err);
-        CcaHost host = CcaHost.boot(cpus, dram, keys, session::beforeKernel);
+        CcaHost host = CcaHost.boot(cpus, dram, keys, profile, session::beforeKernel);
         session.hostReady(host);
         Process proc = host.kernel.newProcess();
-        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs));
+        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs,
+                psciInVmm && profile == AbiProfile.V12));
         session.vmmReady(vmm);
         vmm.setUp();
 
@@ -169,9 +202,15 @@ final class RunCommand implements Callable<Integer> {
         try {
             if (debug.console == null) { // cca debug reads its commands from standard input
                 InputStream in = parent != null ? parent.in : System.in;
-                terminal = in == System.in ? RawTerminal.enterIfTerminal() : null;
-                new ConsoleInput(in, terminal != null, vmm::consoleInput, () -> vmm.stop(Vmm.Outcome.STOPPED),
-                        err).start();
+                RawTerminal.Stdin kind = in == System.in ? RawTerminal.classify() : RawTerminal.Stdin.NOT_A_TERMINAL;
+                if (kind == RawTerminal.Stdin.BACKGROUND_TERMINAL) {
+                    LOG.info("standard input is a terminal in another job's foreground: the console gets no input");
+                } else {
+                    terminal = kind == RawTerminal.Stdin.TERMINAL ? RawTerminal.enter() : null;
+                    consoleInput = new ConsoleInput(in, terminal != null, vmm::consoleInput,
+                            () -> vmm.stop(Vmm.Outcome.STOPPED), err);
+                    consoleInput.start();
+                }
             }
             result = vmm.run();
         } finally {
@@ -307,6 +346,9 @@ final class RunCommand implements Callable<Integer> {
         return l;
     }
 
+    /** The console's input, while the run pumps standard input into the UART. */
+    private volatile ConsoleInput consoleInput;
+
     /** How long the guest must stay asleep with no wake-up source before the run ends. */
     static final long ASLEEP_GRACE_NANOS = 200_000_000L;
 
@@ -315,9 +357,12 @@ final class RunCommand implements Callable<Integer> {
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 Thread.sleep(20);
-                // This VMM injects no interrupts of its own, so a guest that nothing inside the machine can wake
-                // would wait forever: end the run and say so.
-                if (host.platform.machine.asleepWithoutWakeSource()) {
+                // Only console input can reach a guest from outside (the devices answer the guest's own
+                // requests): once it has ended, a guest that nothing inside the machine can wake would wait
+                // forever. End the run and say so.
+                ConsoleInput input = consoleInput;
+                boolean outsideCanWake = debug.console == null && (input == null || !input.ended());
+                if (!outsideCanWake && host.platform.machine.asleepWithoutWakeSource()) {
                     long now = System.nanoTime();
                     if (asleepSince < 0) {
                         asleepSince = now;

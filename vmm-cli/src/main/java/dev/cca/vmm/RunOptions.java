@@ -6,6 +6,24 @@ import java.nio.file.Path;
 
 /** The options that bound and instrument a run, shared by run and debug. */
 public final class RunOptions {
+    /** The execution engines of the emulated CPUs. */
+    public enum EngineKind {
+        /** Interpret every instruction. */
+        interp,
+        /** Translate hot blocks of guest code to JVM bytecode (docs/performance.md). */
+        jit
+    }
+
+    @Option(names = "--engine", paramLabel = "ENGINE",
+            description = "Execution engine: interp (interpret every instruction) or jit (translate hot blocks to "
+                + "JVM bytecode). Default: ${DEFAULT-VALUE}.")
+    EngineKind engine = dev.cca.core.cpu.Cpu.defaultTranslation() ? EngineKind.jit : EngineKind.interp;
+
+    /** Makes the CPUs created from now on use the chosen engine. */
+    void applyEngine() {
+        dev.cca.core.cpu.Cpu.setDefaultTranslation(engine == EngineKind.jit);
+    }
+
     @Option(names = "--max-instructions", paramLabel = "N",
             description = "Stop after N guest instructions (all vCPUs together).")
     Long maxInstructions;

@@ -42,13 +42,13 @@ public final class Vmm {
      * entry with {@code x0} in X0 (the device tree's address).
      */
     public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0,
-                         DeviceOptions.Devices devices) {
-        public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
-            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE);
-        }
-
+                         DeviceOptions.Devices devices, boolean psciInVmm) {
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
             this(realm, memBytes, cpus, kernel, console, 0);
+        }
+
+        public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
+            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false);
         }
     }
 
@@ -128,6 +128,9 @@ public final class Vmm {
         irqScratch = libc.mmap(4096, -1, "mmap kvm_irq_level");
         uartLine = spiLine(MemoryMap.SPI_UART);
         setUpDevices();
+        if (cfg.psciInVmm()) {
+            forwardPsci();
+        }
         load(cfg.kernel());
     }
 
@@ -287,6 +290,24 @@ public final class Vmm {
         return uart.receive(b, off, len);
     }
 
+    /**
+     * Asks KVM to forward the realm's PSCI calls (the Standard Secure Service calls 0x00-0x1F, SMC32 and SMC64) to
+     * the VMM as KVM_EXIT_HYPERCALL, with the SMCCC filter (a VM attribute; before any vCPU runs).
+     */
+    private void forwardPsci() throws ErrnoException {
+        for (long base : new long[] {PSCI_BASE_32, PSCI_BASE_64}) {
+            long f = libc.struct2(Structs.SMCCC_FILTER_SIZE);
+            libc.mem.write32(f + Structs.SF_BASE, (int) base);
+            libc.mem.write32(f + Structs.SF_NR_FUNCTIONS, 0x20);
+            libc.mem.write(f + Structs.SF_ACTION, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
+            long a = libc.struct(Structs.DEVICE_ATTR_SIZE);
+            libc.mem.write32(a + Structs.DA_GROUP, KVM_ARM_VM_SMCCC_CTRL);
+            libc.mem.write64(a + Structs.DA_ATTR, KVM_ARM_VM_SMCCC_FILTER);
+            libc.mem.write64(a + Structs.DA_ADDR, f);
+            libc.ioctl(vm, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR(SMCCC filter)");
+        }
+    }
+
     private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
         long v = libc.struct2(8);
         libc.mem.write64(v, value);
@@ -401,6 +422,9 @@ public final class Vmm {
             }
         }
         Result r = result.get();
+        if (r == null && realmOff) {
+            return new Result(Outcome.REALM_OFF, "every vCPU");
+        }
         return r != null ? r : new Result(Outcome.ERROR, "no vCPU reported an outcome");
     }
 
@@ -411,6 +435,9 @@ public final class Vmm {
             libc.proc.signal(t);
         }
     }
+
+    /** Some vCPU found the realm off (KVM_EXIT_SHUTDOWN) and ended its thread. */
+    private volatile boolean realmOff;
 
     private void finish(Result r) {
         if (result.compareAndSet(null, r)) {
@@ -448,6 +475,14 @@ public final class Vmm {
                     case KVM_EXIT_MMIO:
                         mmio(run);
                         break;
+                    case KVM_EXIT_HYPERCALL: {
+                        Outcome o = hypercall(idx, run);
+                        if (o != null) {
+                            finish(new Result(o, "vCPU " + idx));
+                            return;
+                        }
+                        break;
+                    }
                     case KVM_EXIT_SYSTEM_EVENT: {
                         int type = libc.mem.read32(run + Structs.RUN_SYSTEM_EVENT_TYPE);
                         Outcome o = type == KVM_SYSTEM_EVENT_SHUTDOWN ? Outcome.POWER_OFF
@@ -456,7 +491,9 @@ public final class Vmm {
                         return;
                     }
                     case KVM_EXIT_SHUTDOWN:
-                        finish(new Result(Outcome.REALM_OFF, "vCPU " + idx));
+                        // The realm is off: another vCPU's PSCI SYSTEM_OFF raced with this vCPU's REC entry. That
+                        // vCPU reports the system event; this one's thread ends (kvmtool does the same).
+                        realmOff = true;
                         return;
                     case KVM_EXIT_INTERNAL_ERROR:
                         finish(new Result(Outcome.VCPU_FAILED, "vCPU " + idx));
@@ -466,10 +503,83 @@ public final class Vmm {
                         return;
                 }
             }
+        } catch (ErrnoException e) {
+            finish(new Result(Outcome.ERROR, e.getMessage()));
         } catch (RuntimeException e) {
             LOG.debug("vCPU {} failed", idx, e);
             finish(new Result(Outcome.ERROR, "vCPU " + idx + ": " + e));
         }
+    }
+
+    static final long PSCI_BASE_32 = 0x8400_0000L, PSCI_BASE_64 = 0xC400_0000L;
+    static final long PSCI_CPU_OFF = 0x8400_0002L, PSCI_CPU_ON = 0x3L, PSCI_AFFINITY_INFO = 0x4L,
+            PSCI_SYSTEM_OFF = 0x8400_0008L, PSCI_SYSTEM_RESET = 0x8400_0009L;
+    static final long PSCI_SUCCESS = 0, PSCI_NOT_SUPPORTED = -1, PSCI_INVALID_PARAMETERS = -2;
+
+    /**
+     * KVM_EXIT_HYPERCALL: a realm's PSCI call forwarded to the VMM (the SMCCC filter of --psci user, or the
+     * psci-user ABI profile). The RMM already decided what it could: the VMM names the target vCPU with
+     * KVM_ARM_VCPU_RMI_PSCI_COMPLETE on the caller's fd (the RMM then writes the caller's result: SUCCESS,
+     * ALREADY_ON, ON or OFF) and powers a started vCPU on with KVM_SET_MP_STATE, as KVM does for in-kernel PSCI.
+     * Returns how the run ends, or null to run on.
+     */
+    private Outcome hypercall(int idx, long run) throws ErrnoException {
+        long fid = libc.mem.read64(run + Structs.RUN_HYPERCALL_NR) & 0xFFFF_FFFFL;
+        int fd = vcpuFds.get(idx);
+        if (!cfg.realm()) {
+            throw new ErrnoException(String.format("vCPU %d: KVM_EXIT_HYPERCALL %#x: PSCI in the VMM is only "
+                    + "modelled for realms", idx, fid), Errno.ENOSYS);
+        }
+        long fn = fid & ~(1L << 30); // SMC32 and SMC64 forms alike
+        if (fid == PSCI_SYSTEM_OFF) {
+            return Outcome.POWER_OFF;
+        }
+        if (fid == PSCI_SYSTEM_RESET) {
+            return Outcome.RESET;
+        }
+        if (fid == PSCI_CPU_OFF) {
+            setMpState(fd, KVM_MP_STATE_STOPPED); // the RMM made the REC not runnable; KVM_RUN now sleeps
+            return null;
+        }
+        if (fn == (PSCI_BASE_32 | PSCI_CPU_ON) || fn == (PSCI_BASE_32 | PSCI_AFFINITY_INFO)) {
+            long mpidr = getReg(fd, REG_X0 + 2); // X1: each core register is 2 ids apart (u64 pairs)
+            if ((fid & (1L << 30)) == 0) {
+                mpidr &= 0xFFFF_FFFFL;
+            }
+            int target = vcpuByMpidr(mpidr);
+            if (target < 0) {
+                // The RMM checked the MPIDR against its RECs: a vCPU it knows the VMM has not created.
+                throw new ErrnoException(String.format("vCPU %d: PSCI %#x for MPIDR %#x, which no vCPU has",
+                        idx, fid, mpidr), Errno.EINVAL);
+            }
+            long c = libc.struct(Structs.RMI_PSCI_COMPLETE_SIZE);
+            libc.mem.write64(c + Structs.PC_TARGET_MPIDR, mpidr);
+            libc.mem.write32(c + Structs.PC_PSCI_STATUS, (int) PSCI_SUCCESS);
+            libc.ioctl(fd, KVM_ARM_VCPU_RMI_PSCI_COMPLETE, c, "KVM_ARM_VCPU_RMI_PSCI_COMPLETE");
+            if (fn == (PSCI_BASE_32 | PSCI_CPU_ON)) {
+                // A target that was on stays on (the RMM answered ALREADY_ON); one that was off now runs.
+                setMpState(vcpuFds.get(target), KVM_MP_STATE_RUNNABLE);
+            }
+            return null;
+        }
+        // Other PSCI calls that reach the VMM (CPU_SUSPEND, ...): answered as kvmtool answers unknown calls.
+        setReg(fd, REG_X0, PSCI_NOT_SUPPORTED);
+        return null;
+    }
+
+    /** The vCPU whose MPIDR is {@code mpidr}: KVM gives vCPU i Aff0 = i % 16, Aff1 = i / 16. */
+    private int vcpuByMpidr(long mpidr) {
+        if ((mpidr & ~0xFF_00FF_FFFFL) != 0 || (mpidr & 0xFF) >= 16 || (mpidr >>> 16 & 0xFF) != 0) {
+            return -1;
+        }
+        int i = (int) ((mpidr >>> 8 & 0xFF) * 16 + (mpidr & 0xFF));
+        return i < vcpuFds.size() ? i : -1;
+    }
+
+    private void setMpState(int fd, int state) throws ErrnoException {
+        long m = libc.struct(Structs.MP_STATE_SIZE);
+        libc.mem.write32(m + Structs.MPS_MP_STATE, state);
+        libc.ioctl(fd, KVM_SET_MP_STATE, m, "KVM_SET_MP_STATE");
     }
 
     private void mmio(long run) {

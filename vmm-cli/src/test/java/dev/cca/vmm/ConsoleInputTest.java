@@ -37,8 +37,10 @@ class ConsoleInputTest {
 
     @Test
     void endOfInputDoesNotEndTheRun() {
+        // The guest sleeps in WFI once it has the bytes, so only the wall-clock timeout ends the run (long enough
+        // for a loaded machine to boot the guest and deliver them).
         CliRunner r = CliRunner.runWithInput("no newline".getBytes(StandardCharsets.US_ASCII), "run", "-k",
-                ECHO.toString(), "--timeout", "2s");
+                ECHO.toString(), "--timeout", "15s");
         assertEquals(RunCommand.EXIT_LIMIT, r.exit(), r.out() + r.err());
         assertEquals("uart-echo: ready\nNO NEWLINE", r.out(), "the guest got every byte and waits for more");
         assertTrue(r.err().contains("ended:        timeout"), r.err());

@@ -72,6 +72,8 @@ public final class Cpu {
     boolean transitioned;
     /** Instructions executed by this PE since reset. */
     public long instructions;
+    /** Set when a store hits a page holding decoded code: a translated block ends after that store. */
+    boolean codeModified;
     /** The system counter as this PE sees it is {@code instructions + timeOffset} (idle time skipped). */
     long timeOffset;
     /** Virtual IRQ/FIQ lines ({@link GicCpuInterface#VIRQ}, {@link GicCpuInterface#VFIQ}), taken at EL1. */
@@ -352,6 +354,43 @@ public final class Cpu {
         engine.setIrqCountdown(n);
     }
 
+    /**
+     * Chooses the execution engine: {@code true} translates hot blocks of guest code to JVM bytecode
+     * ({@link Translator}), {@code false} interprets every instruction. Takes effect at the next chunk.
+     */
+    public void setTranslation(boolean on) {
+        engine.translate = on;
+    }
+
+    public boolean translation() {
+        return engine.translate;
+    }
+
+    /** The engine PEs created from now on use ({@link #setTranslation}); initially {@code -Dcca.engine=jit|interp}. */
+    public static void setDefaultTranslation(boolean on) {
+        Engine.defaultTranslate = on;
+    }
+
+    public static boolean defaultTranslation() {
+        return Engine.defaultTranslate;
+    }
+
+    /** Blocks translated since the JVM started, all PEs together (for benchmarks and tests). */
+    public static int translatedBlocks() {
+        return Translator.translatedCount();
+    }
+
+    /**
+     * How often a block start must be reached before it is translated (default 64, or {@code -Dcca.jit.threshold});
+     * 1 translates every block at once, which tests use to run everything through the translator.
+     */
+    public static void setTranslationThreshold(int n) {
+        if (n < 1 || n > Short.MAX_VALUE) {
+            throw new IllegalArgumentException("translation threshold must be 1.." + Short.MAX_VALUE + ", was " + n);
+        }
+        Translator.threshold = n;
+    }
+
     /** Recomputes when the next time event (countdown, timer deadline) is due. */
     void rescheduleTimeEvents() {
         engine.rescheduleTimeEvents();
@@ -376,11 +415,19 @@ public final class Cpu {
 
     /** Asserts or clears one physical IRQ source. Safe from any thread. */
     public synchronized void setIrqSource(int sourceBit, boolean level) {
-        irqSources = level ? irqSources | sourceBit : irqSources & ~sourceBit;
+        int was = irqSources;
+        irqSources = level ? was | sourceBit : was & ~sourceBit;
+        if (was == 0 && level) {
+            transitioned = true; // taken at the next instruction boundary, not at the end of the chunk
+        }
     }
 
     public synchronized void setFiqSource(int sourceBit, boolean level) {
-        fiqSources = level ? fiqSources | sourceBit : fiqSources & ~sourceBit;
+        int was = fiqSources;
+        fiqSources = level ? was | sourceBit : was & ~sourceBit;
+        if (was == 0 && level) {
+            transitioned = true;
+        }
     }
 
     public boolean irqPending() {

@@ -27,7 +27,17 @@ public final class Engine {
     private long codeVa = -1;
     private Insn[] codeInsns;
     private byte[] codeBytes;
+    private Page codePage;
+    /** The translated blocks of the current code page (translation on), or null until first looked up. */
+    private Translator.PageBlocks codeBlocks;
 
+    /** The engine new PEs start with: {@code -Dcca.engine=jit} translates, anything else interprets. */
+    static volatile boolean defaultTranslate = "jit".equals(System.getProperty("cca.engine", "interp"));
+    /** Whether hot blocks are translated ({@link Translator}) or every instruction is interpreted. */
+    volatile boolean translate = defaultTranslate;
+
+    /** The next chunk starts at an exception vector or return address (see {@link #executeTranslated}). */
+    private boolean resumesAtTarget;
     /** True while {@link #execute} runs: a broadcasting PE waits only for PEs that are executing. */
     volatile boolean executing;
 
@@ -135,7 +145,7 @@ public final class Engine {
                 hook.beforeInstruction(c); // may block while the debugger holds the PE stopped
                 chunk = 1;
             }
-            long done = execute(chunk);
+            long done = hook == null && translate ? executeTranslated(chunk) : execute(chunk);
             budget -= done;
         }
     }
@@ -192,6 +202,104 @@ public final class Engine {
         return c.instructions - start;
     }
 
+    /**
+     * As {@link #execute}, with translated blocks: at each dispatch point (the target of a branch, the PC after
+     * a block, the start of the chunk) a translated block for the PC runs if there is one and it fits in what
+     * remains of the chunk; block starts dispatched to {@code Translator.threshold} times are translated. Other
+     * instructions are interpreted one by one, exactly as {@link #execute} does.
+     */
+    private long executeTranslated(long n) {
+        Cpu c = cpu;
+        Tlb tlb = c.tlb;
+        executing = true; // volatile write before the inbox read below: see CoherenceDomain
+        tlb.drainInbox();
+        long pc = c.pc;
+        long start = c.instructions;
+        long end = start + n;
+        // dispatch: look for a block at pc; jumped: pc is a branch target or follows a block, so it counts
+        // towards translating a block there (a chunk starts anywhere, so its first PC does not count).
+        boolean dispatch = true;
+        boolean jumped = resumesAtTarget;
+        try {
+            while (c.instructions < end) {
+                if (tlb.inboxPending()) {
+                    tlb.drainInbox();
+                }
+                if ((pc & 0xFFFF_FFFF_FFFF_F003L) != codeVa) {
+                    c.pc = pc;
+                    if (!loadCodePage(pc)) {
+                        pc = c.pc;
+                        c.instructions++;
+                        break;
+                    }
+                    dispatch = true;
+                }
+                int slot = (int) (pc >>> 2) & 0x3FF;
+                if (dispatch) {
+                    Translator.PageBlocks pb = codeBlocks;
+                    if (pb == null || codePage.translated != pb || pb.epoch != Translator.epoch) {
+                        pb = Translator.blocksOf(codePage);
+                        codeBlocks = pb;
+                    }
+                    Block b = pb.blocks[slot];
+                    if ((b == null || b.va != pc) && jumped && ++pb.heat[slot] >= Translator.threshold) {
+                        pb.heat[slot] = 0;
+                        b = Translator.translate(pc, slot, codeInsns, codeBytes);
+                        pb.blocks[slot] = b;
+                    }
+                    if (b != null && b.va == pc && end - c.instructions >= b.length) {
+                        c.pc = pc;
+                        c.codeModified = false;
+                        try {
+                            pc = b.run(c, end);
+                        } catch (GuestFault f) {
+                            pc = c.exceptions.deliverPending(c.pc);
+                            c.instructions++;
+                        } catch (RuntimeException | StackOverflowError e) {
+                            pc = c.pc;
+                            internalError(pc, e);
+                            c.instructions++;
+                            break;
+                        }
+                        if (c.transitioned) {
+                            break;
+                        }
+                        jumped = true;
+                        continue;
+                    }
+                }
+                Insn insn = codeInsns[slot];
+                if (insn == null) {
+                    insn = decodeSlot(slot);
+                }
+                c.pc = pc;
+                long next;
+                try {
+                    next = insn.exec(c, pc);
+                } catch (GuestFault f) {
+                    next = c.exceptions.deliverPending(pc);
+                } catch (RuntimeException | StackOverflowError e) {
+                    internalError(pc, e);
+                    c.instructions++;
+                    break;
+                }
+                c.instructions++;
+                dispatch = next != pc + 4;
+                jumped = dispatch;
+                pc = next;
+                if (c.transitioned) {
+                    break;
+                }
+            }
+        } finally {
+            c.pc = pc;
+            executing = false;
+            // a chunk cut by an exception entry or return resumes at a target that counts for translation
+            resumesAtTarget = c.transitioned;
+        }
+        return c.instructions - start;
+    }
+
     private Insn decodeSlot(int slot) {
         int word = Bytes.getInt(codeBytes, slot << 2);
         Insn insn = A64.decode(word);
@@ -238,6 +346,8 @@ public final class Engine {
         }
         codeInsns = (Insn[]) code;
         codeBytes = p.data;
+        codePage = p;
+        codeBlocks = null;
         codeVa = pc & ~Page.MASK;
         return true;
     }

@@ -103,6 +103,7 @@ public final class Tlb implements Mmu.Context {
             Bytes.put(p.data, off, size, value);
             if (p.code != null) {
                 p.invalidateCode(off, size);
+                cpu.codeModified = true;
             }
             if (p.monitors != 0) {
                 cpu.coherenceDomain().onStore(cpu, p, off, size);
@@ -173,7 +174,10 @@ public final class Tlb implements Mmu.Context {
             Page p = tlbPage[i];
             int off = (int) (va & Page.MASK);
             Bytes.put(p.data, off, size, value);
-            p.invalidateCode(off, size);
+            if (p.code != null) {
+                p.invalidateCode(off, size);
+                cpu.codeModified = true;
+            }
             if (p.monitors != 0) {
                 cpu.coherenceDomain().onStore(cpu, p, off, size);
             }
@@ -249,7 +253,12 @@ public final class Tlb implements Mmu.Context {
 
     /** Translates a VA in the current regime without side effects; returns -1 on a fault (for debuggers). */
     public long translateForDebug(long va, boolean write) {
-        return mmu.translate(this, va, write ? Mmu.WRITE : Mmu.READ, cpu.mmuIdx) ? mmu.outPa : -1;
+        mmu.hardwareUpdates = false; // a debugger's translation sets no access flag and no dirty state
+        try {
+            return mmu.translate(this, va, write ? Mmu.WRITE : Mmu.READ, cpu.mmuIdx) ? mmu.outPa : -1;
+        } finally {
+            mmu.hardwareUpdates = true;
+        }
     }
 
 
@@ -515,6 +524,7 @@ public final class Tlb implements Mmu.Context {
     public void afterAtomicStore(Page p, int off, int size) {
         if (p.code != null) {
             p.invalidateCode(off, size);
+            cpu.codeModified = true;
         }
         if (p.monitors != 0) {
             cpu.coherenceDomain().onStore(cpu, p, off, size);

@@ -140,6 +140,44 @@ public final class Mmu {
         return true;
     }
 
+    /** False while a debugger translates: the walk uses the updated descriptors but writes nothing. */
+    public boolean hardwareUpdates = true;
+
+    private static final long AF = 1L << 10, DBM = 1L << 51, S1_AP2 = 1L << 7, S2_AP_W = 1L << 7;
+    private static final long UPDATE_FAILED = 0; // an invalid descriptor: never the result of an update
+
+    /**
+     * A hardware update of a translation table descriptor (FEAT_HAFDBS): atomically sets {@code set} (the access
+     * flag, or stage 2's write permission) in the descriptor at {@code pa}; with {@code set} = 0 it clears stage 1's
+     * AP[2] and sets the access flag (the dirty state). The update is a compare-and-swap on the descriptor, retried
+     * if another PE changed it meanwhile, as the architecture's atomic read-modify-write is. Returns the descriptor
+     * as updated (invalid if another PE invalidated it meanwhile), or UPDATE_FAILED if the table is not in RAM.
+     */
+    private long update(Context c, long pa, long desc, long set) {
+        if (!hardwareUpdates) {
+            return set == 0 ? (desc & ~S1_AP2) | AF : desc | set; // what the walk would see, memory untouched
+        }
+        dev.cca.core.mem.Page page = c.memory().ramPage(pa);
+        if (page == null) {
+            return UPDATE_FAILED;
+        }
+        int off = (int) (pa & dev.cca.core.mem.Page.MASK);
+        long cur = desc;
+        while (true) {
+            long next = set == 0 ? (cur & ~S1_AP2) | AF : cur | set;
+            if (next == cur) {
+                return cur;
+            }
+            if (dev.cca.core.mem.Bytes.LONG.compareAndSet(page.data, off, cur, next)) {
+                return next;
+            }
+            cur = (long) dev.cca.core.mem.Bytes.LONG.getVolatile(page.data, off);
+            if ((cur & 1) == 0) {
+                return cur; // made invalid meanwhile: the caller reports a translation fault
+            }
+        }
+    }
+
     /** Bits of a (I)PS field value: 32, 36, 40, 42, 44, 48, 52 (0b110 and above read as 52). */
     static int outputSize(int ps) {
         switch (ps) {
@@ -218,12 +256,13 @@ public final class Mmu {
         boolean apTableNoEl0 = false, apTableRo = false, xnTable = false, pxnTable = false;
         boolean nsTable = false;
         long desc;
+        long descPa;
         while (true) {
             int shift = levelShift(level);
             int bits = level == start ? inputBits - shift : 9;
             long idx = (va >>> shift) & ((1L << bits) - 1);
             long descAddr = table + idx * 8;
-            long descPa = descAddr;
+            descPa = descAddr;
             Pas descPas = walkPas;
             if (s2) {
                 if (!stage2(c, descAddr, READ, true)) {
@@ -277,9 +316,35 @@ public final class Mmu {
             faultFsc = Esr.FSC_ADDR_SIZE + level;
             return false;
         }
-        if ((desc & (1L << 10)) == 0) {
-            faultFsc = Esr.FSC_ACCESS_FLAG + level;
-            return false;
+        // FEAT_HAFDBS: TCR_EL1.{HA,HD} are bits 39 and 40, TCR_EL2/EL3.{HA,HD} bits 21 and 22.
+        boolean ha = ((tcr >>> (el10 ? 39 : 21)) & 1) != 0;
+        boolean hd = ha && ((tcr >>> (el10 ? 40 : 22)) & 1) != 0;
+        if ((desc & AF) == 0) {
+            if (!ha) {
+                faultFsc = Esr.FSC_ACCESS_FLAG + level;
+                return false;
+            }
+            desc = update(c, descPa, desc, AF);
+            if (desc == UPDATE_FAILED) {
+                faultFsc = Esr.FSC_SEA_WALK + level;
+                return false;
+            }
+            if ((desc & 1) == 0) {
+                faultFsc = Esr.FSC_TRANSLATION + level;
+                return false;
+            }
+        }
+        if (hd && access == WRITE && (desc & (DBM | S1_AP2)) == (DBM | S1_AP2)) {
+            // Dirty state: a write to a writable-clean page (DBM set, AP[2] read-only) makes it writable-dirty.
+            desc = update(c, descPa, desc, 0);
+            if (desc == UPDATE_FAILED) {
+                faultFsc = Esr.FSC_SEA_WALK + level;
+                return false;
+            }
+            if ((desc & 1) == 0) {
+                faultFsc = Esr.FSC_TRANSLATION + level;
+                return false;
+            }
         }
         // Output physical address space.
         Pas pas;
@@ -388,11 +453,12 @@ public final class Mmu {
         long table = sr[VTTBR_EL2] & 0x0000_FFFF_FFFF_FFFEL;
         int level = start;
         long desc;
+        long descPa;
         while (true) {
             int shift = levelShift(level);
             int bits = level == start ? inputBits - shift : 9;
             long idx = (ipa >>> shift) & ((1L << bits) - 1);
-            long descPa = (table & OA_MASK) + idx * 8;
+            descPa = (table & OA_MASK) + idx * 8;
             int gpc = c.granuleCheck(descPa & OA_MASK, walkPas);
             if (gpc != GranuleProtection.OK) {
                 faultGpc = gpc;
@@ -418,8 +484,24 @@ public final class Mmu {
             }
             break;
         }
-        if ((desc & (1L << 10)) == 0) {
-            return s2Fault(Esr.FSC_ACCESS_FLAG + level, ipa, s1ptw);
+        // FEAT_HAFDBS at stage 2: VTCR_EL2.HA (bit 21) and HD (bit 22); dirty means S2AP[1] (write) set.
+        boolean ha = ((vtcr >>> 21) & 1) != 0;
+        if ((desc & AF) == 0) {
+            if (!ha) {
+                return s2Fault(Esr.FSC_ACCESS_FLAG + level, ipa, s1ptw);
+            }
+            desc = update(c, descPa, desc, AF);
+            if (desc == UPDATE_FAILED || (desc & 1) == 0) {
+                return s2Fault(desc == UPDATE_FAILED ? Esr.FSC_SEA_WALK + level : Esr.FSC_TRANSLATION + level,
+                        ipa, s1ptw);
+            }
+        }
+        if (ha && ((vtcr >>> 22) & 1) != 0 && !s1ptw && access == WRITE && (desc & (DBM | S2_AP_W)) == DBM) {
+            desc = update(c, descPa, desc, S2_AP_W);
+            if (desc == UPDATE_FAILED || (desc & 1) == 0) {
+                return s2Fault(desc == UPDATE_FAILED ? Esr.FSC_SEA_WALK + level : Esr.FSC_TRANSLATION + level,
+                        ipa, s1ptw);
+            }
         }
         int shift = levelShift(level);
         long pa = (desc & OA_MASK & ~((1L << shift) - 1)) | (ipa & ((1L << shift) - 1));

@@ -10,6 +10,8 @@ public final class RecRun {
     public static final int ENTER_GPRS = 0x200;
     public static final int ENTER_GICV3_HCR = 0x300;
     public static final int ENTER_GICV3_LRS = 0x308;
+    /** Number of list register slots in RmiRecEnter and RmiRecExit (gicv3_lrs[16]). */
+    public static final int GICV3_LRS = 16;
     public static final int ENTER_SIZE = 0x800;
 
     // RmiRecExit

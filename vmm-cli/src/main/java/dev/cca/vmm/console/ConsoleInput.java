@@ -22,6 +22,8 @@ public final class ConsoleInput {
     }
 
     private final Thread thread;
+    /** Set once no more input can come: end of file, the line closed, or a read error. */
+    private volatile boolean ended;
 
     /**
      * @param escapes whether QEMU's Ctrl-A escapes apply (input is a terminal)
@@ -41,12 +43,23 @@ public final class ConsoleInput {
                 err.flush();
             }
         }) : null;
-        thread = new Thread(() -> pump(in, filter, sink), "console-input");
+        thread = new Thread(() -> {
+            try {
+                pump(in, filter, sink);
+            } finally {
+                ended = true;
+            }
+        }, "console-input");
         thread.setDaemon(true); // may stay blocked in read() after the run: it must not keep the JVM alive
     }
 
     public void start() {
         thread.start();
+    }
+
+    /** True once no more input can reach the guest (so nothing from outside can wake it). */
+    public boolean ended() {
+        return ended;
     }
 
     private static void pump(InputStream in, EscapeFilter filter, Sink sink) {

@@ -7,7 +7,7 @@ package dev.cca.vmm.console;
  */
 public final class EscapeFilter {
     public static final int CTRL_A = 0x01;
-    public static final String HELP = String.join("\r\n",
+    public static final String HELP = String.join("\n", // the terminal keeps output processing: \n is CR LF
             "C-a h    print this help",
             "C-a x    exit cca (the run ends as stopped by the user)",
             "C-a C-a  send C-a to the guest",

@@ -2,6 +2,8 @@ package dev.cca.vmm.console;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -24,8 +26,44 @@ public final class RawTerminal {
         this.hook = new Thread(this::restoreNow, "cca-terminal-restore");
     }
 
-    /** Raw mode on standard input if it is a terminal; null if it is not (or stty is unavailable). */
-    public static RawTerminal enterIfTerminal() {
+    /** What standard input is, for the console. */
+    public enum Stdin {
+        /** A pipe or a file (or no stty to tell): bytes pass through. */
+        NOT_A_TERMINAL,
+        /** A terminal this process may use: raw mode and escapes. */
+        TERMINAL,
+        /**
+         * A terminal whose foreground is another process group (a background job, or under timeout(1)): reading it
+         * or changing its mode would stop this process (SIGTTIN, SIGTTOU), so the console gets no input.
+         */
+        BACKGROUND_TERMINAL
+    }
+
+    /** Classifies the JVM's standard input. */
+    public static Stdin classify() {
+        String saved = stty("-g"); // tcgetattr: allowed from the background
+        if (saved == null || saved.isBlank()) {
+            return Stdin.NOT_A_TERMINAL;
+        }
+        return inForeground() ? Stdin.TERMINAL : Stdin.BACKGROUND_TERMINAL;
+    }
+
+    /**
+     * Whether this process is in the foreground process group of its controlling terminal: /proc/self/stat's
+     * pgrp equals its tpgid. Assumed where /proc is not (the check is for Linux job control).
+     */
+    static boolean inForeground() {
+        try {
+            String s = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+            return f[2].equals(f[5]); // state ppid pgrp session tty_nr tpgid
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    /** Raw mode on standard input, a terminal in the foreground; null if stty fails. */
+    public static RawTerminal enter() {
         String saved = stty("-g");
         if (saved == null || saved.isBlank()) {
             return null;

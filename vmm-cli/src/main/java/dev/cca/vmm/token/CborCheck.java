@@ -25,7 +25,7 @@ final class CborCheck {
     }
 
     private void need(long n) throws CcaToken.FormatException {
-        if (n > b.length - pos) {
+        if (n < 0 || n > b.length - pos) { // a 64-bit length is unsigned: above 2^63 it is negative here
             throw new CcaToken.FormatException("not well-formed CBOR: truncated at byte " + pos);
         }
     }

@@ -37,9 +37,9 @@ public final class A64 {
         // ---- Branches, exception generating and system ---------------------------------------------------------
         .op("B", "0 00101 iiiiiiiiiiiiiiiiiiiiiiiiii", BRANCH | ENDS_BLOCK, f -> Branch.b(f, false))
         .op("BL", "1 00101 iiiiiiiiiiiiiiiiiiiiiiiiii", BRANCH | ENDS_BLOCK, f -> Branch.b(f, true))
-        .op("B.cond", "0101010 0 iiiiiiiiiiiiiiiiiii 0 cccc", BRANCH | ENDS_BLOCK, Branch::bcond)
-        .op("CBZ/CBNZ", "z 011010 o iiiiiiiiiiiiiiiiiii ttttt", BRANCH | ENDS_BLOCK, Branch::cbz)
-        .op("TBZ/TBNZ", "b 011011 o aaaaa iiiiiiiiiiiiii ttttt", BRANCH | ENDS_BLOCK, Branch::tbz)
+        .op("B.cond", "0101010 0 iiiiiiiiiiiiiiiiiii 0 cccc", BRANCH | CONDITIONAL | ENDS_BLOCK, Branch::bcond)
+        .op("CBZ/CBNZ", "z 011010 o iiiiiiiiiiiiiiiiiii ttttt", BRANCH | CONDITIONAL | ENDS_BLOCK, Branch::cbz)
+        .op("TBZ/TBNZ", "b 011011 o aaaaa iiiiiiiiiiiiii ttttt", BRANCH | CONDITIONAL | ENDS_BLOCK, Branch::tbz)
         .op("exception", "11010100 ooo iiiiiiiiiiiiiiii ppp ll", EXCEPTION_GEN | MAY_TRAP | ENDS_BLOCK,
             SystemInsns::exception)
         .op("MSR (imm)", "1101010100 0 00 bbb 0100 dddd eee 11111", SYSTEM, SystemInsns::msrImm)
@@ -92,7 +92,10 @@ public final class A64 {
      */
     public static int flags(int word) {
         DecodeTable.Entry e = TABLE.match(word);
-        return e == null ? EXCEPTION_GEN | ENDS_BLOCK : e.flags;
+        if (e == null) {
+            return EXCEPTION_GEN | ENDS_BLOCK;
+        }
+        return (word & 0x0A00_0000) == 0x0800_0000 ? e.flags | MEMORY : e.flags; // op0 = x1x0: loads and stores
     }
 
     /** The name of the table line an instruction word matches, or null (for traces and tests). */

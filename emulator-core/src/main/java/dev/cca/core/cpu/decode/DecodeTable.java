@@ -36,6 +36,10 @@ public final class DecodeTable {
      * traps), with a syndrome built from the instruction and its PC.
      */
     public static final int MAY_TRAP = 1 << 5;
+    /** A conditional PC-relative branch (B.cond, CBZ/CBNZ, TBZ/TBNZ): falls through or goes to a fixed target. */
+    public static final int CONDITIONAL = 1 << 8;
+    /** In the A64 "loads and stores" encoding group: may access (and store to) memory. */
+    public static final int MEMORY = 1 << 7;
     /** The instruction ends a block: after it, the engine re-evaluates where the PE is. */
     public static final int ENDS_BLOCK = 1 << 6;
     /** Everything a system instruction (MSR, MRS, SYS, hints, barriers) may do. */
