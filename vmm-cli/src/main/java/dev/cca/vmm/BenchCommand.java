@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure cca against QEMU TCG: guest instructions per second on a CPU-bound loop (a normal "
             + "VM, 1 vCPU) and the wall time of a Linux boot to /init (the initramfs's \"" + Initramfs.MARKER
-            + "\") and to power-off. Each run is a fresh process. QEMU runs the same images with each "
+            + "\") and to power-off, as a normal VM and as a realm. Each run is a fresh process. QEMU runs the "
+            + "same images with each "
             + "--qemu-cpu model when qemu-system-aarch64 is installed.%n",
         footer = {"%nThe default QEMU CPU models are those whose features come closest to what cca advertises "
             + "(docs/cpu-features.md): Armv8.0 cores with crypto (cortex-a72), an Armv8.2 core with LSE and LRCPC "
@@ -265,9 +266,15 @@ final class BenchCommand implements Callable<Integer> {
         List<String> markers = List.of(Initramfs.MARKER);
         double[] cca = boot("cca (normal VM)", ccaCommand("run", "--kernel", k.toString(), "--initrd", i.toString(),
                 "--params", params, "--mem", Integer.toString(memMib)), markers, true);
+        // The same kernel and initramfs as a realm, right after: what the RMM, the GPT and the REC exits cost.
+        double[] realm = boot("cca (realm)", ccaCommand("run", "--realm", "--kernel", k.toString(), "--initrd",
+                i.toString(), "--params", params, "--mem", Integer.toString(memMib)), markers, true);
+        if (cca != null && realm != null) {
+            out.printf(Locale.ROOT, "  boot to /init, realm / normal VM: %.2fx%n", realm[0] / cca[0]);
+        }
         double fastest = Double.MAX_VALUE;
         String fastestCpu = null;
-        boolean ok = cca != null;
+        boolean ok = cca != null && realm != null;
         for (String cpu : cpus) {
             double[] q = boot("qemu -cpu " + cpu, qemuCommand(cpu, "-m", memMib + "M", "-kernel", k.toString(),
                     "-initrd", i.toString(), "-append", params), markers, false);
