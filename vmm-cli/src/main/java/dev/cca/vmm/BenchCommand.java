@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure cca against QEMU TCG: guest instructions per second on a CPU-bound loop (a normal "
             + "VM, 1 vCPU) and the wall time of a Linux boot to /init (the initramfs's \"" + Initramfs.MARKER
-            + "\") and to power-off. Each run is a fresh process. QEMU runs the same images with each "
+            + "\") and to power-off, as a normal VM and as a realm. Each run is a fresh process. QEMU runs the "
+            + "same images with each "
             + "--qemu-cpu model when qemu-system-aarch64 is installed.%n",
         footer = {"%nThe default QEMU CPU models are those whose features come closest to what cca advertises "
             + "(docs/cpu-features.md): Armv8.0 cores with crypto (cortex-a72), an Armv8.2 core with LSE and LRCPC "

@@ -128,7 +128,7 @@ class LinuxBootTest {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.MINUTES)
-    void benchTimesTheBootToInitAndToPowerOff() throws Exception {
+    void benchTimesTheBootToInitAndToPowerOffAsNormalVmAndRealm() throws Exception {
         Path cache = prepare();
         CliRunner r = CliRunner.run("bench", "--only", "linux", "--no-qemu", "--kernel",
                 cache.resolve("vmlinuz").toString(), "--initrd", cache.resolve("initramfs.cpio").toString(),
@@ -136,6 +136,9 @@ class LinuxBootTest {
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().matches("(?s).*\n  cca \\(normal VM\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
                 r.out());
+        assertTrue(r.out().matches("(?s).*\n  cca \\(realm\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
+                r.out());
+        assertTrue(r.out().matches("(?s).*\n  boot to /init, realm / normal VM: [0-9.]+x\n.*"), r.out());
     }
 
     /** The hwcaps docs/cpu-features.md says Linux sees (its machine-checked "Linux hwcaps: `...`" line). */
