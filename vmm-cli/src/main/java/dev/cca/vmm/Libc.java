@@ -10,18 +10,24 @@ import dev.cca.kvm.host.UserMemory;
 final class Libc {
     final Process proc;
     final UserMemory mem;
-    /** A scratch page for ioctl argument structs. */
-    private final long scratch;
+    /**
+     * A scratch page for ioctl argument structs, one per thread as a C VMM's structs live on each thread's stack:
+     * the vCPU threads make ioctls of their own (PSCI completion, registers) while the main thread makes others.
+     */
+    private final ThreadLocal<Long> scratch;
 
     Libc(Process proc) {
         this.proc = proc;
         this.mem = proc.memory();
-        long s = proc.mmap(0, 4096, UserMemory.PROT_READ | UserMemory.PROT_WRITE,
-                Process.MAP_PRIVATE | Process.MAP_ANONYMOUS, -1, 0);
-        if (s < 0) {
-            throw new IllegalStateException("cannot map scratch memory");
-        }
-        this.scratch = s;
+        this.scratch = ThreadLocal.withInitial(() -> {
+            long s = proc.mmap(0, 4096, UserMemory.PROT_READ | UserMemory.PROT_WRITE,
+                    Process.MAP_PRIVATE | Process.MAP_ANONYMOUS, -1, 0);
+            if (s < 0) {
+                throw new IllegalStateException("cannot map scratch memory");
+            }
+            return s;
+        });
+        scratch.get(); // the creating thread's page now, so a process that cannot map fails here
     }
 
     int open(String path) throws ErrnoException {
@@ -52,13 +58,15 @@ final class Libc {
 
     /** A zeroed struct of {@code size} bytes in the scratch page (valid until the next call). */
     long struct(int size) {
-        mem.clear(scratch, size);
-        return scratch;
+        long s = scratch.get();
+        mem.clear(s, size);
+        return s;
     }
 
     /** A second scratch area after the first 2 KiB, for structs that point at other structs. */
     long struct2(int size) {
-        mem.clear(scratch + 2048, size);
-        return scratch + 2048;
+        long s = scratch.get() + 2048;
+        mem.clear(s, size);
+        return s;
     }
 }
