@@ -40,8 +40,8 @@ public final class IdRegisters {
         sr[ID_AA64ISAR2_EL1] = 0;
         // PARange 48 bits, 16-bit ASIDs, 4 KB granule only (TGran16 = 0, TGran64 = 0xF; stage 2: 4 KB only).
         sr[ID_AA64MMFR0_EL1] = 0x5L | (0x2L << 4) | (0xFL << 24) | (0x1L << 32) | (0x1L << 36) | (0x2L << 40);
-        // FEAT_PAN.
-        sr[ID_AA64MMFR1_EL1] = 0x1L << 20;
+        // FEAT_PAN; FEAT_HAFDBS (HAFDBS = 0b0010: hardware access flag and dirty state, stages 1 and 2).
+        sr[ID_AA64MMFR1_EL1] = (0x1L << 20) | 0x2L;
         sr[ID_AA64MMFR2_EL1] = 0;
         sr[ID_AA64AFR0_EL1] = 0;
         sr[ID_AA64AFR1_EL1] = 0;

@@ -79,6 +79,9 @@ final class VcpuWait {
                             lock.notifyAll();
                             continue;
                         }
+                        // Every vCPU waits, none has a timer armed and this one has nothing pending (an idle vCPU
+                        // with a pending interrupt leaves its wait): only an event from outside can wake the VM.
+                        kernel.platform.machine.setAsleepWithoutWakeSource(min == Long.MAX_VALUE);
                     }
                     try {
                         lock.wait(1);
@@ -92,6 +95,7 @@ final class VcpuWait {
             synchronized (lock) {
                 s.idle = false;
                 s.deadline = Long.MAX_VALUE;
+                kernel.platform.machine.setAsleepWithoutWakeSource(false);
             }
             pe.timer.advanceTo(observedTime());
         }

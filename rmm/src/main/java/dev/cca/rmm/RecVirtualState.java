@@ -85,6 +85,8 @@ final class RecVirtualState {
             host.ich[i] = sr[ICH[i]];
             sr[ICH[i]] = rec.gicReg(i);
         }
+        // As an MSR would: the PE holds the binary points at their implemented minimum (read back on exit).
+        cpu.writeSysReg(GicCpuInterface.ICH_VMCR_EL2, rec.gicReg(Rec.GIC_VMCR));
         for (int i = 0; i < NUM_LRS; i++) {
             host.lrs[i] = sr[GicCpuInterface.ICH_LR0_EL2 + i];
             sr[GicCpuInterface.ICH_LR0_EL2 + i] = rec.gicReg(Rec.GIC_LR0 + i);

@@ -92,11 +92,11 @@ class RmiSequencePropertyTest {
 
     /** The host side of a run: the platform, the pool, and helpers resolving selectors. */
     static final class Host {
-        final TestHost h = new TestHost();
+        final TestHost h;
         final long[] pool = new long[POOL];
-        final long params = h.alloc();
-        final long src = h.alloc();
-        final long secure = h.alloc();
+        final long params;
+        final long src;
+        final long secure;
         final List<Long> realms = new ArrayList<>();
         final List<Long> recs = new ArrayList<>();
         /** What the host believes it built: (rd, ipa, level) of data pages, tables and unprotected mappings. */
@@ -110,6 +110,14 @@ class RmiSequencePropertyTest {
         }
 
         Host() {
+            this(new TestHost());
+        }
+
+        Host(TestHost h) {
+            this.h = h;
+            params = h.alloc();
+            src = h.alloc();
+            secure = h.alloc();
             for (int i = 0; i < POOL; i++) {
                 pool[i] = h.alloc();
                 h.write64(pool[i], 0x5EED_0000L + i);
@@ -236,7 +244,8 @@ class RmiSequencePropertyTest {
                     long rd = rd(s[0]);
                     long rec = s[2] % 4 == 0 ? granule(s[1]) : inState(s[1], GranuleState.DELEGATED);
                     h.write64(params + RecParams.FLAGS, s[3] & 1);
-                    long idx = h.inspector().realm(rd) == null ? 0 : h.inspector().realm(rd).recCount();
+                    long idx = h.inspector().granuleState(rd) != GranuleState.RD ? 0
+                            : new dev.cca.rmm.realm.RealmDescriptor(new RmmMemory(h.cpu), rd).recCount();
                     h.write64(params + RecParams.MPIDR, s[3] % 7 == 0 ? s[4] % 5 : idx);
                     h.write64(params + RecParams.PC, 0x4000_0000L);
                     h.write64(params + RecParams.NUM_AUX, s[5] % 9 == 0 ? s[5] % 18 : 16);
@@ -422,7 +431,7 @@ class RmiSequencePropertyTest {
         Map<GranuleState, List<Long>> byState = new HashMap<>();
         host.h.fw.rmm.granules().forEachDelegated((pa, s) -> byState.computeIfAbsent(s, k -> new ArrayList<>()).add(pa));
         for (long rd : byState.getOrDefault(GranuleState.RD, List.of())) {
-            RmmInspector.RealmInfo info = in.realm(rd);
+            dev.cca.rmm.realm.RealmDescriptor info = new dev.cca.rmm.realm.RealmDescriptor(mem, rd);
             for (int i = 0; i < info.rttNumStart(); i++) {
                 long root = info.rttBase() + 4096L * i;
                 refs.merge(root, 1, Integer::sum);
@@ -431,51 +440,58 @@ class RmiSequencePropertyTest {
         }
         for (long rec : byState.getOrDefault(GranuleState.REC, List.of())) {
             Rec r = new Rec(mem, rec);
-            assertEquals(GranuleState.RD, in.granuleState(r.owner()), when + ": REC owner is not an RD");
+            assertEquals(GranuleState.RD, in.granuleState(r.owner()), () -> when + ": REC owner is not an RD");
             recsPerRd.merge(r.owner(), 1, Integer::sum);
             for (int i = 0; i < r.numAux(); i++) {
                 auxRefs.merge(r.aux(i), 1, Integer::sum);
             }
         }
         for (Map.Entry<Long, Integer> e : refs.entrySet()) {
-            assertEquals(1, e.getValue(), when + String.format(": granule %#x referenced %d times", e.getKey(),
+            assertEquals(1, e.getValue(), () -> when + String.format(": granule %#x referenced %d times", e.getKey(),
                     e.getValue()));
             GranuleState s = in.granuleState(e.getKey());
             assertTrue(s == GranuleState.RTT || s == GranuleState.DATA,
-                    when + String.format(": a realm reaches %#x, which is %s", e.getKey(), s));
+                    () -> when + String.format(": a realm reaches %#x, which is %s", e.getKey(), s));
         }
         for (GranuleState s : new GranuleState[] {GranuleState.RTT, GranuleState.DATA}) {
             for (long g : byState.getOrDefault(s, List.of())) {
-                assertEquals(1, refs.getOrDefault(g, 0), when + String.format(": %s granule %#x not referenced once",
+                assertEquals(1, refs.getOrDefault(g, 0), () -> when + String.format(": %s granule %#x not referenced once",
                         s, g));
             }
         }
         for (long g : byState.getOrDefault(GranuleState.REC_AUX, List.of())) {
-            assertEquals(1, auxRefs.getOrDefault(g, 0), when + String.format(": REC_AUX %#x not owned once", g));
+            assertEquals(1, auxRefs.getOrDefault(g, 0), () -> when + String.format(": REC_AUX %#x not owned once", g));
         }
         for (Map.Entry<Long, Integer> e : auxRefs.entrySet()) {
-            assertEquals(GranuleState.REC_AUX, in.granuleState(e.getKey()), when + ": an aux granule is not REC_AUX");
+            assertEquals(GranuleState.REC_AUX, in.granuleState(e.getKey()), () -> when + ": an aux granule is not REC_AUX");
         }
         for (long rd : byState.getOrDefault(GranuleState.RD, List.of())) {
-            assertEquals((int) recsPerRd.getOrDefault(rd, 0), in.refcount(rd), when + ": RD refcount != its RECs");
+            assertEquals((int) recsPerRd.getOrDefault(rd, 0), in.refcount(rd), () -> when + ": RD refcount != its RECs");
         }
         // The GPT agrees with the granule states: only UNDELEGATED granules are the host's.
         for (long g : host.pool) {
             int gpi = host.h.fw.monitor.gpt().gpi(g);
             GranuleState s = in.granuleState(g);
             assertEquals(s == GranuleState.NS ? GranuleProtection.GPI_NON_SECURE : GranuleProtection.GPI_REALM, gpi,
-                    when + String.format(": %#x is %s but its GPI is %#x", g, s, gpi));
+                    () -> when + String.format(": %#x is %s but its GPI is %#x", g, s, gpi));
         }
     }
 
     /** Counts the references of one table and checks its refcount: child tables + protected ASSIGNED entries. */
     static void walk(Host host, RmmMemory mem, long table, int level, Map<Long, Integer> refs, String when) {
         int live = 0;
+        // One physical read of the whole table (the inspector's view, as RmmMemory would read it entry by entry).
+        byte[] raw = new byte[4096];
+        host.h.platform.machine.memory.readBytes(table, raw, 0, raw.length);
+        java.nio.ByteBuffer entries = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 512; i++) {
-            long desc = mem.read64(table + 8L * i);
+            long desc = entries.getLong(8 * i);
+            if (desc == 0) {
+                continue; // an unassigned, RIPAS EMPTY entry: neither a table nor an assigned granule
+            }
             S2tt.Kind k = S2tt.kind(desc, level);
             if (k == S2tt.Kind.TABLE) {
-                assertTrue(level < 3, when + ": a table entry at level 3");
+                assertTrue(level < 3, () -> when + ": a table entry at level 3");
                 long child = S2tt.oa(desc);
                 refs.merge(child, 1, Integer::sum);
                 walk(host, mem, child, level + 1, refs, when);
@@ -490,7 +506,7 @@ class RmiSequencePropertyTest {
             }
         }
         assertEquals(live, host.h.inspector().refcount(table),
-                when + String.format(": RTT %#x (level %d) refcount", table, level));
+                () -> when + String.format(": RTT %#x (level %d) refcount", table, level));
     }
 
     static long dramBase() {

@@ -14,8 +14,17 @@ import dev.cca.rmm.smc.Rmi;
  */
 final class TestHost {
     final HostPlatform platform = new HostPlatform(1, 64L << 20);
-    final CcaFirmware fw = CcaFirmware.install(platform);
+    final CcaFirmware fw;
     final Cpu cpu = platform.machine.cpu(0);
+
+    TestHost() {
+        fw = CcaFirmware.install(platform);
+    }
+
+    /** A host whose platform uses the given attestation keys (generating keys is slow; the fuzzer shares them). */
+    TestHost(dev.cca.rmm.el3.PlatformAttestation keys) {
+        fw = CcaFirmware.install(platform, keys);
+    }
     private long next = HostPlatform.DRAM_BASE;
 
     long alloc() {

@@ -56,6 +56,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--only", paramLabel = "PART", description = "Run only one part: mips or linux.")
     String only;
 
+    @Option(names = "--engine", paramLabel = "ENGINE",
+            description = "cca's execution engine, interp or jit; repeat to measure several side by side "
+                + "(default: cca run's default).")
+    List<RunOptions.EngineKind> engines;
+
     @Option(names = {"-k", "--kernel"}, paramLabel = "FILE",
             description = "The Linux kernel (default: $CCA_LINUX_CACHE/vmlinuz or build-cache/linux/vmlinuz, as "
                 + "src-test-images/linux/fetch.sh leaves them).")
@@ -127,6 +132,9 @@ final class BenchCommand implements Callable<Integer> {
             return CommandLine.ExitCode.USAGE;
         }
         List<String> cpus = qemuCpus == null || qemuCpus.isEmpty() ? DEFAULT_QEMU_CPUS : qemuCpus;
+        if (engines == null || engines.isEmpty()) {
+            engines = List.of(new RunOptions().engine);
+        }
         String qemuVersion = noQemu ? null : qemuVersion();
         header(qemuVersion);
         boolean ok = true;
@@ -203,13 +211,22 @@ final class BenchCommand implements Callable<Integer> {
                     + "MMU off, 1 vCPU, %d run(s), median%n", n / 1_000_000, warmup * MipsImage.LOOP_INSNS / 1_000_000,
                     runs);
             List<String> markers = List.of(MipsImage.BEGIN, MipsImage.END);
-            Double cca = mipsOf("cca (normal VM)", ccaCommand("run", "-k", image.toString()), markers, n);
-            boolean ok = cca != null;
+            List<Double> cca = new ArrayList<>();
+            boolean ok = true;
+            for (RunOptions.EngineKind e : engines) {
+                Double r = mipsOf("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
+                        "-k", image.toString()), markers, n);
+                cca.add(r);
+                ok &= r != null;
+            }
             for (String cpu : cpus) {
                 Double q = mipsOf("qemu -cpu " + cpu, qemuCommand(cpu, "-m", "128M", "-kernel", image.toString()),
                         markers, n);
-                if (q != null && cca != null) {
-                    out.printf(Locale.ROOT, "  %-44s %8.1fx%n", "  QEMU / cca", q / cca);
+                for (int k = 0; k < engines.size(); k++) {
+                    if (q != null && cca.get(k) != null) {
+                        out.printf(Locale.ROOT, "  %-44s %8.1fx%n", "  QEMU / cca --engine " + engines.get(k),
+                                q / cca.get(k));
+                    }
                 }
                 ok &= q != null;
             }
@@ -263,17 +280,27 @@ final class BenchCommand implements Callable<Integer> {
                 memMib, params, runs);
         out.printf(Locale.ROOT, "  %-44s %9s %13s%n", "", "to /init", "to power-off");
         List<String> markers = List.of(Initramfs.MARKER);
-        double[] cca = boot("cca (normal VM)", ccaCommand("run", "--kernel", k.toString(), "--initrd", i.toString(),
-                "--params", params, "--mem", Integer.toString(memMib)), markers, true);
+        List<double[]> cca = new ArrayList<>();
+        boolean ok = true;
+        for (RunOptions.EngineKind e : engines) {
+            double[] r = boot("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
+                    "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
+                    Integer.toString(memMib)), markers, true);
+            cca.add(r);
+            ok &= r != null;
+        }
         // The same boot in a realm, measured in the same run: the cost of the RMM, REC exits and list registers.
-        double[] realm = boot("cca (realm)", ccaCommand("run", "--realm", "--kernel", k.toString(), "--initrd",
-                i.toString(), "--params", params, "--mem", Integer.toString(memMib)), markers, true);
-        if (cca != null && realm != null) {
-            out.printf(Locale.ROOT, "  boot to /init, realm / normal VM: %.2fx%n", realm[0] / cca[0]);
+        RunOptions.EngineKind first = engines.get(0);
+        double[] realm = boot("cca (realm, --engine " + first + ")", ccaCommand("run", "--realm", "--engine",
+                first.name(), "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
+                Integer.toString(memMib)), markers, true);
+        ok &= realm != null;
+        if (cca.get(0) != null && realm != null) {
+            out.printf(Locale.ROOT, "  boot to /init, realm / normal VM (--engine %s): %.2fx%n", first,
+                    realm[0] / cca.get(0)[0]);
         }
         double fastest = Double.MAX_VALUE;
         String fastestCpu = null;
-        boolean ok = cca != null && realm != null;
         for (String cpu : cpus) {
             double[] q = boot("qemu -cpu " + cpu, qemuCommand(cpu, "-m", memMib + "M", "-kernel", k.toString(),
                     "-initrd", i.toString(), "-append", params), markers, false);
@@ -283,9 +310,11 @@ final class BenchCommand implements Callable<Integer> {
                 fastestCpu = cpu;
             }
         }
-        if (cca != null && fastestCpu != null) {
-            out.printf(Locale.ROOT, "  boot to /init, cca / QEMU: %.1fx (against the fastest QEMU, -cpu %s)%n",
-                    cca[0] / fastest, fastestCpu);
+        for (int n = 0; n < engines.size(); n++) {
+            if (cca.get(n) != null && fastestCpu != null) {
+                out.printf(Locale.ROOT, "  boot to /init, cca --engine %s / QEMU: %.1fx (against the fastest QEMU, "
+                        + "-cpu %s)%n", engines.get(n), cca.get(n)[0] / fastest, fastestCpu);
+            }
         }
         return ok;
     }

@@ -48,6 +48,9 @@ final class DebugCommand implements Callable<Integer> {
     @Mixin
     RunOptions limits = new RunOptions();
 
+    @Mixin
+    DeviceOptions devices = new DeviceOptions();
+
     @Option(names = "--script", paramLabel = "FILE",
             description = "Read the console's commands from FILE instead of the terminal; at its end the guest "
                 + "runs on to its end.")
@@ -56,6 +59,7 @@ final class DebugCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream err = parent != null ? parent.err : System.err;
+        limits.applyEngine();
         boolean terminal = System.console() != null && (parent == null || parent.out == System.out);
         // The run (and the guest's console) print through a stream that tells the console where lines end.
         DebugConsole.Output tracker = new DebugConsole.Output(parent != null ? parent.out : System.out);
@@ -89,6 +93,7 @@ final class DebugCommand implements Callable<Integer> {
         run.parent = parent;
         run.guest = guest;
         run.limits = limits;
+        run.devices = devices;
         run.debug = new DebugOptions();
         run.debug.trace = trace;
         run.debug.console = console;

@@ -34,6 +34,17 @@ public final class GuestOptions {
             description = "Guest physical address of a raw binary image (also its entry point). Default: start of RAM.")
     Long loadAddr;
 
+    /** What a boot file is to the guest, for error messages: "kernel image", "initrd" or "device tree". */
+    String roleOf(String file) {
+        if (file.equals(String.valueOf(initrd))) {
+            return "initrd";
+        }
+        if (file.equals(String.valueOf(dtb)) || file.equals("device tree")) {
+            return "device tree";
+        }
+        return "kernel image";
+    }
+
     long memBytes() {
         return mem != null ? mem : 128L << 20;
     }

@@ -2,6 +2,7 @@ package dev.cca.vmm;
 
 import picocli.CommandLine;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,7 +31,8 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Where commands write their normal output and their errors. */
+    /** Where commands read their input (cca run: the guest's console), write their normal output and errors. */
+    InputStream in = System.in;
     PrintStream out = System.out;
     PrintStream err = System.err;
 
@@ -53,20 +55,45 @@ public final class Main implements Runnable {
     }
 
     public static int run(String... args) {
-        return run(System.out, System.err, args);
+        return run(System.in, System.out, System.err, args);
     }
 
-    /** Runs the command line with the given output streams (for tests and embedding). */
+    /** Runs the command line with the given output streams and no input (for tests and embedding). */
     public static int run(PrintStream out, PrintStream err, String... args) {
+        return run(InputStream.nullInputStream(), out, err, args);
+    }
+
+    /**
+     * Runs the command line with the given streams. Only when {@code in} is {@link System#in} may a command treat
+     * it as a terminal (cca run puts a terminal in raw mode).
+     */
+    public static int run(InputStream in, PrintStream out, PrintStream err, String... args) {
         Main main = new Main();
+        main.in = in;
         main.out = out;
         main.err = err;
         CommandLine cl = new CommandLine(main);
+        // The memory map in run's help comes from MemoryMap, where it is declared.
+        cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer(
+                expandMemoryMap(cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer()));
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.setExecutionStrategy(pr -> {
             Logging.configure(main.verbosity());
-            return new CommandLine.RunLast().execute(pr);
+            try {
+                return new CommandLine.RunLast().execute(pr);
+            } catch (VirtualMachineError e) {
+                // picocli hands only Exceptions to the handler below: an Error (the heap or the stack exhausted)
+                // would otherwise end the JVM with a stack trace.
+                return fatal(main, pr.commandSpec().commandLine().getErr(), e);
+            }
+        });
+        cl.setParameterExceptionHandler((e, args2) -> {
+            // One line naming the option and the problem, as for every other bad input; the usage is a --help away.
+            CommandLine c = e.getCommandLine();
+            String msg = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            c.getErr().println("cca: " + msg + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
+            return CommandLine.ExitCode.USAGE;
         });
         cl.setExecutionExceptionHandler((e, cmd, pr) -> {
             cmd.getErr().println("cca: internal error: " + e);
@@ -78,6 +105,37 @@ public final class Main implements Runnable {
             return 70;
         });
         return cl.execute(args);
+    }
+
+    private static String[] expandMemoryMap(String[] footer) {
+        java.util.List<String> l = new java.util.ArrayList<>();
+        for (String f : footer) {
+            if (f.equals("@memory-map@")) {
+                MemoryMap.describe().lines().forEach(l::add);
+            } else {
+                l.add(f);
+            }
+        }
+        return l.toArray(new String[0]);
+    }
+
+    /** One line for an Error of the JVM; the stack trace only with -v. */
+    private static int fatal(Main main, java.io.PrintWriter err, VirtualMachineError e) {
+        if (e instanceof OutOfMemoryError) {
+            err.println("cca: out of memory (" + e.getMessage() + "): give java a larger heap "
+                    + "(CCA_JAVA_OPTS=-Xmx8g), or the guest less memory");
+        } else if (e instanceof StackOverflowError) {
+            err.println("cca: internal error: stack overflow (an input nested too deeply)");
+        } else {
+            err.println("cca: internal error: " + e);
+        }
+        if (main.verbosity() > 0) {
+            e.printStackTrace(err);
+        } else if (!(e instanceof OutOfMemoryError)) {
+            err.println("cca: run with -v for the stack trace");
+        }
+        err.flush();
+        return e instanceof OutOfMemoryError ? 1 : 70;
     }
 
     public static void main(String[] args) {

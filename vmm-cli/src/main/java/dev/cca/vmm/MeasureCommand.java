@@ -35,6 +35,9 @@ final class MeasureCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest;
 
+    @Mixin
+    DeviceOptions devices = new DeviceOptions();
+
     @Option(names = "--steps", description = "Also print every measured step with the RIM after it.")
     boolean steps;
 
@@ -43,25 +46,23 @@ final class MeasureCommand implements Callable<Integer> {
         PrintStream out = parent != null ? parent.out : System.out;
         PrintStream err = parent != null ? parent.err : System.err;
         long mem = guest.memBytes();
-        if (mem <= 0 || (mem & 0xFFF) != 0) {
-            err.println("cca: --mem must be a positive multiple of 4 KiB");
-            return CommandLine.ExitCode.USAGE;
-        }
         int cpus = guest.cpuCount();
-        if (cpus < 1 || cpus > 64) {
-            err.println("cca: --cpus must be between 1 and 64, was " + cpus);
-            return CommandLine.ExitCode.USAGE;
-        }
         RunCommand.Boot boot;
         try {
-            // Exactly the boot files cca run would load: kernel, initrd and the generated device tree.
+            // The limits cca run checks, and exactly the boot files it would load: kernel, initrd and the
+            // generated device tree.
+            GuestLimits.check(mem, cpus);
             RunCommand run = new RunCommand();
             run.guest = guest;
+            run.devices = devices;
             boot = run.prepareBoot(mem, cpus, true);
+            GuestLimits.hostDram(mem, cpus, boot.image());
         } catch (ImageFormatException e) {
-            err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(guest.initrd)) ? "initrd"
-                    : "kernel image"));
+            err.println("cca: " + e.userMessage(guest.roleOf(e.file)));
             return RunCommand.EXIT_ERROR;
+        } catch (RunCommand.UsageError e) {
+            err.println("cca: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
         }
         RimPredictor p = new RimPredictor(setup(boot.image(), mem, boot.layout().dtbAddress));
         p.predict();

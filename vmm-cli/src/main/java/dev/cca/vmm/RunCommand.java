@@ -2,11 +2,13 @@ package dev.cca.vmm;
 
 import dev.cca.kvm.host.CcaHost;
 import dev.cca.kvm.host.Process;
+import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.rmm.RmmInspector;
+import dev.cca.vmm.console.ConsoleInput;
+import dev.cca.vmm.console.RawTerminal;
 import dev.cca.vmm.debug.DebugSession;
 import dev.cca.rmm.el3.PlatformAttestation;
 import dev.cca.vmm.fdt.DeviceTree;
-import dev.cca.vmm.fdt.FdtWriter;
 import dev.cca.vmm.image.ImageFormatException;
 import dev.cca.vmm.image.ImageLoader;
 import dev.cca.vmm.image.LoadedImage;
@@ -26,21 +28,29 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code cca run}: boots a guest through the KVM ABI and prints its console and a summary. */
+/**
+ * {@code cca run}: boots a guest through the KVM ABI; its console is standard output and input, and a summary of
+ * the run goes to standard error.
+ */
 @Command(name = "run",
         description = "Boot a guest: a normal VM (EL1h, MMU off, X0 = the generated device tree), or a realm with "
-            + "--realm. With no image, boots the embedded hello-realm guest in a realm and prints its "
-            + "console output, then the realm's initial measurement (RIM), how the run ended, the instructions "
-            + "executed and the wall time.%n",
-        footer = {"%nExit status: 0 the guest powered off, 1 error, 2 usage, 3 the guest asked for a reset, "
-            + "4 instruction limit or timeout reached.",
+            + "--realm. With no image, boots the embedded hello-realm guest in a realm. Standard output carries the "
+            + "guest's console and nothing else; standard input is the console's input (a terminal is put in raw "
+            + "mode: Ctrl-A x quits, Ctrl-A h helps). At the end a summary goes to standard error: the realm's "
+            + "initial measurement (RIM), how the run ended, the instructions executed and the wall time.%n",
+        footer = {"%nExit status: 0 the guest powered off, 1 error (or stopped with Ctrl-A x), 2 usage, 3 the guest "
+            + "asked for a reset, 4 instruction limit or timeout reached.",
+            "%nConsole: the PL011 at 0x09000000 (SPI 1, INTID 33). Input reaches it with hardware flow control: it "
+            + "waits until the guest enables the receiver and asserts RTS (Linux does when the console is opened). "
+            + "From a terminal: Ctrl-A x quits, Ctrl-A h prints help, Ctrl-A Ctrl-A sends Ctrl-A. From a pipe or "
+            + "file, bytes pass unchanged; at its end the guest runs on.",
             "%nGuest memory map (QEMU virt layout; realms reach devices at their unprotected alias):",
-            "  0x08000000 GICv3 distributor   0x080a0000 GICv3 redistributors",
-            "  0x09000000 PL011 UART          0x40000000 RAM",
+            "@memory-map@",
             "%nExamples:",
             "  cca run",
             "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
             "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
+            "  cca run --realm -k src-test-images/realm-gic/realm-sgi.elf --cpus 4 --psci user",
             "  cca run -k src-test-images/platform/timer-irq.elf          (a normal VM)",
             "  cca run -k Image --initrd initrd.cpio --params console=ttyAMA0 --mem 512 --cpus 2",
             "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb",
@@ -49,6 +59,7 @@ import java.util.concurrent.Callable;
             "  cca run --trace run.json --trace-format chrome   open in Perfetto or chrome://tracing"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     static final int EXIT_OK = 0, EXIT_ERROR = 1, EXIT_RESET = 3, EXIT_LIMIT = 4;
     private static final String DEFAULT_IMAGE = "/images/hello-realm.elf";
 
@@ -66,17 +77,38 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     RunOptions limits = new RunOptions();
 
+    @Mixin
+    DeviceOptions devices = new DeviceOptions();
+
+    @Option(names = "--psci", paramLabel = "WHERE", defaultValue = "kernel",
+            description = "Where a realm's PSCI calls are handled: kernel (KVM completes CPU_ON and AFFINITY_INFO "
+                + "itself; the default) or user (an SMCCC filter forwards them to the VMM as KVM_EXIT_HYPERCALL, "
+                + "and the VMM answers with KVM_ARM_VCPU_RMI_PSCI_COMPLETE and KVM_SET_MP_STATE).")
+    String psci = "kernel"; // also when cca debug builds the command without parsing its options
+
+    @Option(names = "--abi-profile", paramLabel = "PROFILE", defaultValue = "v12",
+            description = "ABI profile of the host kernel (docs/abi.md): v12 (the default) or psci-user (every "
+                + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user).")
+    String abiProfile = "v12";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--host-image", paramLabel = "FILE[@ADDR]",
+            description = "Run FILE at Non-secure EL2 in place of the KVM host, on an FVP-shaped platform with the "
+                + "EL3 monitor and RMM (an ELF, or a raw binary loaded at ADDR); its UARTs are standard output. "
+                + "--mem sets the DRAM at 0x80000000 (default 2G). See docs/host-image.md.")
+    String hostImage;
 
     @Override
     public Integer call() throws Exception {
         PrintStream out = parent != null ? parent.out : System.out;
         PrintStream err = parent != null ? parent.err : System.err;
+        limits.applyEngine();
         try {
-            return runGuest(out);
+            return runGuest(out, err);
         } catch (ImageFormatException e) {
-            err.println("cca: " + e.userMessage(e.file.equals(String.valueOf(guest.initrd)) ? "initrd" : "kernel image"));
+            err.println("cca: " + e.userMessage(guest.roleOf(e.file)));
             debugTrace(err, e);
             return EXIT_ERROR;
         } catch (UsageError e) {
@@ -105,42 +137,58 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private int runGuest(PrintStream out) throws Exception {
-        int cpus = guest.cpuCount();
-        if (cpus < 1 || cpus > 64) {
-            throw new UsageError("--cpus must be between 1 and 64, was " + cpus);
+    private int runGuest(PrintStream out, PrintStream err) throws Exception {
+        if (hostImage != null) {
+            return HostImageCommand.run(hostImage, guest, limits, debug, out, err, s -> session = s);
         }
-        Duration limit = limits.timeout == null ? null : parseDuration(limits.timeout);
+        int cpus = guest.cpuCount();
+        long mem = guest.memBytes();
+        GuestLimits.check(mem, cpus);
+        Duration limit = limits.timeout;
         if (limits.maxInstructions != null && limits.maxInstructions <= 0) {
             throw new UsageError("--max-instructions must be positive");
         }
-        long mem = guest.memBytes();
-        if (mem < (1L << 20)) {
-            throw new UsageError("--mem must be at least 1 MiB");
+        if (!psci.equals("kernel") && !psci.equals("user")) {
+            throw new UsageError("--psci must be kernel or user, was " + psci);
+        }
+        AbiProfile profile;
+        try {
+            profile = AbiProfile.byId(abiProfile);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--abi-profile: " + e.getMessage());
+        }
+        if (profile != AbiProfile.V12 && profile != AbiProfile.PSCI_USER) {
+            throw new UsageError("--abi-profile " + abiProfile + ": cca run implements the v12 and psci-user "
+                    + "profiles (populate-progress is for cca abi-test)");
+        }
+        boolean psciInVmm = psci.equals("user") || profile == AbiProfile.PSCI_USER;
+        if (psciInVmm && !guest.isRealm()) {
+            throw new UsageError("--psci user and --abi-profile psci-user are for realms (--realm)");
         }
         boolean realm = guest.isRealm();
+        DeviceOptions.Devices devs = devices.devices();
         Boot boot = prepareBoot(mem, cpus, realm);
         byte[] dtb = boot.dtb();
         if (limits.dumpDtb != null) {
-            Files.write(limits.dumpDtb, dtb);
+            try {
+                Files.write(limits.dumpDtb, dtb);
+            } catch (IOException e) {
+                throw new UsageError("--dump-dtb " + limits.dumpDtb + ": cannot write: "
+                        + dev.cca.vmm.image.IoProblem.describe(e, limits.dumpDtb));
+            }
         }
         LoadedImage image = boot.image();
         BootLayout layout = boot.layout();
 
-        long dram = mem + (256L << 20) + image.segments().stream().mapToLong(s -> s.memSize()).sum();
-        dram = (dram + (1L << 20) - 1) & ~((1L << 20) - 1);
+        long dram = GuestLimits.hostDram(mem, cpus, image);
         PlatformAttestation keys;
-        try {
-            keys = limits.attestationKeys == null ? PlatformAttestation.generated()
-                    : PlatformAttestation.fromDirectory(limits.attestationKeys);
-        } catch (IOException e) {
-            throw new UsageError("--attestation-keys: " + e.getMessage());
-        }
+        keys = AttestationKeys.load(limits.attestationKeys);
         session = debug.open(parent != null ? parent.err : System.err);
-        CcaHost host = CcaHost.boot(cpus, dram, keys, session::beforeKernel);
+        CcaHost host = CcaHost.boot(cpus, dram, keys, profile, session::beforeKernel);
         session.hostReady(host);
         Process proc = host.kernel.newProcess();
-        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress));
+        Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs,
+                psciInVmm && profile == AbiProfile.V12));
         session.vmmReady(vmm);
         vmm.setUp();
 
@@ -148,7 +196,27 @@ final class RunCommand implements Callable<Integer> {
         Thread watchdog = new Thread(() -> watch(host, vmm, start, limit), "watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
-        Vmm.Result result = vmm.run();
+        Vmm.Result result;
+        RawTerminal terminal = null;
+        try {
+            if (debug.console == null) { // cca debug reads its commands from standard input
+                InputStream in = parent != null ? parent.in : System.in;
+                RawTerminal.Stdin kind = in == System.in ? RawTerminal.classify() : RawTerminal.Stdin.NOT_A_TERMINAL;
+                if (kind == RawTerminal.Stdin.BACKGROUND_TERMINAL) {
+                    LOG.info("standard input is a terminal in another job's foreground: the console gets no input");
+                } else {
+                    terminal = kind == RawTerminal.Stdin.TERMINAL ? RawTerminal.enter() : null;
+                    consoleInput = new ConsoleInput(in, terminal != null, vmm::consoleInput,
+                            () -> vmm.stop(Vmm.Outcome.STOPPED), err);
+                    consoleInput.start();
+                }
+            }
+            result = vmm.run();
+        } finally {
+            if (terminal != null) {
+                terminal.restore();
+            }
+        }
         session.finished(result);
         double seconds = (System.nanoTime() - start) / 1e9;
         watchdog.interrupt();
@@ -171,13 +239,15 @@ final class RunCommand implements Callable<Integer> {
         }
         out.flush();
         // The summary reads the realm's RIM: before the process exits, as closing the VM destroys the realm.
-        printSummary(out, host, where, realm, result, instructions, seconds, image);
+        // It goes to standard error: standard output is the guest's console only.
+        printSummary(err, host, where, realm, result, instructions, seconds, image);
         proc.exit();
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;
             case RESET: return EXIT_RESET;
             case INSTRUCTION_LIMIT:
             case TIMEOUT: return EXIT_LIMIT;
+            case ASLEEP: return EXIT_ERROR;
             default: return EXIT_ERROR;
         }
     }
@@ -187,7 +257,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Loads the kernel and initrd and builds the device tree as a run does (cca measure predicts from it). */
-    Boot prepareBoot(long mem, int cpus, boolean realm) throws ImageFormatException, IOException {
+    Boot prepareBoot(long mem, int cpus, boolean realm) throws ImageFormatException, IOException, UsageError {
         LoadedImage kernel = loadImage(mem);
         byte[] initrd = guest.initrd == null ? null : ImageLoader.readFile(guest.initrd);
         BootLayout layout = BootLayout.place(kernel, kernelName(), initrd, String.valueOf(guest.initrd), mem);
@@ -200,22 +270,24 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The generated device tree, or the one given with --dtb (checked: magic, size, fits its area). */
-    private byte[] deviceTree(long mem, int cpus, boolean realm, BootLayout layout) throws ImageFormatException {
+    private byte[] deviceTree(long mem, int cpus, boolean realm, BootLayout layout)
+            throws ImageFormatException, UsageError {
         byte[] dtb;
         if (guest.dtb != null) {
             String name = guest.dtb.toString();
             dtb = ImageLoader.readFile(guest.dtb);
-            if (dtb.length < 40 || java.nio.ByteBuffer.wrap(dtb).getInt(0) != FdtWriter.MAGIC) {
-                throw new ImageFormatException(name, "is not a flattened device tree (no 0xd00dfeed magic)");
-            }
-            long total = java.nio.ByteBuffer.wrap(dtb).getInt(4) & 0xFFFF_FFFFL;
-            if (total > dtb.length) {
-                throw new ImageFormatException(name, String.format(
-                        "truncated: the header says %d bytes, the file has %d", total, dtb.length));
+            String problem = dev.cca.vmm.fdt.FdtCheck.problem(dtb);
+            if (problem != null) {
+                throw new ImageFormatException(name, problem);
             }
         } else {
-            dtb = DeviceTree.build(new DeviceTree.Config(mem, cpus, realm, guest.params, layout.initrdStart,
-                    layout.initrdEnd));
+            DeviceOptions.Devices devs = devices.devices();
+            String bootargs = guest.params;
+            if (devs.virtioConsole()) { // as lkvm run --console virtio: the kernel's console is hvc0
+                bootargs = bootargs == null ? "console=hvc0" : "console=hvc0 " + bootargs;
+            }
+            dtb = DeviceTree.build(new DeviceTree.Config(mem, cpus, realm, bootargs, layout.initrdStart,
+                    layout.initrdEnd, devs.pci()));
         }
         if (dtb.length > BootLayout.dtbArea(mem)) {
             throw new ImageFormatException(guest.dtb == null ? "device tree" : guest.dtb.toString(), String.format(
@@ -273,10 +345,33 @@ final class RunCommand implements Callable<Integer> {
         return l;
     }
 
+    /** The console's input, while the run pumps standard input into the UART. */
+    private volatile ConsoleInput consoleInput;
+
+    /** How long the guest must stay asleep with no wake-up source before the run ends. */
+    static final long ASLEEP_GRACE_NANOS = 200_000_000L;
+
     private void watch(CcaHost host, Vmm vmm, long start, Duration limit) {
+        long asleepSince = -1;
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 Thread.sleep(20);
+                // Only console input can reach a guest from outside (the devices answer the guest's own
+                // requests): once it has ended, a guest that nothing inside the machine can wake would wait
+                // forever. End the run and say so.
+                ConsoleInput input = consoleInput;
+                boolean outsideCanWake = debug.console == null && (input == null || !input.ended());
+                if (!outsideCanWake && host.platform.machine.asleepWithoutWakeSource()) {
+                    long now = System.nanoTime();
+                    if (asleepSince < 0) {
+                        asleepSince = now;
+                    } else if (now - asleepSince >= ASLEEP_GRACE_NANOS) {
+                        vmm.stop(Vmm.Outcome.ASLEEP);
+                        return;
+                    }
+                } else {
+                    asleepSince = -1;
+                }
                 if (limit != null && System.nanoTime() - start > limit.toNanos()) {
                     vmm.stop(Vmm.Outcome.TIMEOUT);
                     return;
@@ -331,20 +426,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     static Duration parseDuration(String s) throws UsageError {
-        String v = s.trim().toLowerCase(Locale.ROOT);
         try {
-            if (v.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-            }
-            if (v.endsWith("s")) {
-                return Duration.ofMillis((long) (Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
-            }
-            if (v.endsWith("m")) {
-                return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
-            }
-            return Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
-        } catch (NumberFormatException e) {
-            throw new UsageError("'" + s + "' is not a duration (e.g. 30, 30s, 500ms, 2m)");
+            return new DurationConverter().convert(s);
+        } catch (CommandLine.TypeConversionException e) {
+            throw new UsageError(e.getMessage());
         }
     }
 }

@@ -12,8 +12,6 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.interfaces.ECPublicKey;
 import java.util.concurrent.Callable;
@@ -53,12 +51,9 @@ final class TokenCommand implements Runnable {
     CcaToken load(Path file) {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            err().println("cca: " + file + ": no such file");
-            return null;
-        } catch (IOException e) {
-            err().println("cca: " + file + ": cannot read: " + e.getMessage());
+            bytes = dev.cca.vmm.image.ImageLoader.readFile(file); // regular files only: a FIFO would block
+        } catch (dev.cca.vmm.image.ImageFormatException e) {
+            err().println("cca: " + e.userMessage("token"));
             return null;
         }
         try {
@@ -137,9 +132,16 @@ final class TokenCommand implements Runnable {
             } else {
                 ECPublicKey cpak;
                 try {
+                    if (java.nio.file.Files.exists(platformKey) && !java.nio.file.Files.isRegularFile(platformKey)) {
+                        throw new Pem.KeyFileException(platformKey, "is not a regular file");
+                    }
                     cpak = Pem.readPublic(platformKey);
+                } catch (Pem.KeyFileException e) {
+                    token.err().println("cca: --platform-key " + e.getMessage());
+                    return EXIT_FAILED;
                 } catch (IOException e) {
-                    token.err().println("cca: " + e.getMessage());
+                    token.err().println("cca: --platform-key " + platformKey + ": "
+                            + dev.cca.vmm.image.IoProblem.describe(e, platformKey));
                     return EXIT_FAILED;
                 }
                 boolean platSig = CcaToken.verify(t.platform, cpak);

@@ -8,8 +8,21 @@ import dev.cca.vmm.image.LoadedImage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.cca.vmm.device.GuestMemory;
+import dev.cca.vmm.device.IrqLine;
+import dev.cca.vmm.device.MmioBus;
+import dev.cca.vmm.pci.PciDevice;
+import dev.cca.vmm.pci.PciHost;
+import dev.cca.vmm.pci.PciTestDev;
+import dev.cca.vmm.virtio.Virtio9p;
+import dev.cca.vmm.virtio.VirtioBlk;
+import dev.cca.vmm.virtio.VirtioConsole;
+import dev.cca.vmm.virtio.VirtioPciDevice;
+import dev.cca.vmm.virtio.VirtioRng;
+
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -17,7 +30,8 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
  * The VMM: sets up a VM through /dev/kvm (memory, vGIC, vCPUs), loads the guest image, and runs one thread per
- * vCPU in a plain loop over KVM exits, emulating the devices of {@link MemoryMap}. Like a C VMM it reaches the
+ * vCPU in a plain loop over KVM exits, dispatching MMIO exits to the devices registered on its {@link MmioBus}
+ * (the PL011 and, when asked for, the PCIe host bridge with its virtio functions; see {@link MemoryMap}). Like a C VMM it reaches the
  * kernel only through file descriptors, ioctl and mmap.
  */
 public final class Vmm {
@@ -27,9 +41,14 @@ public final class Vmm {
      * What to run: the image holds every boot file (kernel, initrd, device tree); the boot vCPU starts at its
      * entry with {@code x0} in X0 (the device tree's address).
      */
-    public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
+    public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0,
+                         DeviceOptions.Devices devices, boolean psciInVmm) {
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
             this(realm, memBytes, cpus, kernel, console, 0);
+        }
+
+        public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
+            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false);
         }
     }
 
@@ -42,6 +61,9 @@ public final class Vmm {
         STOPPED("stopped by the user"),
         /** KVM_EXIT_INTERNAL_ERROR: the vCPU cannot go on (its PE's stop report says why and where). */
         VCPU_FAILED("a vCPU cannot continue (KVM_EXIT_INTERNAL_ERROR)"),
+        /** Every vCPU waits for an interrupt and nothing can send one (RunCommand's watchdog sees it). */
+        ASLEEP("the guest sleeps and nothing can wake it: every vCPU waits for an interrupt (WFI) with none "
+            + "pending and no timer armed"),
         INSTRUCTION_LIMIT("instruction limit reached"),
         TIMEOUT("timeout"),
         ERROR("error");
@@ -59,6 +81,13 @@ public final class Vmm {
     private final Libc libc;
     private final Config cfg;
     private final Pl011 uart;
+    /** Every device the guest reaches by MMIO, by address (kvmtool's device registry). */
+    private final MmioBus bus = new MmioBus();
+    private PciHost pci;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** For a realm: which pages of RAM the realm has shared with the host (the only ones devices may touch). */
+    private final BitSet shared = new BitSet();
+    private long irqScratch;
     private int kvm = -1;
     private int vm = -1;
     private int runSize;
@@ -67,13 +96,16 @@ public final class Vmm {
     private final List<Integer> vcpuFds = new ArrayList<>();
     private final List<Long> runMaps = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    /** The UART's SPI, once the VM exists: its level moves on any thread. */
+    private volatile IrqLine uartLine = IrqLine.NONE;
     private final AtomicReference<Result> result = new AtomicReference<>();
     private volatile Outcome stopOutcome;
 
     public Vmm(Process process, Config cfg) {
         this.libc = new Libc(process);
         this.cfg = cfg;
-        this.uart = new Pl011(cfg.console());
+        this.uart = new Pl011(cfg.console(), this::uartInterrupt);
+        bus.register(MemoryMap.UART, MemoryMap.UART_SIZE, uart);
     }
 
     /** Creates the VM and loads the image; then {@link #run()} starts it. */
@@ -93,7 +125,114 @@ public final class Vmm {
             setUpVcpu(i);
         }
         setUpGic(); // after the vCPUs: KVM refuses KVM_CREATE_VCPU once the vGIC is initialised (EBUSY)
+        irqScratch = libc.mmap(4096, -1, "mmap kvm_irq_level");
+        uartLine = spiLine(MemoryMap.SPI_UART);
+        setUpDevices();
+        if (cfg.psciInVmm()) {
+            forwardPsci();
+        }
         load(cfg.kernel());
+    }
+
+    /** The PCI host bridge and its devices, when the configuration has any. */
+    private void setUpDevices() throws ErrnoException {
+        DeviceOptions.Devices d = cfg.devices();
+        if (!d.pci()) {
+            return;
+        }
+        pci = new PciHost(this::spiLine);
+        GuestMemory mem = new RamAccess();
+        try {
+            for (DeviceOptions.Disk disk : d.disks()) {
+                VirtioBlk blk = new VirtioBlk(disk.path(), disk.readOnly());
+                closeables.add(blk);
+                pci.add(new VirtioPciDevice(blk, mem, cfg.realm()));
+            }
+        } catch (java.io.IOException e) {
+            throw new ErrnoException("--disk: " + e.getMessage(), Errno.EIO);
+        }
+        if (d.rng()) {
+            pci.add(new VirtioPciDevice(new VirtioRng(), mem, cfg.realm()));
+        }
+        if (d.virtioConsole()) {
+            VirtioConsole con = new VirtioConsole(cfg.console());
+            VirtioPciDevice dev = new VirtioPciDevice(con, mem, cfg.realm());
+            con.onInput(() -> dev.deliver(VirtioConsole.RECEIVEQ));
+            pci.add(dev);
+            virtioConsole = con;
+        }
+        try {
+            for (DeviceOptions.Share sh : d.shares()) {
+                Virtio9p p9 = new Virtio9p(sh.dir(), sh.tag());
+                closeables.add(p9::reset);
+                pci.add(new VirtioPciDevice(p9, mem, cfg.realm()));
+            }
+        } catch (java.io.IOException e) {
+            throw new ErrnoException("--9p: " + e.getMessage(), Errno.EIO);
+        }
+        if (d.pciTestdev()) {
+            pci.add(new PciTestDev());
+        }
+        pci.register(bus);
+        for (PciDevice p : pci.devices()) {
+            LOG.info("PCI 00:{}.0 {} {}", String.format("%02x", p.slot()), p.ids(), p.name());
+        }
+    }
+
+    /** KVM_IRQ_LINE for one SPI on the VM's fd. */
+    private IrqLine spiLine(int intid) {
+        long irq = ((long) KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | intid;
+        return level -> {
+            synchronized (shared) {
+                libc.mem.write32(irqScratch, (int) irq);
+                libc.mem.write32(irqScratch + 4, level ? 1 : 0);
+                long r = libc.proc.ioctl(vm, KVM_IRQ_LINE, irqScratch);
+                if (r < 0 && irqErrors++ == 0) {
+                    LOG.warn("{}", new ErrnoException("KVM_IRQ_LINE(INTID " + intid + ")", (int) -r).getMessage());
+                }
+            }
+        };
+    }
+
+    private int irqErrors;
+    private volatile VirtioConsole virtioConsole;
+
+    /**
+     * Guest RAM as the devices' DMA sees it: through the VMM's own mapping of the memslot. A realm's addresses
+     * may carry the unprotected bit (its DMA addresses do); only pages the realm shared are reachable.
+     */
+    private final class RamAccess implements GuestMemory {
+        private long offset(long gpa, int len) {
+            long a = gpa;
+            if (cfg.realm()) {
+                a &= ~(1L << (MemoryMap.ipaBits(cfg.memBytes(), true) - 1));
+            }
+            long off = a - MemoryMap.RAM;
+            if (len < 0 || off < 0 || off > cfg.memBytes() || cfg.memBytes() - off < len) {
+                throw new GuestMemoryException(String.format("%#x+%#x is outside guest RAM", gpa, len));
+            }
+            if (cfg.realm() && len > 0) {
+                synchronized (shared) {
+                    for (long p = off >>> 12; p <= (off + len - 1) >>> 12; p++) {
+                        if (!shared.get((int) p)) {
+                            throw new GuestMemoryException(String.format(
+                                    "%#x+%#x is realm memory the realm has not shared", gpa, len));
+                        }
+                    }
+                }
+            }
+            return ramUaddr + off;
+        }
+
+        @Override
+        public void read(long gpa, byte[] dst, int off, int len) {
+            libc.mem.readBytes(offset(gpa, len), dst, off, len);
+        }
+
+        @Override
+        public void write(long gpa, byte[] src, int off, int len) {
+            libc.mem.writeBytes(offset(gpa, len), src, off, len);
+        }
     }
 
     private void setUpMemory() throws ErrnoException {
@@ -128,6 +267,45 @@ public final class Vmm {
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, MemoryMap.GIC_DIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, MemoryMap.GIC_REDIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0);
+    }
+
+    /**
+     * The PL011's interrupt output changed: drive its SPI with KVM_IRQ_LINE on the VM, as kvmtool does for its
+     * UART. Called with the UART's lock held, so levels reach KVM in the order the device produced them.
+     */
+    private void uartInterrupt(boolean high) {
+        uartLine.set(high);
+    }
+
+    /**
+     * Sends bytes to the guest's console (the other end of the UART's line): they enter its receive FIFO as the
+     * guest lets them. Blocks while the line's buffer is full; false once the run has ended.
+     */
+    public boolean consoleInput(byte[] b, int off, int len) throws InterruptedException {
+        VirtioConsole con = virtioConsole;
+        if (con != null) { // --console virtio: the input goes to hvc0
+            con.input(java.util.Arrays.copyOfRange(b, off, off + len));
+            return result.get() == null;
+        }
+        return uart.receive(b, off, len);
+    }
+
+    /**
+     * Asks KVM to forward the realm's PSCI calls (the Standard Secure Service calls 0x00-0x1F, SMC32 and SMC64) to
+     * the VMM as KVM_EXIT_HYPERCALL, with the SMCCC filter (a VM attribute; before any vCPU runs).
+     */
+    private void forwardPsci() throws ErrnoException {
+        for (long base : new long[] {PSCI_BASE_32, PSCI_BASE_64}) {
+            long f = libc.struct2(Structs.SMCCC_FILTER_SIZE);
+            libc.mem.write32(f + Structs.SF_BASE, (int) base);
+            libc.mem.write32(f + Structs.SF_NR_FUNCTIONS, 0x20);
+            libc.mem.write(f + Structs.SF_ACTION, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
+            long a = libc.struct(Structs.DEVICE_ATTR_SIZE);
+            libc.mem.write32(a + Structs.DA_GROUP, KVM_ARM_VM_SMCCC_CTRL);
+            libc.mem.write64(a + Structs.DA_ATTR, KVM_ARM_VM_SMCCC_FILTER);
+            libc.mem.write64(a + Structs.DA_ADDR, f);
+            libc.ioctl(vm, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR(SMCCC filter)");
+        }
     }
 
     private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
@@ -234,7 +412,15 @@ public final class Vmm {
         for (Thread t : threads) {
             t.join();
         }
+        uart.close();
         uart.flush();
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing a device: {}", e.toString());
+            }
+        }
         Result r = result.get();
         if (r == null && realmOff) {
             return new Result(Outcome.REALM_OFF, "every vCPU");
@@ -289,6 +475,14 @@ public final class Vmm {
                     case KVM_EXIT_MMIO:
                         mmio(run);
                         break;
+                    case KVM_EXIT_HYPERCALL: {
+                        Outcome o = hypercall(idx, run);
+                        if (o != null) {
+                            finish(new Result(o, "vCPU " + idx));
+                            return;
+                        }
+                        break;
+                    }
                     case KVM_EXIT_SYSTEM_EVENT: {
                         int type = libc.mem.read32(run + Structs.RUN_SYSTEM_EVENT_TYPE);
                         Outcome o = type == KVM_SYSTEM_EVENT_SHUTDOWN ? Outcome.POWER_OFF
@@ -309,27 +503,93 @@ public final class Vmm {
                         return;
                 }
             }
+        } catch (ErrnoException e) {
+            finish(new Result(Outcome.ERROR, e.getMessage()));
         } catch (RuntimeException e) {
             LOG.debug("vCPU {} failed", idx, e);
             finish(new Result(Outcome.ERROR, "vCPU " + idx + ": " + e));
         }
     }
 
+    static final long PSCI_BASE_32 = 0x8400_0000L, PSCI_BASE_64 = 0xC400_0000L;
+    static final long PSCI_CPU_OFF = 0x8400_0002L, PSCI_CPU_ON = 0x3L, PSCI_AFFINITY_INFO = 0x4L,
+            PSCI_SYSTEM_OFF = 0x8400_0008L, PSCI_SYSTEM_RESET = 0x8400_0009L;
+    static final long PSCI_SUCCESS = 0, PSCI_NOT_SUPPORTED = -1, PSCI_INVALID_PARAMETERS = -2;
+
+    /**
+     * KVM_EXIT_HYPERCALL: a realm's PSCI call forwarded to the VMM (the SMCCC filter of --psci user, or the
+     * psci-user ABI profile). The RMM already decided what it could: the VMM names the target vCPU with
+     * KVM_ARM_VCPU_RMI_PSCI_COMPLETE on the caller's fd (the RMM then writes the caller's result: SUCCESS,
+     * ALREADY_ON, ON or OFF) and powers a started vCPU on with KVM_SET_MP_STATE, as KVM does for in-kernel PSCI.
+     * Returns how the run ends, or null to run on.
+     */
+    private Outcome hypercall(int idx, long run) throws ErrnoException {
+        long fid = libc.mem.read64(run + Structs.RUN_HYPERCALL_NR) & 0xFFFF_FFFFL;
+        int fd = vcpuFds.get(idx);
+        if (!cfg.realm()) {
+            throw new ErrnoException(String.format("vCPU %d: KVM_EXIT_HYPERCALL %#x: PSCI in the VMM is only "
+                    + "modelled for realms", idx, fid), Errno.ENOSYS);
+        }
+        long fn = fid & ~(1L << 30); // SMC32 and SMC64 forms alike
+        if (fid == PSCI_SYSTEM_OFF) {
+            return Outcome.POWER_OFF;
+        }
+        if (fid == PSCI_SYSTEM_RESET) {
+            return Outcome.RESET;
+        }
+        if (fid == PSCI_CPU_OFF) {
+            setMpState(fd, KVM_MP_STATE_STOPPED); // the RMM made the REC not runnable; KVM_RUN now sleeps
+            return null;
+        }
+        if (fn == (PSCI_BASE_32 | PSCI_CPU_ON) || fn == (PSCI_BASE_32 | PSCI_AFFINITY_INFO)) {
+            long mpidr = getReg(fd, REG_X0 + 2); // X1: each core register is 2 ids apart (u64 pairs)
+            if ((fid & (1L << 30)) == 0) {
+                mpidr &= 0xFFFF_FFFFL;
+            }
+            int target = vcpuByMpidr(mpidr);
+            if (target < 0) {
+                // The RMM checked the MPIDR against its RECs: a vCPU it knows the VMM has not created.
+                throw new ErrnoException(String.format("vCPU %d: PSCI %#x for MPIDR %#x, which no vCPU has",
+                        idx, fid, mpidr), Errno.EINVAL);
+            }
+            long c = libc.struct(Structs.RMI_PSCI_COMPLETE_SIZE);
+            libc.mem.write64(c + Structs.PC_TARGET_MPIDR, mpidr);
+            libc.mem.write32(c + Structs.PC_PSCI_STATUS, (int) PSCI_SUCCESS);
+            libc.ioctl(fd, KVM_ARM_VCPU_RMI_PSCI_COMPLETE, c, "KVM_ARM_VCPU_RMI_PSCI_COMPLETE");
+            if (fn == (PSCI_BASE_32 | PSCI_CPU_ON)) {
+                // A target that was on stays on (the RMM answered ALREADY_ON); one that was off now runs.
+                setMpState(vcpuFds.get(target), KVM_MP_STATE_RUNNABLE);
+            }
+            return null;
+        }
+        // Other PSCI calls that reach the VMM (CPU_SUSPEND, ...): answered as kvmtool answers unknown calls.
+        setReg(fd, REG_X0, PSCI_NOT_SUPPORTED);
+        return null;
+    }
+
+    /** The vCPU whose MPIDR is {@code mpidr}: KVM gives vCPU i Aff0 = i % 16, Aff1 = i / 16. */
+    private int vcpuByMpidr(long mpidr) {
+        if ((mpidr & ~0xFF_00FF_FFFFL) != 0 || (mpidr & 0xFF) >= 16 || (mpidr >>> 16 & 0xFF) != 0) {
+            return -1;
+        }
+        int i = (int) ((mpidr >>> 8 & 0xFF) * 16 + (mpidr & 0xFF));
+        return i < vcpuFds.size() ? i : -1;
+    }
+
+    private void setMpState(int fd, int state) throws ErrnoException {
+        long m = libc.struct(Structs.MP_STATE_SIZE);
+        libc.mem.write32(m + Structs.MPS_MP_STATE, state);
+        libc.ioctl(fd, KVM_SET_MP_STATE, m, "KVM_SET_MP_STATE");
+    }
+
     private void mmio(long run) {
         long addr = libc.mem.read64(run + Structs.RUN_MMIO_PHYS_ADDR);
         int len = libc.mem.read32(run + Structs.RUN_MMIO_LEN);
         boolean write = libc.mem.read(run + Structs.RUN_MMIO_IS_WRITE, 1) != 0;
-        if (addr >= MemoryMap.UART && addr < MemoryMap.UART + MemoryMap.UART_SIZE) {
-            if (write) {
-                uart.write(addr - MemoryMap.UART, libc.mem.read(run + Structs.RUN_MMIO_DATA, len));
-            } else {
-                libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, uart.read(addr - MemoryMap.UART));
-            }
-            return;
-        }
-        LOG.warn("unhandled MMIO {} of {} bytes at {}", write ? "write" : "read", len, String.format("%#x", addr));
-        if (!write) {
-            libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, 0);
+        if (write) {
+            bus.write(addr, len, libc.mem.read(run + Structs.RUN_MMIO_DATA, len));
+        } else {
+            libc.mem.write(run + Structs.RUN_MMIO_DATA, 8, bus.read(addr, len));
         }
     }
 
@@ -346,6 +606,13 @@ public final class Vmm {
         long r = libc.proc.ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, m);
         if (r < 0) {
             throw new IllegalStateException(new ErrnoException("KVM_SET_MEMORY_ATTRIBUTES", (int) -r).getMessage());
+        }
+        long first = (gpa - MemoryMap.RAM) >> 12;
+        long pages = (size + 0xFFF) >> 12;
+        if (first >= 0 && first + pages <= cfg.memBytes() >> 12) {
+            synchronized (shared) {
+                shared.set((int) first, (int) (first + pages), (flags & KVM_MEMORY_EXIT_FLAG_PRIVATE) == 0);
+            }
         }
     }
 
@@ -373,9 +640,14 @@ public final class Vmm {
         return libc.proc.ioctl(fd, KVM_GET_ONE_REG, r) < 0 ? -1 : libc.mem.read64(v);
     }
 
-    /** Bytes the guest wrote to its console. */
+    /** Bytes the guest wrote to its console (the PL011 and, with --console virtio, hvc0). */
     public long consoleBytes() {
-        return uart.bytesWritten();
+        return uart.bytesWritten() + (virtioConsole != null ? virtioConsole.bytesWritten() : 0);
+    }
+
+    /** The PCI functions of the guest (empty without PCI devices). */
+    public List<PciDevice> pciDevices() {
+        return pci == null ? List.of() : pci.devices();
     }
 
     public List<Thread> vcpuThreads() {

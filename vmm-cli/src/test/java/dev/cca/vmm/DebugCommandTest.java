@@ -167,7 +167,7 @@ class DebugCommandTest {
             from = at + e.length();
         }
         assertFalse(out.contains("(cca) rmi-step"), "nothing runs after quit");
-        assertTrue(out.contains("ended:        stopped by the user"), out);
+        assertTrue(r.err().contains("ended:        stopped by the user"), r.err());
     }
 
     @Test

@@ -42,13 +42,13 @@ class GuestFaultReportTest {
 
     /** The run ended on the exception loop, and the summary names the loop's EL, PC and ESR. */
     private static String assertStuckReport(CliRunner r, boolean realm) {
-        String out = r.out();
-        assertEquals(1, r.exit(), out + r.err());
+        String out = r.err(); // the summary is on standard error
+        assertEquals(1, r.exit(), r.out() + out);
         assertTrue(out.contains("ended:        a vCPU cannot continue (KVM_EXIT_INTERNAL_ERROR)"), out);
         String line = out.lines().filter(l -> l.startsWith("stopped:      PE0: exception loop")).findFirst()
                 .orElseThrow(() -> new AssertionError("no stop report in\n" + out));
         assertTrue(line.contains(realm ? "EL1 R pc=0x" : "EL1 NS pc=0x") && line.contains("esr=0x"), line);
-        assertTrue(!r.err().contains("Exception") && !r.err().contains("\tat "), "no Java stack trace: " + r.err());
+        assertTrue(!out.contains("Exception") && !out.contains("\tat "), "no Java stack trace: " + out);
         return line;
     }
 
@@ -95,15 +95,15 @@ class GuestFaultReportTest {
         Path f = image(dir, "loop.bin", 0xd503201f, 0x17ffffff); // 1: nop; b 1b
         CliRunner r = CliRunner.run("run", "-k", f.toString(), "--timeout", "1s");
         assertEquals(4, r.exit(), r.out() + r.err());
-        assertTrue(r.out().contains("ended:        timeout"), r.out());
-        assertTrue(r.out().matches("(?s).*vCPU 0:      pc=0x4000000[04] EL1h\n.*"), r.out());
+        assertTrue(r.err().contains("ended:        timeout"), r.err());
+        assertTrue(r.err().matches("(?s).*vCPU 0:      pc=0x4000000[04] EL1h\n.*"), r.err());
         CliRunner m = CliRunner.run("run", "-k", f.toString(), "--max-instructions", "5000000");
         assertEquals(4, m.exit(), m.out() + m.err());
-        assertTrue(m.out().contains("ended:        instruction limit reached"), m.out());
+        assertTrue(m.err().contains("ended:        instruction limit reached"), m.err());
         // A realm's registers are not the host's to read: the summary shows the RMM's view of each REC.
         CliRunner realm = CliRunner.run("run", "--realm", "-k", f.toString(), "--timeout", "1s");
         assertEquals(4, realm.exit(), realm.out() + realm.err());
-        assertTrue(realm.out().matches("(?s).*REC 0:        pc=0x4000000[04] EL1h \\(RMM's view, REC 0x[0-9a-f]+\\)\n.*"),
-                realm.out());
+        assertTrue(realm.err().matches("(?s).*REC 0:        pc=0x4000000[04] EL1h \\(RMM's view, REC 0x[0-9a-f]+\\)\n.*"),
+                realm.err());
     }
 }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -27,11 +28,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LinuxBootTest {
     static final Path REPO = Path.of("..").toAbsolutePath().normalize();
 
+    /**
+     * The kernel cache (vmlinuz, busybox, modules/VERSION, fetched with fetch.sh if missing) with a fresh
+     * initramfs.cpio built in this JVM: busybox, the default /init, configfs, tsm_report and arm-cca-guest.
+     */
     static Path prepare() throws Exception {
         String env = System.getenv("CCA_LINUX_CACHE");
         Path cache = Path.of(System.getProperty("cca.linux.cache",
                 env != null ? env : REPO.resolve("build-cache/linux").toString())).toAbsolutePath();
-        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("busybox"))) {
+        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("busybox"))
+                || modules(cache) == null) {
             ProcessBuilder pb = new ProcessBuilder("sh", REPO.resolve("src-test-images/linux/fetch.sh").toString(),
                     cache.toString()).redirectErrorStream(true);
             pb.environment().put("CCA_FETCH_NO_INITRAMFS", "1"); // built below, in this JVM
@@ -45,15 +51,34 @@ class LinuxBootTest {
                 log = e.toString();
                 done = false;
             }
-            Assumptions.assumeTrue(done, "could not fetch Debian's kernel with src-test-images/linux/fetch.sh:\n"
-                    + log);
+            Assumptions.assumeTrue(done && modules(cache) != null,
+                    "could not fetch Debian's kernel with src-test-images/linux/fetch.sh:\n" + log);
         }
-        if (!Files.exists(cache.resolve("initramfs.cpio"))) {
-            CliRunner r = CliRunner.run("initramfs", "--busybox", cache.resolve("busybox").toString(), "-o",
-                    cache.resolve("initramfs.cpio").toString());
-            assertEquals(0, r.exit(), "cca initramfs: " + r.err());
+        synchronized (LinuxBootTest.class) {
+            if (!initramfsBuilt) {
+                // Rebuilt once per JVM (an older cache may hold one without modules), written atomically.
+                Path tmp = cache.resolve("initramfs.cpio.tmp" + ProcessHandle.current().pid());
+                CliRunner r = CliRunner.run("initramfs", "--busybox", cache.resolve("busybox").toString(),
+                        "--modules", modules(cache).toString(), "-o", tmp.toString());
+                assertEquals(0, r.exit(), "cca initramfs: " + r.err());
+                Files.move(tmp, cache.resolve("initramfs.cpio"), StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
+                initramfsBuilt = true;
+            }
         }
         return cache;
+    }
+
+    private static boolean initramfsBuilt;
+
+    /** cache/modules/VERSION, the kernel's module tree, or null if fetch.sh has not unpacked it. */
+    static Path modules(Path cache) throws IOException {
+        Path v = cache.resolve("kernel-version");
+        if (!Files.isRegularFile(v)) {
+            return null;
+        }
+        Path m = cache.resolve("modules").resolve(Files.readString(v).trim());
+        return Files.isDirectory(m.resolve("kernel")) ? m : null;
     }
 
     @Test

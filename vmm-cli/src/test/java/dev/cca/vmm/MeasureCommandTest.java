@@ -11,8 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** `cca measure` predicts offline the RIM that `cca run` then reads from the RMM. */
 class MeasureCommandTest {
+    /** The RIM that cca measure prints, or that cca run's summary (on standard error) shows. */
     private static String rim(CliRunner r) {
-        Matcher m = Pattern.compile("RIM \\(SHA-256\\): ([0-9a-f]{64})").matcher(r.out());
+        Matcher m = Pattern.compile("RIM \\(SHA-256\\): ([0-9a-f]{64})").matcher(r.out() + r.err());
         assertTrue(m.find(), r.out() + r.err());
         return m.group(1);
     }

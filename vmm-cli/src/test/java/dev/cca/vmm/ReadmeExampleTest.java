@@ -20,7 +20,7 @@ class ReadmeExampleTest {
         assertTrue(m.find(), "README.md shows a run summary with the RIM");
         CliRunner r = CliRunner.run("run");
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("RIM (SHA-256): " + m.group(1)),
-                "README.md's example RIM " + m.group(1) + " is stale; ./cca run prints:\n" + r.out());
+        assertTrue(r.err().contains("RIM (SHA-256): " + m.group(1)),
+                "README.md's example RIM " + m.group(1) + " is stale; ./cca run prints:\n" + r.err());
     }
 }

@@ -25,13 +25,15 @@ class RunCommandTest {
         assertTrue(r.out().contains("Hello from a realm!"), r.out());
         assertTrue(r.out().contains("RSI version: 1.0"), r.out());
         assertTrue(r.out().contains("IPA width: 33 bits"), r.out());
-        assertTrue(r.out().contains("ended:        guest powered off (PSCI SYSTEM_OFF)"), r.out());
+        assertTrue(r.err().contains("ended:        guest powered off (PSCI SYSTEM_OFF)"), r.err());
         Matcher guest = Pattern.compile("\nRIM: ([0-9a-f]{64})\n").matcher(r.out());
-        Matcher summary = Pattern.compile("RIM \\(SHA-256\\): ([0-9a-f]{64})").matcher(r.out());
-        assertTrue(guest.find() && summary.find(), r.out());
+        Matcher summary = Pattern.compile("RIM \\(SHA-256\\): ([0-9a-f]{64})").matcher(r.err());
+        assertTrue(guest.find() && summary.find(), r.out() + r.err());
         assertEquals(summary.group(1), guest.group(1),
                 "the RIM the realm read with RSI_MEASUREMENT_READ is the RIM the RMM holds");
-        assertTrue(r.out().matches("(?s).*instructions: [1-9][0-9]*\n.*"), r.out());
+        assertTrue(r.err().matches("(?s).*instructions: [1-9][0-9]*\n.*"), r.err());
+        assertFalse(r.out().contains("cca run summary") || r.out().contains("instructions:"),
+                "standard output is the guest's console only: " + r.out());
     }
 
     @Test
@@ -42,7 +44,7 @@ class RunCommandTest {
         assertEquals(0, big.exit(), big.err());
         assertTrue(small.out().contains("IPA width: 33 bits"));
         assertTrue(big.out().contains("IPA width: 34 bits"), big.out());
-        assertFalse(rim(small.out()).equals(rim(big.out())), "RIM covers the IPA width and RIPAS layout");
+        assertFalse(rim(small.err()).equals(rim(big.err())), "RIM covers the IPA width and RIPAS layout");
     }
 
     private static String rim(String out) {
@@ -113,6 +115,6 @@ class RunCommandTest {
         Files.write(f, new byte[] {0x00, 0x00, 0x00, 0x14}); // b .
         CliRunner r = CliRunner.run("run", "--realm", "-k", f.toString(), "--max-instructions", "20000000");
         assertEquals(4, r.exit(), r.out() + r.err());
-        assertTrue(r.out().contains("instruction limit reached"), r.out());
+        assertTrue(r.err().contains("instruction limit reached"), r.err());
     }
 }

@@ -101,28 +101,28 @@ public final class CoherenceDomain {
     /** Marks the granule of {@code pa} for {@code c}, releasing any previous mark it held. */
     void mark(Cpu c, Page page, long pa) {
         synchronized (monitorLock) {
-            Page old = c.exclusivePage;
+            Page old = c.monitor.page;
             if (old != null) {
                 old.monitors--;
             }
             if (page != null) {
                 page.monitors++;
             }
-            c.exclusivePage = page;
-            c.exclusivePa = pa;
-            c.exclusiveLost = false;
+            c.monitor.page = page;
+            c.monitor.pa = pa;
+            c.monitor.lost = false;
         }
     }
 
     /** Releases {@code c}'s mark (CLREX, exception entry or return, store-exclusive). */
     void release(Cpu c) {
         synchronized (monitorLock) {
-            Page old = c.exclusivePage;
+            Page old = c.monitor.page;
             if (old != null) {
                 old.monitors--;
             }
-            c.exclusivePage = null;
-            c.exclusivePa = -1;
+            c.monitor.page = null;
+            c.monitor.pa = -1;
         }
     }
 
@@ -132,10 +132,10 @@ public final class CoherenceDomain {
         long hi = (page.address + off + size - 1) & -ERG_BYTES;
         synchronized (monitorLock) {
             for (Cpu c : members) {
-                if (c != from && c.exclusivePage == page) {
-                    long g = c.exclusivePa & -ERG_BYTES;
+                if (c != from && c.monitor.page == page) {
+                    long g = c.monitor.pa & -ERG_BYTES;
                     if (g >= lo && g <= hi) {
-                        c.exclusiveLost = true;
+                        c.monitor.lost = true;
                     }
                 }
             }

@@ -194,7 +194,7 @@ public final class GicCpuInterface {
         int ap = group == GROUP0 ? ICC_AP0R0_EL1 : ICC_AP1R0_EL1;
         long bits = cpu.sr[ap];
         cpu.sr[ap] = bits & (bits - 1); // priority drop: clear the highest active priority
-        if ((cpu.sr[ICC_CTLR_EL1] & 2) == 0 && intid < 32 && redist != null) {
+        if ((cpu.sr[ICC_CTLR_EL1] & 2) == 0 && intid < dev.cca.core.gic.Distributor.LIMIT && redist != null) {
             redist.deactivate(intid);
         }
         updatePhysical();
@@ -202,7 +202,7 @@ public final class GicCpuInterface {
 
     private void iccDir(long v) {
         int intid = (int) (v & 0xFF_FFFF);
-        if (intid < 32 && redist != null) {
+        if (intid < dev.cca.core.gic.Distributor.LIMIT && redist != null) {
             redist.deactivate(intid);
         }
         updatePhysical();
@@ -219,9 +219,9 @@ public final class GicCpuInterface {
         long aff321 = ((v >>> 48) & 0xFF) << 16 | ((v >>> 32) & 0xFF) << 8 | ((v >>> 16) & 0xFF);
         int rs = (int) (v >>> 44) & 0xF;
         for (int i = 0; i < gic.peCount(); i++) {
-            long mpidr = dev.cca.core.Machine.mpidr(i);
-            long aff0 = mpidr & 0xFF;
-            long upper = ((mpidr >>> 32) & 0xFF) << 16 | ((mpidr >>> 16) & 0xFF) << 8 | ((mpidr >>> 8) & 0xFF);
+            long aff = gic.redistributor(i).affinity(); // Aff3.Aff2.Aff1.Aff0
+            long aff0 = aff & 0xFF;
+            long upper = aff >>> 8;
             boolean hit = irm ? i != cpu.index
                     : upper == aff321 && (aff0 >>> 4) == rs && ((targetList >>> (aff0 & 15)) & 1) != 0;
             if (hit) {

@@ -5,9 +5,12 @@ package dev.cca.core.gic;
  * the private interrupts (SGIs and PPIs). The CPU interface of each PE (the ICC_* system registers) lives with
  * the PE ({@code dev.cca.core.cpu.GicCpuInterface}) and reads its redistributor.
  *
- * <p>Scope: the host kernel and the firmware are Java models that reach the GIC through the CPU interface's
- * system registers and these methods, so the model has no distributor MMIO frame and no shared peripheral
- * interrupts (no physical device in the platform raises one). Guests never see this GIC: KVM emulates a
+ * The {@link Distributor} holds the shared peripheral interrupts (SPIs) that platform devices raise, each routed to
+ * one PE.
+ *
+ * <p>The Java host kernel reaches the GIC through the CPU interface's system registers and these methods; code
+ * running on the PEs at Non-secure EL2 (cca run --host-image) programs it through the MMIO frames of
+ * {@link GicMmio}, which a platform maps when it has such code. Guests never see this GIC: KVM emulates a
  * virtual one for them and injects its interrupts through the list registers of the virtual CPU interface.
  */
 public final class Gic {
@@ -15,11 +18,27 @@ public final class Gic {
     public static final int PPI_MAINTENANCE = 25;
 
     private final Redistributor[] redists;
+    private final Distributor distributor;
 
-    public Gic(int pes) {
-        redists = new Redistributor[pes];
-        for (int i = 0; i < pes; i++) {
-            redists[i] = new Redistributor(i);
+    /** A GIC for PEs whose MPIDR_EL1 values are {@code mpidrs} (the redistributors' affinities). */
+    public Gic(long[] mpidrs) {
+        distributor = new Distributor(this);
+        redists = new Redistributor[mpidrs.length];
+        for (int i = 0; i < mpidrs.length; i++) {
+            redists[i] = new Redistributor(i, mpidrs[i], distributor);
+        }
+    }
+
+    /** The distributor: the SPIs and their routing. */
+    public Distributor distributor() {
+        return distributor;
+    }
+
+    /** Resets the distributor and every redistributor (a system reset). */
+    public void reset() {
+        distributor.reset();
+        for (Redistributor r : redists) {
+            r.reset();
         }
     }
 

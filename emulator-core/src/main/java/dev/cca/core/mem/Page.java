@@ -15,6 +15,11 @@ public final class Page {
     /** Decoded-instruction cache for this page, or null when the page has never been executed. */
     public volatile Object[] code;
     /**
+     * Translated code starting in this page (element type owned by the CPU's translator), or null. Dropped as a
+     * whole when any byte of the page is written while it holds decoded code.
+     */
+    public volatile Object translated;
+    /**
      * Number of PEs holding an exclusive-monitor mark in this page (maintained by the CPU's coherence domain under
      * its lock). Stores check it so that a store by one PE clears the marks of the others.
      */
@@ -24,10 +29,13 @@ public final class Page {
         this.address = address;
     }
 
-    /** Drops decoded instructions overlapping [offset, offset+size). */
+    /** Drops decoded instructions overlapping [offset, offset+size), and all translated code of the page. */
     public void invalidateCode(int offset, int size) {
         Object[] c = code;
         if (c != null) {
+            if (translated != null) {
+                translated = null;
+            }
             int first = offset >>> 2;
             int last = Math.min((offset + size - 1) >>> 2, c.length - 1);
             for (int i = first; i <= last; i++) {

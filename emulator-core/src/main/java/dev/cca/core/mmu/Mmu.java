@@ -1,6 +1,6 @@
 package dev.cca.core.mmu;
 
-import dev.cca.core.cpu.Cpu;
+import dev.cca.core.mem.PhysicalMemory;
 import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.SecurityState;
 import dev.cca.core.mem.BusErrorException;
@@ -20,6 +20,24 @@ import static dev.cca.core.cpu.SysRegs.*;
 public final class Mmu {
     public static final int READ = 0, WRITE = 1, EXEC = 2;
     public static final int PERM_R = 1, PERM_W = 2, PERM_X = 4;
+    /** Translation regimes (the PE's TLB keeps one table per regime): EL1&amp;0 at EL0, at EL1, at EL1 with PAN. */
+    public static final int REGIME_EL10_0 = 0, REGIME_EL10_1 = 1, REGIME_EL10_1_PAN = 2, REGIME_EL2 = 3,
+            REGIME_EL3 = 4;
+
+    /** What a translation table walk needs of the PE it translates for. */
+    public interface Context {
+        /** The PE's system register storage (slots of {@code SysRegs}). */
+        long[] sysRegs();
+
+        SecurityState securityState();
+
+        boolean el2Enabled();
+
+        PhysicalMemory memory();
+
+        /** GranuleProtectionCheck() of a walk access, possibly cached by the PE. */
+        int granuleCheck(long pa, Pas pas);
+    }
 
     // ---- results ---------------------------------------------------------------------------------------------
     public long outPa;
@@ -52,18 +70,18 @@ public final class Mmu {
 
     /**
      * Translates {@code va} for an access of kind {@code access} (READ, WRITE, EXEC) in translation regime
-     * {@code mmuIdx} (one of {@code Cpu.MMU_*}). Returns false with the fault fields set on a fault.
+     * {@code mmuIdx} (one of {@code REGIME_*}). Returns false with the fault fields set on a fault.
      */
-    public boolean translate(Cpu c, long va, int access, int mmuIdx) {
+    public boolean translate(Context c, long va, int access, int mmuIdx) {
         return translate(c, va, access, mmuIdx, true);
     }
 
     /**
-     * As {@link #translate(Cpu, long, int, int)}; with {@code withStage2} false the result is the stage-1 output
+     * As {@link #translate(Context, long, int, int)}; with {@code withStage2} false the result is the stage-1 output
      * (an IPA when stage 2 is enabled), as AT S1E1* reports it, though the stage-1 walk itself still goes through
      * stage 2.
      */
-    public boolean translate(Cpu c, long va, int access, int mmuIdx, boolean withStage2) {
+    public boolean translate(Context c, long va, int access, int mmuIdx, boolean withStage2) {
         faultGpc = 0;
         outGlobal = true;
         outSizeShift = 12;
@@ -74,13 +92,13 @@ public final class Mmu {
         faultIpa = 0;
         stage2Used = false;
         SecurityState ss = c.securityState();
-        long[] sr = c.sr;
-        boolean el10 = mmuIdx <= Cpu.MMU_EL10_1_PAN;
+        long[] sr = c.sysRegs();
+        boolean el10 = mmuIdx <= REGIME_EL10_1_PAN;
         boolean s2 = el10 && c.el2Enabled() && (sr[HCR_EL2] & HCR_VM) != 0 && ss != SecurityState.ROOT;
         faultStage2Regime = s2;
-        int paBits = c.memory.paBits();
+        int paBits = c.memory().paBits();
 
-        long sctlr = el10 ? sr[SCTLR_EL1] : mmuIdx == Cpu.MMU_EL2 ? sr[SCTLR_EL2] : sr[SCTLR_EL3];
+        long sctlr = el10 ? sr[SCTLR_EL1] : mmuIdx == REGIME_EL2 ? sr[SCTLR_EL2] : sr[SCTLR_EL3];
         long ipa;
         int perms;
         Pas s1Pas;
@@ -122,14 +140,65 @@ public final class Mmu {
         return true;
     }
 
+    /** False while a debugger translates: the walk uses the updated descriptors but writes nothing. */
+    public boolean hardwareUpdates = true;
+
+    private static final long AF = 1L << 10, DBM = 1L << 51, S1_AP2 = 1L << 7, S2_AP_W = 1L << 7;
+    private static final long UPDATE_FAILED = 0; // an invalid descriptor: never the result of an update
+
+    /**
+     * A hardware update of a translation table descriptor (FEAT_HAFDBS): atomically sets {@code set} (the access
+     * flag, or stage 2's write permission) in the descriptor at {@code pa}; with {@code set} = 0 it clears stage 1's
+     * AP[2] and sets the access flag (the dirty state). The update is a compare-and-swap on the descriptor, retried
+     * if another PE changed it meanwhile, as the architecture's atomic read-modify-write is. Returns the descriptor
+     * as updated (invalid if another PE invalidated it meanwhile), or UPDATE_FAILED if the table is not in RAM.
+     */
+    private long update(Context c, long pa, long desc, long set) {
+        if (!hardwareUpdates) {
+            return set == 0 ? (desc & ~S1_AP2) | AF : desc | set; // what the walk would see, memory untouched
+        }
+        dev.cca.core.mem.Page page = c.memory().ramPage(pa);
+        if (page == null) {
+            return UPDATE_FAILED;
+        }
+        int off = (int) (pa & dev.cca.core.mem.Page.MASK);
+        long cur = desc;
+        while (true) {
+            long next = set == 0 ? (cur & ~S1_AP2) | AF : cur | set;
+            if (next == cur) {
+                return cur;
+            }
+            if (dev.cca.core.mem.Bytes.LONG.compareAndSet(page.data, off, cur, next)) {
+                return next;
+            }
+            cur = (long) dev.cca.core.mem.Bytes.LONG.getVolatile(page.data, off);
+            if ((cur & 1) == 0) {
+                return cur; // made invalid meanwhile: the caller reports a translation fault
+            }
+        }
+    }
+
+    /** Bits of a (I)PS field value: 32, 36, 40, 42, 44, 48, 52 (0b110 and above read as 52). */
+    static int outputSize(int ps) {
+        switch (ps) {
+            case 0: return 32;
+            case 1: return 36;
+            case 2: return 40;
+            case 3: return 42;
+            case 4: return 44;
+            case 5: return 48;
+            default: return 52;
+        }
+    }
+
     private boolean permFault(int access, int level, boolean stage2) {
         faultFsc = Esr.FSC_PERMISSION + level;
         faultStage2 = stage2;
         return false;
     }
 
-    private boolean stage1(Cpu c, long va, int access, int mmuIdx, boolean el10, boolean s2, long sctlr) {
-        long[] sr = c.sr;
+    private boolean stage1(Context c, long va, int access, int mmuIdx, boolean el10, boolean s2, long sctlr) {
+        long[] sr = c.sysRegs();
         long tcr;
         long ttbr;
         int tsz;
@@ -160,7 +229,7 @@ public final class Mmu {
             }
             ttbr = hi ? sr[TTBR1_EL1] : sr[TTBR0_EL1];
         } else {
-            tcr = mmuIdx == Cpu.MMU_EL2 ? sr[TCR_EL2] : sr[TCR_EL3];
+            tcr = mmuIdx == REGIME_EL2 ? sr[TCR_EL2] : sr[TCR_EL3];
             boolean tbi = ((tcr >>> 20) & 1) != 0;
             long cmp = tbi ? va & 0x00FF_FFFF_FFFF_FFFFL : va;
             tsz = clampTsz((int) (tcr & 0x3F));
@@ -168,24 +237,32 @@ public final class Mmu {
                 faultFsc = Esr.FSC_TRANSLATION;
                 return false;
             }
-            ttbr = mmuIdx == Cpu.MMU_EL2 ? sr[TTBR0_EL2] : sr[TTBR0_EL3];
+            ttbr = mmuIdx == REGIME_EL2 ? sr[TTBR0_EL2] : sr[TTBR0_EL3];
         }
         int inputBits = 64 - tsz;
         int start = 4 - (inputBits - 12 + 8) / 9;
         int level = start;
         long tableBytes = 8L << (inputBits - levelShift(start));
         long table = ttbr & 0x0000_FFFF_FFFF_FFFEL & ~(tableBytes - 1);
+        // The configured output size (TCR_EL1.IPS, TCR_ELx.PS), capped at the implemented PA size: a table or
+        // output address above it is an Address Size Fault at the level of the descriptor (Arm ARM D8.3.3).
+        int oaBits = Math.min(outputSize((int) (el10 ? tcr >>> 32 : tcr >>> 16) & 7), c.memory().paBits());
+        if ((table >>> oaBits) != 0) {
+            faultFsc = Esr.FSC_ADDR_SIZE; // the TTBR: level 0
+            return false;
+        }
         SecurityState ss = c.securityState();
         Pas walkPas = ss.defaultPas;
         boolean apTableNoEl0 = false, apTableRo = false, xnTable = false, pxnTable = false;
         boolean nsTable = false;
         long desc;
+        long descPa;
         while (true) {
             int shift = levelShift(level);
             int bits = level == start ? inputBits - shift : 9;
             long idx = (va >>> shift) & ((1L << bits) - 1);
             long descAddr = table + idx * 8;
-            long descPa = descAddr;
+            descPa = descAddr;
             Pas descPas = walkPas;
             if (s2) {
                 if (!stage2(c, descAddr, READ, true)) {
@@ -203,7 +280,7 @@ public final class Mmu {
                 return false;
             }
             try {
-                desc = c.memory.read(descPa, 8);
+                desc = c.memory().read(descPa, 8);
             } catch (BusErrorException e) {
                 faultFsc = Esr.FSC_SEA_WALK + level;
                 return false;
@@ -222,7 +299,11 @@ public final class Mmu {
                 if (ss == SecurityState.SECURE || ss == SecurityState.ROOT) {
                     nsTable |= ((desc >>> 63) & 1) != 0;
                 }
-                table = desc & OA_MASK;
+                table = desc & OA_MASK & ~0xFFFL;
+                if ((table >>> oaBits) != 0) {
+                    faultFsc = Esr.FSC_ADDR_SIZE + level;
+                    return false;
+                }
                 level++;
                 continue;
             }
@@ -231,9 +312,39 @@ public final class Mmu {
         int shift = levelShift(level);
         long outMask = OA_MASK & ~((1L << shift) - 1);
         long pa = (desc & outMask) | (va & ((1L << shift) - 1));
-        if ((desc & (1L << 10)) == 0) {
-            faultFsc = Esr.FSC_ACCESS_FLAG + level;
+        if (((desc & outMask) >>> oaBits) != 0) {
+            faultFsc = Esr.FSC_ADDR_SIZE + level;
             return false;
+        }
+        // FEAT_HAFDBS: TCR_EL1.{HA,HD} are bits 39 and 40, TCR_EL2/EL3.{HA,HD} bits 21 and 22.
+        boolean ha = ((tcr >>> (el10 ? 39 : 21)) & 1) != 0;
+        boolean hd = ha && ((tcr >>> (el10 ? 40 : 22)) & 1) != 0;
+        if ((desc & AF) == 0) {
+            if (!ha) {
+                faultFsc = Esr.FSC_ACCESS_FLAG + level;
+                return false;
+            }
+            desc = update(c, descPa, desc, AF);
+            if (desc == UPDATE_FAILED) {
+                faultFsc = Esr.FSC_SEA_WALK + level;
+                return false;
+            }
+            if ((desc & 1) == 0) {
+                faultFsc = Esr.FSC_TRANSLATION + level;
+                return false;
+            }
+        }
+        if (hd && access == WRITE && (desc & (DBM | S1_AP2)) == (DBM | S1_AP2)) {
+            // Dirty state: a write to a writable-clean page (DBM set, AP[2] read-only) makes it writable-dirty.
+            desc = update(c, descPa, desc, 0);
+            if (desc == UPDATE_FAILED) {
+                faultFsc = Esr.FSC_SEA_WALK + level;
+                return false;
+            }
+            if ((desc & 1) == 0) {
+                faultFsc = Esr.FSC_TRANSLATION + level;
+                return false;
+            }
         }
         // Output physical address space.
         Pas pas;
@@ -264,7 +375,7 @@ public final class Mmu {
         if (twoRanges) {
             boolean el0Access = ap1 && !apTableNoEl0;
             boolean ro = ap2 || apTableRo;
-            if (mmuIdx == Cpu.MMU_EL10_0) {
+            if (mmuIdx == REGIME_EL10_0) {
                 if (!el0Access) {
                     perms = 0;
                 } else {
@@ -280,7 +391,7 @@ public final class Mmu {
                 if (!pxn && !pxnTable && !el0Writable && !(wxn && !ro)) {
                     perms |= PERM_X;
                 }
-                if (mmuIdx == Cpu.MMU_EL10_1_PAN && el0Access) {
+                if (mmuIdx == REGIME_EL10_1_PAN && el0Access) {
                     perms &= PERM_X; // PAN: privileged data access to EL0-accessible memory faults
                 }
             }
@@ -300,7 +411,7 @@ public final class Mmu {
         outPerms = perms;
         outGlobal = !twoRanges || ((desc >>> 11) & 1) == 0;
         outSizeShift = shift;
-        long mair = el10 ? sr[MAIR_EL1] : mmuIdx == Cpu.MMU_EL2 ? sr[MAIR_EL2] : sr[MAIR_EL3];
+        long mair = el10 ? sr[MAIR_EL1] : mmuIdx == REGIME_EL2 ? sr[MAIR_EL2] : sr[MAIR_EL3];
         outAttr = (int) (mair >>> (8 * ((desc >>> 2) & 7))) & 0xFF;
         // PAR_EL1.SH may be the descriptor's value or the effective one (Arm ARM D19.2); like QEMU, report the
         // descriptor's.
@@ -320,8 +431,8 @@ public final class Mmu {
      * Stage-2 translation of {@code ipa} (VTTBR_EL2/VTCR_EL2, 4 KB granule). On success {@link #outPa},
      * {@link #outPas} and {@link #outPerms} hold the stage-2 result.
      */
-    private boolean stage2(Cpu c, long ipa, int access, boolean s1ptw) {
-        long[] sr = c.sr;
+    private boolean stage2(Context c, long ipa, int access, boolean s1ptw) {
+        long[] sr = c.sysRegs();
         long vtcr = sr[VTCR_EL2];
         int t0sz = clampTsz((int) (vtcr & 0x3F));
         int sl0 = (int) (vtcr >>> 6) & 3;
@@ -342,11 +453,12 @@ public final class Mmu {
         long table = sr[VTTBR_EL2] & 0x0000_FFFF_FFFF_FFFEL;
         int level = start;
         long desc;
+        long descPa;
         while (true) {
             int shift = levelShift(level);
             int bits = level == start ? inputBits - shift : 9;
             long idx = (ipa >>> shift) & ((1L << bits) - 1);
-            long descPa = (table & OA_MASK) + idx * 8;
+            descPa = (table & OA_MASK) + idx * 8;
             int gpc = c.granuleCheck(descPa & OA_MASK, walkPas);
             if (gpc != GranuleProtection.OK) {
                 faultGpc = gpc;
@@ -357,7 +469,7 @@ public final class Mmu {
                 return false;
             }
             try {
-                desc = c.memory.read(descPa, 8);
+                desc = c.memory().read(descPa, 8);
             } catch (BusErrorException e) {
                 return s2Fault(Esr.FSC_SEA_WALK + level, ipa, s1ptw);
             }
@@ -372,8 +484,24 @@ public final class Mmu {
             }
             break;
         }
-        if ((desc & (1L << 10)) == 0) {
-            return s2Fault(Esr.FSC_ACCESS_FLAG + level, ipa, s1ptw);
+        // FEAT_HAFDBS at stage 2: VTCR_EL2.HA (bit 21) and HD (bit 22); dirty means S2AP[1] (write) set.
+        boolean ha = ((vtcr >>> 21) & 1) != 0;
+        if ((desc & AF) == 0) {
+            if (!ha) {
+                return s2Fault(Esr.FSC_ACCESS_FLAG + level, ipa, s1ptw);
+            }
+            desc = update(c, descPa, desc, AF);
+            if (desc == UPDATE_FAILED || (desc & 1) == 0) {
+                return s2Fault(desc == UPDATE_FAILED ? Esr.FSC_SEA_WALK + level : Esr.FSC_TRANSLATION + level,
+                        ipa, s1ptw);
+            }
+        }
+        if (ha && ((vtcr >>> 22) & 1) != 0 && !s1ptw && access == WRITE && (desc & (DBM | S2_AP_W)) == DBM) {
+            desc = update(c, descPa, desc, S2_AP_W);
+            if (desc == UPDATE_FAILED || (desc & 1) == 0) {
+                return s2Fault(desc == UPDATE_FAILED ? Esr.FSC_SEA_WALK + level : Esr.FSC_TRANSLATION + level,
+                        ipa, s1ptw);
+            }
         }
         int shift = levelShift(level);
         long pa = (desc & OA_MASK & ~((1L << shift) - 1)) | (ipa & ((1L << shift) - 1));

@@ -12,6 +12,8 @@ import dev.cca.core.mem.PhysicalMemory;
  *   0x0600_0000  16 MiB   Root memory (EL3 data, the GPT)
  *   0x8000_0000  dramSize DRAM (Non-secure at boot; the RMM delegates granules from here)
  * </pre>
+ *
+ * A platform that runs a Non-secure image of its own (cca run --host-image) also maps {@link FvpDevices}.
  */
 public final class HostPlatform {
     public static final long ROOT_BASE = 0x0600_0000L;
@@ -26,13 +28,18 @@ public final class HostPlatform {
     public final PhysicalMemory.RamRegion root;
 
     public HostPlatform(int cpus, long dramSize) {
+        this(cpus, dramSize, Machine.Topology.FLAT);
+    }
+
+    /** A platform whose PEs' MPIDRs follow {@code topology} (FVP's for images built for the FVP). */
+    public HostPlatform(int cpus, long dramSize, Machine.Topology topology) {
         if (dramSize <= 0 || (dramSize & (Page.SIZE - 1)) != 0) {
             throw new IllegalArgumentException("DRAM size must be a positive multiple of 4 KiB");
         }
         if (DRAM_BASE + dramSize > (1L << PPS_BITS)) {
             throw new IllegalArgumentException("DRAM larger than the protected physical address space");
         }
-        this.machine = new Machine(cpus);
+        this.machine = new Machine(cpus, topology);
         this.dramSize = dramSize;
         this.root = machine.memory.addRam(ROOT_BASE, ROOT_SIZE, "root");
         this.dram = machine.memory.addRam(DRAM_BASE, dramSize, "dram");

@@ -22,6 +22,11 @@ public final class CcaHost {
         this.kernel = kernel;
     }
 
+    /** The most DRAM a host with {@code cpus} PEs can have: what the GPT in Root memory can describe. */
+    public static long maxDramBytes(int cpus) {
+        return dev.cca.rmm.el3.Monitor.maxDramBytes(cpus);
+    }
+
     /**
      * Boots a host with {@code cpus} PEs and {@code dramBytes} of DRAM (allocated lazily, so a generous size
      * costs nothing until used).

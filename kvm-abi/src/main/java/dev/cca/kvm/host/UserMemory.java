@@ -15,6 +15,8 @@ import java.util.TreeMap;
 public final class UserMemory {
     public static final int PROT_READ = 1, PROT_WRITE = 2;
     private static final long PAGE = PageAllocator.PAGE;
+    /** The top of the user address space (arm64 with 48-bit virtual addresses). */
+    static final long TASK_SIZE = 1L << 48;
 
     /** One mapping. Pages are allocated on first touch unless the mapping was created with fixed pages. */
     static final class Vma {
@@ -46,6 +48,12 @@ public final class UserMemory {
 
     /** Maps anonymous zero-filled memory; returns its address. */
     public synchronized long mapAnonymous(long length, int prot, String name) {
+        // Linux's heuristic overcommit (vm.overcommit_memory = 0) refuses a single mapping larger than all of RAM,
+        // and any mapping past the top of the user address space (TASK_SIZE, 48 bits): ENOMEM.
+        long ram = (long) allocator.totalPages() * PAGE;
+        if (length <= 0 || length > ram || nextAddress + length + PAGE > TASK_SIZE) {
+            return -dev.cca.kvm.uapi.Errno.ENOMEM;
+        }
         long len = roundUp(length);
         long addr = nextAddress;
         nextAddress += len + PAGE; // leave a guard page

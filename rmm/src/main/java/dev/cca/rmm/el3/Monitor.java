@@ -11,6 +11,7 @@ import dev.cca.core.mem.Page;
 import dev.cca.core.mmu.GptTables;
 import dev.cca.core.mmu.GranuleProtection;
 import dev.cca.core.platform.HostPlatform;
+import dev.cca.rmm.smc.Psci;
 import dev.cca.rmm.smc.Rmi;
 import dev.cca.rmm.smc.RmmEl3;
 
@@ -39,6 +40,8 @@ public final class Monitor implements Firmware {
     /** Per PE: the platform token being handed out in hunks by RMM_GET_PLAT_TOKEN, and how much is sent. */
     private final byte[][] platTokens;
     private final int[] platTokenSent;
+    /** PSCI for the Non-secure world, with a power controller installed; null otherwise. */
+    private volatile NsPsci psci;
 
     /** One world's register state on one PE, as the monitor saves it across world switches. */
     private static final class WorldContext {
@@ -68,7 +71,12 @@ public final class Monitor implements Firmware {
             contexts[i][REALM] = new WorldContext();
         }
         gpt = new GptTables(platform.machine.memory, HostPlatform.ROOT_BASE, HostPlatform.PPS_BITS);
-        sharedBufferBase = HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE / 2;
+        // The shared buffers take the top pages of Root memory, the GPT everything below them.
+        sharedBufferBase = HostPlatform.ROOT_BASE + HostPlatform.ROOT_SIZE - (long) n * Page.SIZE;
+        if (platform.dramEnd() - HostPlatform.DRAM_BASE > maxDramBytes(n)) {
+            throw new IllegalArgumentException(String.format("%d MiB of DRAM is more than the GPT in Root memory "
+                    + "can describe (%d MiB with %d PEs)", platform.dramSize >> 20, maxDramBytes(n) >> 20, n));
+        }
         buildGpt();
     }
 
@@ -80,6 +88,18 @@ public final class Monitor implements Firmware {
     @Override
     public long pc() {
         return EL3_PC;
+    }
+
+    /**
+     * The most DRAM (from {@link HostPlatform#DRAM_BASE}) whose GPT fits in Root memory with {@code cpus} PEs: the
+     * level 0 table and one level 1 table for each GiB that holds Root memory or DRAM must fit below the PEs'
+     * shared buffers.
+     */
+    public static long maxDramBytes(int cpus) {
+        long tables = (HostPlatform.ROOT_SIZE - (long) cpus * Page.SIZE) / GptTables.L1_TABLE_BYTES;
+        // One slot holds the level 0 table, one the level 1 table of Root memory's GiB; DRAM starts GiB aligned.
+        long dramGiB = tables - 2;
+        return Math.min(dramGiB << GptTables.L0_SHIFT, (1L << HostPlatform.PPS_BITS) - HostPlatform.DRAM_BASE);
     }
 
     public GptTables gpt() {
@@ -195,8 +215,41 @@ public final class Monitor implements Firmware {
             cpu.eret();
             return;
         }
+        NsPsci p = psci;
+        if (p != null && (Psci.isPsci(fid) || fid == NsPsci.SMCCC_ARCH_FEATURES)) {
+            p.call(cpu, fid);
+            return;
+        }
         cpu.x[0] = fid == Smccc.SMCCC_VERSION ? 0x10002L : Smccc.SMC_UNKNOWN;
         cpu.eret();
+    }
+
+    /**
+     * Makes this monitor answer PSCI calls from the Non-secure world, powering PEs through {@code power}. Every PE
+     * but {@code bootPe} is then off until a CPU_ON names it.
+     */
+    public void enablePsci(PowerControl power, int bootPe) {
+        psci = new NsPsci(this, platform.machine, power, bootPe);
+    }
+
+    /**
+     * Puts a booted PE (at Non-secure EL2) at {@code pc} in EL2h with interrupts masked, the EL2 MMU off and X0 =
+     * {@code x0}, as TF-A enters BL33 (cca run --host-image).
+     */
+    public void startNonSecure(Cpu cpu, long pc, long x0) {
+        NsPsci.enterNonSecureEl2(cpu, pc, x0);
+    }
+
+    /**
+     * Warm boot of a PE that PSCI CPU_ON powered on: enters the Non-secure world at EL2h with interrupts masked and
+     * the EL2 MMU off, at the entry point and with the context id CPU_ON gave. Run on the PE's own thread.
+     */
+    public void warmBoot(Cpu cpu) {
+        NsPsci p = psci;
+        if (p == null) {
+            throw new IllegalStateException("PSCI is not enabled");
+        }
+        p.warmBoot(cpu);
     }
 
     private void fromRmm(Cpu cpu, long fid) {

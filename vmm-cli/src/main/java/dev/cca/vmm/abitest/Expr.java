@@ -14,6 +14,9 @@ final class Expr {
     private final String src;
     private final Map<String, Long> vars;
     private int pos;
+    private int depth;
+    /** How deeply parentheses and unary operators may nest: far more than any expression needs, far less than the stack. */
+    static final int MAX_DEPTH = 200;
 
     private Expr(String src, Map<String, Long> vars) {
         this.src = src;
@@ -55,7 +58,8 @@ final class Expr {
     }
 
     private ScenarioException error(String msg) {
-        return new ScenarioException("in \"" + src + "\": " + msg);
+        String shown = src.length() <= 80 ? src : src.substring(0, 77) + "...";
+        return new ScenarioException("in \"" + shown + "\": " + msg);
     }
 
     private void skipSpace() {
@@ -119,6 +123,17 @@ final class Expr {
     }
 
     private long unary() {
+        if (++depth > MAX_DEPTH) {
+            throw error("nested more than " + MAX_DEPTH + " deep (parentheses and unary operators)");
+        }
+        try {
+            return unaryTerm();
+        } finally {
+            depth--;
+        }
+    }
+
+    private long unaryTerm() {
         if (eat("-")) {
             return -unary();
         }

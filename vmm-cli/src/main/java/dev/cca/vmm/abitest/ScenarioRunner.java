@@ -58,6 +58,10 @@ public final class ScenarioRunner {
     }
 
     private static final long DEFAULT_RUN_TIMEOUT_MS = 20_000;
+    /** The longest a KVM_RUN step may ask to run before its signal: a minute. */
+    static final long MAX_SIGNAL_AFTER_MS = 60_000;
+    /** Fixture bounds: what a host of a scenario (at most 8 PEs, 4 GiB) can hold. */
+    static final int MAX_FIXTURE_VCPUS = 64;
     private static final long RAM_DEFAULT = 0x4000_0000L;
 
     private final AbiProfile profile;
@@ -484,6 +488,10 @@ public final class ScenarioRunner {
     private long runIoctl(JsonNode step, String at, int fd, long arg) {
         long delay = step.has("signal_after_ms") ? num(step.get("signal_after_ms"), at) : DEFAULT_RUN_TIMEOUT_MS;
         boolean requested = step.has("signal_after_ms");
+        if (delay < 0 || delay > MAX_SIGNAL_AFTER_MS) {
+            // A negative delay would kill the watchdog, a huge one leave a running guest unbounded.
+            throw new ScenarioException(at + ".signal_after_ms: must be 0.." + MAX_SIGNAL_AFTER_MS + ", was " + delay);
+        }
         Thread self = Thread.currentThread();
         final boolean[] fired = {false};
         Thread dog = new Thread(() -> {
@@ -854,7 +862,17 @@ public final class ScenarioRunner {
         long ipa = num(fx.get("ipa_bits"), realm ? 33 : 0, w + ".ipa_bits");
         long ram = num(fx.get("ram"), RAM_DEFAULT, w + ".ram");
         long ramSize = num(fx.get("ram_size"), 1L << 20, w + ".ram_size");
-        int vcpus = (int) num(fx.get("vcpus"), 1, w + ".vcpus");
+        long vcpuCount = num(fx.get("vcpus"), 1, w + ".vcpus");
+        if (vcpuCount < 1 || vcpuCount > MAX_FIXTURE_VCPUS) {
+            throw new ScenarioException(w + ".vcpus: must be 1.." + MAX_FIXTURE_VCPUS + ", was " + vcpuCount);
+        }
+        int vcpus = (int) vcpuCount;
+        if (ramSize <= 0 || (ramSize & 0xFFF) != 0) {
+            throw new ScenarioException(w + ".ram_size: must be a positive multiple of 4096, was " + ramSize);
+        }
+        if ((ram & 0xFFF) != 0) {
+            throw new ScenarioException(w + ".ram: must be 4096-byte aligned, was " + fmt(ram));
+        }
         boolean gic = !fx.has("gic") || fx.get("gic").asBoolean();
         List<ObjectNode> steps = new ArrayList<>();
         steps.add(obj("open", "/dev/kvm").put("as", pre + "kvm"));

@@ -69,8 +69,11 @@ public final class Scenarios {
         try {
             root = MAPPER.readTree(file.toFile());
         } catch (JsonProcessingException e) {
-            out.add(new Loaded(file, 0, null, "not valid JSON: " + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()));
+            // Some errors (a nesting or size limit of the parser) carry no location.
+            com.fasterxml.jackson.core.JsonLocation loc = e.getLocation();
+            String msg = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+            out.add(new Loaded(file, 0, null, "not valid JSON: " + msg + (loc == null ? ""
+                    : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr())));
             return out;
         } catch (IOException e) {
             out.add(new Loaded(file, 0, null, "cannot read: " + e.getMessage()));

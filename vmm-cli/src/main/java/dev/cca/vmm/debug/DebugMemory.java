@@ -24,7 +24,8 @@ public final class DebugMemory {
     /** As {@link #translate(Cpu, long)}, in translation regime {@code idx} (one of {@code Cpu.MMU_*}). */
     public synchronized long translate(Cpu cpu, long va, int idx) {
         // Read permission first, then execute (for execute-only code); a debugger ignores write permission.
-        if (walker.translate(cpu, va, Mmu.READ, idx) || walker.translate(cpu, va, Mmu.EXEC, idx)) {
+        if (walker.translate(cpu.translationContext(), va, Mmu.READ, idx)
+                || walker.translate(cpu.translationContext(), va, Mmu.EXEC, idx)) {
             return walker.outPa;
         }
         return -1;

@@ -34,6 +34,8 @@ public final class DebugSession implements AutoCloseable {
     private final GdbServer gdb;
     private volatile Debugger debugger;
     private volatile Vmm vmm;
+    /** What stops a run that has no VMM (cca run --host-image). */
+    private volatile Runnable stopper;
     private volatile boolean killRequested;
     private volatile boolean closed;
 
@@ -112,6 +114,32 @@ public final class DebugSession implements AutoCloseable {
         }
     }
 
+    /**
+     * A system reset installed new firmware (cca run --host-image): the trace follows the new RMM. The debugger
+     * keeps the PEs but still names the first firmware (its RMM views show the state before the reset).
+     */
+    public void firmwareReinstalled(HostPlatform platform, CcaFirmware firmware) {
+        if (tracer != null) {
+            tracer.attachFirmware(platform, firmware);
+        }
+    }
+
+    /** A run without a VMM: gdb's kill and the console's quit call {@code stop}. */
+    public void stopperReady(Runnable stop) {
+        stopper = stop;
+    }
+
+    /** A host-image run ended: a connected gdb is told, with cca run's exit status. */
+    public void hostImageFinished(String description, int code) {
+        Debugger d = debugger;
+        if (d != null) {
+            if (cfg.console() != null) {
+                cfg.console().guestEnded(description);
+            }
+            d.ended(description, code);
+        }
+    }
+
     /** The VMM exists (gdb's kill and the console's quit stop it). */
     public void vmmReady(Vmm v) {
         vmm = v;
@@ -162,6 +190,11 @@ public final class DebugSession implements AutoCloseable {
 
     /** Signals the vCPU threads to stop, if they run; returns whether it did. */
     private boolean stopVmm() {
+        Runnable s = stopper;
+        if (s != null) {
+            s.run();
+            return true;
+        }
         Vmm v = vmm;
         if (v == null) {
             return false;

@@ -443,6 +443,9 @@ public final class GdbServer implements Closeable {
                             return Reply.of("E01");
                     }
                     int t = a.length > 1 ? parseThread(a[1]) : -1;
+                    if (t >= 0 && !validThread(t)) {
+                        return Reply.of("E02"); // no such thread: nothing resumes, the stub keeps serving
+                    }
                     for (int i = 0; i < modes.length; i++) {
                         // The leftmost action that applies to a thread wins (gdb manual, vCont).
                         if (modes[i] == null && (t < 0 || t == i)) {

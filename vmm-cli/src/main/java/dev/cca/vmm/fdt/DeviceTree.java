@@ -20,7 +20,11 @@ public final class DeviceTree {
     public static final int UART_CLOCK_HZ = 24_000_000;
 
     /** What to describe. {@code initrdStart}/{@code initrdEnd} are 0 when there is no initrd. */
-    public record Config(long ramBytes, int cpus, boolean realm, String bootargs, long initrdStart, long initrdEnd) {
+    public record Config(long ramBytes, int cpus, boolean realm, String bootargs, long initrdStart, long initrdEnd,
+                         boolean pci) {
+        public Config(long ramBytes, int cpus, boolean realm, String bootargs, long initrdStart, long initrdEnd) {
+            this(ramBytes, cpus, realm, bootargs, initrdStart, initrdEnd, false);
+        }
     }
 
     public static byte[] build(Config c) {
@@ -104,7 +108,66 @@ public final class DeviceTree {
         w.propCells("clocks", PHANDLE_CLK, PHANDLE_CLK);
         w.endNode();
 
+        if (c.pci()) {
+            pciHost(w);
+        }
+
         w.endNode();
         return w.finish(0);
+    }
+
+    /** PCI address space codes in the first cell of a PCI address (IEEE 1275 PCI binding). */
+    private static final int PCI_IO = 0x0100_0000, PCI_MEM32 = 0x0200_0000;
+
+    /**
+     * The PCIe host bridge (Documentation/devicetree/bindings/pci/host-generic-pci.yaml): ECAM, the I/O and
+     * 32-bit memory windows (CPU address = PCI address for memory; I/O port 0 at the window's start), and an
+     * interrupt-map with the standard INTx swizzle onto four SPIs. No msi-parent: there is no ITS, so Linux uses
+     * INTx. No linux,pci-probe-only: the kernel assigns the BARs itself.
+     */
+    private static void pciHost(FdtWriter w) {
+        w.beginNode(String.format("pcie@%x", MemoryMap.PCI_ECAM));
+        w.propStrings("compatible", "pci-host-ecam-generic");
+        w.propStrings("device_type", "pci");
+        w.propCells("#address-cells", 3);
+        w.propCells("#size-cells", 2);
+        w.propCells("#interrupt-cells", 1);
+        w.propU64("reg", MemoryMap.PCI_ECAM, MemoryMap.PCI_ECAM_SIZE);
+        w.propCells("bus-range", 0, MemoryMap.PCI_BUSES - 1);
+        w.propCells("linux,pci-domain", 0);
+        w.prop("dma-coherent");
+        w.propCells("ranges",
+                PCI_IO, 0, 0, hi(MemoryMap.PCI_IO), lo(MemoryMap.PCI_IO), 0, (int) MemoryMap.PCI_IO_SIZE,
+                PCI_MEM32, hi(MemoryMap.PCI_MMIO), lo(MemoryMap.PCI_MMIO), hi(MemoryMap.PCI_MMIO),
+                lo(MemoryMap.PCI_MMIO), 0, (int) MemoryMap.PCI_MMIO_SIZE);
+        int[] map = new int[4 * 4 * 10];
+        int i = 0;
+        for (int slot = 0; slot < 4; slot++) {
+            for (int pin = 1; pin <= 4; pin++) {
+                // child unit address (phys.hi with the device number, mid, lo), child pin, GIC, parent unit address
+                // (#address-cells of the GIC: 2), and the GIC interrupt specifier.
+                map[i++] = slot << 11;
+                map[i++] = 0;
+                map[i++] = 0;
+                map[i++] = pin;
+                map[i++] = PHANDLE_GIC;
+                map[i++] = 0;
+                map[i++] = 0;
+                map[i++] = SPI;
+                map[i++] = dev.cca.vmm.pci.PciHost.intxIntid(slot, pin) - 32;
+                map[i++] = LEVEL_HIGH;
+            }
+        }
+        w.propCells("interrupt-map", map);
+        w.propCells("interrupt-map-mask", 3 << 11, 0, 0, 7);
+        w.endNode();
+    }
+
+    private static int hi(long v) {
+        return (int) (v >>> 32);
+    }
+
+    private static int lo(long v) {
+        return (int) v;
     }
 }

@@ -23,13 +23,41 @@ public final class ImageLoader {
     private static final int PT_LOAD = 1;
     private static final int ARM64_IMAGE_MAGIC = 0x644d5241; // "ARM\x64"
 
+    /** The largest file cca reads into memory: a Java array's limit, less a little. */
+    public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 64;
+    /** The largest kernel a gzip-compressed image may decompress to. */
+    public static final int MAX_DECOMPRESSED_BYTES = 1 << 30;
+
+    /**
+     * Reads a boot file whole. Only regular files are read: a FIFO, a socket or a device (/dev/zero) would block
+     * or never end, so they are refused before any read, as are files larger than {@link #MAX_FILE_BYTES} and
+     * files that do not fit in the Java heap.
+     */
     public static byte[] readFile(Path path) throws ImageFormatException {
         String name = path.toString();
         try {
             if (Files.isDirectory(path)) {
                 throw new ImageFormatException(name, "is a directory");
             }
-            byte[] b = Files.readAllBytes(path);
+            if (!Files.exists(path)) {
+                throw new ImageFormatException(name, "no such file");
+            }
+            if (!Files.isRegularFile(path)) {
+                throw new ImageFormatException(name, "is not a regular file (a FIFO, socket or device); "
+                        + "give a file");
+            }
+            long size = Files.size(path);
+            if (size > MAX_FILE_BYTES) {
+                throw new ImageFormatException(name, String.format(
+                        "is %d bytes; cca loads files of up to %d bytes (2 GiB)", size, MAX_FILE_BYTES));
+            }
+            byte[] b;
+            try {
+                b = Files.readAllBytes(path);
+            } catch (OutOfMemoryError e) {
+                throw new ImageFormatException(name, String.format("is %d bytes, more than the Java heap can hold; "
+                        + "give java a larger heap (CCA_JAVA_OPTS=-Xmx8g)", size));
+            }
             if (b.length == 0) {
                 throw new ImageFormatException(name, "file is empty");
             }
@@ -37,7 +65,7 @@ public final class ImageLoader {
         } catch (NoSuchFileException e) {
             throw new ImageFormatException(name, "no such file");
         } catch (IOException e) {
-            throw new ImageFormatException(name, "cannot be read: " + e.getMessage());
+            throw new ImageFormatException(name, "cannot be read: " + IoProblem.describe(e, path));
         }
     }
 
@@ -54,9 +82,28 @@ public final class ImageLoader {
         }
         if (bytes.length >= 2 && (bytes[0] & 0xFF) == 0x1F && (bytes[1] & 0xFF) == 0x8B) {
             // A gzip-compressed kernel (vmlinuz as some distributions ship it): decompress it, as QEMU does.
+            // First count what it decompresses to, so that a gzip bomb is refused before memory is taken.
+            long size = 0;
             try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
                     new java.io.ByteArrayInputStream(bytes))) {
-                bytes = in.readNBytes(1 << 30);
+                byte[] sink = new byte[1 << 16];
+                for (int n; (n = in.read(sink)) > 0 && size <= MAX_DECOMPRESSED_BYTES; ) {
+                    size += n;
+                }
+            } catch (IOException e) {
+                throw new ImageFormatException(name, "is gzip-compressed but cannot be decompressed: " + e.getMessage());
+            }
+            if (size > MAX_DECOMPRESSED_BYTES) {
+                throw new ImageFormatException(name, String.format(
+                        "is gzip-compressed and decompresses to more than %d bytes (1 GiB), the most cca loads",
+                        MAX_DECOMPRESSED_BYTES));
+            }
+            try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(
+                    new java.io.ByteArrayInputStream(bytes))) {
+                bytes = in.readNBytes((int) size);
+            } catch (OutOfMemoryError e) {
+                throw new ImageFormatException(name, "is gzip-compressed and its content does not fit in the Java "
+                        + "heap; give java a larger heap (CCA_JAVA_OPTS=-Xmx8g)");
             } catch (IOException e) {
                 throw new ImageFormatException(name, "is gzip-compressed but cannot be decompressed: " + e.getMessage());
             }
@@ -102,10 +149,10 @@ public final class ImageLoader {
         if (phentsize < 56) {
             throw new ImageFormatException(name, "bad ELF program header size " + phentsize);
         }
-        if (phoff < 0 || phoff + (long) phnum * phentsize > b.length) {
+        if (phoff < 0 || phoff > b.length || (long) phnum * phentsize > b.length - phoff) {
             throw new ImageFormatException(name, String.format(
-                    "truncated: program headers need bytes %#x..%#x but the file has %#x bytes",
-                    phoff, phoff + (long) phnum * phentsize, b.length));
+                    "truncated: program headers need %#x bytes at offset %#x but the file has %#x bytes",
+                    (long) phnum * phentsize, phoff, b.length));
         }
         List<LoadedImage.Segment> segs = new ArrayList<>();
         for (int i = 0; i < phnum; i++) {
@@ -120,10 +167,10 @@ public final class ImageLoader {
             if (filesz < 0 || memsz < filesz || offset < 0) {
                 throw new ImageFormatException(name, String.format("program header %d: bad sizes (filesz %#x, memsz %#x)", i, filesz, memsz));
             }
-            if (offset + filesz > b.length) {
+            if (offset > b.length || filesz > b.length - offset) {
                 throw new ImageFormatException(name, String.format(
-                        "truncated: segment %d needs bytes %#x..%#x but the file has %#x bytes",
-                        i, offset, offset + filesz, b.length));
+                        "truncated: segment %d needs %#x bytes at offset %#x but the file has %#x bytes",
+                        i, filesz, offset, b.length));
             }
             if (filesz > Integer.MAX_VALUE) {
                 throw new ImageFormatException(name, "segment " + i + " is too large");

@@ -89,6 +89,7 @@ public final class CcaToken {
     }
 
     private static JsonNode tree(byte[] cbor, String what) throws FormatException {
+        wellFormed(cbor, what);
         try {
             JsonNode n = MAPPER.readTree(cbor);
             if (n == null || n.isMissingNode()) {
@@ -100,6 +101,23 @@ public final class CcaToken {
         }
     }
 
+    /** One CBOR item and nothing after it, within CborCheck's bounds of nesting and tags. */
+    private static void wellFormed(byte[] cbor, String what) throws FormatException {
+        if (cbor.length == 0) {
+            throw new FormatException(what + " is empty");
+        }
+        int end;
+        try {
+            end = CborCheck.itemEnd(cbor);
+        } catch (FormatException e) {
+            throw new FormatException(what + ": " + e.getMessage());
+        }
+        if (end != cbor.length) {
+            throw new FormatException(String.format("%s: %d bytes follow the CBOR item that ends at byte %d",
+                    what, cbor.length - end, end));
+        }
+    }
+
     private static String firstLine(String s) {
         return s == null ? "" : s.lines().findFirst().orElse("");
     }
@@ -108,6 +126,7 @@ public final class CcaToken {
         if (bytes.length == 0) {
             throw new FormatException("the file is empty");
         }
+        wellFormed(bytes, "the token");
         int tag;
         try {
             tag = tagOf(bytes);

@@ -278,7 +278,7 @@ class GdbServerTest {
             assertEquals("OK", gdb.request("vKill;1"));
         }
         assertEquals(1, cca.await(60_000), cca.err());
-        assertTrue(cca.out().contains("stopped by the user"), cca.out());
+        assertTrue(cca.err().contains("stopped by the user"), cca.err());
     }
 
     @Test
@@ -317,6 +317,19 @@ class GdbServerTest {
             assertEquals("OK", gdb.request("D"));
         }
         assertEquals(0, cca.await(60_000), cca.err());
+    }
+
+    @Test
+    void vContForAThreadThatDoesNotExistIsAnErrorAndTheStubKeepsServing() throws Exception {
+        CliProcess cca = new CliProcess("run", "--gdb", "tcp::0", "--wait-gdb");
+        try (RspClient gdb = connect(cca)) {
+            assertEquals("E02", gdb.request("vCont;s:ffff"), "no thread 0xffff on a one-PE machine");
+            assertEquals("E02", gdb.request("vCont;c:ffff"));
+            assertEquals("E01", gdb.request("vCont;c:zz"));
+            assertTrue(gdb.request("?").startsWith("T"), "still answering");
+            gdb.sendRaw(RspClient.frame("k"));
+        }
+        assertTrue(cca.await(60_000) != Integer.MIN_VALUE, cca.err());
     }
 
     @Test

@@ -8,6 +8,8 @@ import dev.cca.core.cpu.isa.DataProcessing;
 import dev.cca.core.cpu.isa.LoadStore;
 import dev.cca.core.cpu.isa.SystemInsns;
 
+import static dev.cca.core.cpu.decode.DecodeTable.*;
+
 /**
  * The A64 decode table: one line per encoding, in the order of the Arm ARM's encoding index (C4.1). Field letters
  * used throughout: d Rd, n Rn, m Rm, t Rt, u Rt2, a Ra, z sf, s S (set flags) or size, o opc/op, i immediate,
@@ -33,22 +35,23 @@ public final class A64 {
         .op("EXTR", "z 00 100111 k 0 mmmmm tttttt nnnnn ddddd", DataProcessing::extr)
 
         // ---- Branches, exception generating and system ---------------------------------------------------------
-        .op("B", "0 00101 iiiiiiiiiiiiiiiiiiiiiiiiii", f -> Branch.b(f, false))
-        .op("BL", "1 00101 iiiiiiiiiiiiiiiiiiiiiiiiii", f -> Branch.b(f, true))
-        .op("B.cond", "0101010 0 iiiiiiiiiiiiiiiiiii 0 cccc", Branch::bcond)
-        .op("CBZ/CBNZ", "z 011010 o iiiiiiiiiiiiiiiiiii ttttt", Branch::cbz)
-        .op("TBZ/TBNZ", "b 011011 o aaaaa iiiiiiiiiiiiii ttttt", Branch::tbz)
-        .op("exception", "11010100 ooo iiiiiiiiiiiiiiii ppp ll", SystemInsns::exception)
-        .op("MSR (imm)", "1101010100 0 00 bbb 0100 dddd eee 11111", SystemInsns::msrImm)
-        .op("HINT", "1101010100 0 00 011 0010 dddd eee 11111", SystemInsns::hint)
-        .op("barriers", "1101010100 0 00 011 0011 dddd eee 11111", SystemInsns::barrier)
-        .op("SYS", "1101010100 0 01 bbb cccc dddd eee ttttt", SystemInsns::sys)
-        .op("MSR (reg)", "1101010100 0 1- --- ---- ---- --- ttttt", SystemInsns::msrReg)
-        .op("MRS", "1101010100 1 1- --- ---- ---- --- ttttt", SystemInsns::mrs)
-        .op("BR", "1101011 0000 11111 000000 nnnnn 00000", f -> Branch.branchReg(f, false))
-        .op("BLR", "1101011 0001 11111 000000 nnnnn 00000", f -> Branch.branchReg(f, true))
-        .op("RET", "1101011 0010 11111 000000 nnnnn 00000", f -> Branch.branchReg(f, false))
-        .op("ERET", "1101011 0100 11111 000000 11111 00000", SystemInsns::eret)
+        .op("B", "0 00101 iiiiiiiiiiiiiiiiiiiiiiiiii", BRANCH | ENDS_BLOCK, f -> Branch.b(f, false))
+        .op("BL", "1 00101 iiiiiiiiiiiiiiiiiiiiiiiiii", BRANCH | ENDS_BLOCK, f -> Branch.b(f, true))
+        .op("B.cond", "0101010 0 iiiiiiiiiiiiiiiiiii 0 cccc", BRANCH | CONDITIONAL | ENDS_BLOCK, Branch::bcond)
+        .op("CBZ/CBNZ", "z 011010 o iiiiiiiiiiiiiiiiiii ttttt", BRANCH | CONDITIONAL | ENDS_BLOCK, Branch::cbz)
+        .op("TBZ/TBNZ", "b 011011 o aaaaa iiiiiiiiiiiiii ttttt", BRANCH | CONDITIONAL | ENDS_BLOCK, Branch::tbz)
+        .op("exception", "11010100 ooo iiiiiiiiiiiiiiii ppp ll", EXCEPTION_GEN | MAY_TRAP | ENDS_BLOCK,
+            SystemInsns::exception)
+        .op("MSR (imm)", "1101010100 0 00 bbb 0100 dddd eee 11111", SYSTEM, SystemInsns::msrImm)
+        .op("HINT", "1101010100 0 00 011 0010 dddd eee 11111", SYSTEM, SystemInsns::hint)
+        .op("barriers", "1101010100 0 00 011 0011 dddd eee 11111", SYSTEM, SystemInsns::barrier)
+        .op("SYS", "1101010100 0 01 bbb cccc dddd eee ttttt", SYSTEM, SystemInsns::sys)
+        .op("MSR (reg)", "1101010100 0 1- --- ---- ---- --- ttttt", SYSTEM, SystemInsns::msrReg)
+        .op("MRS", "1101010100 1 1- --- ---- ---- --- ttttt", SYSTEM, SystemInsns::mrs)
+        .op("BR", "1101011 0000 11111 000000 nnnnn 00000", BRANCH | ENDS_BLOCK, f -> Branch.branchReg(f, false))
+        .op("BLR", "1101011 0001 11111 000000 nnnnn 00000", BRANCH | ENDS_BLOCK, f -> Branch.branchReg(f, true))
+        .op("RET", "1101011 0010 11111 000000 nnnnn 00000", BRANCH | ENDS_BLOCK, f -> Branch.branchReg(f, false))
+        .op("ERET", "1101011 0100 11111 000000 11111 00000", ERET | MAY_TRAP | ENDS_BLOCK, SystemInsns::eret)
 
         // ---- Loads and stores (general registers; the SIMD&FP forms, V = 1, are separate lines) ---------------
         .op("load/store exclusive, ordered, CAS/CASP", "ss 001000 a l b mmmmm c uuuuu nnnnn ttttt",
@@ -81,6 +84,18 @@ public final class A64 {
     public static Insn decode(int word) {
         Insn i = TABLE.decode(word);
         return i == null ? UNDEFINED : i;
+    }
+
+    /**
+     * The engine metadata of an instruction word ({@link DecodeTable#BRANCH}, {@link DecodeTable#ENDS_BLOCK}...).
+     * Unallocated words end a block (they raise UNDEFINED).
+     */
+    public static int flags(int word) {
+        DecodeTable.Entry e = TABLE.match(word);
+        if (e == null) {
+            return EXCEPTION_GEN | ENDS_BLOCK;
+        }
+        return (word & 0x0A00_0000) == 0x0800_0000 ? e.flags | MEMORY : e.flags; // op0 = x1x0: loads and stores
     }
 
     /** The name of the table line an instruction word matches, or null (for traces and tests). */

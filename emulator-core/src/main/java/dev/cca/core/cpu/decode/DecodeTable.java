@@ -17,6 +17,34 @@ import java.util.List;
  */
 public final class DecodeTable {
 
+    // ---- engine metadata of an encoding: what an engine that executes blocks of instructions must know -------
+    /** Writes the PC other than by falling through (B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ, BR, BLR, RET). */
+    public static final int BRANCH = 1;
+    /** Generates an exception by design (SVC, HVC, SMC, BRK, HLT, DCPS). */
+    public static final int EXCEPTION_GEN = 1 << 1;
+    /** Exception return (ERET): changes EL, PSTATE and the translation regime. */
+    public static final int ERET = 1 << 2;
+    /**
+     * May write a system register or PSTATE field that changes translation, interrupt masking or the exception
+     * level's view (MSR, SYS: TLBI, AT, IC/DC, MSR immediate), or waits (WFI).
+     */
+    public static final int WRITES_CONTEXT = 1 << 3;
+    /** May read the system counter (MRS of CNT*): must see the exact instruction count (docs/time.md). */
+    public static final int READS_COUNTER = 1 << 4;
+    /**
+     * May trap to a higher EL for a reason other than its own data access (system register and instruction
+     * traps), with a syndrome built from the instruction and its PC.
+     */
+    public static final int MAY_TRAP = 1 << 5;
+    /** A conditional PC-relative branch (B.cond, CBZ/CBNZ, TBZ/TBNZ): falls through or goes to a fixed target. */
+    public static final int CONDITIONAL = 1 << 8;
+    /** In the A64 "loads and stores" encoding group: may access (and store to) memory. */
+    public static final int MEMORY = 1 << 7;
+    /** The instruction ends a block: after it, the engine re-evaluates where the PE is. */
+    public static final int ENDS_BLOCK = 1 << 6;
+    /** Everything a system instruction (MSR, MRS, SYS, hints, barriers) may do. */
+    public static final int SYSTEM = WRITES_CONTEXT | READS_COUNTER | MAY_TRAP | ENDS_BLOCK;
+
     @FunctionalInterface
     public interface Factory {
         /** Builds the executable form of one instruction word, or returns null if it is unallocated. */
@@ -28,13 +56,16 @@ public final class DecodeTable {
         public final String name;
         public final int mask;
         public final int value;
+        /** Engine metadata: a combination of {@link #BRANCH}, {@link #ENDS_BLOCK}... (0 for straight-line code). */
+        public final int flags;
         final int[][] fields;
         final Factory factory;
 
-        Entry(String name, int mask, int value, int[][] fields, Factory factory) {
+        Entry(String name, int mask, int value, int flags, int[][] fields, Factory factory) {
             this.name = name;
             this.mask = mask;
             this.value = value;
+            this.flags = flags;
             this.fields = fields;
             this.factory = factory;
         }
@@ -52,8 +83,13 @@ public final class DecodeTable {
         }
     }
 
-    /** Adds an encoding. */
+    /** Adds an encoding of straight-line code (no engine metadata). */
     public DecodeTable op(String name, String pattern, Factory factory) {
+        return op(name, pattern, 0, factory);
+    }
+
+    /** Adds an encoding with its engine metadata {@code flags} ({@link #BRANCH}, {@link #SYSTEM}...). */
+    public DecodeTable op(String name, String pattern, int flags, Factory factory) {
         String p = pattern.replace(" ", "");
         if (p.length() != 32) {
             throw new IllegalArgumentException(name + ": pattern has " + p.length() + " bits: " + pattern);
@@ -89,7 +125,7 @@ public final class DecodeTable {
                 pos[i] = l.stream().mapToInt(Integer::intValue).toArray();
             }
         }
-        Entry e = new Entry(name, mask, value, pos, factory);
+        Entry e = new Entry(name, mask, value, flags, pos, factory);
         all.add(e);
         int bmask = mask >>> (32 - BUCKET_BITS);
         int bval = value >>> (32 - BUCKET_BITS);

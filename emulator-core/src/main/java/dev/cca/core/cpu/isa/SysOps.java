@@ -238,7 +238,7 @@ public final class SysOps {
      */
     static long translate(Cpu c, long va, int access, int mmuIdx, boolean withStage2) {
         Mmu m = c.mmu();
-        if (!m.translate(c, va, access, mmuIdx, withStage2)) {
+        if (!m.translate(c.translationContext(), va, access, mmuIdx, withStage2)) {
             int fsc = m.faultFsc;
             return 1L | ((long) (fsc & 0x3F) << 1) | (m.faultS1ptw ? 1L << 8 : 0) | (m.faultStage2 ? 1L << 9 : 0)
                     | (1L << 11);

@@ -53,6 +53,7 @@ public final class SystemInsns {
     /** MRS Xt, (system register). */
     public static Insn mrs(Fields f) {
         int rt = f.u('t');
+        int word = f.word();
         SysReg r = SysRegs.byEncoding((f.word() >>> 5) & 0xFFFF);
         if (r == null || r.writeOnly()) {
             return null;
@@ -62,6 +63,7 @@ public final class SystemInsns {
         SysRegTraps.Check check = SysRegTraps.classify(r);
         if (check != null) {
             return (c, pc) -> {
+                c.beginSysRegAccess(word);
                 if (c.el < minEl) {
                     throw c.undefined();
                 }
@@ -71,6 +73,7 @@ public final class SystemInsns {
             };
         }
         return (c, pc) -> {
+            c.beginSysRegAccess(word);
             if (c.el < minEl) {
                 throw c.undefined();
             }
@@ -85,6 +88,7 @@ public final class SystemInsns {
     /** MSR (system register), Xt. */
     public static Insn msrReg(Fields f) {
         int rt = f.u('t');
+        int word = f.word();
         SysReg r = SysRegs.byEncoding((f.word() >>> 5) & 0xFFFF);
         if (r == null || r.readOnly()) {
             return null;
@@ -93,6 +97,7 @@ public final class SystemInsns {
         boolean fp = r.id == SysRegs.FPCR || r.id == SysRegs.FPSR;
         SysRegTraps.Check check = SysRegTraps.classify(r);
         return (c, pc) -> {
+            c.beginSysRegAccess(word);
             if (c.el < minEl) {
                 throw c.undefined();
             }

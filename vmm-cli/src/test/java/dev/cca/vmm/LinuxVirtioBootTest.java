@@ -1,0 +1,81 @@
+package dev.cca.vmm;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Debian's kernel with its root file system on a virtio-blk disk (src-test-images/linux/rootfs.sh): the
+ * initramfs loads virtio_blk and virtio-rng and switches root to the ext4 disk, whose /sbin/init lists the PCI
+ * functions, reads the disk, reads /dev/hwrng and writes a file that the host then finds in the image. Needs
+ * the kernel's module tree (fetch.sh unpacks it) or Debian's linux-modules package (CCA_LINUX_MODULES_DEB);
+ * skipped with the reason without them. Runs only with -Plinux-boot.
+ */
+@Tag("linux")
+class LinuxVirtioBootTest {
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.MINUTES)
+    void debianKernelMountsItsRootFromVirtioBlkAndReadsVirtioRng() throws Exception {
+        Path cache = LinuxBootTest.prepare();
+        String kver = Files.readString(cache.resolve("kernel-version")).strip();
+        String deb = System.getenv("CCA_LINUX_MODULES_DEB");
+        Path tree = cache.resolve("modules").resolve(kver);
+        Assumptions.assumeTrue(deb != null || Files.isDirectory(tree), "no module tree " + tree + " (fetch.sh "
+                + "unpacks it) and no CCA_LINUX_MODULES_DEB: virtio_blk and virtio-rng are modules in Debian's "
+                + "cloud kernel");
+        Path work = Files.createTempDirectory("cca-rootfs");
+        for (String f : new String[] {"busybox", "kernel-version"}) {
+            Files.copy(cache.resolve(f), work.resolve(f));
+        }
+        if (deb == null) {
+            Files.createDirectories(work.resolve("modules"));
+            Files.createSymbolicLink(work.resolve("modules").resolve(kver), tree);
+        }
+        ProcessBuilder pb = new ProcessBuilder("sh", LinuxBootTest.REPO.resolve("src-test-images/linux/rootfs.sh")
+                .toString(), work.toString()).redirectErrorStream(true);
+        if (deb != null) {
+            pb.environment().put("CCA_LINUX_MODULES_DEB", deb);
+        }
+        pb.environment().put("CCA_CLI", Path.of(System.getProperty("java.home"), "bin", "java") + " -cp "
+                + System.getProperty("java.class.path") + " dev.cca.vmm.Main");
+        Process p = pb.start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        boolean built = p.waitFor(10, TimeUnit.MINUTES) && p.exitValue() == 0;
+        Assumptions.assumeTrue(built || !log.contains("not found"), "rootfs.sh needs a tool: " + log);
+        assertTrue(built, "rootfs.sh failed:\n" + log);
+
+        Path disk = work.resolve("rootfs.ext4");
+        CliRunner r = CliRunner.run("run", "-k", cache.resolve("vmlinuz").toString(), "-i",
+                work.resolve("initramfs-rootfs.cpio").toString(), "-p", "console=ttyAMA0", "-m", "256",
+                "-d", disk.toString(), "--rng", "--timeout", "50m");
+        Files.writeString(cache.resolve("last-virtio-boot.log"), r.out() + "\n--- stderr ---\n" + r.err());
+        String out = r.out();
+        assertTrue(out.contains("CCA-ROOTFS: / is /dev/vda ext4"), out);
+        assertTrue(out.contains("0000:00:00.0 0x1af4:0x1042 class 0x018000 driver virtio-pci"), out);
+        assertTrue(out.contains("0000:00:01.0 0x1af4:0x1044 class 0xff0000 driver virtio-pci"), out);
+        assertTrue(out.contains("CCA-ROOTFS: this file is on the virtio-blk disk"), out);
+        assertTrue(out.contains("virtio_rng.0"), "hwrng is virtio-rng: " + out);
+        assertTrue(out.matches("(?s).*\\$ head -c 16 /dev/hwrng[^\n]*\n( [0-9a-f]{2}){16}\r?\n.*"), out);
+        assertTrue(out.contains("CCA-ROOTFS: done"), out);
+        assertEquals(0, r.exit(), r.err());
+        // The guest's write reached the image: read it back with debugfs when the host has it.
+        try {
+            Process d = new ProcessBuilder("debugfs", "-R", "cat /root/written-by-guest", disk.toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String file = new String(d.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            d.waitFor(60, TimeUnit.SECONDS);
+            assertTrue(file.startsWith("written by the guest at "), file);
+        } catch (java.io.IOException e) {
+            Assumptions.abort("debugfs (e2fsprogs) is not installed: cannot read the image back");
+        }
+    }
+}

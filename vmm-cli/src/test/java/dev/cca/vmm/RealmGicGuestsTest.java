@@ -1,0 +1,82 @@
+package dev.cca.vmm;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The realm guests of src-test-images/realm-gic, run with {@code cca run --realm --cpus N}: PSCI from a realm with
+ * the calls completed by KVM or by the VMM. Each guest prints PASS or FAIL lines and powers off.
+ */
+class RealmGicGuestsTest {
+    static final Path DIR = Path.of("..", "src-test-images", "realm-gic");
+
+    @Test
+    void committedImagesMatchTheirSources(@TempDir Path out) throws IOException, InterruptedException {
+        boolean haveAs = new ProcessBuilder("sh", "-c", "command -v aarch64-linux-gnu-as").start().waitFor() == 0;
+        Assumptions.assumeTrue(haveAs,
+                "aarch64-linux-gnu-as not installed (apt-get install binutils-aarch64-linux-gnu): not checked");
+        Process p = new ProcessBuilder("sh", DIR.resolve("build.sh").toString(), out.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), log);
+        for (String g : new String[] {"realm-psci.elf", "realm-sgi.elf", "realm-timer.elf"}) {
+            assertArrayEquals(Files.readAllBytes(DIR.resolve(g)), Files.readAllBytes(out.resolve(g)),
+                    "src-test-images/realm-gic/" + g + " is stale: run src-test-images/realm-gic/build.sh");
+        }
+    }
+
+    /** Runs a guest of realm-gic in a realm on {@code cpus} vCPUs and checks that it passed and powered off. */
+    static CliRunner runPassing(String guest, int cpus, String... extra) {
+        List<String> args = new ArrayList<>(List.of("run", "--realm", "-k", DIR.resolve(guest + ".elf").toString(),
+                "--cpus", String.valueOf(cpus), "--timeout", "120s"));
+        args.addAll(List.of(extra));
+        CliRunner r = CliRunner.run(args.toArray(String[]::new));
+        String all = r.out() + r.err();
+        assertEquals(0, r.exit(), all);
+        assertFalse(r.out().contains("FAIL"), all);
+        assertTrue(r.out().contains(guest + ": PASS\n"), all);
+        assertTrue(all.contains("ended:        guest powered off (PSCI SYSTEM_OFF)"), all);
+        return r;
+    }
+
+    @ParameterizedTest(name = "{0} vCPUs, PSCI: {1}")
+    @CsvSource({"1, kernel", "2, kernel", "4, kernel", "1, user", "2, user", "4, user", "4, psci-user profile"})
+    void cpuOnAffinityInfoAndCpuOffFromARealm(int cpus, String psci, @TempDir Path dir) throws IOException {
+        Path trace = dir.resolve("kvm.jsonl");
+        String[] how = psci.equals("kernel") ? new String[] {"--psci", "kernel"}
+                : psci.equals("user") ? new String[] {"--psci", "user"} : new String[] {"--abi-profile", "psci-user"};
+        CliRunner r = runPassing("realm-psci", cpus, how[0], how[1], "--trace", trace.toString(),
+                "--trace-filter", "kvm");
+        assertTrue(r.out().contains("realm-psci: vCPUs: " + cpus + "\n"), r.out());
+        for (int k = 1; k < cpus; k++) {
+            assertTrue(r.out().contains("realm-psci: vCPU " + k + " up with its context id\n"), r.out());
+        }
+        if (cpus > 1) {
+            assertTrue(r.out().contains("realm-psci: the last vCPU started again after CPU_OFF and is OFF again\n"),
+                    r.out());
+        }
+        // Who completed the calls: the VMM's KVM_ARM_VCPU_RMI_PSCI_COMPLETE ioctls show in the trace, KVM's do not.
+        long completions = Files.readAllLines(trace).stream()
+                .filter(l -> l.contains("\"request\":\"KVM_ARM_VCPU_RMI_PSCI_COMPLETE\"")).count();
+        if (psci.equals("kernel")) {
+            assertEquals(0, completions);
+        } else {
+            // Per secondary at least AFFINITY_INFO (OFF), CPU_ON, CPU_ON (ALREADY_ON) and AFFINITY_INFO (ON).
+            assertTrue(completions >= 4L * (cpus - 1), "PSCI_COMPLETE ioctls: " + completions);
+        }
+    }
+}
