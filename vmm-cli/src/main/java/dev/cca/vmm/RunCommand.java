@@ -205,6 +205,7 @@ final class RunCommand implements Callable<Integer> {
                 RawTerminal.Stdin kind = in == System.in ? RawTerminal.classify() : RawTerminal.Stdin.NOT_A_TERMINAL;
                 if (kind == RawTerminal.Stdin.BACKGROUND_TERMINAL) {
                     LOG.info("standard input is a terminal in another job's foreground: the console gets no input");
+                    consoleGetsNoInput = true;
                 } else {
                     terminal = kind == RawTerminal.Stdin.TERMINAL ? RawTerminal.enter() : null;
                     consoleInput = new ConsoleInput(in, terminal != null, vmm::consoleInput,
@@ -348,6 +349,8 @@ final class RunCommand implements Callable<Integer> {
 
     /** The console's input, while the run pumps standard input into the UART. */
     private volatile ConsoleInput consoleInput;
+    /** Set when standard input is left alone (a background job): no input can ever reach the guest. */
+    private volatile boolean consoleGetsNoInput;
 
     /** How long the guest must stay asleep with no wake-up source before the run ends. */
     static final long ASLEEP_GRACE_NANOS = 200_000_000L;
@@ -361,7 +364,8 @@ final class RunCommand implements Callable<Integer> {
                 // requests): once it has ended, a guest that nothing inside the machine can wake would wait
                 // forever. End the run and say so.
                 ConsoleInput input = consoleInput;
-                boolean outsideCanWake = debug.console == null && (input == null || !input.ended());
+                boolean outsideCanWake = debug.console == null && !consoleGetsNoInput
+                        && (input == null || !input.ended());
                 if (!outsideCanWake && host.platform.machine.asleepWithoutWakeSource()) {
                     long now = System.nanoTime();
                     if (asleepSince < 0) {

@@ -192,8 +192,11 @@ class HostileInputTest {
         // msr daifset, #0xf; 1: wfi; b 1b: every interrupt masked, no timer armed.
         Path f = dir.resolve("sleeper.bin");
         Files.write(f, le32(0xd5034fdf, 0xd503207f, 0x17ffffff));
-        for (String cpus : new String[] {"1", "2"}) {
-            CliRunner r = run("run", "-k", f.toString(), "--cpus", cpus, "--max-instructions", "100000000");
+        for (String[] how : new String[][] {{"--cpus", "1"}, {"--cpus", "2"}, {"--realm", "--cpus", "1"}}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("run", "-k", f.toString(),
+                    "--max-instructions", "100000000"));
+            args.addAll(java.util.List.of(how));
+            CliRunner r = run(args.toArray(new String[0]));
             assertEquals(1, r.exit(), r.out() + r.err());
             assertTrue(r.err().contains("ended:        the guest sleeps and nothing can wake it"), r.err());
         }
