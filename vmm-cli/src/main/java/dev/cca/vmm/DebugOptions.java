@@ -25,13 +25,26 @@ public final class DebugOptions {
                 + "connects and continues.")
     boolean waitGdb;
 
+    @Option(names = "-s", description = "Shorthand for --gdb tcp::1234 (as QEMU's -s).")
+    boolean gdbDefaultPort;
+
+    @Option(names = "-S", description = "Shorthand for --wait-gdb (as QEMU's -S): start stopped, until gdb continues.")
+    boolean waitGdbShort;
+
     /** Set by cca debug: the console that drives the debugger instead of gdb. */
     DebugConsole console;
 
     /** Opens what the options ask for (trace file, gdb port) before the machine boots. */
     DebugSession open(PrintStream log) throws RunCommand.UsageError {
+        if (gdbDefaultPort) {
+            if (gdb != null) {
+                throw new RunCommand.UsageError("-s is --gdb tcp::1234: give one of -s and --gdb");
+            }
+            gdb = "tcp::1234";
+        }
+        waitGdb |= waitGdbShort;
         if (waitGdb && gdb == null) {
-            throw new RunCommand.UsageError("--wait-gdb needs --gdb tcp::PORT");
+            throw new RunCommand.UsageError((waitGdbShort ? "-S" : "--wait-gdb") + " needs --gdb tcp::PORT (or -s)");
         }
         if (trace.file == null && (trace.filter != null || trace.format != TraceOptions.Format.jsonl)) {
             throw new RunCommand.UsageError("--trace-filter and --trace-format need --trace FILE");

@@ -1,14 +1,40 @@
 package dev.cca.vmm;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 
 /** The guest options shared by run (and later debug and measure), named after kvmtool's lkvm run. */
 public final class GuestOptions {
+    /** The guest image, from --kernel or the positional IMAGE (lkvm run IMAGE); null: the embedded guest. */
+    Path kernel;
+
+    @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = {"-k", "--kernel"}, paramLabel = "FILE",
             description = "Guest image: ELF, Linux arm64 Image, or raw binary. Default: the embedded hello-realm guest.")
-    Path kernel;
+    void kernelOption(Path p) {
+        setKernel(p, "--kernel");
+    }
+
+    @Parameters(arity = "0..1", paramLabel = "IMAGE", description = "The guest image, as --kernel (lkvm run IMAGE).")
+    void image(Path p) {
+        setKernel(p, "IMAGE");
+    }
+
+    private void setKernel(Path p, String how) {
+        if (p == null) {
+            return;
+        }
+        if (kernel != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "the guest image was given twice (" + kernel + " and " + how + " " + p + "): give --kernel FILE or IMAGE");
+        }
+        kernel = p;
+    }
 
     @Option(names = {"-i", "--initrd"}, paramLabel = "FILE", description = "Initial ramdisk.")
     Path initrd;

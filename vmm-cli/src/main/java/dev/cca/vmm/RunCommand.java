@@ -51,12 +51,13 @@ import java.util.concurrent.Callable;
             "  cca run --realm --kernel src-test-images/hello-realm/hello-realm.elf --mem 64",
             "  cca run --realm -k guest.elf --max-instructions 100000000 --timeout 30s",
             "  cca run --realm -k src-test-images/realm-gic/realm-sgi.elf --cpus 4 --psci user",
-            "  cca run -k src-test-images/platform/timer-irq.elf          (a normal VM)",
+            "  cca run src-test-images/platform/timer-irq.elf   # a normal VM; the image may come last, as in lkvm run",
             "  cca run -k Image --initrd initrd.cpio --params console=ttyAMA0 --mem 512 --cpus 2",
+            "  cca run -k Image -i initramfs-rootfs.cpio -p console=ttyAMA0 -m 256 -d rootfs.ext4 --rng --9p share,hostshare",
             "  cca run -k raw.bin --load-addr 0x40200000 --dump-dtb guest.dtb",
-            "  cca run --gdb tcp::1234 --wait-gdb   then: gdb-multiarch -ex 'target remote :1234'",
+            "  cca run -s -S   # gdb stub on port 1234, stopped; then: gdb-multiarch -ex 'target remote :1234'",
             "  cca run --trace run.jsonl --trace-filter rmi,rsi,kvm",
-            "  cca run --trace run.json --trace-format chrome   open in Perfetto or chrome://tracing"},
+            "  cca run --trace run.json --trace-format chrome   # open in Perfetto or chrome://tracing"},
         mixinStandardHelpOptions = true)
 final class RunCommand implements Callable<Integer> {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
@@ -84,12 +85,12 @@ final class RunCommand implements Callable<Integer> {
             description = "Where a realm's PSCI calls are handled: kernel (KVM completes CPU_ON and AFFINITY_INFO "
                 + "itself; the default) or user (an SMCCC filter forwards them to the VMM as KVM_EXIT_HYPERCALL, "
                 + "and the VMM answers with KVM_ARM_VCPU_RMI_PSCI_COMPLETE and KVM_SET_MP_STATE).")
-    String psci;
+    String psci = "kernel"; // also when cca debug builds the command without parsing its options
 
     @Option(names = "--abi-profile", paramLabel = "PROFILE", defaultValue = "v12",
             description = "ABI profile of the host kernel (docs/abi.md): v12 (the default) or psci-user (every "
                 + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user).")
-    String abiProfile;
+    String abiProfile = "v12";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

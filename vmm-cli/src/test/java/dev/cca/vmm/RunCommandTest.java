@@ -117,4 +117,48 @@ class RunCommandTest {
         assertEquals(4, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains("instruction limit reached"), r.err());
     }
+
+    @Test
+    void imageMayBeGivenPositionallyAsInLkvmRun() {
+        CliRunner r = CliRunner.run("run", HELLO.toString(), "--realm");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("Hello from a realm!"), r.out());
+    }
+
+    @Test
+    void imageGivenTwiceIsAUsageError() {
+        CliRunner r = CliRunner.run("run", "-k", HELLO.toString(), HELLO.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("the guest image was given twice"), r.err());
+    }
+
+    @Test
+    void capitalSWithoutAGdbPortIsAUsageError() {
+        CliRunner r = CliRunner.run("run", "-S");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("-S needs --gdb tcp::PORT (or -s)"), r.err());
+        CliRunner both = CliRunner.run("run", "-s", "--gdb", "tcp::1235");
+        assertEquals(2, both.exit());
+        assertTrue(both.err().contains("give one of -s and --gdb"), both.err());
+    }
+
+    @Test
+    void diskThatDoesNotExistIsAUsageErrorNamingIt(@TempDir Path dir) {
+        String missing = dir.resolve("missing").toString();
+        CliRunner r = CliRunner.run("run", "-d", missing + "/disk.img");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--disk " + missing + "/disk.img: no such file"), r.err());
+        CliRunner c = CliRunner.run("run", "--console", "telnet");
+        assertTrue(c.err().contains("--console must be serial or virtio, was 'telnet'"), c.err());
+        CliRunner p9 = CliRunner.run("run", "--9p", missing + ",tag");
+        assertEquals(2, p9.exit());
+        assertTrue(p9.err().contains(missing + " is not a directory"), p9.err());
+    }
+
+    @Test
+    void helpPrintsTheMemoryMapFromMemoryMap() {
+        CliRunner r = CliRunner.run("run", "--help");
+        assertTrue(r.out().contains(MemoryMap.describe().lines().filter(l -> l.contains("ECAM")).findFirst()
+                .orElseThrow()), r.out());
+    }
 }

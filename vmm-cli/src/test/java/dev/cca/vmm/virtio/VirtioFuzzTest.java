@@ -108,6 +108,8 @@ class VirtioFuzzTest {
             kicks++;
         }
         int status = d.status();
+        net.jqwik.api.statistics.Statistics.collect(d.dev.device().name(),
+                (status & STATUS_NEEDS_RESET) != 0 ? "needs reset" : "served");
         if ((status & STATUS_NEEDS_RESET) == 0) {
             for (int q = 0; q < queues; q++) {
                 int used = d.usedIdx(q);
