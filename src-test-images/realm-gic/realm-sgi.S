@@ -12,11 +12,15 @@
  * vCPU 0 has taken SGIs 1..N-1 it sends SGI 8 to every other vCPU at once (ICC_SGI1R_EL1.IRM); secondary k
  * answers with SGI 8 + k and powers itself off with CPU_OFF; vCPU 0 waits for SGIs 9..8+N-1 and for
  * AFFINITY_INFO to report every secondary OFF, starts vCPU 1 again to check that a CPU_OFF'd vCPU restarts,
- * and powers the system off. Waits are done with IRQs masked (wait_irq). Output ends with "realm-sgi: PASS";
+ * and powers the system off. Each vCPU also stores to 200 pages of RAM nobody populated, so KVM faults pages in
+ * (granule delegation, a GPT change) while other vCPUs run. Waits are done with IRQs masked (wait_irq). Output ends with "realm-sgi: PASS";
  * a failed check prints "realm-sgi: FAIL: <check> on vCPU <n>" and powers off.
  */
         .include "realm.inc"
         .equ CTX_BASE, 0x5000
+        .equ TOUCH_BASE, 0x40400000     /* vCPU n touches TOUCH_PAGES pages from TOUCH_BASE + n << TOUCH_SHIFT */
+        .equ TOUCH_SHIFT, 20
+        .equ TOUCH_PAGES, 200
 
         .text
         .global _start
@@ -51,6 +55,7 @@ _start:
         bl      gic_cpu_init
         mov     x19, x0
         bl      active_test
+        bl      touch_pages
         say     m_active0
 
         mov     x21, #1
@@ -168,6 +173,7 @@ secondary:
         bl      gic_cpu_init
         mov     x19, x0
         bl      active_test
+        bl      touch_pages
         mov     x24, #0
         sgi_send x23, x24               /* SGI k to vCPU 0 */
 1:      adr     x1, seen                /* wait for SGI 8 */
@@ -265,6 +271,26 @@ active_test:
         b.ne    fail
         ret     x16
 
+/*
+ * touch_pages: stores to and loads back TOUCH_PAGES pages of this vCPU's own area of RAM that nobody populated,
+ * so KVM faults them in (GRANULE_DELEGATE, a GPT change on one PE) while the other vCPUs run. Clobbers x0-x3, x15.
+ */
+touch_pages:
+        mrs     x0, mpidr_el1
+        and     x0, x0, #0xff
+        ldr     x1, =TOUCH_BASE
+        add     x1, x1, x0, lsl #TOUCH_SHIFT
+        mov     x2, #TOUCH_PAGES
+1:      str     x1, [x1]
+        ldr     x3, [x1]
+        adr     x15, c_touch
+        cmp     x3, x1
+        b.ne    fail
+        add     x1, x1, #4096
+        subs    x2, x2, #1
+        b.ne    1b
+        ret
+
 /* fail: prints "realm-sgi: FAIL: <x15> on vCPU <n>" and powers the system off. */
 fail:
         bl      lock
@@ -333,6 +359,7 @@ c_pending_active: .asciz "an SGI sent again while active is pending and active"
 c_spurious:     .asciz "a pending and active SGI of the running priority is not acknowledged (1023)"
 c_deactivated:  .asciz "ICC_EOIR1_EL1 deactivates (EOImode 0)"
 c_iar_again:    .asciz "the SGI pending again is acknowledged after the EOI"
+c_touch:        .asciz "a page of RAM nobody populated reads back what was stored"
 c_idle:         .asciz "after the second EOI SGI 15 is neither pending nor active"
 
         .data

@@ -2,6 +2,7 @@ package dev.cca.kvm;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.GuestExceptions;
 import dev.cca.core.cpu.GenericTimer;
 import dev.cca.core.cpu.GicCpuInterface;
 import dev.cca.core.cpu.SecurityState;
@@ -41,6 +42,7 @@ final class NormalVmHost {
             | SysRegs.HCR_AMO | SysRegs.HCR_TSC | SysRegs.HCR_TWI | SysRegs.HCR_TWE | SysRegs.HCR_RW;
     /** CNTHCTL_EL2: EL1PCTEN | EL1PCEN, the guest uses the physical counter and timer directly. */
     private static final long CNTHCTL_GUEST = 3;
+    /** PSTATE of a vCPU started by PSCI CPU_ON: EL1h, DAIF masked. */
     private static final long PSTATE_EL1H_MASKED = 0x3C5;
     private static final long SMCCC_VERSION = 0x8000_0000L, SMCCC_ARCH_FEATURES = 0x8000_0001L;
     private static final long PSCI_MIGRATE_INFO_TYPE = 0x8400_0006L;
@@ -589,31 +591,12 @@ final class NormalVmHost {
 
     // ---- exception injection -------------------------------------------------------------------------------
 
-    /** Enters the guest's EL1 synchronous exception vector (as KVM's inject_undef64 / inject_abt64 do). */
-    private static void injectSync(Cpu pe, int ec, int iss, boolean hasFar, long far) {
-        long[] sr = pe.sr;
-        long spsr = sr[SysRegs.SPSR_EL2];
-        int fromEl = (int) (spsr >>> 2) & 3;
-        long offset = fromEl == 0 ? 0x400 : (spsr & 1) != 0 ? 0x200 : 0;
-        sr[SysRegs.ESR_EL1] = ((long) ec << 26) | Esr.IL | (iss & 0x1FF_FFFFL);
-        if (hasFar) {
-            sr[SysRegs.FAR_EL1] = far;
-        }
-        sr[SysRegs.ELR_EL1] = sr[SysRegs.ELR_EL2];
-        sr[SysRegs.SPSR_EL1] = spsr;
-        sr[SysRegs.ELR_EL2] = sr[SysRegs.VBAR_EL1] + offset;
-        sr[SysRegs.SPSR_EL2] = PSTATE_EL1H_MASKED | (spsr & 0xF000_0000L);
-    }
-
     private static void injectUndefined(Cpu pe) {
-        injectSync(pe, Esr.EC_UNKNOWN, 0, false, 0);
+        GuestExceptions.injectUndefined(pe);
     }
 
     private static void injectAbort(Cpu pe, boolean fetch, long far) {
-        long spsr = pe.sr[SysRegs.SPSR_EL2];
-        boolean sameEl = ((spsr >>> 2) & 3) == 1;
-        int ec = fetch ? (sameEl ? Esr.EC_IABT_CUR : Esr.EC_IABT_LOWER) : (sameEl ? Esr.EC_DABT_CUR : Esr.EC_DABT_LOWER);
-        injectSync(pe, ec, Esr.FSC_SEA, true, far);
+        GuestExceptions.injectAbort(pe, fetch, Esr.FSC_SEA, far);
     }
 
     // =========================================================================================================

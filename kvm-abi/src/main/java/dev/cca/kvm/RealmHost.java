@@ -589,53 +589,51 @@ final class RealmHost {
 
     private long runLoop(Process p, Cpu pe, KvmVcpu v, Thread self) {
         Vgic vgic = vm.irqchip;
-        {
-            while (true) {
-                // xfer_to_guest_mode_handle_work(): a pending signal ends KVM_RUN.
-                if (p.signalPending()) {
-                    p.consumeSignal();
-                    v.setExit(KVM_EXIT_INTR);
-                    return -Errno.EINTR;
-                }
-                // check_vcpu_requests(): KVM_REQ_SLEEP for a powered-off vCPU (CPU_OFF, SYSTEM_OFF, POWER_OFF).
-                long s = v.sleepWhileStopped(p);
-                if (s != 0) {
-                    return s;
-                }
-                long pre = preEnter(pe, v);
-                if (pre != CONTINUE) {
-                    return pre;
-                }
-                // In guest mode before the list registers are flushed: a kick from now on makes the REC exit.
-                kernel.enterGuest(self, pe);
-                HostInterrupts.acknowledge(pe);
-                flushToRec(pe, v, vgic);
-                // As Linux: WFI and WFE exit to the host, so that an idle vCPU's thread sleeps (kvm_vcpu_block).
-                writeNs(pe, v.recRun + RecRun.ENTER_FLAGS,
-                        v.recEnterFlags | Rmi.REC_ENTER_TRAP_WFI | Rmi.REC_ENTER_TRAP_WFE);
-                long[] r;
-                try {
-                    pe.setIrqCountdown(TICK_INSTRUCTIONS);
-                    r = rmi(pe, Rmi.REC_ENTER, v.rec, v.recRun);
-                } catch (Smccc.CallInterruptedException e) {
-                    // The emulated PE stopped inside the realm (an exception loop, an emulator failure): it has no
-                    // way back to the host. The report stays with the PE (Cpu.stopReport) for tools.
-                    LOG.debug("REC_ENTER on vCPU {} did not return: {}", v.id, e.getMessage());
-                    kernel.scheduler.retire(pe);
-                    v.setExit(KVM_EXIT_INTERNAL_ERROR);
-                    return 0;
-                } finally {
-                    pe.setIrqCountdown(Long.MAX_VALUE);
-                    pe.setIrqSource(HostKernel.IRQ_KICK, false);
-                    kernel.leaveGuest(self);
-                }
-                if (r[0] == Rmi.SUCCESS) {
-                    syncFromRec(pe, v, vgic);
-                }
-                long result = handleExit(p, pe, v, r[0]);
-                if (result != CONTINUE) {
-                    return result;
-                }
+        while (true) {
+            // xfer_to_guest_mode_handle_work(): a pending signal ends KVM_RUN.
+            if (p.signalPending()) {
+                p.consumeSignal();
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            // check_vcpu_requests(): KVM_REQ_SLEEP for a powered-off vCPU (CPU_OFF, SYSTEM_OFF, POWER_OFF).
+            long s = v.sleepWhileStopped(p);
+            if (s != 0) {
+                return s;
+            }
+            long pre = preEnter(pe, v);
+            if (pre != CONTINUE) {
+                return pre;
+            }
+            // In guest mode before the list registers are flushed: a kick from now on makes the REC exit.
+            kernel.enterGuest(self, pe);
+            HostInterrupts.acknowledge(pe);
+            flushToRec(pe, v, vgic);
+            // As Linux: WFI and WFE exit to the host, so that an idle vCPU's thread sleeps (kvm_vcpu_block).
+            writeNs(pe, v.recRun + RecRun.ENTER_FLAGS,
+                    v.recEnterFlags | Rmi.REC_ENTER_TRAP_WFI | Rmi.REC_ENTER_TRAP_WFE);
+            long[] r;
+            try {
+                pe.setIrqCountdown(TICK_INSTRUCTIONS);
+                r = rmi(pe, Rmi.REC_ENTER, v.rec, v.recRun);
+            } catch (Smccc.CallInterruptedException e) {
+                // The emulated PE stopped inside the realm (an exception loop, an emulator failure): it has no
+                // way back to the host. The report stays with the PE (Cpu.stopReport) for tools.
+                LOG.debug("REC_ENTER on vCPU {} did not return: {}", v.id, e.getMessage());
+                kernel.scheduler.retire(pe);
+                v.setExit(KVM_EXIT_INTERNAL_ERROR);
+                return 0;
+            } finally {
+                pe.setIrqCountdown(Long.MAX_VALUE);
+                pe.setIrqSource(HostKernel.IRQ_KICK, false);
+                kernel.leaveGuest(self);
+            }
+            if (r[0] == Rmi.SUCCESS) {
+                syncFromRec(pe, v, vgic);
+            }
+            long result = handleExit(p, pe, v, r[0]);
+            if (result != CONTINUE) {
+                return result;
             }
         }
     }
@@ -652,9 +650,8 @@ final class RealmHost {
         for (int i = 0; i < RecRun.GICV3_LRS; i++) {
             writeNs(pe, v.recRun + RecRun.ENTER_GICV3_LRS + 8L * i, i < v.recLrs.length ? v.recLrs[i] : 0);
         }
-        for (int t = 0; t < HostInterrupts.TIMER_PPIS.length; t++) {
-            int ppi = HostInterrupts.TIMER_PPIS[t];
-            HostInterrupts.setTimerActive(pe, ppi, timerLevel(v, ppi) || vgic.isActive(v.id, ppi));
+        for (int ppi : HostInterrupts.TIMER_PPIS) {
+            HostInterrupts.setTimerActive(pe, ppi, vgic.isAsserted(v.id, ppi) || vgic.isActive(v.id, ppi));
         }
     }
 
@@ -690,13 +687,6 @@ final class RealmHost {
                     && fired;
             vgic.setTimerLevel(v.id, ppi, level, false);
         }
-    }
-
-    private static boolean timerLevel(KvmVcpu v, int ppi) {
-        int t = ppi == GenericTimer.PPI_PHYS ? 0 : 1;
-        long ctl = v.recTimers[2 * t];
-        return (ctl & (GenericTimer.CTL_ENABLE | GenericTimer.CTL_IMASK | GenericTimer.CTL_ISTATUS))
-                == (GenericTimer.CTL_ENABLE | GenericTimer.CTL_ISTATUS);
     }
 
     /** The physical count at which the REC's next enabled, unmasked timer fires (kvm_timer_earliest_exp). */

@@ -251,6 +251,11 @@ final class Vgic {
         return rose;
     }
 
+    /** Whether the input line of private interrupt {@code intid} of {@code vcpuId} is high (a timer's level). */
+    synchronized boolean isAsserted(int vcpuId, int intid) {
+        return vcpu(vcpuId).priv[intid].line;
+    }
+
     /** Whether {@code intid} of {@code vcpuId} is active in the vGIC (kvm_vgic_map_is_active). */
     synchronized boolean isActive(int vcpuId, int intid) {
         return vcpu(vcpuId).priv[intid].active;

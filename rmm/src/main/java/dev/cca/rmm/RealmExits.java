@@ -2,6 +2,7 @@ package dev.cca.rmm;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
+import dev.cca.core.cpu.GuestExceptions;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.rmm.measure.Measurement;
@@ -590,36 +591,13 @@ final class RealmExits {
         cpu.sr[SysRegs.ELR_EL2] += 4;
     }
 
-    /**
-     * Makes the realm take a synchronous exception at EL1, as if it had happened there: the realm's EL1
-     * exception registers are written and the exception return from EL2 lands on its EL1 vector.
-     */
-    private static void injectToEl1(Cpu cpu, int ec, int iss, boolean hasFar, long far) {
-        long spsr = cpu.sr[SysRegs.SPSR_EL2];
-        int fromEl = (int) (spsr >>> 2) & 3;
-        boolean fromSpx = (spsr & 1) != 0;
-        cpu.sr[SysRegs.ELR_EL1] = cpu.sr[SysRegs.ELR_EL2];
-        cpu.sr[SysRegs.SPSR_EL1] = spsr;
-        cpu.sr[SysRegs.ESR_EL1] = ((long) ec << 26) | Esr.IL | iss;
-        if (hasFar) {
-            cpu.sr[SysRegs.FAR_EL1] = far;
-        }
-        long offset = fromEl == 0 ? 0x400 : fromSpx ? 0x200 : 0;
-        cpu.sr[SysRegs.ELR_EL2] = cpu.sr[SysRegs.VBAR_EL1] + offset;
-        long pan = (cpu.sr[SysRegs.SCTLR_EL1] & SysRegs.SCTLR_SPAN) == 0 ? 1L << 22 : spsr & (1L << 22);
-        cpu.sr[SysRegs.SPSR_EL2] = 0x3C5 | pan; // EL1h, DAIF masked
-    }
-
     static void injectUndefined(Cpu cpu) {
-        injectToEl1(cpu, Esr.EC_UNKNOWN, 0, false, 0);
+        GuestExceptions.injectUndefined(cpu);
     }
 
     /** Injects a synchronous external abort (data or instruction) into the realm. */
     static void injectSyncAbort(Cpu cpu, int fsc, boolean instruction, long far) {
-        int fromEl = (int) (cpu.sr[SysRegs.SPSR_EL2] >>> 2) & 3;
-        int ec = instruction ? (fromEl == 0 ? Esr.EC_IABT_LOWER : Esr.EC_IABT_CUR)
-                : (fromEl == 0 ? Esr.EC_DABT_LOWER : Esr.EC_DABT_CUR);
-        injectToEl1(cpu, ec, fsc, true, far);
+        GuestExceptions.injectAbort(cpu, instruction, fsc, far);
     }
 
     // ---- exit to the host ------------------------------------------------------------------------------------

@@ -373,9 +373,6 @@ final class RecCommands {
         return true;
     }
 
-    /** CNTHCTL_EL2 while a realm runs: EL1PCTEN | EL1PCEN. */
-    static final long CNTHCTL_REALM = 3;
-
     /** Loads a REC's saved context into the PE and configures EL2 for it (stage 2 = the realm's RTTs). */
     static void load(Cpu cpu, Rec rec, RealmDescriptor d, long enterFlags) {
         for (int i = 0; i < 31; i++) {
@@ -401,8 +398,6 @@ final class RecCommands {
             hcr |= SysRegs.HCR_TWE;
         }
         cpu.sr[SysRegs.HCR_EL2] = hcr;
-        // The realm uses the EL1 physical counter and timer directly (EL1PCTEN | EL1PCEN, as TF-RMM sets them).
-        cpu.sr[SysRegs.CNTHCTL_EL2] = CNTHCTL_REALM;
         cpu.sr[SysRegs.VTTBR_EL2] = d.rttBase() | ((long) d.vmid() << 48);
         int sl = d.rttLevelStart();
         int sl0 = sl == 0 ? 2 : sl == 1 ? 1 : 0;

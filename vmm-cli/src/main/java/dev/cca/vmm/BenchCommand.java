@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure cca against QEMU TCG: guest instructions per second on a CPU-bound loop (a normal "
             + "VM, 1 vCPU) and the wall time of a Linux boot to /init (the initramfs's \"" + Initramfs.MARKER
-            + "\") and to power-off. Each run is a fresh process. QEMU runs the same images with each "
+            + "\") and to power-off, as a normal VM and as a realm. Each run is a fresh process. QEMU runs the "
+            + "same images with each "
             + "--qemu-cpu model when qemu-system-aarch64 is installed.%n",
         footer = {"%nThe default QEMU CPU models are those whose features come closest to what cca advertises "
             + "(docs/cpu-features.md): Armv8.0 cores with crypto (cortex-a72), an Armv8.2 core with LSE and LRCPC "
@@ -286,8 +287,16 @@ final class BenchCommand implements Callable<Integer> {
             double[] r = boot("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
                     "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
                     Integer.toString(memMib)), markers, true);
+            // The same boot in a realm, measured in the same run: the cost of the RMM, REC exits and list registers.
+            double[] realm = boot("cca (realm, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
+                    "--realm", "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
+                    Integer.toString(memMib)), markers, true);
+            if (r != null && realm != null) {
+                out.printf(Locale.ROOT, "  boot to /init, realm / normal VM (--engine %s): %.2fx%n", e,
+                        realm[0] / r[0]);
+            }
             cca.add(r);
-            ok &= r != null;
+            ok &= r != null && realm != null;
         }
         double fastest = Double.MAX_VALUE;
         String fastestCpu = null;

@@ -85,12 +85,12 @@ final class RunCommand implements Callable<Integer> {
             description = "Where a realm's PSCI calls are handled: kernel (KVM completes CPU_ON and AFFINITY_INFO "
                 + "itself; the default) or user (an SMCCC filter forwards them to the VMM as KVM_EXIT_HYPERCALL, "
                 + "and the VMM answers with KVM_ARM_VCPU_RMI_PSCI_COMPLETE and KVM_SET_MP_STATE).")
-    String psci;
+    String psci = "kernel"; // also when cca debug builds the command without parsing its options
 
     @Option(names = "--abi-profile", paramLabel = "PROFILE", defaultValue = "v12",
             description = "ABI profile of the host kernel (docs/abi.md): v12 (the default) or psci-user (every "
                 + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user).")
-    String abiProfile;
+    String abiProfile = "v12";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -419,6 +419,9 @@ final class RunCommand implements Callable<Integer> {
         }
         vcpuLocations.forEach(out::println);
         out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
+        if (limits.engine == RunOptions.EngineKind.jit) {
+            out.println(String.format(Locale.ROOT, "translated:   %d blocks", dev.cca.core.cpu.Cpu.translatedBlocks()));
+        }
         // A rate says something only for runs long enough to be dominated by guest code.
         String rate = instructions >= 10_000_000 && seconds > 0
                 ? String.format(Locale.ROOT, " (%.1f M instructions/s)", instructions / seconds / 1e6) : "";

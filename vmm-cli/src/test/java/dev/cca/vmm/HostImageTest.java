@@ -71,6 +71,40 @@ class HostImageTest {
         assertTrue(r.err().contains("instruction limit reached"), r.err());
     }
 
+    /** Little-endian bytes of A64 instruction words. */
+    private static byte[] code(int... words) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * words.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int w : words) {
+            b.putInt(w);
+        }
+        return b.array();
+    }
+
+    @Test
+    void systemResetRestartsTheImageWithDramKept(@TempDir Path dir) throws IOException {
+        // Counts its boots in DRAM outside the image (0x8810_0000): PSCI SYSTEM_RESET until the third boot, then
+        // SYSTEM_OFF. The count survives only if a reset keeps DRAM; the image runs again only if it is reloaded
+        // and PE 0 restarted at its entry.
+        Path raw = dir.resolve("reset.bin");
+        Files.write(raw, code(
+                0xD2B10201, // movz x1, #0x8810, lsl #16
+                0xF9400022, // ldr  x2, [x1]
+                0x91000442, // add  x2, x2, #1
+                0xF9000022, // str  x2, [x1]
+                0xF1000C5F, // cmp  x2, #3
+                0x54000080, // b.eq off
+                0xD2800120, // movz x0, #9            PSCI SYSTEM_RESET
+                0xF2B08000, // movk x0, #0x8400, lsl #16
+                0xD4000003, // smc  #0
+                0xD2800100, // off: movz x0, #8       PSCI SYSTEM_OFF
+                0xF2B08000, // movk x0, #0x8400, lsl #16
+                0xD4000003, // smc  #0
+                0x14000000)); // b .
+        CliRunner r = CliRunner.run("run", "--host-image", raw + "@0x88000000", "--timeout", "60s");
+        assertEquals(RunCommand.EXIT_OK, r.exit(), r.err());
+        assertTrue(r.err().contains("resets:       2"), r.err());
+    }
+
     @Test
     void committedImageMatchesItsSource(@TempDir Path out) throws IOException, InterruptedException {
         boolean haveAs = new ProcessBuilder("sh", "-c", "command -v aarch64-linux-gnu-as").start().waitFor() == 0;

@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Boots Debian's arm64 kernel with a busybox initramfs as a normal VM through cca run: /init runs, prints its
- * marker and the output of its commands, and powers off. Runs only with -Plinux-boot; fetches the kernel with
+ * Boots Debian's arm64 kernel with a busybox initramfs as a normal VM and as a realm through cca run: /init runs,
+ * prints its marker and the output of its commands, and powers off. Runs only with -Plinux-boot; fetches the kernel with
  * src-test-images/linux/fetch.sh and is skipped with the reason when that is impossible.
  */
 @Tag("linux")
@@ -98,9 +98,37 @@ class LinuxBootTest {
                 "/proc/cpuinfo's Features line vs the \"Linux hwcaps\" line of docs/cpu-features.md");
     }
 
+    /**
+     * The same kernel and initramfs in a realm, on 1 and 4 vCPUs: the in-kernel vGIC at the unprotected alias,
+     * timer and IPIs through the RMM, /init runs and the realm powers off; every vCPU is up and the console has no
+     * oops, lockup or RCU stall report.
+     */
     @Test
     @Timeout(value = 60, unit = TimeUnit.MINUTES)
-    void benchTimesTheBootToInitAndToPowerOff() throws Exception {
+    void debianKernelBootsInARealmOnOneAndFourVcpus() throws Exception {
+        Path cache = prepare();
+        for (int cpus : new int[] {1, 4}) {
+            CliRunner r = CliRunner.run("run", "--realm", "--kernel", cache.resolve("vmlinuz").toString(),
+                    "--initrd", cache.resolve("initramfs.cpio").toString(), "--params", "console=ttyAMA0",
+                    "--mem", "512", "--cpus", Integer.toString(cpus), "--timeout", "50m");
+            Path log = cache.resolve("last-realm-boot-" + cpus + ".log");
+            Files.writeString(log, r.out() + "\n--- stderr ---\n" + r.err());
+            String out = r.out();
+            assertTrue(out.contains(Initramfs.MARKER), "no /init marker; console in " + log);
+            assertTrue(out.contains(Initramfs.DONE), "/init finished; console in " + log);
+            assertEquals(0, r.exit(), "the realm powered off cleanly: " + r.err());
+            for (int i = 0; i < cpus; i++) {
+                assertTrue(out.contains("processor\t: " + i), "CPU " + i + " in /proc/cpuinfo; console in " + log);
+            }
+            for (String bad : new String[] {"Oops", "hard LOCKUP", "self-detected stall", "no distributor"}) {
+                assertTrue(!out.contains(bad), "\"" + bad + "\" on the console; console in " + log);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.MINUTES)
+    void benchTimesTheBootToInitAndToPowerOffAsNormalVmAndRealm() throws Exception {
         Path cache = prepare();
         CliRunner r = CliRunner.run("bench", "--only", "linux", "--no-qemu", "--kernel",
                 cache.resolve("vmlinuz").toString(), "--initrd", cache.resolve("initramfs.cpio").toString(),
@@ -108,6 +136,9 @@ class LinuxBootTest {
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().matches("(?s).*\n  cca \\(normal VM\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
                 r.out());
+        assertTrue(r.out().matches("(?s).*\n  cca \\(realm\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
+                r.out());
+        assertTrue(r.out().matches("(?s).*\n  boot to /init, realm / normal VM: [0-9.]+x\n.*"), r.out());
     }
 
     /** The hwcaps docs/cpu-features.md says Linux sees (its machine-checked "Linux hwcaps: `...`" line). */

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,8 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The realm guests of src-test-images/realm-gic, run with {@code cca run --realm --cpus N}: PSCI from a realm with
- * the calls completed by KVM or by the VMM. Each guest prints PASS or FAIL lines and powers off.
+ * The realm guests of src-test-images/realm-gic, run with {@code cca run --realm --cpus N}: SGIs between vCPUs and
+ * the active state through the realm's vGIC, the EL1 virtual and physical timers' interrupts (a disabled timer's
+ * line drops), and PSCI from a realm with the calls completed by KVM or by the VMM. Each guest prints PASS or FAIL
+ * lines and powers off.
  */
 class RealmGicGuestsTest {
     static final Path DIR = Path.of("..", "src-test-images", "realm-gic");
@@ -77,6 +80,41 @@ class RealmGicGuestsTest {
         } else {
             // Per secondary at least AFFINITY_INFO (OFF), CPU_ON, CPU_ON (ALREADY_ON) and AFFINITY_INFO (ON).
             assertTrue(completions >= 4L * (cpus - 1), "PSCI_COMPLETE ioctls: " + completions);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} vCPUs")
+    @ValueSource(ints = {1, 2, 4})
+    void sgisReachEveryVcpuAndTheActiveStateFollowsTheGuestsAcknowledgeAndEoi(int cpus) {
+        CliRunner r = runPassing("realm-sgi", cpus);
+        String expected = "realm-sgi: vCPU 0 up\n"
+                + "realm-sgi: vCPUs: " + cpus + "\n"
+                + "realm-sgi: vCPU 0: SGI 15 active, pending and active, then pending: ok\n";
+        if (cpus > 1) {
+            expected += "realm-sgi: vCPU 0 took SGI k from every secondary k\n"
+                    + "realm-sgi: every secondary took SGI 8 (IRM) and answered with SGI 8 + k\n"
+                    + "realm-sgi: AFFINITY_INFO says every secondary is OFF\n"
+                    + "realm-sgi: vCPU 1 started again after CPU_OFF\n";
+        }
+        assertTrue(r.out().startsWith(expected + "realm-sgi: PASS\n"), r.out());
+    }
+
+    @Test
+    void sgisAndCpuOnWithPsciInTheVmm() {
+        CliRunner r = runPassing("realm-sgi", 4, "--psci", "user");
+        assertTrue(r.out().contains("realm-sgi: every secondary took SGI 8 (IRM) and answered with SGI 8 + k\n"),
+                r.out());
+    }
+
+    @ParameterizedTest(name = "{0} vCPUs")
+    @ValueSource(ints = {1, 2, 4})
+    void bothEl1TimersInterruptEveryVcpuAndADisabledTimersLineDrops(int cpus) {
+        CliRunner r = runPassing("realm-timer", cpus);
+        for (int k = 0; k < cpus; k++) {
+            for (String t : new String[] {"virtual timer (PPI 27)", "physical timer (PPI 30)"}) {
+                assertTrue(r.out().contains("realm-timer: vCPU " + k + ": " + t
+                        + ": level, disable, IMASK, interrupt, deadline, quiet after disable: ok\n"), r.out());
+            }
         }
     }
 }

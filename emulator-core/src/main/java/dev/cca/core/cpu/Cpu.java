@@ -72,8 +72,11 @@ public final class Cpu {
     boolean transitioned;
     /** Instructions executed by this PE since reset. */
     public long instructions;
-    /** Set when a store hits a page holding decoded code: a translated block ends after that store. */
-    boolean codeModified;
+    /**
+     * Set by a store into a page holding decoded code and by a device access (which may assert an interrupt): a
+     * translated block ends after that instruction, so the new code or the interrupt is seen at the next one.
+     */
+    boolean blockExit;
     /** The system counter as this PE sees it is {@code instructions + timeOffset} (idle time skipped). */
     long timeOffset;
     /** Virtual IRQ/FIQ lines ({@link GicCpuInterface#VIRQ}, {@link GicCpuInterface#VFIQ}), taken at EL1. */

@@ -249,7 +249,7 @@ public final class Engine {
                     }
                     if (b != null && b.va == pc && end - c.instructions >= b.length) {
                         c.pc = pc;
-                        c.codeModified = false;
+                        c.blockExit = false;
                         try {
                             pc = b.run(c, end);
                         } catch (GuestFault f) {

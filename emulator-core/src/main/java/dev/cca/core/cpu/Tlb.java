@@ -103,7 +103,7 @@ public final class Tlb implements Mmu.Context {
             Bytes.put(p.data, off, size, value);
             if (p.code != null) {
                 p.invalidateCode(off, size);
-                cpu.codeModified = true;
+                cpu.blockExit = true;
             }
             if (p.monitors != 0) {
                 cpu.coherenceDomain().onStore(cpu, p, off, size);
@@ -147,6 +147,7 @@ public final class Tlb implements Mmu.Context {
             hook.dataAccess(cpu, va, size, false);
         }
         try {
+            cpu.blockExit = true; // a device read may change interrupt state (an acknowledge)
             return cpu.memory.read(pa, size);
         } catch (BusErrorException e) {
             cpu.exceptions.recordAbort(false, va, syn, false, Esr.FSC_SEA, false, false, 0, false);
@@ -176,7 +177,7 @@ public final class Tlb implements Mmu.Context {
             Bytes.put(p.data, off, size, value);
             if (p.code != null) {
                 p.invalidateCode(off, size);
-                cpu.codeModified = true;
+                cpu.blockExit = true;
             }
             if (p.monitors != 0) {
                 cpu.coherenceDomain().onStore(cpu, p, off, size);
@@ -188,6 +189,7 @@ public final class Tlb implements Mmu.Context {
             hook.dataAccess(cpu, va, size, true);
         }
         try {
+            cpu.blockExit = true; // a device write may assert an interrupt: taken at the next instruction
             cpu.memory.write(pa, size, value);
         } catch (BusErrorException e) {
             cpu.exceptions.recordAbort(false, va, syn, true, Esr.FSC_SEA, false, false, 0, false);
@@ -524,7 +526,7 @@ public final class Tlb implements Mmu.Context {
     public void afterAtomicStore(Page p, int off, int size) {
         if (p.code != null) {
             p.invalidateCode(off, size);
-            cpu.codeModified = true;
+            cpu.blockExit = true;
         }
         if (p.monitors != 0) {
             cpu.coherenceDomain().onStore(cpu, p, off, size);

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (and before a block's last instruction when that one is a system or exception instruction, which may read the
  * counter or trap); each instruction has its own exception handler that stores its PC and the count of the
  * instructions before it, then rethrows for the run loop to deliver; a store that hits a page holding decoded
- * code ends the block after it, so self-modifying code is seen by the next instruction.
+ * code, and any device access, end the block after that instruction, so self-modifying code is seen by the next
+ * instruction and an interrupt a device asserts is taken at the next instruction boundary.
  */
 final class Translator {
     /** Longest block, in instructions. */
@@ -215,11 +216,11 @@ final class Translator {
             } else {
                 mv.visitInsn(Opcodes.POP2);
                 if (mayStore(flags[i]) || last) {
-                    // a store into decoded code (or the end of a block cut by the page or length limit)
+                    // a store into decoded code or a device access (or the end of a block cut by the page or length limit)
                     Label go = new Label();
                     if (!last) {
                         mv.visitVarInsn(Opcodes.ALOAD, 1);
-                        mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "codeModified", "Z");
+                        mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "blockExit", "Z");
                         mv.visitJumpInsn(Opcodes.IFEQ, go);
                     }
                     addCount(mv, i + 1);

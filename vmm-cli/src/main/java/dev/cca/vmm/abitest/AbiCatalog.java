@@ -121,6 +121,7 @@ final class AbiCatalog {
                 .f("reserved", Structs.VE_RESERVED, 4, 12);
         struct("kvm_reg_list", Structs.REG_LIST_SIZE).f("n", Structs.RL_N, 8).f("reg", Structs.RL_REG, 8, 512);
         struct("int", 4).f("value", 0, 4);
+        struct("kvm_irq_level", 8).f("irq", 0, 4).f("level", 4, 4);
         struct("u64", 8).f("value", 0, 8);
         struct("kvm_run", Structs.RUN_SIZE)
                 .f("request_interrupt_window", Structs.RUN_REQUEST_INTERRUPT_WINDOW, 1)
@@ -183,6 +184,7 @@ final class AbiCatalog {
         io("KVM_ARM_VCPU_INIT", KVM_ARM_VCPU_INIT, Arg.STRUCT_IN, "kvm_vcpu_init");
         io("KVM_GET_REG_LIST", KVM_GET_REG_LIST, Arg.STRUCT_INOUT, "kvm_reg_list");
         io("KVM_ARM_VCPU_FINALIZE", KVM_ARM_VCPU_FINALIZE, Arg.STRUCT_IN, "int");
+        io("KVM_IRQ_LINE", KVM_IRQ_LINE, Arg.STRUCT_IN, "kvm_irq_level");
         io("KVM_ARM_VCPU_RMI_PSCI_COMPLETE", KVM_ARM_VCPU_RMI_PSCI_COMPLETE, Arg.STRUCT_IN,
                 "kvm_arm_rmi_psci_complete");
     }

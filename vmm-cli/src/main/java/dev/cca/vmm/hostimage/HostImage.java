@@ -57,6 +57,8 @@ public final class HostImage implements PowerControl {
 
     private final Object lock = new Object();
     private final boolean[] on;
+    /** Set by CPU_ON, consumed by the PE's thread: it warm-boots before running again (even if it never saw off). */
+    private final boolean[] bootPending;
     private final boolean[] idle;
     private final Thread[] threads;
     private volatile boolean resetRequested;
@@ -75,6 +77,7 @@ public final class HostImage implements PowerControl {
         this.keys = keys;
         this.firmwareInstalled = firmwareInstalled;
         on = new boolean[cpus];
+        bootPending = new boolean[cpus];
         idle = new boolean[cpus];
         devices.setRunning(this::isOn);
         threads = new Thread[cpus];
@@ -101,7 +104,9 @@ public final class HostImage implements PowerControl {
         fw.monitor.enablePsci(this, 0);
         synchronized (lock) {
             java.util.Arrays.fill(on, false);
+            java.util.Arrays.fill(bootPending, false);
             on[0] = true;
+            quietRounds = 0;
         }
         fw.monitor.startNonSecure(platform.machine.cpu(0), image.entry(), 0);
         firmwareInstalled.accept(platform, fw);
@@ -146,16 +151,19 @@ public final class HostImage implements PowerControl {
 
     private void peLoop(Cpu cpu) {
         int pe = cpu.index;
-        boolean started = pe == 0;
         while (running()) {
-            if (!isOn(pe)) {
-                LockSupport.parkNanos(this, 1_000_000);
-                started = false;
-                continue;
+            boolean isOn;
+            boolean boot;
+            synchronized (lock) {
+                isOn = on[pe];
+                boot = bootPending[pe];
+                bootPending[pe] = false;
             }
-            if (!started) {
+            if (boot) {
                 firmware.monitor.warmBoot(cpu);
-                started = true;
+            } else if (!isOn) {
+                LockSupport.parkNanos(this, 1_000_000);
+                continue;
             }
             // End the chunk at the next device deadline, so that a watchdog fires at its count and not later.
             long toDeadline = devices.nextDeadline() - cpu.timer.localCount();
@@ -171,7 +179,11 @@ public final class HostImage implements PowerControl {
                     stop(Outcome.PE_FAILED);
                     break;
                 default:
-                    break; // ARRIVED (back at NS-EL2 after an exception), BUDGET, STOP_REQUESTED
+                    // ARRIVED (back at NS-EL2 after an exception), BUDGET, STOP_REQUESTED: the PE made progress
+                    synchronized (lock) {
+                        quietRounds = 0;
+                    }
+                    break;
             }
         }
     }
@@ -210,9 +222,12 @@ public final class HostImage implements PowerControl {
                     for (int i = 0; i < on.length; i++) {
                         still &= !on[i] || idle[i];
                     }
-                    if (still && devices.nextDeadline() == Long.MAX_VALUE && !cpu.irqPending()
-                            && quietFor(cpu)) {
-                        stop(Outcome.ALL_IDLE);
+                    if (still && devices.nextDeadline() == Long.MAX_VALUE && !cpu.irqPending()) {
+                        if (++quietRounds > QUIET_ROUNDS) {
+                            stop(Outcome.ALL_IDLE);
+                        }
+                    } else {
+                        quietRounds = 0;
                     }
                 }
                 return;
@@ -225,12 +240,10 @@ public final class HostImage implements PowerControl {
         }
     }
 
+    /** Looks at a system with every PE idle and nothing pending, in a row, before calling it halted (~20 ms). */
+    private static final int QUIET_ROUNDS = 10;
+    /** Guarded by {@link #lock}: consecutive looks at an all-idle system; any progress resets it. */
     private int quietRounds;
-
-    /** True once the system was seen all idle with nothing pending several times in a row (about 20 ms). */
-    private boolean quietFor(Cpu cpu) {
-        return ++quietRounds > 10;
-    }
 
     /** Ends the run (from any thread). */
     public void stop(Outcome o) {
@@ -255,6 +268,7 @@ public final class HostImage implements PowerControl {
     public void powerOn(int pe) {
         synchronized (lock) {
             on[pe] = true;
+            bootPending[pe] = true;
         }
         Thread t = threads[pe];
         if (t != null) {
