@@ -83,10 +83,30 @@ class VirtioFuzzTest {
         assertTrue(d.init(F_VERSION_1 | F_RING_INDIRECT_DESC | (d.offered() & VirtioBlk.F_RO), queueSize));
         int queues = (int) d.common(NUM_QUEUES, 2);
         int kicks = 0;
+        boolean wellFormed = r.nextBoolean(); // half the guests send sane chains of garbage requests
         for (int round = 0; round < 1 + r.nextInt(8); round++) {
             int q = r.nextInt(queues);
             int size = Math.max(1, d.sizes[q]);
+            int chain = 1 + r.nextInt(Math.min(size, 4));
             for (int i = 0; i < size; i++) {
+                if (wellFormed) {
+                    // A chain of sane buffers with random contents (readable, then writable): the device parses
+                    // garbage requests and answers with its error statuses.
+                    long addr = Driver.DATA + 0x1000L * i;
+                    byte[] junk = new byte[16];
+                    r.nextBytes(junk);
+                    if (r.nextBoolean()) {
+                        junk[0] = (byte) new int[] {0, 1, 4, 8}[r.nextInt(4)]; // a known blk type
+                        junk[8] = (byte) r.nextInt(80);                       // a sector near the end
+                        java.util.Arrays.fill(junk, 9, 16, (byte) 0);
+                    }
+                    mem.write(addr, junk, 0, 16);
+                    int last = chain - 1;
+                    int flags = (i < last ? Virtqueue.DESC_F_NEXT : 0) | (i > 0 && i >= last - r.nextInt(2)
+                            ? Virtqueue.DESC_F_WRITE : 0);
+                    d.desc(q, i, addr, i == 0 ? 16 : new int[] {1, 512, 1024, 13}[r.nextInt(4)], flags, i + 1);
+                    continue;
+                }
                 int flags = r.nextInt(8);
                 int next = r.nextInt(4) == 0 ? r.nextInt(0x10000) : r.nextInt(size + 1);
                 d.desc(q, i, randomAddress(r), randomLength(r), flags, next);
@@ -101,10 +121,10 @@ class VirtioFuzzTest {
                     mem.write(e + 14, 2, r.nextInt(10));
                 }
             }
-            if (r.nextInt(5) == 0) {
+            if (!wellFormed && r.nextInt(5) == 0) {
                 d.availIdx[q] = r.nextInt(0x10000); // the driver's index jumps
             }
-            d.kick(q, r.nextInt(4) == 0 ? r.nextInt(0x10000) : r.nextInt(size));
+            d.kick(q, wellFormed ? 0 : r.nextInt(4) == 0 ? r.nextInt(0x10000) : r.nextInt(size));
             kicks++;
         }
         int status = d.status();
