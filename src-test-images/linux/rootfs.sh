@@ -41,8 +41,10 @@ if [ -n "${CCA_LINUX_MODULES_DEB:-}" ]; then
     tree="$work/unpack/usr/lib/modules/$kver"
 fi
 [ -d "$tree" ] || { echo "rootfs.sh: no module tree $tree (run fetch.sh, or set CCA_LINUX_MODULES_DEB)" >&2; exit 2; }
-has() { # a module of that name, spelled with _ or - (file names use both)
-    [ -n "$(find "$tree" \( -name "$1.ko*" -o -name "$(echo "$1" | tr _ -).ko*" \) 2>/dev/null | head -n 1)" ]
+# A module of that name, spelled with _ or - (file names use both). "$tree/": the tree may be a symbolic link,
+# which find does not enter when it is the starting point itself.
+has() {
+    [ -n "$(find "$tree/" \( -name "$1.ko*" -o -name "$(echo "$1" | tr _ -).ko*" \) 2>/dev/null | head -n 1)" ]
 }
 load=""
 for m in ext4 virtio_blk virtio_rng 9pnet_virtio 9p; do

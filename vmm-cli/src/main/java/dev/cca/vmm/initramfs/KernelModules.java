@@ -48,7 +48,8 @@ public final class KernelModules {
             throw new IOException(root + " is not a directory (give a lib/modules/VERSION directory)");
         }
         KernelModules m = new KernelModules(root);
-        try (Stream<Path> s = Files.walk(root)) {
+        // The real path: Files.walk does not enter a starting directory that is a symbolic link.
+        try (Stream<Path> s = Files.walk(root.toRealPath())) {
             s.filter(Files::isRegularFile).forEach(p -> {
                 String n = moduleName(p.getFileName().toString());
                 if (n != null) {

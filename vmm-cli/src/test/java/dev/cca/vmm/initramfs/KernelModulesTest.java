@@ -82,6 +82,15 @@ class KernelModulesTest {
     }
 
     @Test
+    void aModuleTreeReachedThroughASymbolicLinkIsIndexed(@TempDir Path dir) throws IOException {
+        Path real = dir.resolve("real");
+        put(real, "kernel/a.ko", module("depends=\0"));
+        Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+        assertEquals(List.of("a"), KernelModules.open(link).resolve(List.of("a")).stream()
+                .map(KernelModules.Module::name).toList());
+    }
+
+    @Test
     void missingModulesAndCyclesAreNamed(@TempDir Path root) throws IOException {
         put(root, "kernel/a.ko", module("depends=gone\0"));
         put(root, "kernel/c.ko", module("depends=d\0"));
