@@ -298,16 +298,6 @@ final class BenchCommand implements Callable<Integer> {
             cca.add(r);
             ok &= r != null && realm != null;
         }
-        // The same boot in a realm, measured in the same run: the cost of the RMM, REC exits and list registers.
-        RunOptions.EngineKind first = engines.get(0);
-        double[] realm = boot("cca (realm, --engine " + first + ")", ccaCommand("run", "--realm", "--engine",
-                first.name(), "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
-                Integer.toString(memMib)), markers, true);
-        ok &= realm != null;
-        if (cca.get(0) != null && realm != null) {
-            out.printf(Locale.ROOT, "  boot to /init, realm / normal VM (--engine %s): %.2fx%n", first,
-                    realm[0] / cca.get(0)[0]);
-        }
         double fastest = Double.MAX_VALUE;
         String fastestCpu = null;
         for (String cpu : cpus) {
