@@ -7,6 +7,7 @@ import dev.cca.rmm.granule.GranuleState;
 import dev.cca.rmm.measure.Measurement;
 import dev.cca.rmm.realm.RealmDescriptor;
 import dev.cca.rmm.rec.Rec;
+import dev.cca.rmm.rec.RecExit;
 import dev.cca.rmm.rec.RecParams;
 import dev.cca.rmm.rec.RecRun;
 import dev.cca.rmm.smc.Psci;
@@ -206,7 +207,7 @@ final class RecCommands {
             for (int i = 0; i < 31; i++) {
                 gprs[i] = enter.getLong(RecRun.ENTER_GPRS + 8 * i);
             }
-            RealmExits.Exit abort = rmm.exits.completeHostCall(cpu, mem, d, gprs);
+            RecExit abort = rmm.rsi.completeHostCall(cpu, mem, d, gprs);
             if (abort != null) {
                 // The structure's page is no longer mapped: report a stage-2 abort on it without running the
                 // realm; the host call stays pending and completes on a later entry.
@@ -218,7 +219,7 @@ final class RecCommands {
         rec.setLastExit(0, 0, 0);
         if (timerChanged) {
             // A timer's output changed while the REC was out: let the host inject it first (check_pending_timers).
-            RealmExits.Exit irq = new RealmExits.Exit();
+            RecExit irq = new RecExit();
             irq.reason = Rmi.EXIT_IRQ;
             rmm.exits.exitToHost(cpu, pc, rec, irq);
             return ENTERED;

@@ -7,6 +7,8 @@ import dev.cca.core.cpu.SysRegs;
 import dev.cca.rmm.granule.GranuleState;
 import dev.cca.rmm.granule.Granules;
 import dev.cca.rmm.realm.RealmDescriptor;
+import dev.cca.rmm.rsi.Attestation;
+import dev.cca.rmm.rsi.RsiHandler;
 import dev.cca.rmm.smc.Rmi;
 import dev.cca.rmm.smc.RmmEl3;
 
@@ -39,6 +41,7 @@ public final class Rmm implements Firmware {
     final DataCommands dataCmds = new DataCommands(this);
     final RealmExits exits = new RealmExits(this);
     final Attestation attestation = new Attestation();
+    final RsiHandler rsi = new RsiHandler(observers, attestation);
 
     /** What the RMM knows about the PE it runs on while serving a call or running a REC. */
     static final class PerCpu {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.cbor.CBORParser;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import dev.cca.rmm.attest.RealmToken;
 import dev.cca.rmm.el3.PlatformAttestation;
+import dev.cca.rmm.rsi.Attestation;
 import dev.cca.rmm.smc.Psci;
 import dev.cca.rmm.smc.Rmi;
 import dev.cca.rmm.smc.Rsi;

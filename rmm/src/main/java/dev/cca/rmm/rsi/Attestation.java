@@ -1,13 +1,15 @@
-package dev.cca.rmm;
+package dev.cca.rmm.rsi;
 
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Smccc;
+import dev.cca.rmm.RmmMemory;
 import dev.cca.rmm.attest.Cose;
 import dev.cca.rmm.attest.P384;
 import dev.cca.rmm.attest.RealmToken;
 import dev.cca.rmm.measure.Measurement;
 import dev.cca.rmm.realm.RealmDescriptor;
 import dev.cca.rmm.rec.Rec;
+import dev.cca.rmm.rec.RecExit;
 import dev.cca.rmm.smc.Rmi;
 import dev.cca.rmm.smc.RmmEl3;
 import dev.cca.rmm.smc.Rsi;
@@ -26,9 +28,9 @@ import java.security.interfaces.ECPrivateKey;
  * <p>A REC's token state lives in its auxiliary granules, as in TF-RMM: aux[0] holds the context, aux[1] the
  * realm claims and then the signed realm token, aux[2] the CCA token being copied out.
  */
-final class Attestation {
+public final class Attestation {
     /** Upper bound of a CCA token, returned by TOKEN_INIT (TF-RMM REC_ATTEST_TOKEN_BUF_SIZE, one granule). */
-    static final int TOKEN_BUFFER = 4096;
+    public static final int TOKEN_BUFFER = 4096;
     private static final int STATE_NOT_STARTED = 0, STATE_SIGN = 1, STATE_CREATE = 2;
     // Offsets in aux[0]
     private static final int CTX_STATE = 0x00, CTX_PAYLOAD_LEN = 0x08, CTX_REALM_TOKEN_LEN = 0x10,
@@ -38,7 +40,7 @@ final class Attestation {
     private byte[] rakCoseKey;
     private byte[] platformToken;
 
-    boolean ready() {
+    public boolean ready() {
         return rak != null && platformToken != null;
     }
 
@@ -47,7 +49,7 @@ final class Attestation {
      * arrives in the EL3-RMM shared buffer, is imported and scrubbed from the buffer; the platform token is asked
      * for with the SHA-256 of the RAK's COSE_Key as its challenge, in hunks. Returns 0 or a negative status.
      */
-    long init(Cpu cpu, RmmMemory mem, long sharedBuf) {
+    public long init(Cpu cpu, RmmMemory mem, long sharedBuf) {
         long[] r = Smccc.call(cpu, RmmEl3.GET_REALM_ATTEST_KEY, sharedBuf, TOKEN_BUFFER,
                 RmmEl3.ATTEST_KEY_CURVE_ECC_SECP384R1);
         if (r[0] != RmmEl3.E_RMM_OK || r[1] != P384.SCALAR_BYTES) {
@@ -88,7 +90,7 @@ final class Attestation {
     }
 
     /** RSI_ATTESTATION_TOKEN_INIT: X1..X8 = challenge. Aborts any token in progress; X1 = the size bound. */
-    void tokenInit(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RealmExits.RsiResult r) {
+    void tokenInit(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r) {
         if (!ready()) {
             r.x[0] = Rsi.ERROR_UNKNOWN;
             return;
@@ -120,8 +122,8 @@ final class Attestation {
      * each call then copies the next piece of the CCA token. X1 = bytes copied; X0 = RSI_INCOMPLETE until the
      * last piece, then RSI_SUCCESS.
      */
-    void tokenContinue(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RealmExits.RsiResult r,
-                       RealmExits.Exit e) {
+    void tokenContinue(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r,
+                       RecExit e) {
         long ipa = cpu.x[1];
         long offset = cpu.x[2];
         long size = cpu.x[3];
@@ -151,12 +153,12 @@ final class Attestation {
             r.x[0] = Rsi.INCOMPLETE;
             // TF-RMM checks ISR_EL1 after each signing step: a pending interrupt goes to the host first.
             if (cpu.irqPending()) {
-                r.action = RealmExits.Action.EXIT_UPDATED;
+                r.action = RsiResult.Action.EXIT_UPDATED;
                 e.reason = Rmi.EXIT_IRQ;
                 return;
             }
         }
-        RealmExits.IpaWalk w = RealmExits.ipaToPa(mem, d, ipa);
+        RsiHandler.IpaWalk w = RsiHandler.ipaToPa(mem, d, ipa);
         if (!w.mapped) {
             if (w.ripas == Rmi.RIPAS_EMPTY) {
                 r.x[0] = Rsi.ERROR_INPUT;
