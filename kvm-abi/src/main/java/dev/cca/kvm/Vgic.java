@@ -229,7 +229,10 @@ final class Vgic {
             setPpiLevel(vcpu, num, high);
             return 0;
         }
-        return -Errno.EINVAL; // KVM_ARM_IRQ_TYPE_CPU: only without an in-kernel irqchip
+        if (type == KvmUapi.KVM_ARM_IRQ_TYPE_CPU) {
+            return -Errno.ENXIO; // the CPU's IRQ/FIQ lines are for VMs without an in-kernel irqchip
+        }
+        return -Errno.EINVAL;
     }
 
     /**
