@@ -174,23 +174,7 @@ again:
         b       fail
 
 /* fail: prints "realm-psci: FAIL: <x15> on vCPU <n>" and powers the system off. */
-fail:
-        bl      lock
-        adr     x0, m_fail
-        bl      puts
-        mov     x0, x15
-        bl      puts
-        adr     x0, m_on_vcpu
-        bl      puts
-        mrs     x0, mpidr_el1
-        and     x0, x0, #0xff
-        bl      putdigit
-        adr     x0, m_nl
-        bl      puts
-        bl      unlock
-off:
-        psci    PSCI_SYSTEM_OFF
-        b       .
+        define_fail
 
 irq:
         mov     x0, #0x280

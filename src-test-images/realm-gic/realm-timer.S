@@ -201,23 +201,7 @@ report:
         ret     x17
 
 /* fail: prints "realm-timer: FAIL: <x15> on vCPU <n>" and powers the system off. */
-fail:
-        bl      lock
-        adr     x0, m_fail
-        bl      puts
-        mov     x0, x15
-        bl      puts
-        adr     x0, m_on_vcpu
-        bl      puts
-        mrs     x0, mpidr_el1
-        and     x0, x0, #0xff
-        bl      putdigit
-        adr     x0, m_nl
-        bl      puts
-        bl      unlock
-off:
-        psci    PSCI_SYSTEM_OFF
-        b       .
+        define_fail
 
 /* IRQ: counts it, records its INTID, disables the timer that raised it, and ends it. */
 irq:
