@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * every pool granule's GPI agrees with its state, a failed call changes no granule's state or reference count, X0
  * is an RMI status, and no call throws.
  *
- * <p>Sized by system properties: {@code fuzz.rmi.calls} (default 80,000, what fits CI's budget), {@code fuzz.seed}
+ * <p>Sized by system properties: {@code fuzz.rmi.calls} (default 1,000,000: about a minute on an idle 2-core machine), {@code fuzz.seed}
  * (default: new).
  * A failure names the seed, the episode and the call, and replays with {@code -Dfuzz.seed=S}.
  */
@@ -35,7 +35,7 @@ class RmiFuzzTest {
 
     @Test
     void randomRmiSequencesWithRealmsThatRunKeepTheInvariants() {
-        long calls = Long.getLong("fuzz.rmi.calls", 80_000L);
+        long calls = Long.getLong("fuzz.rmi.calls", 1_000_000L);
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
         Stats st = run(seed, calls);
         System.out.printf(Locale.ROOT, "RMI fuzz: seed %d: %d RMI calls (%d REC_ENTER, %d into a running realm, "

@@ -94,6 +94,15 @@ public final class Vmm {
     /** Where the VMM mapped guest RAM in its own address space. */
     private long ramUaddr;
     private final List<Integer> vcpuFds = new ArrayList<>();
+    /**
+     * PSCI in the VMM (--psci user): the vCPUs whose CPU_OFF the VMM has handled (KVM_MP_STATE_STOPPED set), guarded
+     * by itself. The RMM orders a vCPU's CPU_OFF before another vCPU's CPU_ON of it, but the two exits reach the VMM
+     * on different threads: a CPU_ON must not mark the target runnable before the target's own thread has stopped
+     * it, or that late STOPPED would leave the started vCPU asleep for ever.
+     */
+    private final java.util.Set<Integer> stoppedByVmm = new java.util.HashSet<>();
+    /** How long a CPU_ON waits for its target's CPU_OFF to be handled; a target that is on (ALREADY_ON) never is. */
+    private static final long CPU_OFF_HANDOFF_MILLIS = 200;
     private final List<Long> runMaps = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     /** The UART's SPI, once the VM exists: its level moves on any thread. */
@@ -325,6 +334,9 @@ public final class Vmm {
         long features = 1L << KVM_ARM_VCPU_PSCI_0_2;
         if (id != 0) {
             features |= 1L << KVM_ARM_VCPU_POWER_OFF; // secondaries wait for PSCI CPU_ON
+            synchronized (stoppedByVmm) {
+                stoppedByVmm.add(id);
+            }
         }
         libc.mem.write32(init + Structs.VI_FEATURES, (int) features);
         libc.ioctl(fd, KVM_ARM_VCPU_INIT, init, "KVM_ARM_VCPU_INIT");
@@ -538,7 +550,11 @@ public final class Vmm {
             return Outcome.RESET;
         }
         if (fid == PSCI_CPU_OFF) {
-            setMpState(fd, KVM_MP_STATE_STOPPED); // the RMM made the REC not runnable; KVM_RUN now sleeps
+            synchronized (stoppedByVmm) {
+                setMpState(fd, KVM_MP_STATE_STOPPED); // the RMM made the REC not runnable; KVM_RUN now sleeps
+                stoppedByVmm.add(idx);
+                stoppedByVmm.notifyAll();
+            }
             return null;
         }
         if (fn == (PSCI_BASE_32 | PSCI_CPU_ON) || fn == (PSCI_BASE_32 | PSCI_AFFINITY_INFO)) {
@@ -557,8 +573,22 @@ public final class Vmm {
             libc.mem.write32(c + Structs.PC_PSCI_STATUS, (int) PSCI_SUCCESS);
             libc.ioctl(fd, KVM_ARM_VCPU_RMI_PSCI_COMPLETE, c, "KVM_ARM_VCPU_RMI_PSCI_COMPLETE");
             if (fn == (PSCI_BASE_32 | PSCI_CPU_ON)) {
-                // A target that was on stays on (the RMM answered ALREADY_ON); one that was off now runs.
-                setMpState(vcpuFds.get(target), KVM_MP_STATE_RUNNABLE);
+                // A target that was on stays on (the RMM answered ALREADY_ON); one that was off now runs, once its
+                // own thread has handled its CPU_OFF (secondaries that never ran are stopped from the start).
+                synchronized (stoppedByVmm) {
+                    long end = System.nanoTime() + CPU_OFF_HANDOFF_MILLIS * 1_000_000L;
+                    for (long left = end - System.nanoTime(); !stoppedByVmm.contains(target) && left > 0;
+                            left = end - System.nanoTime()) {
+                        try {
+                            stoppedByVmm.wait(Math.max(1, left / 1_000_000L));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            break;
+                        }
+                    }
+                    setMpState(vcpuFds.get(target), KVM_MP_STATE_RUNNABLE);
+                    stoppedByVmm.remove(target);
+                }
             }
             return null;
         }
