@@ -95,19 +95,27 @@ public final class Tlb implements Mmu.Context {
         return readSlow(va, size, syn);
     }
 
+    /**
+     * A store into a RAM page the TLB maps: drops the decoded instructions it overwrites (and ends a translated
+     * block, so self-modifying code is seen at the next instruction) and clears other PEs' exclusive reservations.
+     */
+    private void store(Page p, int off, int size, long value) {
+        Bytes.put(p.data, off, size, value);
+        if (p.code != null) {
+            p.invalidateCode(off, size);
+            cpu.blockExit = true;
+        }
+        if (p.monitors != 0) {
+            cpu.coherenceDomain().onStore(cpu, p, off, size);
+        }
+    }
+
     public void write(long va, int size, long value, int syn) {
         int i = (cpu.mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
         int off = (int) (va & Page.MASK);
         if (tlbWrite[i] == (va & PAGE_TAG_MASK) && off <= Page.SIZE - size) {
             Page p = tlbPage[i];
-            Bytes.put(p.data, off, size, value);
-            if (p.code != null) {
-                p.invalidateCode(off, size);
-                cpu.blockExit = true;
-            }
-            if (p.monitors != 0) {
-                cpu.coherenceDomain().onStore(cpu, p, off, size);
-            }
+            store(p, off, size, value);
             return;
         }
         writeSlow(va, size, value, syn);
@@ -174,14 +182,7 @@ public final class Tlb implements Mmu.Context {
         if (tlbWrite[i] == vpage) {
             Page p = tlbPage[i];
             int off = (int) (va & Page.MASK);
-            Bytes.put(p.data, off, size, value);
-            if (p.code != null) {
-                p.invalidateCode(off, size);
-                cpu.blockExit = true;
-            }
-            if (p.monitors != 0) {
-                cpu.coherenceDomain().onStore(cpu, p, off, size);
-            }
+            store(p, off, size, value);
             return;
         }
         DebugHook hook = cpu.debugHook();

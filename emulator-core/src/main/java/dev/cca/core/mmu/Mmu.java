@@ -147,6 +147,14 @@ public final class Mmu {
     private static final long UPDATE_FAILED = 0; // an invalid descriptor: never the result of an update
 
     /**
+     * The fault a hardware descriptor update ends in, or 0: a synchronous external abort on the walk if the table
+     * is not in RAM, a translation fault if another PE invalidated the descriptor meanwhile.
+     */
+    private static int updateFsc(long desc, int level) {
+        return desc == UPDATE_FAILED ? Esr.FSC_SEA_WALK + level : (desc & 1) == 0 ? Esr.FSC_TRANSLATION + level : 0;
+    }
+
+    /**
      * A hardware update of a translation table descriptor (FEAT_HAFDBS): atomically sets {@code set} (the access
      * flag, or stage 2's write permission) in the descriptor at {@code pa}; with {@code set} = 0 it clears stage 1's
      * AP[2] and sets the access flag (the dirty state). The update is a compare-and-swap on the descriptor, retried
@@ -325,24 +333,16 @@ public final class Mmu {
                 return false;
             }
             desc = update(c, descPa, desc, AF);
-            if (desc == UPDATE_FAILED) {
-                faultFsc = Esr.FSC_SEA_WALK + level;
-                return false;
-            }
-            if ((desc & 1) == 0) {
-                faultFsc = Esr.FSC_TRANSLATION + level;
+            if (updateFsc(desc, level) != 0) {
+                faultFsc = updateFsc(desc, level);
                 return false;
             }
         }
         if (hd && access == WRITE && (desc & (DBM | S1_AP2)) == (DBM | S1_AP2)) {
             // Dirty state: a write to a writable-clean page (DBM set, AP[2] read-only) makes it writable-dirty.
             desc = update(c, descPa, desc, 0);
-            if (desc == UPDATE_FAILED) {
-                faultFsc = Esr.FSC_SEA_WALK + level;
-                return false;
-            }
-            if ((desc & 1) == 0) {
-                faultFsc = Esr.FSC_TRANSLATION + level;
+            if (updateFsc(desc, level) != 0) {
+                faultFsc = updateFsc(desc, level);
                 return false;
             }
         }
@@ -491,16 +491,14 @@ public final class Mmu {
                 return s2Fault(Esr.FSC_ACCESS_FLAG + level, ipa, s1ptw);
             }
             desc = update(c, descPa, desc, AF);
-            if (desc == UPDATE_FAILED || (desc & 1) == 0) {
-                return s2Fault(desc == UPDATE_FAILED ? Esr.FSC_SEA_WALK + level : Esr.FSC_TRANSLATION + level,
-                        ipa, s1ptw);
+            if (updateFsc(desc, level) != 0) {
+                return s2Fault(updateFsc(desc, level), ipa, s1ptw);
             }
         }
         if (ha && ((vtcr >>> 22) & 1) != 0 && !s1ptw && access == WRITE && (desc & (DBM | S2_AP_W)) == DBM) {
             desc = update(c, descPa, desc, S2_AP_W);
-            if (desc == UPDATE_FAILED || (desc & 1) == 0) {
-                return s2Fault(desc == UPDATE_FAILED ? Esr.FSC_SEA_WALK + level : Esr.FSC_TRANSLATION + level,
-                        ipa, s1ptw);
+            if (updateFsc(desc, level) != 0) {
+                return s2Fault(updateFsc(desc, level), ipa, s1ptw);
             }
         }
         int shift = levelShift(level);
