@@ -108,13 +108,15 @@ public final class PciHost {
             this.io = io;
         }
 
+        private record BarHit(PciDevice device, int bar, long offset) { }
+
         /** The PCI address of a window offset: memory BARs hold CPU addresses, I/O BARs port numbers. */
         private long pciAddress(long offset) {
             return io ? offset : MemoryMap.PCI_MMIO + offset;
         }
 
-        @Override
-        public long read(long offset, int size) {
+        /** The BAR of this window's kind that holds {@code size} bytes at {@code offset}, or null. */
+        private BarHit find(long offset, int size) {
             long addr = pciAddress(offset);
             for (PciDevice d : devices()) {
                 for (int i = 0; i < 6; i++) {
@@ -122,28 +124,28 @@ public final class PciHost {
                     if (bar != null && bar.io() == io) {
                         long base = d.barBase(i);
                         if (base >= 0 && addr >= base && addr + size <= base + bar.size()) {
-                            return d.barRead(i, addr - base, size);
+                            return new BarHit(d, i, addr - base);
                         }
                     }
                 }
+            }
+            return null;
+        }
+
+        @Override
+        public long read(long offset, int size) {
+            BarHit h = find(offset, size);
+            if (h != null) {
+                return h.device().barRead(h.bar(), h.offset(), size);
             }
             return size >= 8 ? -1L : (1L << (8 * size)) - 1;
         }
 
         @Override
         public void write(long offset, int size, long value) {
-            long addr = pciAddress(offset);
-            for (PciDevice d : devices()) {
-                for (int i = 0; i < 6; i++) {
-                    PciDevice.Bar bar = d.bar(i);
-                    if (bar != null && bar.io() == io) {
-                        long base = d.barBase(i);
-                        if (base >= 0 && addr >= base && addr + size <= base + bar.size()) {
-                            d.barWrite(i, addr - base, size, value);
-                            return;
-                        }
-                    }
-                }
+            BarHit h = find(offset, size);
+            if (h != null) {
+                h.device().barWrite(h.bar(), h.offset(), size, value);
             }
         }
 
