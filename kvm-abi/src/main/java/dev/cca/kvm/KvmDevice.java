@@ -65,6 +65,7 @@ public final class KvmDevice implements FileObject {
             case KVM_CAP_SYSTEM_EVENT_DATA:
             case KVM_CAP_DEVICE_CTRL:
             case KVM_CAP_GUEST_MEMFD:
+            case KVM_CAP_SIGNAL_MSI: // CONFIG_HAVE_KVM_MSI
                 if (cap == (int) cap) {
                     return 1;
                 }
@@ -117,7 +118,8 @@ public final class KvmDevice implements FileObject {
             case KVM_CAP_MAX_VCPU_ID:
                 return KvmVm.MAX_VCPUS;
             case KVM_CAP_MSI_DEVID:
-                return vm == null ? -Errno.EINVAL : 0; // no ITS: MSIs do not need a device id
+                // vgic.msis_require_devid: set by creating an ITS.
+                return vm == null ? -Errno.EINVAL : vm.its != null ? 1 : 0;
             case KVM_CAP_GUEST_DEBUG_HW_BPS:
                 return ((kernel.platform.machine.cpu(0).sr[dev.cca.core.cpu.SysRegs.ID_AA64DFR0_EL1] >>> 12) & 0xF) + 1;
             case KVM_CAP_GUEST_DEBUG_HW_WPS:

@@ -41,6 +41,8 @@ public final class KvmVm implements FileObject {
     /** In-kernel MMIO devices (kvm_io_bus): accesses to them never exit to user space. */
     final IoBus ioBus = new IoBus();
     VgicDevice vgic;
+    /** The ITS device (KVM_DEV_TYPE_ARM_VGIC_ITS), or null: with it the vGIC has LPIs (vgic_dist.has_its). */
+    volatile VgicItsDevice its;
     /** The emulated GIC once KVM_DEV_ARM_VGIC_CTRL_INIT (or a realm's first run) initialised it, else null. */
     volatile Vgic irqchip;
     /** Where the VM's vCPU threads block in WFI (kvm_vcpu_block). */
@@ -147,6 +149,9 @@ public final class KvmVm implements FileObject {
                 return -Errno.ENXIO; // no in-kernel irqchip initialised yet
             }
             return g.irqLine(new UserStruct(raw).u32(0), new UserStruct(raw).u32(4));
+        }
+        if (request == KVM_SIGNAL_MSI) {
+            return signalMsi(p, arg);
         }
         if (request == KVM_HAS_DEVICE_ATTR || request == KVM_SET_DEVICE_ATTR) {
             return deviceAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
@@ -455,12 +460,15 @@ public final class KvmVm implements FileObject {
         UserStruct s = new UserStruct(raw);
         long type = s.u32(Structs.CD_TYPE);
         boolean test = (s.u32(Structs.CD_FLAGS) & KVM_CREATE_DEVICE_TEST) != 0;
-        // Device types this host registers: the GICv3 only (no GICv2 emulation, no ITS, no VFIO device).
-        if (type != KVM_DEV_TYPE_ARM_VGIC_V3) {
+        // Device types this host registers: the GICv3 and its ITS (no GICv2 emulation, no VFIO device).
+        if (type != KVM_DEV_TYPE_ARM_VGIC_V3 && type != KVM_DEV_TYPE_ARM_VGIC_ITS) {
             return -Errno.ENODEV;
         }
         if (test) {
             return 0;
+        }
+        if (type == KVM_DEV_TYPE_ARM_VGIC_ITS) {
+            return createIts(p, arg, s);
         }
         synchronized (this) {
             if (vgic != null) {
@@ -478,6 +486,53 @@ public final class KvmVm implements FileObject {
             return -Errno.EFAULT; // the fd stays installed, as in kvm_vm_ioctl
         }
         return 0;
+    }
+
+    /** vgic_its_create(): one ITS per VM here; it reads guest memory through the creating process's memslots. */
+    private long createIts(Process p, long arg, UserStruct s) {
+        VgicItsDevice d;
+        synchronized (this) {
+            if (its != null) {
+                return -Errno.EEXIST;
+            }
+            d = new VgicItsDevice(this, new KvmGuestMemory(this, p.memory()));
+            its = d;
+            users++;
+        }
+        int fd = p.installFd(d);
+        s.put32(Structs.CD_FD, fd);
+        if (!p.memory().copyToUser(arg, s.bytes())) {
+            return -Errno.EFAULT;
+        }
+        return 0;
+    }
+
+    /**
+     * KVM_SIGNAL_MSI (kvm_send_userspace_msi, vgic_its_inject_msi): the ITS whose frame holds the address
+     * translates (devid, data). 1 delivered, 0 blocked (no translation), or a negative errno.
+     */
+    private long signalMsi(Process p, long arg) {
+        byte[] raw = p.memory().copyFromUser(arg, Structs.MSI_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct m = new UserStruct(raw);
+        long flags = m.u32(Structs.MSI_FLAGS);
+        if (irqchip == null || (flags & ~KVM_MSI_VALID_DEVID) != 0) {
+            return -Errno.EINVAL; // no in-kernel irqchip, or unknown flags
+        }
+        if (its == null) {
+            return -Errno.ENODEV; // kvm_set_msi(): MSIs need an ITS
+        }
+        if ((flags & KVM_MSI_VALID_DEVID) == 0) {
+            return -Errno.EINVAL; // vgic_msi_to_its(): the ITS needs the DeviceID
+        }
+        long address = m.u32(Structs.MSI_ADDRESS_LO) | (m.u32(Structs.MSI_ADDRESS_HI) << 32);
+        IoBus.Device d = ioBus.find(address, 4);
+        if (!(d instanceof VgicIts.Frame)) {
+            return -Errno.EINVAL; // not an ITS's doorbell
+        }
+        return ((VgicIts.Frame) d).its().signalMsi((int) m.u32(Structs.MSI_DEVID), (int) m.u32(Structs.MSI_DATA));
     }
 
     // ---- VM device attributes: the SMCCC filter -------------------------------------------------------------

@@ -20,8 +20,11 @@ import static dev.cca.core.cpu.GicCpuInterface.*;
  * what the guest did with them after each exit ({@link #sync}), SGIs ({@link #sendSgi}) and KVM_IRQ_LINE
  * ({@link #irqLine}).
  *
- * <p>Model: affinity routing only (GICD_CTLR.ARE RAO), a single security state (DS = 1), no LPIs or ITS, 5 bits
- * of priority. Redistributor {@code i} belongs to the vCPU with id {@code i}. The architected timer PPIs are
+ * <p>Model: affinity routing only (GICD_CTLR.ARE RAO), a single security state (DS = 1), 5 bits of priority. With an
+ * ITS ({@link VgicIts}) the distributor reports LPIs (GICD_TYPER.LPIS, 16 ID bits) and the redistributors take
+ * GICR_PROPBASER (one property table for all, as KVM keeps it), GICR_PENDBASER and GICR_CTLR.EnableLPIs; the LPIs
+ * the ITS maps live here ({@link #addLpi}), edge-triggered, group 1, configured from the property table in guest
+ * memory when mapped and on INV/INVALL, and reach the list registers like every other interrupt. Redistributor {@code i} belongs to the vCPU with id {@code i}. The architected timer PPIs are
  * level-sensitive, their level set by KVM from the timer state ({@link #setTimerLevel}); for a normal VM they are
  * hardware-mapped (their list registers carry the physical INTID, so the guest's deactivation deactivates the
  * physical interrupt that KVM acknowledged); a REC's list registers cannot be (the RMM refuses LR.HW), so they
@@ -46,6 +49,9 @@ final class Vgic {
         boolean hw;
         /** The list register it occupies while the vCPU runs, or -1. */
         int lr = -1;
+        /** An LPI's target vCPU (-1: its collection is not mapped) and the ITS translations that map it. */
+        int target = -1;
+        int refs;
 
         Irq(int intid) {
             this.intid = intid;
@@ -65,6 +71,9 @@ final class Vgic {
         boolean sleeping = true; // GICR_WAKER.ProcessorSleep
         /** ICH_VMCR_EL2 as the last REC exit reported it (KVM's vgic_v3.vgic_vmcr). */
         long vmcr;
+        /** GICR_CTLR.EnableLPIs and GICR_PENDBASER. */
+        boolean lpisEnabled;
+        long pendbaser;
 
         VcpuIrqs() {
             for (int i = 0; i < 32; i++) {
@@ -87,6 +96,10 @@ final class Vgic {
     private final Map<Integer, VcpuIrqs> vcpus = new HashMap<>();
     private boolean grp0Enabled, grp1Enabled;
     private final Kicker kicker;
+    /** The LPIs the ITS mapped, by INTID (vgic_dist.lpi_xa). */
+    private final Map<Integer, Irq> lpis = new java.util.TreeMap<>();
+    /** GICR_PROPBASER, shared by every redistributor (KVM keeps one: vgic_dist.propbaser). */
+    private long propbaser;
 
     Vgic(KvmVm vm, long distBase, long redistBase, int nrIrqs, Kicker kicker) {
         if (distBase < 0 || redistBase < 0) {
@@ -325,6 +338,13 @@ final class Vgic {
                 return true;
             }
         }
+        if (s.lpisEnabled) {
+            for (Irq q : lpis.values()) {
+                if (q.target == vcpuId && deliverable(q)) {
+                    return true;
+                }
+            }
+        }
         return false;
     }
 
@@ -372,6 +392,13 @@ final class Vgic {
             Irq q = spis[i];
             if ((q.active || deliverable(q)) && spiTarget(q) == vcpuId) {
                 cands.add(q);
+            }
+        }
+        if (s.lpisEnabled) {
+            for (Irq q : lpis.values()) {
+                if (q.target == vcpuId && deliverable(q)) {
+                    cands.add(q);
+                }
             }
         }
         // Active interrupts first (their deactivation must find them), then by priority.
@@ -457,7 +484,7 @@ final class Vgic {
             if (o >= SGI_FRAME) {
                 sgiWrite(r, o - (int) SGI_FRAME, size, v, kicks);
             } else {
-                rdWrite(r, o, size, v);
+                rdWrite(r, o, size, v, kicks);
             }
         }
         for (int k : kicks) {
@@ -597,8 +624,8 @@ final class Vgic {
         switch (off) {
             case 0x0000: // GICD_CTLR: DS, ARE RAO; RWP 0
                 return (grp0Enabled ? 1 : 0) | (grp1Enabled ? 2 : 0) | (1 << 4) | (1 << 6);
-            case 0x0004: // GICD_TYPER: ITLinesNumber, IDbits = 9 (10 bits), No1N
-                return (nrIrqs / 32 - 1) | (9 << 19) | (1 << 25);
+            case 0x0004: // GICD_TYPER: ITLinesNumber, IDbits = 9 (10 bits) or with an ITS 15 and LPIS, No1N
+                return (nrIrqs / 32 - 1) | (hasIts() ? (15 << 19) | (1 << 17) : 9 << 19) | (1 << 25);
             case 0x0008: return IIDR;
             case 0x000C: return 0; // TYPER2
             case 0xFFE8: return PIDR2;
@@ -652,7 +679,7 @@ final class Vgic {
 
     private long rdRead(int r, int off, int size) {
         switch (off) {
-            case 0x0000: return 0; // GICR_CTLR: no LPIs, RWP 0
+            case 0x0000: return vcpu(r).lpisEnabled ? 1 : 0; // GICR_CTLR: EnableLPIs, RWP 0
             case 0x0004: return IIDR;
             case 0x0008:
             case 0x000C: {
@@ -662,22 +689,232 @@ final class Vgic {
                     mpidr = v == null ? r : v.mpidr;
                 }
                 long aff = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 32) & 0xFF) << 24);
-                long typer = (aff << 32) | ((long) r << 8) | (r == redistCount() - 1 ? 1 << 4 : 0);
+                long typer = (aff << 32) | ((long) r << 8) | (r == redistCount() - 1 ? 1 << 4 : 0)
+                        | (hasIts() ? 1 : 0); // PLPIS
                 return off == 0x000C ? typer >>> 32 : size == 8 ? typer : typer & 0xFFFF_FFFFL;
             }
             case 0x0014: { // GICR_WAKER: ProcessorSleep, ChildrenAsleep follows it at once
                 boolean sl = vcpu(r).sleeping;
                 return sl ? 6 : 0;
             }
+            case 0x0070:
+            case 0x0074: // GICR_PROPBASER
+                return hasIts() ? part64(propbaser, off & 4, size) : 0;
+            case 0x0078:
+            case 0x007C: // GICR_PENDBASER: PTZ reads as zero
+                return hasIts() ? part64(vcpu(r).pendbaser & ~PENDBASER_PTZ, off & 4, size) : 0;
             case 0xFFE8: return PIDR2;
             default: return 0;
         }
     }
 
-    private void rdWrite(int r, int off, int size, long v) {
-        if (off == 0x0014) {
-            vcpu(r).sleeping = (v & 2) != 0;
+    private void rdWrite(int r, int off, int size, long v, List<Integer> kicks) {
+        VcpuIrqs s = vcpu(r);
+        switch (off) {
+            case 0x0014:
+                s.sleeping = (v & 2) != 0;
+                break;
+            case 0x0000: // GICR_CTLR.EnableLPIs (vgic_mmio_write_v3r_ctlr)
+                if (hasIts()) {
+                    boolean en = (v & 1) != 0;
+                    if (en && !s.lpisEnabled) {
+                        s.lpisEnabled = true;
+                        syncPendingTable(r);
+                        kicks.add(r);
+                    } else if (!en && s.lpisEnabled) {
+                        s.lpisEnabled = false;
+                        for (Irq q : lpis.values()) { // vgic_flush_pending_lpis
+                            if (q.target == r) {
+                                q.latch = false;
+                            }
+                        }
+                    }
+                }
+                break;
+            case 0x0070:
+            case 0x0074: // GICR_PROPBASER: read-only while this redistributor has LPIs enabled
+                if (hasIts() && !s.lpisEnabled) {
+                    propbaser = update64(propbaser, off & 4, size, v) & ~PROPBASER_RES0;
+                }
+                break;
+            case 0x0078:
+            case 0x007C:
+                if (hasIts() && !s.lpisEnabled) {
+                    s.pendbaser = update64(s.pendbaser, off & 4, size, v) & ~PENDBASER_RES0;
+                }
+                break;
+            default:
+                break;
         }
+    }
+
+    private static long part64(long reg, int high, int size) {
+        long v = reg >>> (8 * high);
+        return size >= 8 ? v : v & 0xFFFF_FFFFL;
+    }
+
+    private static long update64(long reg, int high, int size, long v) {
+        if (size >= 8) {
+            return v;
+        }
+        long mask = 0xFFFF_FFFFL << (8 * high);
+        return (reg & ~mask) | ((v & 0xFFFF_FFFFL) << (8 * high));
+    }
+
+    // =========================================================================================================
+    // LPIs (vgic_add_lpi, update_lpi_config, vgic_its_trigger_msi's delivery)
+    // =========================================================================================================
+
+    private static final long PROPBASER_RES0 = 0xF800_0000_0000_0000L | 0x00F0_0000_0000_0000L | 0x60L;
+    private static final long PENDBASER_RES0 = (1L << 63) | 0x3800_0000_0000_0000L | 0x00F0_0000_0000_0000L
+            | 0xF000L | 0x7FL;
+    private static final long PENDBASER_PTZ = 1L << 62;
+    /** Physical address bits [51:12] (PROPBASER) and [51:16] (PENDBASER). */
+    private static final long PROP_ADDR = 0x000F_FFFF_FFFF_F000L, PEND_ADDR = 0x000F_FFFF_FFFF_0000L;
+
+    private boolean hasIts() {
+        return vm.its != null;
+    }
+
+    private KvmGuestMemory lpiMemory() {
+        VgicItsDevice d = vm.its;
+        return d == null ? null : d.memory;
+    }
+
+    /** max_lpis_propbaser(): one past the largest LPI INTID the property table covers. */
+    synchronized long maxLpis() {
+        int idbits = (int) (propbaser & 0x1F) + 1;
+        return 1L << Math.min(idbits, 16);
+    }
+
+    /** update_lpi_config(): the LPI's priority and enable from its byte of the property table; false if unreadable. */
+    private boolean readLpiConfig(Irq q) {
+        KvmGuestMemory m = lpiMemory();
+        int b = m == null ? -1 : m.read8((propbaser & PROP_ADDR) + q.intid - LPI_MIN);
+        if (b < 0) {
+            return false;
+        }
+        q.priority = b & 0xFC;
+        q.enabled = (b & 1) != 0;
+        return true;
+    }
+
+    /** its_sync_lpi_pending_table(): on EnableLPIs, the pending state of vCPU {@code r}'s LPIs from its table. */
+    private void syncPendingTable(int r) {
+        KvmGuestMemory m = lpiMemory();
+        if (m == null) {
+            return;
+        }
+        long base = vcpu(r).pendbaser & PEND_ADDR;
+        for (Irq q : lpis.values()) {
+            if (q.target == r) {
+                int b = m.read8(base + q.intid / 8);
+                if (b >= 0) {
+                    q.latch = ((b >>> (q.intid % 8)) & 1) != 0;
+                }
+            }
+        }
+    }
+
+    /**
+     * vgic_add_lpi(): the LPI {@code intid}, created with its configuration read from the property table (or
+     * shared with the translations that already map it), targeting {@code target} (-1 for none). One reference
+     * more; {@link #putLpi} drops it.
+     */
+    synchronized Irq addLpi(int intid, int target) {
+        Irq q = lpis.get(intid);
+        if (q == null) {
+            q = new Irq(intid);
+            q.group1 = true;
+            lpis.put(intid, q);
+        }
+        q.refs++;
+        q.target = target;
+        readLpiConfig(q);
+        return q;
+    }
+
+    /** vgic_put_irq(): a translation no longer maps the LPI; it goes (with its pending state) with the last. */
+    synchronized void putLpi(Irq q) {
+        if (--q.refs <= 0) {
+            lpis.remove(q.intid, q);
+            q.latch = false;
+        }
+    }
+
+    /** update_affinity(): the LPI now targets {@code target}; a pending one is delivered there. */
+    void setLpiTarget(Irq q, int target) {
+        boolean kick;
+        synchronized (this) {
+            q.target = target;
+            kick = q.latch && target >= 0;
+        }
+        if (kick) {
+            kicker.kick(target);
+        }
+    }
+
+    /** vgic_its_invall() / INV: re-reads the configuration of one LPI, or of every LPI targeting {@code vcpuId}. */
+    void invalidateLpis(Irq one, int vcpuId) {
+        List<Integer> kicks = new ArrayList<>();
+        synchronized (this) {
+            for (Irq q : one != null ? List.of(one) : new ArrayList<>(lpis.values())) {
+                if (one != null || q.target == vcpuId) {
+                    readLpiConfig(q);
+                    if (q.target >= 0 && q.latch && q.enabled) {
+                        kicks.add(q.target);
+                    }
+                }
+            }
+        }
+        for (int k : kicks) {
+            kicker.kick(k);
+        }
+    }
+
+    /** MOVALL: every LPI targeting {@code from} now targets {@code to}. */
+    void moveAllLpis(int from, int to) {
+        synchronized (this) {
+            for (Irq q : lpis.values()) {
+                if (q.target == from) {
+                    q.target = to;
+                }
+            }
+        }
+        kicker.kick(to);
+    }
+
+    /**
+     * INT or a translated MSI: makes the LPI pending at its target. False (KVM: -EBUSY) when the target's
+     * redistributor has LPIs disabled.
+     */
+    boolean pendLpi(Irq q) {
+        int t;
+        synchronized (this) {
+            t = q.target;
+            if (t < 0 || !vcpu(t).lpisEnabled) {
+                return false;
+            }
+            q.latch = true;
+        }
+        kicker.kick(t);
+        return true;
+    }
+
+    /** CLEAR: the LPI is no longer pending. */
+    synchronized void clearLpi(Irq q) {
+        q.latch = false;
+    }
+
+    /** Whether LPI {@code intid} is pending (for tests and the ITS's own checks). */
+    synchronized boolean lpiPending(int intid) {
+        Irq q = lpis.get(intid);
+        return q != null && q.latch;
+    }
+
+    /** Whether vCPU {@code vcpuId}'s redistributor has LPIs enabled (vgic_lpis_enabled). */
+    synchronized boolean lpisEnabled(int vcpuId) {
+        return vcpu(vcpuId).lpisEnabled;
     }
 
     private long sgiRead(int r, int off, int size) {

@@ -50,6 +50,8 @@ public final class GicCpuInterface {
     public static final long VMCR_VENG0 = 1, VMCR_VENG1 = 2, VMCR_VCBPR = 1 << 4, VMCR_VEOIM = 1 << 9;
     private static final int VMCR_VBPR1_SHIFT = 18, VMCR_VBPR0_SHIFT = 21, VMCR_VPMR_SHIFT = 24;
     // ICH_LR<n>_EL2
+    /** The first LPI INTID. */
+    public static final long LPI_MIN = 8192;
     public static final long LR_PENDING = 1L << 62, LR_ACTIVE = 1L << 63, LR_HW = 1L << 61, LR_GROUP1 = 1L << 60,
             LR_EOI = 1L << 41;
     public static final int LR_PRIORITY_SHIFT = 48, LR_PINTID_SHIFT = 32;
@@ -315,7 +317,9 @@ public final class GicCpuInterface {
             return SPURIOUS;
         }
         int prio = (int) (lr >>> LR_PRIORITY_SHIFT) & PRIORITY_MASK;
-        sr[ICH_LR0_EL2 + i] = (lr & ~LR_PENDING) | LR_ACTIVE;
+        // LPIs have no active state: an acknowledged vLPI leaves its list register invalid.
+        boolean lpi = (lr & 0xFFFF_FFFFL) >= LPI_MIN;
+        sr[ICH_LR0_EL2 + i] = lpi ? lr & ~(LR_PENDING | LR_ACTIVE) : (lr & ~LR_PENDING) | LR_ACTIVE;
         int ap = group == GROUP1 ? ICH_AP1R0_EL2 : ICH_AP0R0_EL2;
         sr[ap] |= 1L << ((prio & vMask(group)) >>> 3);
         updateVirtual();
@@ -353,6 +357,9 @@ public final class GicCpuInterface {
                 }
                 return;
             }
+        }
+        if (intid >= LPI_MIN) {
+            return; // an LPI has nothing to deactivate and is not counted in EOIcount
         }
         // No list register holds it: count it for the hypervisor (ICH_HCR_EL2.EOIcount).
         long hcr = sr[ICH_HCR_EL2];

@@ -35,6 +35,10 @@ public final class KvmUapi {
     /** kvm_irq_level.irq: type [27:24], vCPU index [23:16] (and [31:28]), number [15:0]. */
     public static final int KVM_ARM_IRQ_TYPE_SHIFT = 24, KVM_ARM_IRQ_VCPU_SHIFT = 16;
     public static final int KVM_ARM_IRQ_TYPE_CPU = 0, KVM_ARM_IRQ_TYPE_SPI = 1, KVM_ARM_IRQ_TYPE_PPI = 2;
+    /** {@code _IOW(KVMIO, 0xa5, struct kvm_msi)}: an MSI write to the in-kernel ITS (1 delivered, 0 blocked). */
+    public static final long KVM_SIGNAL_MSI = Ioctl.iow(KVMIO, 0xa5, Structs.MSI_SIZE);
+    /** kvm_msi.flags: devid holds the DeviceID (required by an ITS, KVM_CAP_MSI_DEVID). */
+    public static final int KVM_MSI_VALID_DEVID = 1;
 
     // ---- vCPU ioctls ---------------------------------------------------------------------------------------
     public static final long KVM_RUN = Ioctl.io(KVMIO, 0x80);
@@ -107,6 +111,8 @@ public final class KvmUapi {
     public static final int KVM_DEV_ARM_VGIC_GRP_ADDR = 0, KVM_DEV_ARM_VGIC_GRP_NR_IRQS = 3,
             KVM_DEV_ARM_VGIC_GRP_CTRL = 4;
     public static final int KVM_VGIC_V3_ADDR_TYPE_DIST = 2, KVM_VGIC_V3_ADDR_TYPE_REDIST = 3;
+    /** The ITS's base address (KVM_DEV_ARM_VGIC_GRP_ADDR of a KVM_DEV_TYPE_ARM_VGIC_ITS device). */
+    public static final int KVM_VGIC_ITS_ADDR_TYPE = 4;
     public static final int KVM_DEV_ARM_VGIC_CTRL_INIT = 0;
     public static final int KVM_CREATE_DEVICE_TEST = 1;
 

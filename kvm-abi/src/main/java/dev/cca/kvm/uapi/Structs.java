@@ -52,6 +52,11 @@ public final class Structs {
     public static final int DEVICE_ATTR_SIZE = 24;
     public static final int DA_FLAGS = 0, DA_GROUP = 4, DA_ATTR = 8, DA_ADDR = 16;
 
+    /** struct kvm_msi. */
+    public static final int MSI_SIZE = 32;
+    public static final int MSI_ADDRESS_LO = 0, MSI_ADDRESS_HI = 4, MSI_DATA = 8, MSI_FLAGS = 12, MSI_DEVID = 16,
+            MSI_PAD = 20;
+
     /** struct kvm_mp_state. */
     public static final int MP_STATE_SIZE = 4;
     public static final int MPS_MP_STATE = 0;

@@ -100,6 +100,13 @@ final class AbiLayout {
         off("kvm_device_attr", "group", 4, Structs.DA_GROUP);
         off("kvm_device_attr", "attr", 8, Structs.DA_ATTR);
         off("kvm_device_attr", "addr", 16, Structs.DA_ADDR);
+        size("kvm_msi", 32, Structs.MSI_SIZE);
+        off("kvm_msi", "address_lo", 0, Structs.MSI_ADDRESS_LO);
+        off("kvm_msi", "address_hi", 4, Structs.MSI_ADDRESS_HI);
+        off("kvm_msi", "data", 8, Structs.MSI_DATA);
+        off("kvm_msi", "flags", 12, Structs.MSI_FLAGS);
+        off("kvm_msi", "devid", 16, Structs.MSI_DEVID);
+        off("kvm_msi", "pad", 20, Structs.MSI_PAD);
         size("kvm_smccc_filter", 24, Structs.SMCCC_FILTER_SIZE);
         off("kvm_smccc_filter", "base", 0, Structs.SF_BASE);
         off("kvm_smccc_filter", "nr_functions", 4, Structs.SF_NR_FUNCTIONS);
@@ -164,6 +171,7 @@ final class AbiLayout {
         req("KVM_ARM_RMI_POPULATE", 0x4020AED7L, KvmUapi.KVM_ARM_RMI_POPULATE);
         req("KVM_ARM_RMI_POPULATE_IOWR", 0xC020AED7L, KvmUapi.KVM_ARM_RMI_POPULATE_IOWR);
         req("KVM_CREATE_DEVICE", 0xC00CAEE0L, KvmUapi.KVM_CREATE_DEVICE);
+        req("KVM_SIGNAL_MSI", 0x4020AEA5L, KvmUapi.KVM_SIGNAL_MSI);
         req("KVM_SET_DEVICE_ATTR", 0x4018AEE1L, KvmUapi.KVM_SET_DEVICE_ATTR);
         req("KVM_GET_DEVICE_ATTR", 0x4018AEE2L, KvmUapi.KVM_GET_DEVICE_ATTR);
         req("KVM_HAS_DEVICE_ATTR", 0x4018AEE3L, KvmUapi.KVM_HAS_DEVICE_ATTR);

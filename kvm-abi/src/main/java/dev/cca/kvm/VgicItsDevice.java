@@ -1,0 +1,101 @@
+package dev.cca.kvm;
+
+import dev.cca.kvm.host.FileObject;
+import dev.cca.kvm.host.Process;
+import dev.cca.kvm.uapi.Errno;
+import dev.cca.kvm.uapi.Structs;
+
+import static dev.cca.kvm.uapi.KvmUapi.*;
+
+/**
+ * The in-kernel GICv3 ITS device (KVM_DEV_TYPE_ARM_VGIC_ITS, arch/arm64/kvm/vgic/vgic-its.c vgic_its_create and
+ * vgic_its_set_attr): its base address (KVM_DEV_ARM_VGIC_GRP_ADDR / KVM_VGIC_ITS_ADDR_TYPE, 64 KiB aligned, set
+ * once), which puts its two 64 KiB frames ({@link VgicIts}) on the VM's in-kernel bus, and
+ * KVM_DEV_ARM_VGIC_CTRL_INIT (nothing left to do, as in KVM). Creating it makes the vGIC report LPIs and MSIs
+ * require a device ID (KVM_CAP_MSI_DEVID). The ITS reads guest memory through the creating process's memslots,
+ * as KVM does through kvm->mm ({@link KvmGuestMemory}). A VM has at most one ITS here (KVM allows several).
+ */
+final class VgicItsDevice implements FileObject {
+    private final KvmVm vm;
+    final KvmGuestMemory memory;
+    final VgicIts its;
+    long base = -1;
+
+    VgicItsDevice(KvmVm vm, KvmGuestMemory memory) {
+        this.vm = vm;
+        this.memory = memory;
+        this.its = new VgicIts(vm, memory);
+    }
+
+    @Override
+    public String name() {
+        return "anon_inode:kvm-arm-vgic-its";
+    }
+
+    @Override
+    public void release() {
+        vm.childReleased();
+    }
+
+    @Override
+    public long ioctl(Process p, long request, long arg) {
+        boolean set = request == KVM_SET_DEVICE_ATTR;
+        boolean get = request == KVM_GET_DEVICE_ATTR;
+        boolean has = request == KVM_HAS_DEVICE_ATTR;
+        if (!set && !get && !has) {
+            return -Errno.ENOTTY;
+        }
+        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct a = new UserStruct(raw);
+        long group = a.u32(Structs.DA_GROUP);
+        long attr = a.u64(Structs.DA_ATTR);
+        long addr = a.u64(Structs.DA_ADDR);
+        synchronized (vm) {
+            if (group == KVM_DEV_ARM_VGIC_GRP_ADDR) {
+                if (attr != KVM_VGIC_ITS_ADDR_TYPE) {
+                    return -Errno.ENODEV;
+                }
+                if (has) {
+                    return 0;
+                }
+                if (get) {
+                    return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, base).bytes()) ? 0 : -Errno.EFAULT;
+                }
+                byte[] b = p.memory().copyFromUser(addr, 8);
+                if (b == null) {
+                    return -Errno.EFAULT;
+                }
+                long v = new UserStruct(b).u64(0);
+                // vgic_check_iorange(): 64 KiB aligned, inside the IPA space.
+                if ((v & 0xFFFF) != 0) {
+                    return -Errno.EINVAL;
+                }
+                if (Long.compareUnsigned(v + VgicIts.SIZE, 1L << vm.ipaBits) > 0 || v + VgicIts.SIZE < v) {
+                    return -Errno.E2BIG;
+                }
+                if (base != -1) {
+                    return -Errno.EEXIST;
+                }
+                base = v;
+                its.register(vm.ioBus, v);
+                return 0;
+            }
+            if (group == KVM_DEV_ARM_VGIC_GRP_CTRL) {
+                if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) {
+                    return -Errno.ENXIO;
+                }
+                if (has) {
+                    return 0;
+                }
+                if (get) {
+                    return -Errno.ENXIO;
+                }
+                return 0; // vgic_its_ctrl(KVM_DEV_ARM_VGIC_CTRL_INIT): nothing to do
+            }
+        }
+        return -Errno.ENXIO;
+    }
+}
