@@ -30,6 +30,11 @@ public final class DeviceOptions {
                 + "mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt). Confined to DIR. Repeatable.")
     List<String> shares = new ArrayList<>();
 
+    @Option(names = "--irqchip", paramLabel = "gicv3|gicv3-its",
+            description = "The interrupt controller: gicv3-its (default: a GICv3 with an ITS, the best kvmtool's auto "
+                + "choice finds; virtio-pci devices use MSI-X) or gicv3 (no ITS; PCI devices use INTx).")
+    String irqchip;
+
     @Option(names = "--pci-testdev",
             description = "QEMU's pci-testdev (1b36:0005), the device kvm-unit-tests' pci test checks.")
     boolean pciTestdev;
@@ -44,8 +49,12 @@ public final class DeviceOptions {
 
     /** What the options ask for, checked: the disks exist and are regular files, the console is known. */
     public record Devices(List<Disk> disks, boolean rng, boolean virtioConsole, boolean pciTestdev,
-                          List<Share> shares) {
-        public static final Devices NONE = new Devices(List.of(), false, false, false, List.of());
+                          List<Share> shares, boolean its) {
+        public static final Devices NONE = new Devices(List.of(), false, false, false, List.of(), false);
+
+        public Devices(List<Disk> disks, boolean rng, boolean virtioConsole, boolean pciTestdev, List<Share> shares) {
+            this(disks, rng, virtioConsole, pciTestdev, shares, false);
+        }
 
         /** Whether the guest has a PCI bus (and the device tree a host bridge). */
         public boolean pci() {
@@ -100,6 +109,27 @@ public final class DeviceOptions {
             }
             ss.add(new Share(dir, tag));
         }
-        return new Devices(List.copyOf(ds), rng, virtio, pciTestdev, List.copyOf(ss));
+        return new Devices(List.copyOf(ds), rng, virtio, pciTestdev, List.copyOf(ss), its());
+    }
+
+    /**
+     * --irqchip: whether the guest has an ITS (kvmtool's names; GICv2 is not emulated here). Without the option,
+     * as kvmtool's IRQCHIP_AUTO, which tries gicv3-its first and keeps the first the host can create: this host
+     * always has the ITS.
+     */
+    private boolean its() throws RunCommand.UsageError {
+        if (irqchip == null) {
+            return true;
+        }
+        switch (irqchip.toLowerCase(Locale.ROOT)) {
+            case "gicv3": return false;
+            case "gicv3-its": return true;
+            case "gicv2":
+            case "gicv2m":
+                throw new RunCommand.UsageError("--irqchip " + irqchip + ": this host emulates a GICv3 only "
+                        + "(gicv3 or gicv3-its)");
+            default:
+                throw new RunCommand.UsageError("--irqchip must be gicv3 or gicv3-its, was '" + irqchip + "'");
+        }
     }
 }

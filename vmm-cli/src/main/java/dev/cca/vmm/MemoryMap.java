@@ -10,6 +10,7 @@ import java.util.Locale;
  *
  * <pre>
  *   0x0800_0000  64 KiB        GICv3 distributor
+ *   0x0808_0000  128 KiB       GICv3 ITS (--irqchip gicv3-its): control frame, translation frame
  *   0x080A_0000  128 KiB/vCPU  GICv3 redistributors
  *   0x0900_0000  4 KiB         PL011 UART (SPI 1 = INTID 33)
  *   0x1000_0000  ~751 MiB      PCI memory window (32-bit BARs, assigned by the guest)
@@ -25,6 +26,11 @@ public final class MemoryMap {
 
     public static final long GIC_DIST = 0x0800_0000L;
     public static final long GIC_DIST_SIZE = 0x1_0000L;
+    /** The ITS (QEMU virt's VIRT_GIC_ITS): ITS_base and the translation frame with GITS_TRANSLATER. */
+    public static final long GIC_ITS = 0x0808_0000L;
+    public static final long GIC_ITS_SIZE = 0x2_0000L;
+    /** The MSI doorbell: GITS_TRANSLATER, at offset 0x40 of the translation frame. */
+    public static final long GIC_ITS_TRANSLATER = GIC_ITS + 0x1_0040L;
     public static final long GIC_REDIST = 0x080A_0000L;
     /** Each vCPU's redistributor: RD_base and SGI_base frames, 64 KiB each. */
     public static final long GIC_REDIST_STRIDE = 0x2_0000L;
@@ -61,6 +67,7 @@ public final class MemoryMap {
     /** Every region of the guest's physical address space, in address order. */
     public static final List<Region> REGIONS = List.of(
             new Region(GIC_DIST, GIC_DIST_SIZE, "64 KiB", "GICv3 distributor"),
+            new Region(GIC_ITS, GIC_ITS_SIZE, "128 KiB", "GICv3 ITS (--irqchip gicv3-its)"),
             new Region(GIC_REDIST, 0, "128 KiB per vCPU", "GICv3 redistributors"),
             new Region(UART, UART_SIZE, "4 KiB", "PL011 UART, INTID 33"),
             new Region(PCI_MMIO, PCI_MMIO_SIZE, "751 MiB", "PCI memory window (BARs)"),

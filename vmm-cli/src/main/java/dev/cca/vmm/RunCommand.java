@@ -289,7 +289,7 @@ final class RunCommand implements Callable<Integer> {
                 bootargs = bootargs == null ? "console=hvc0" : "console=hvc0 " + bootargs;
             }
             dtb = DeviceTree.build(new DeviceTree.Config(mem, cpus, realm, bootargs, layout.initrdStart,
-                    layout.initrdEnd, devs.pci()));
+                    layout.initrdEnd, devs.pci(), devs.its()));
         }
         if (dtb.length > BootLayout.dtbArea(mem)) {
             throw new ImageFormatException(guest.dtb == null ? "device tree" : guest.dtb.toString(), String.format(

@@ -149,23 +149,24 @@ public final class Vmm {
         if (!d.pci()) {
             return;
         }
-        pci = new PciHost(this::spiLine);
+        pci = d.its() ? new PciHost(this::spiLine, this::signalMsi) : new PciHost(this::spiLine);
+        boolean msix = pci.hasMsi();
         GuestMemory mem = new RamAccess();
         try {
             for (DeviceOptions.Disk disk : d.disks()) {
                 VirtioBlk blk = new VirtioBlk(disk.path(), disk.readOnly());
                 closeables.add(blk);
-                pci.add(new VirtioPciDevice(blk, mem, cfg.realm()));
+                pci.add(new VirtioPciDevice(blk, mem, cfg.realm(), msix));
             }
         } catch (java.io.IOException e) {
             throw new ErrnoException("--disk: " + e.getMessage(), Errno.EIO);
         }
         if (d.rng()) {
-            pci.add(new VirtioPciDevice(new VirtioRng(), mem, cfg.realm()));
+            pci.add(new VirtioPciDevice(new VirtioRng(), mem, cfg.realm(), msix));
         }
         if (d.virtioConsole()) {
             VirtioConsole con = new VirtioConsole(cfg.console());
-            VirtioPciDevice dev = new VirtioPciDevice(con, mem, cfg.realm());
+            VirtioPciDevice dev = new VirtioPciDevice(con, mem, cfg.realm(), msix);
             con.onInput(() -> dev.deliver(VirtioConsole.RECEIVEQ));
             pci.add(dev);
             virtioConsole = con;
@@ -174,7 +175,7 @@ public final class Vmm {
             for (DeviceOptions.Share sh : d.shares()) {
                 Virtio9p p9 = new Virtio9p(sh.dir(), sh.tag());
                 closeables.add(p9::reset);
-                pci.add(new VirtioPciDevice(p9, mem, cfg.realm()));
+                pci.add(new VirtioPciDevice(p9, mem, cfg.realm(), msix));
             }
         } catch (java.io.IOException e) {
             throw new ErrnoException("--9p: " + e.getMessage(), Errno.EIO);
@@ -203,6 +204,26 @@ public final class Vmm {
         };
     }
 
+    /**
+     * A PCI function's MSI write: KVM_SIGNAL_MSI on the VM's fd with the requester ID as the device ID (the device
+     * tree's msi-map is the identity), as kvmtool does. A message the ITS has no translation for is dropped by
+     * KVM (0); errors are logged once.
+     */
+    private void signalMsi(long address, int data, int requesterId) {
+        long m = libc.struct(Structs.MSI_SIZE);
+        libc.mem.write32(m + Structs.MSI_ADDRESS_LO, (int) address);
+        libc.mem.write32(m + Structs.MSI_ADDRESS_HI, (int) (address >>> 32));
+        libc.mem.write32(m + Structs.MSI_DATA, data);
+        libc.mem.write32(m + Structs.MSI_FLAGS, KVM_MSI_VALID_DEVID);
+        libc.mem.write32(m + Structs.MSI_DEVID, requesterId);
+        long r = libc.proc.ioctl(vm, KVM_SIGNAL_MSI, m);
+        if (r < 0 && msiErrors++ == 0) {
+            LOG.warn("{}", new ErrnoException(String.format("KVM_SIGNAL_MSI(devid %#x, data %d)", requesterId, data),
+                    (int) -r).getMessage());
+        }
+    }
+
+    private volatile int msiErrors;
     private int irqErrors;
     private volatile VirtioConsole virtioConsole;
 
@@ -276,6 +297,14 @@ public final class Vmm {
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, MemoryMap.GIC_DIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, MemoryMap.GIC_REDIST);
         setDeviceAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0);
+        if (cfg.devices().its()) {
+            d = libc.struct(Structs.CREATE_DEVICE_SIZE);
+            libc.mem.write32(d + Structs.CD_TYPE, KVM_DEV_TYPE_ARM_VGIC_ITS);
+            libc.ioctl(vm, KVM_CREATE_DEVICE, d, "KVM_CREATE_DEVICE(ITS)");
+            int its = libc.mem.read32(d + Structs.CD_FD);
+            setDeviceAttr(its, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, MemoryMap.GIC_ITS);
+            setDeviceAttr(its, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0);
+        }
     }
 
     /**

@@ -14,16 +14,21 @@ public final class DeviceTree {
     private DeviceTree() {
     }
 
-    public static final int PHANDLE_GIC = 1, PHANDLE_CLK = 2;
+    public static final int PHANDLE_GIC = 1, PHANDLE_CLK = 2, PHANDLE_ITS = 3;
     private static final int SPI = 0, PPI = 1, LEVEL_HIGH = 4;
     /** The UART's clock: 24 MHz, as QEMU's apb-pclk. */
     public static final int UART_CLOCK_HZ = 24_000_000;
 
     /** What to describe. {@code initrdStart}/{@code initrdEnd} are 0 when there is no initrd. */
     public record Config(long ramBytes, int cpus, boolean realm, String bootargs, long initrdStart, long initrdEnd,
-                         boolean pci) {
+                         boolean pci, boolean its) {
         public Config(long ramBytes, int cpus, boolean realm, String bootargs, long initrdStart, long initrdEnd) {
-            this(ramBytes, cpus, realm, bootargs, initrdStart, initrdEnd, false);
+            this(ramBytes, cpus, realm, bootargs, initrdStart, initrdEnd, false, false);
+        }
+
+        public Config(long ramBytes, int cpus, boolean realm, String bootargs, long initrdStart, long initrdEnd,
+                      boolean pci) {
+            this(ramBytes, cpus, realm, bootargs, initrdStart, initrdEnd, pci, false);
         }
     }
 
@@ -83,6 +88,16 @@ public final class DeviceTree {
                 MemoryMap.GIC_REDIST_STRIDE * c.cpus());
         w.propCells("interrupts", PPI, MemoryMap.PPI_GIC_MAINTENANCE - 16, LEVEL_HIGH);
         w.propCells("phandle", PHANDLE_GIC);
+        if (c.its()) {
+            // Documentation/devicetree/bindings/interrupt-controller/arm,gic-v3.yaml: the ITS is a child node.
+            w.beginNode(String.format("msi-controller@%x", MemoryMap.GIC_ITS));
+            w.propStrings("compatible", "arm,gic-v3-its");
+            w.prop("msi-controller");
+            w.propCells("#msi-cells", 1);
+            w.propU64("reg", MemoryMap.GIC_ITS, MemoryMap.GIC_ITS_SIZE);
+            w.propCells("phandle", PHANDLE_ITS);
+            w.endNode();
+        }
         w.endNode();
 
         w.beginNode("timer");
@@ -109,7 +124,7 @@ public final class DeviceTree {
         w.endNode();
 
         if (c.pci()) {
-            pciHost(w);
+            pciHost(w, c.its());
         }
 
         w.endNode();
@@ -122,10 +137,12 @@ public final class DeviceTree {
     /**
      * The PCIe host bridge (Documentation/devicetree/bindings/pci/host-generic-pci.yaml): ECAM, the I/O and
      * 32-bit memory windows (CPU address = PCI address for memory; I/O port 0 at the window's start), and an
-     * interrupt-map with the standard INTx swizzle onto four SPIs. No msi-parent: there is no ITS, so Linux uses
-     * INTx. No linux,pci-probe-only: the kernel assigns the BARs itself.
+     * interrupt-map with the standard INTx swizzle onto four SPIs. With an ITS, {@code msi-map} sends every
+     * requester ID (bus << 8 | device << 3 | function) to the ITS as the same DeviceID, as QEMU virt does (Linux
+     * then uses MSI-X); without one there is none and Linux uses INTx. No linux,pci-probe-only: the kernel assigns
+     * the BARs itself.
      */
-    private static void pciHost(FdtWriter w) {
+    private static void pciHost(FdtWriter w, boolean its) {
         w.beginNode(String.format("pcie@%x", MemoryMap.PCI_ECAM));
         w.propStrings("compatible", "pci-host-ecam-generic");
         w.propStrings("device_type", "pci");
@@ -160,6 +177,9 @@ public final class DeviceTree {
         }
         w.propCells("interrupt-map", map);
         w.propCells("interrupt-map-mask", 3 << 11, 0, 0, 7);
+        if (its) {
+            w.propCells("msi-map", 0, PHANDLE_ITS, 0, 0x1_0000);
+        }
         w.endNode();
     }
 

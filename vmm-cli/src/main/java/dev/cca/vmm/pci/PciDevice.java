@@ -250,6 +250,19 @@ public abstract class PciDevice {
         return intxAsserted;
     }
 
+    /** Whether the function may master the bus (Bus Master Enable): a function sends no MSI without it. */
+    protected final synchronized boolean busMaster() {
+        return (command & CMD_MASTER) != 0;
+    }
+
+    /** Sends an MSI write through the host bridge (MSI-X fires it), if bus mastering is enabled. */
+    final void sendMsi(long address, int data) {
+        PciHost h = host;
+        if (h != null && busMaster()) {
+            h.sendMsi(this, address, data);
+        }
+    }
+
     private void updateIntx() {
         PciHost h = host;
         if (h != null) {

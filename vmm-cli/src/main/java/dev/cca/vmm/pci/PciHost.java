@@ -23,11 +23,42 @@ public final class PciHost {
     private final List<PciDevice> devices = new ArrayList<>();
     private final IrqLine[] intx = new IrqLine[4];
     private final boolean[] intxLevel = new boolean[4];
+    private final MsiSink msi;
 
-    /** {@code lines.apply(intid)}: the interrupt line of an SPI, by INTID. */
+    /**
+     * Where the functions' MSI writes go: the message's address and data, with the requester ID of the function
+     * that sent it (bus &lt;&lt; 8 | device &lt;&lt; 3 | function), which the device tree's msi-map makes the
+     * ITS DeviceID. The VMM sends it with KVM_SIGNAL_MSI.
+     */
+    @FunctionalInterface
+    public interface MsiSink {
+        void send(long address, int data, int requesterId);
+
+        /** No MSI controller: messages go nowhere (the functions have no MSI-X capability then). */
+        MsiSink NONE = (a, d, r) -> { };
+    }
+
+    /** {@code lines.apply(intid)}: the interrupt line of an SPI, by INTID. No MSI controller. */
     public PciHost(IntFunction<IrqLine> lines) {
+        this(lines, null);
+    }
+
+    /** With {@code msi} non-null the guest has an MSI controller (an ITS) that the functions' MSI-X reaches. */
+    public PciHost(IntFunction<IrqLine> lines, MsiSink msi) {
         for (int i = 0; i < 4; i++) {
             intx[i] = lines.apply(MemoryMap.SPI_PCI_INTX + i);
+        }
+        this.msi = msi;
+    }
+
+    /** Whether functions should offer MSI-X (there is an MSI controller to reach). */
+    public boolean hasMsi() {
+        return msi != null;
+    }
+
+    void sendMsi(PciDevice from, long address, int data) {
+        if (msi != null) {
+            msi.send(address, data, from.slot() << 3);
         }
     }
 

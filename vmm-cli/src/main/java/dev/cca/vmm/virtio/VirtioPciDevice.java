@@ -1,6 +1,7 @@
 package dev.cca.vmm.virtio;
 
 import dev.cca.vmm.device.GuestMemory;
+import dev.cca.vmm.pci.MsiX;
 import dev.cca.vmm.pci.PciDevice;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,8 +10,11 @@ import org.slf4j.LoggerFactory;
  * The virtio 1.x PCI transport, modern only (virtio 1.x, 4.1): vendor 0x1af4, device 0x1040 + the virtio device
  * id, revision 1, and vendor-specific capabilities pointing into BAR0 (32-bit memory, 16 KiB): common
  * configuration at 0x0000, ISR status at 0x1000, device configuration at 0x2000, notifications at 0x3000 (4 bytes
- * per queue), plus the VIRTIO_PCI_CAP_PCI_CFG window. Interrupts are INTx (no MSI-X): the ISR bit is set, the pin
- * asserted, and reading the ISR clears both.
+ * per queue), plus the VIRTIO_PCI_CAP_PCI_CFG window. Interrupts are INTx: the ISR bit is set, the pin asserted,
+ * and reading the ISR clears both. When the guest has an MSI controller (an ITS) the function also has an MSI-X
+ * capability with one vector per queue plus one for configuration changes, its table at BAR1 offset 0 and its PBA
+ * at BAR1 offset 0x800 (32-bit memory, 4 KiB); once the driver enables MSI-X, notifications go to the vectors
+ * it put in msix_config and queue_msix_vector (none for NO_VECTOR) and the ISR and INTx are no longer used.
  *
  * <p>Features offered besides the device's: VIRTIO_F_VERSION_1, VIRTIO_RING_F_INDIRECT_DESC, and for realms
  * VIRTIO_F_ACCESS_PLATFORM (the guest must then bounce DMA through memory it shares; the transport refuses
@@ -34,7 +38,9 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
             NUM_QUEUES = 0x12, DEVICE_STATUS = 0x14, CONFIG_GENERATION = 0x15, Q_SELECT = 0x16, Q_SIZE = 0x18,
             Q_MSIX_VECTOR = 0x1A, Q_ENABLE = 0x1C, Q_NOTIFY_OFF = 0x1E, Q_DESC = 0x20, Q_DRIVER = 0x28,
             Q_DEVICE = 0x30, COMMON_SIZE = 0x38;
-    private static final int NO_VECTOR = 0xFFFF;
+    public static final int NO_VECTOR = 0xFFFF;
+    /** With MSI-X: BAR1 holds the vector table at 0 and the pending bit array at PBA_OFF. */
+    public static final int MSIX_BAR_SIZE = 0x1000, PBA_OFF = 0x800;
 
     private final VirtioDevice dev;
     private final Virtqueue[] queues;
@@ -47,8 +53,18 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
     private final int pciCfgCap;
     /** Malformed requests seen (for tests and the run's log). */
     private long protocolErrors;
+    /** MSI-X (null without an MSI controller), its capability's offset, and the vectors the driver chose. */
+    private final MsiX msix;
+    private final int msixCap;
+    private int msixConfig = NO_VECTOR;
+    private final int[] queueVector;
 
     public VirtioPciDevice(VirtioDevice dev, GuestMemory mem, boolean realm) {
+        this(dev, mem, realm, false);
+    }
+
+    /** {@code withMsix}: the function has an MSI-X capability (the guest has an ITS). */
+    public VirtioPciDevice(VirtioDevice dev, GuestMemory mem, boolean realm, boolean withMsix) {
         super(VENDOR, DEVICE_BASE + dev.deviceId(), dev.pciClass(), 1, VENDOR, DEVICE_BASE + dev.deviceId(), true);
         this.dev = dev;
         this.realm = realm;
@@ -69,6 +85,24 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
         }
         pciCfgCap = cap(CAP_PCI_CFG, 0, 0, 20);
         put(pciCfgCap + 4, 1, 0);
+        queueVector = new int[queues.length];
+        java.util.Arrays.fill(queueVector, NO_VECTOR);
+        if (withMsix) {
+            msix = new MsiX(queues.length + 1);
+            defineBar(1, new Bar(MSIX_BAR_SIZE, false));
+            msixCap = addCapability(MsiX.CAP_ID, MsiX.CAP_LENGTH);
+            put(msixCap + 2, 2, msix.control());
+            put(msixCap + 4, 4, 1); // table: BAR1, offset 0
+            put(msixCap + 8, 4, PBA_OFF | 1); // PBA: BAR1, offset 0x800
+        } else {
+            msix = null;
+            msixCap = -1;
+        }
+    }
+
+    /** The MSI-X state, or null without an MSI controller. */
+    public MsiX msix() {
+        return msix;
     }
 
     private int cap(int type, int offset, int length, int capLen) {
@@ -110,6 +144,23 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
 
     @Override
     protected boolean registerWrite(int off, int size, long value) {
+        if (msix != null && off < msixCap + 4 && off + size > msixCap + 2) { // Message Control
+            int ctrl = (int) get(msixCap + 2, 2);
+            for (int i = 0; i < size; i++) {
+                int o = off + i - (msixCap + 2);
+                if (o == 0 || o == 1) {
+                    ctrl = (ctrl & ~(0xFF << (8 * o))) | ((int) (value >>> (8 * i)) & 0xFF) << (8 * o);
+                }
+            }
+            synchronized (this) {
+                msix.writeControl(ctrl, this);
+                put(msixCap + 2, 2, msix.control());
+                if (msix.enabled()) {
+                    setIntx(false); // MSI-X enabled: the function no longer uses INTx
+                }
+            }
+            return true;
+        }
         if (off >= pciCfgCap + 16 && off < pciCfgCap + 20) {
             pciCfgAccess(true, value);
             return true;
@@ -141,6 +192,12 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
 
     @Override
     protected synchronized long barRead(int bar, long off, int size) {
+        if (bar == 1) {
+            if (msix == null) {
+                return 0;
+            }
+            return off < PBA_OFF ? msix.tableRead(off, size) : msix.pbaRead(off - PBA_OFF, size);
+        }
         if (off < COMMON_SIZE) {
             return commonRead((int) off, size);
         }
@@ -162,6 +219,12 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
 
     @Override
     protected synchronized void barWrite(int bar, long off, int size, long value) {
+        if (bar == 1) {
+            if (msix != null && off < PBA_OFF) {
+                msix.tableWrite(off, size, value, this);
+            }
+            return;
+        }
         if (off < COMMON_SIZE) {
             commonWrite((int) off, size, value);
         } else if (off >= DEVICE_OFF && off + size <= DEVICE_OFF + dev.configSize()) {
@@ -185,13 +248,13 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
             case DF: return dfSelect < 2 ? (offered >>> (32 * dfSelect)) & 0xFFFF_FFFFL : 0;
             case GFSELECT: return gfSelect;
             case GF: return gfSelect < 2 ? (driverFeatures >>> (32 * gfSelect)) & 0xFFFF_FFFFL : 0;
-            case MSIX_CONFIG: return NO_VECTOR;
+            case MSIX_CONFIG: return msixConfig;
             case NUM_QUEUES: return queues.length;
             case DEVICE_STATUS: return status; // config_generation, the byte above, stays 0
             case CONFIG_GENERATION: return 0;
             case Q_SELECT: return qSelect;
             case Q_SIZE: return q == null ? 0 : q.size();
-            case Q_MSIX_VECTOR: return NO_VECTOR;
+            case Q_MSIX_VECTOR: return q == null ? NO_VECTOR : queueVector[qSelect];
             case Q_ENABLE: return q != null && q.enabled() ? 1 : 0;
             case Q_NOTIFY_OFF: return q == null ? 0 : qSelect;
             case Q_DESC: return q == null ? 0 : part(q.desc(), size, 0);
@@ -226,6 +289,12 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
                 }
                 break;
             case DEVICE_STATUS: writeStatus((int) value & 0xFF); break;
+            case MSIX_CONFIG: msixConfig = vector((int) value & 0xFFFF); break;
+            case Q_MSIX_VECTOR:
+                if (q != null) {
+                    queueVector[qSelect] = vector((int) value & 0xFFFF);
+                }
+                break;
             case Q_SELECT: qSelect = (int) value & 0xFFFF; break;
             case Q_SIZE:
                 if (q != null) {
@@ -252,8 +321,25 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
                     q.setDevice(merge(q.device(), value, size, off - Q_DEVICE));
                 }
                 break;
-            default: break; // read-only fields and MSI-X vectors (no MSI-X)
+            default: break; // read-only fields
         }
+    }
+
+    /** A vector the driver asks for: kept if the function has it, else NO_VECTOR (the driver reads that back). */
+    private int vector(int v) {
+        return msix != null && v < msix.vectors() ? v : NO_VECTOR;
+    }
+
+    /** Notifies the driver: through MSI-X once it enabled it (vector NO_VECTOR: no notification), else INTx. */
+    private void interrupt(int isrBit, int vector) {
+        if (msix != null && msix.enabled()) {
+            if (vector != NO_VECTOR) {
+                msix.fire(vector, this);
+            }
+            return;
+        }
+        isr |= isrBit;
+        setIntx(true);
     }
 
     private void writeStatus(int v) {
@@ -282,6 +368,8 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
             q.reset();
         }
         isr = 0;
+        msixConfig = NO_VECTOR;
+        java.util.Arrays.fill(queueVector, NO_VECTOR);
         setIntx(false);
         dev.reset();
     }
@@ -310,8 +398,7 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
         }
         status |= STATUS_NEEDS_RESET;
         if ((status & STATUS_DRIVER_OK) != 0) {
-            isr |= ISR_CONFIG;
-            setIntx(true);
+            interrupt(ISR_CONFIG, msixConfig);
         }
     }
 
@@ -330,8 +417,7 @@ public final class VirtioPciDevice extends PciDevice implements VirtioDevice.Con
     @Override
     public void used(int q, Virtqueue.Chain c, int written) {
         if (queues[q].push(c, written)) {
-            isr |= ISR_QUEUE;
-            setIntx(true);
+            interrupt(ISR_QUEUE, queueVector[q]);
         }
     }
 
