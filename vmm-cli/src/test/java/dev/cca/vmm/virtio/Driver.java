@@ -24,19 +24,31 @@ final class Driver {
     final int[] availIdx = new int[4];
     final int[] sizes = new int[4];
     final dev.cca.vmm.device.MmioBus bus = new dev.cca.vmm.device.MmioBus();
+    /** With MSI-X: BAR1 (table and PBA), and the messages sent: {address, data, requester ID}. */
+    final long msixBar = MemoryMap.PCI_MMIO + 0x10000;
+    final java.util.List<long[]> msis = new java.util.ArrayList<>();
 
     Driver(VirtioDevice d, ByteRam mem, boolean realm) {
+        this(d, mem, realm, false);
+    }
+
+    Driver(VirtioDevice d, ByteRam mem, boolean realm, boolean msix) {
         this.mem = mem;
-        this.dev = new VirtioPciDevice(d, mem, realm);
-        PciHost host = new PciHost(intid -> lvl -> {
+        this.dev = new VirtioPciDevice(d, mem, realm, msix);
+        java.util.function.IntFunction<dev.cca.vmm.device.IrqLine> lines = intid -> lvl -> {
             level[intid] = lvl;
             if (lvl) {
                 intx[intid]++;
             }
-        });
+        };
+        PciHost host = msix ? new PciHost(lines, (a, v, rid) -> msis.add(new long[] {a, v, rid}))
+                : new PciHost(lines);
         host.add(dev);
         host.register(bus);
         // BAR0 at the start of the memory window, memory decoding and bus mastering on.
+        if (msix) {
+            cfgWrite(PciDevice.BAR0 + 4, 4, msixBar);
+        }
         cfgWrite(PciDevice.BAR0, 4, bar);
         cfgWrite(PciDevice.COMMAND, 2, PciDevice.CMD_MEMORY | PciDevice.CMD_MASTER);
     }

@@ -149,7 +149,7 @@ class VirtioFuzzTest {
                                                      @ForAll long seed) {
         Random r = new Random(seed);
         ByteRam mem = new ByteRam(Driver.RAM, RAM_SIZE, null);
-        Driver d = new Driver(device(kind), mem, r.nextBoolean());
+        Driver d = new Driver(device(kind), mem, r.nextBoolean(), r.nextBoolean());
         if (r.nextBoolean()) {
             d.init(r.nextLong(), 1 << r.nextInt(8));
         }
@@ -157,13 +157,15 @@ class VirtioFuzzTest {
         for (int i = 0; i < 300; i++) {
             int size = sizes[r.nextInt(4)];
             long addr;
-            switch (r.nextInt(4)) {
+            switch (r.nextInt(5)) {
                 case 0: addr = MemoryMap.PCI_ECAM + r.nextInt(0x100); break;
                 case 1: addr = MemoryMap.PCI_ECAM + r.nextInt((int) MemoryMap.PCI_ECAM_SIZE); break;
                 case 2: addr = d.bar + r.nextInt(COMMON_SIZE + 8); break;
-                default: addr = d.bar + r.nextInt(BAR_SIZE); break;
+                case 3: addr = d.bar + r.nextInt(BAR_SIZE); break;
+                default: addr = d.msixBar + r.nextInt(MSIX_BAR_SIZE); break; // the MSI-X table and PBA
             }
-            if (addr == MemoryMap.PCI_ECAM + PciDevice.BAR0 && r.nextInt(8) != 0) {
+            if ((addr == MemoryMap.PCI_ECAM + PciDevice.BAR0 || addr == MemoryMap.PCI_ECAM + PciDevice.BAR0 + 4)
+                    && r.nextInt(8) != 0) {
                 continue; // mostly keep BAR0 where the test can reach it
             }
             if (r.nextBoolean()) {
