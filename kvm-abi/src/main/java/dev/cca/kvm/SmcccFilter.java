@@ -38,12 +38,16 @@ final class SmcccFilter {
 
     synchronized long insert(long base, long nrFunctions, int action) {
         long end = (base + nrFunctions - 1) & 0xFFFF_FFFFL;
-        if (ranges.isEmpty()) {
+        boolean first = ranges.isEmpty();
+        if (first) {
             ranges.put(SMC32_ARCH_BEGIN, new long[] {SMC32_ARCH_END, KVM_SMCCC_FILTER_HANDLE});
             ranges.put(SMC64_ARCH_BEGIN, new long[] {SMC64_ARCH_END, KVM_SMCCC_FILTER_HANDLE});
         }
         Map.Entry<Long, long[]> lo = ranges.floorEntry(end);
         if (lo != null && lo.getValue()[0] >= base) {
+            if (first) {
+                ranges.clear(); // out_destroy: a failed first filter leaves no reserved ranges behind
+            }
             return -Errno.EEXIST; // mtree_insert_range on an occupied range
         }
         ranges.put(base, new long[] {end, action});
