@@ -467,42 +467,31 @@ public final class KvmVm implements FileObject {
         if (test) {
             return 0;
         }
-        if (type == KVM_DEV_TYPE_ARM_VGIC_ITS) {
-            return createIts(p, arg, s);
-        }
+        FileObject created;
         synchronized (this) {
-            if (vgic != null) {
-                return -Errno.EEXIST;
+            if (type == KVM_DEV_TYPE_ARM_VGIC_ITS) {
+                // vgic_its_create(): one ITS per VM here; it reads guest memory through this process's memslots.
+                if (its != null) {
+                    return -Errno.EEXIST;
+                }
+                its = new VgicItsDevice(this, new KvmGuestMemory(this, p.memory()));
+                created = its;
+            } else {
+                if (vgic != null) {
+                    return -Errno.EEXIST;
+                }
+                if (hasRanOnce) {
+                    return -Errno.EBUSY; // kvm_vgic_create(): a vCPU has already run
+                }
+                vgic = new VgicDevice(this);
+                created = vgic;
             }
-            if (hasRanOnce) {
-                return -Errno.EBUSY; // kvm_vgic_create(): a vCPU has already run
-            }
-            vgic = new VgicDevice(this);
             users++;
         }
-        int fd = p.installFd(vgic);
+        int fd = p.installFd(created);
         s.put32(Structs.CD_FD, fd);
         if (!p.memory().copyToUser(arg, s.bytes())) {
             return -Errno.EFAULT; // the fd stays installed, as in kvm_vm_ioctl
-        }
-        return 0;
-    }
-
-    /** vgic_its_create(): one ITS per VM here; it reads guest memory through the creating process's memslots. */
-    private long createIts(Process p, long arg, UserStruct s) {
-        VgicItsDevice d;
-        synchronized (this) {
-            if (its != null) {
-                return -Errno.EEXIST;
-            }
-            d = new VgicItsDevice(this, new KvmGuestMemory(this, p.memory()));
-            its = d;
-            users++;
-        }
-        int fd = p.installFd(d);
-        s.put32(Structs.CD_FD, fd);
-        if (!p.memory().copyToUser(arg, s.bytes())) {
-            return -Errno.EFAULT;
         }
         return 0;
     }

@@ -3,7 +3,6 @@ package dev.cca.kvm;
 import dev.cca.kvm.host.FileObject;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Errno;
-import dev.cca.kvm.uapi.Structs;
 
 import static dev.cca.kvm.uapi.KvmUapi.*;
 
@@ -36,20 +35,12 @@ final class VgicDevice implements FileObject {
 
     @Override
     public long ioctl(Process p, long request, long arg) {
-        boolean set = request == KVM_SET_DEVICE_ATTR;
-        boolean get = request == KVM_GET_DEVICE_ATTR;
-        boolean has = request == KVM_HAS_DEVICE_ATTR;
-        if (!set && !get && !has) {
-            return -Errno.ENOTTY;
+        DeviceAttrRequest req = DeviceAttrRequest.parse(p, request, arg);
+        if (req.error != 0) {
+            return req.error;
         }
-        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
-        if (raw == null) {
-            return -Errno.EFAULT;
-        }
-        UserStruct a = new UserStruct(raw);
-        long group = a.u32(Structs.DA_GROUP);
-        long attr = a.u64(Structs.DA_ATTR);
-        long addr = a.u64(Structs.DA_ADDR);
+        boolean get = req.get, has = req.has;
+        long group = req.group, attr = req.attr, addr = req.addr;
         synchronized (vm) {
             if (group == KVM_DEV_ARM_VGIC_GRP_ADDR) {
                 if (attr != KVM_VGIC_V3_ADDR_TYPE_DIST && attr != KVM_VGIC_V3_ADDR_TYPE_REDIST) {
@@ -59,14 +50,13 @@ final class VgicDevice implements FileObject {
                     return 0;
                 }
                 if (get) {
-                    long v = attr == KVM_VGIC_V3_ADDR_TYPE_DIST ? distBase : redistBase;
-                    return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;
+                    return req.put64(p, attr == KVM_VGIC_V3_ADDR_TYPE_DIST ? distBase : redistBase);
                 }
-                byte[] b = p.memory().copyFromUser(addr, 8);
-                if (b == null) {
+                Long v = req.read64(p);
+                if (v == null) {
                     return -Errno.EFAULT;
                 }
-                long base = new UserStruct(b).u64(0);
+                long base = v;
                 if ((base & 0xFFFF) != 0) {
                     return -Errno.EINVAL; // 64 KiB aligned
                 }

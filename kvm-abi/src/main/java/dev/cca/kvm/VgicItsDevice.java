@@ -3,7 +3,6 @@ package dev.cca.kvm;
 import dev.cca.kvm.host.FileObject;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Errno;
-import dev.cca.kvm.uapi.Structs;
 
 import static dev.cca.kvm.uapi.KvmUapi.*;
 
@@ -39,20 +38,12 @@ final class VgicItsDevice implements FileObject {
 
     @Override
     public long ioctl(Process p, long request, long arg) {
-        boolean set = request == KVM_SET_DEVICE_ATTR;
-        boolean get = request == KVM_GET_DEVICE_ATTR;
-        boolean has = request == KVM_HAS_DEVICE_ATTR;
-        if (!set && !get && !has) {
-            return -Errno.ENOTTY;
+        DeviceAttrRequest req = DeviceAttrRequest.parse(p, request, arg);
+        if (req.error != 0) {
+            return req.error;
         }
-        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
-        if (raw == null) {
-            return -Errno.EFAULT;
-        }
-        UserStruct a = new UserStruct(raw);
-        long group = a.u32(Structs.DA_GROUP);
-        long attr = a.u64(Structs.DA_ATTR);
-        long addr = a.u64(Structs.DA_ADDR);
+        boolean get = req.get, has = req.has;
+        long group = req.group, attr = req.attr;
         synchronized (vm) {
             if (group == KVM_DEV_ARM_VGIC_GRP_ADDR) {
                 if (attr != KVM_VGIC_ITS_ADDR_TYPE) {
@@ -62,13 +53,13 @@ final class VgicItsDevice implements FileObject {
                     return 0;
                 }
                 if (get) {
-                    return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, base).bytes()) ? 0 : -Errno.EFAULT;
+                    return req.put64(p, base);
                 }
-                byte[] b = p.memory().copyFromUser(addr, 8);
-                if (b == null) {
+                Long boxed = req.read64(p);
+                if (boxed == null) {
                     return -Errno.EFAULT;
                 }
-                long v = new UserStruct(b).u64(0);
+                long v = boxed;
                 // vgic_check_iorange(): 64 KiB aligned, inside the IPA space.
                 if ((v & 0xFFFF) != 0) {
                     return -Errno.EINVAL;
