@@ -81,6 +81,7 @@ echo '$ dd if=/dev/vda bs=512 skip=2 count=1 | od -A d -t x1 | head -n 2'
 dd if=/dev/vda bs=512 skip=2 count=1 2>/dev/null | od -A d -t x1 | head -n 2
 echo '$ cat /sys/class/misc/hw_random/rng_current'; cat /sys/class/misc/hw_random/rng_current
 echo '$ head -c 16 /dev/hwrng | od -A n -t x1'; head -c 16 /dev/hwrng | od -A n -t x1
+echo '$ grep virtio /proc/interrupts'; grep virtio /proc/interrupts
 echo "written by the guest at $(cat /proc/uptime)" > /root/written-by-guest
 sync
 echo "CCA-ROOTFS: wrote /root/written-by-guest"

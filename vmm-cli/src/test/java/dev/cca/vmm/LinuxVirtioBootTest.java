@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Debian's kernel with its root file system on a virtio-blk disk (src-test-images/linux/rootfs.sh): the
  * initramfs loads virtio_blk and virtio-rng and switches root to the ext4 disk, whose /sbin/init lists the PCI
  * functions, reads the disk, reads /dev/hwrng and writes a file that the host then finds in the image. Needs
+ * /proc/interrupts shows the virtio functions' MSI-X vectors on the ITS (the default --irqchip gicv3-its). Needs
  * the kernel's module tree (fetch.sh unpacks it) or Debian's linux-modules package (CCA_LINUX_MODULES_DEB);
  * skipped with the reason without them. Runs only with -Plinux-boot.
  */
@@ -85,6 +86,9 @@ class LinuxVirtioBootTest {
         assertTrue(out.contains("CCA-ROOTFS: this file is on the virtio-blk disk"), out);
         assertTrue(out.contains("virtio_rng.0"), "hwrng is virtio-rng: " + out);
         assertTrue(out.matches("(?s).*\\$ head -c 16 /dev/hwrng[^\n]*\n( [0-9a-f]{2}){16}\r?\n.*"), out);
+        // With the default --irqchip (gicv3-its) the virtio functions interrupt through MSI-X and the ITS.
+        assertTrue(out.matches("(?s).*\n[^\n]*ITS-(PCI-)?MSI[^\n]*virtio[^\n]*\n.*"),
+                "virtio uses ITS MSIs: " + out);
         assertTrue(out.contains("CCA-ROOTFS: done"), out);
         assertEquals(0, r.exit(), r.err());
         // The guest's write reached the image: read it back with debugfs when the host has it.
