@@ -39,6 +39,20 @@ final class DeviceAttrRequest {
         return new DeviceAttrRequest(request, a.u32(Structs.DA_GROUP), a.u64(Structs.DA_ATTR), a.u64(Structs.DA_ADDR), 0);
     }
 
+    /**
+     * KVM_DEV_ARM_VGIC_GRP_CTRL: ENXIO for an attribute other than CTRL_INIT and for a GET, 0 for a HAS; null for
+     * a SET of CTRL_INIT, which the device carries out.
+     */
+    Long ctrlInitAnswer() {
+        if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) {
+            return (long) -Errno.ENXIO;
+        }
+        if (has) {
+            return 0L;
+        }
+        return get ? (long) -Errno.ENXIO : null;
+    }
+
     /** GET of a 64-bit value: copies it to {@code addr}; 0 or -EFAULT. */
     long put64(Process p, long v) {
         return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;

@@ -96,14 +96,9 @@ final class VgicDevice implements FileObject {
                 return 0;
             }
             if (group == KVM_DEV_ARM_VGIC_GRP_CTRL) {
-                if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) {
-                    return -Errno.ENXIO;
-                }
-                if (has) {
-                    return 0;
-                }
-                if (get) {
-                    return -Errno.ENXIO;
+                Long answer = req.ctrlInitAnswer();
+                if (answer != null) {
+                    return answer;
                 }
                 if (distBase == -1 || redistBase == -1) {
                     return -Errno.ENXIO; // vgic_v3_map_resources: addresses must be set

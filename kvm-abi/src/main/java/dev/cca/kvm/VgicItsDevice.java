@@ -75,16 +75,8 @@ final class VgicItsDevice implements FileObject {
                 return 0;
             }
             if (group == KVM_DEV_ARM_VGIC_GRP_CTRL) {
-                if (attr != KVM_DEV_ARM_VGIC_CTRL_INIT) {
-                    return -Errno.ENXIO;
-                }
-                if (has) {
-                    return 0;
-                }
-                if (get) {
-                    return -Errno.ENXIO;
-                }
-                return 0; // vgic_its_ctrl(KVM_DEV_ARM_VGIC_CTRL_INIT): nothing to do
+                Long answer = req.ctrlInitAnswer();
+                return answer != null ? answer : 0; // vgic_its_ctrl(KVM_DEV_ARM_VGIC_CTRL_INIT): nothing to do
             }
         }
         return -Errno.ENXIO;
