@@ -167,6 +167,28 @@ class TimerAndGicTest {
     }
 
     @Test
+    void acknowledgedVirtualLpiLeavesItsListRegisterInvalidAndItsEndIsNotCounted() {
+        for (boolean eoi : new boolean[] {false, true}) {
+            Harness h = el1(DAIFCLR_I, B_SELF);
+            if (eoi) {
+                h.load(VBAR + 0x280, MRS_X0_IAR1, MSR_EOIR1_X0, HVC0);
+            } else {
+                h.load(VBAR + 0x280, MRS_X0_IAR1, HVC0);
+            }
+            Cpu c = h.cpu;
+            c.sr[SysRegs.HCR_EL2] = SysRegs.HCR_RW | SysRegs.HCR_IMO | SysRegs.HCR_FMO;
+            write(c, "ICH_VMCR_EL2", (0xF8L << 24) | VMCR_VENG1);
+            write(c, "ICH_HCR_EL2", HCR_EN);
+            write(c, "ICH_LR0_EL2", LR_PENDING | LR_GROUP1 | (0xA0L << LR_PRIORITY_SHIFT) | 8195);
+            assertEquals(Cpu.StopReason.ARRIVED, h.runToEl2(SecurityState.NON_SECURE));
+            assertEquals(8195, c.x[0], "ICV_IAR1 returned the vLPI");
+            assertEquals(0, read(c, "ICH_LR0_EL2") >>> 62, "LPIs have no active state: the list register is invalid");
+            assertEquals(0, read(c, "ICH_HCR_EL2") >>> 27, "an LPI's end of interrupt is not counted in EOIcount");
+            assertEquals(eoi ? 0 : 1L << (0xA0 >>> 3), read(c, "ICH_AP1R0_EL2"), "the priority drops at EOI only");
+        }
+    }
+
+    @Test
     void underflowMaintenanceInterruptAssertsPpi25() {
         Harness h = el1(B_SELF);
         Cpu c = h.cpu;
