@@ -157,69 +157,16 @@ public final class Rmm implements Firmware {
     }
 
     /**
-     * Runs one RMI command. Returns false when the command does not complete now (REC_ENTER entered a realm;
-     * it completes when the REC exits).
+     * Runs one RMI command through {@link RmiCommand}'s table. Returns false when the command does not complete
+     * now (REC_ENTER entered a realm; it completes when the REC exits).
      */
     private boolean dispatch(Cpu cpu, PerCpu pc, long fid, long[] a, long[] out) {
-        RmmMemory mem = pc.mem;
-        if (fid == Rmi.VERSION) {
-            // RMM v1.0 only: X1 lower and X2 higher supported revision.
-            out[0] = a[1] == Rmi.ABI_1_0 ? Rmi.SUCCESS : Rmi.ERROR_INPUT;
-            out[1] = Rmi.ABI_1_0;
-            out[2] = Rmi.ABI_1_0;
-        } else if (fid == Rmi.FEATURES) {
-            out[0] = Rmi.SUCCESS;
-            out[1] = a[1] == 0 ? features.register0() : 0;
-        } else if (fid == Rmi.GRANULE_DELEGATE) {
-            out[0] = granuleCmds.delegate(mem, a[1]);
-        } else if (fid == Rmi.GRANULE_UNDELEGATE) {
-            out[0] = granuleCmds.undelegate(mem, a[1]);
-        } else if (fid == Rmi.REALM_CREATE) {
-            out[0] = realmCmds.create(mem, a[1], a[2]);
-        } else if (fid == Rmi.REALM_ACTIVATE) {
-            out[0] = realmCmds.activate(mem, a[1]);
-        } else if (fid == Rmi.REALM_DESTROY) {
-            out[0] = realmCmds.destroy(mem, a[1]);
-        } else if (fid == Rmi.REC_AUX_COUNT) {
-            realmCmds.recAuxCount(mem, a[1], out);
-        } else if (fid == Rmi.REC_CREATE) {
-            out[0] = recCmds.create(mem, a[1], a[2], a[3]);
-        } else if (fid == Rmi.REC_DESTROY) {
-            out[0] = recCmds.destroy(mem, a[1]);
-        } else if (fid == Rmi.REC_ENTER) {
-            long r = recCmds.enter(cpu, pc, a[1], a[2]);
-            if (r == RecCommands.ENTERED) {
-                return false;
-            }
-            out[0] = r;
-        } else if (fid == Rmi.RTT_CREATE) {
-            out[0] = rttCmds.create(mem, a[1], a[2], a[3], a[4]);
-        } else if (fid == Rmi.RTT_READ_ENTRY) {
-            rttCmds.readEntry(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_INIT_RIPAS) {
-            rttCmds.initRipas(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.DATA_CREATE) {
-            out[0] = dataCmds.create(mem, a[1], a[2], a[3], a[4], a[5]);
-        } else if (fid == Rmi.DATA_CREATE_UNKNOWN) {
-            out[0] = dataCmds.createUnknown(mem, a[1], a[2], a[3]);
-        } else if (fid == Rmi.DATA_DESTROY) {
-            dataCmds.destroy(mem, a[1], a[2], out);
-        } else if (fid == Rmi.RTT_DESTROY) {
-            rttCmds.destroy(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_FOLD) {
-            rttCmds.fold(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_MAP_UNPROTECTED) {
-            out[0] = rttCmds.mapUnprotected(mem, a[1], a[2], a[3], a[4]);
-        } else if (fid == Rmi.RTT_UNMAP_UNPROTECTED) {
-            rttCmds.unmapUnprotected(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_SET_RIPAS) {
-            rttCmds.setRipas(mem, a[1], a[2], a[3], a[4], out);
-        } else if (fid == Rmi.PSCI_COMPLETE) {
-            out[0] = recCmds.psciComplete(mem, a[1], a[2], a[3]);
-        } else {
+        RmiCommand c = RmiCommand.of(fid);
+        if (c == null) {
             out[0] = Smccc.SMC_UNKNOWN;
+            return true;
         }
-        return true;
+        return c.handler.run(this, cpu, pc, a, out);
     }
 
     // ---- helpers shared by the command classes ---------------------------------------------------------------

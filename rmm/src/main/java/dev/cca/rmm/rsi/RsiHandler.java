@@ -30,7 +30,7 @@ public final class RsiHandler {
     static final int MAX_EXTEND_BYTES = 64;
 
     private final List<RmmObserver> observers;
-    private final Attestation attestation;
+    final Attestation attestation;
 
     public RsiHandler(List<RmmObserver> observers, Attestation attestation) {
         this.observers = observers;
@@ -52,30 +52,13 @@ public final class RsiHandler {
             r.x[0] = SMCCC_VERSION_1_2;
         } else if (Psci.isPsci(fid)) {
             RealmPsci.call(cpu, rec, d, fid, r, e);
-        } else if (fid == Rsi.VERSION) {
-            r.x[0] = cpu.x[1] == Rsi.ABI_1_0 ? Rsi.SUCCESS : Rsi.ERROR_INPUT;
-            r.x[1] = Rsi.ABI_1_0;
-            r.x[2] = Rsi.ABI_1_0;
-        } else if (fid == Rsi.FEATURES) {
-            r.x[0] = Rsi.SUCCESS; // v1.0 defines no features: 0 for every index
-        } else if (fid == Rsi.REALM_CONFIG) {
-            realmConfig(mem, d, cpu.x[1], r);
-        } else if (fid == Rsi.MEASUREMENT_READ) {
-            measurementRead(cpu, d, r);
-        } else if (fid == Rsi.MEASUREMENT_EXTEND) {
-            measurementExtend(cpu, d, r);
-        } else if (fid == Rsi.IPA_STATE_SET) {
-            ipaStateSet(cpu, rec, d, r, e);
-        } else if (fid == Rsi.IPA_STATE_GET) {
-            ipaStateGet(cpu, mem, d, r);
-        } else if (fid == Rsi.HOST_CALL) {
-            hostCall(cpu, mem, rec, d, r, e);
-        } else if (fid == Rsi.ATTESTATION_TOKEN_INIT) {
-            attestation.tokenInit(cpu, mem, rec, d, r);
-        } else if (fid == Rsi.ATTESTATION_TOKEN_CONTINUE) {
-            attestation.tokenContinue(cpu, mem, rec, d, r, e);
         } else {
-            r.x[0] = Smccc.SMC_UNKNOWN;
+            RsiCommand c = RsiCommand.of(fid);
+            if (c != null) {
+                c.handler.serve(this, cpu, mem, rec, d, r, e);
+            } else {
+                r.x[0] = Smccc.SMC_UNKNOWN;
+            }
         }
         if (r.action == RsiResult.Action.RETURN || r.action == RsiResult.Action.EXIT_UPDATED) {
             System.arraycopy(r.x, 0, cpu.x, 0, 5);
@@ -130,7 +113,7 @@ public final class RsiHandler {
     }
 
     /** RSI_REALM_CONFIG: writes RsiRealmConfig (ipa_width, hash_algo, rpv) into the realm's page. */
-    private void realmConfig(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
+    static void realmConfig(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
         // addr_align, addr_bound
         if ((ipa & 0xFFF) != 0 || !d.inPar(ipa)) {
             r.x[0] = Rsi.ERROR_INPUT;
@@ -149,7 +132,7 @@ public final class RsiHandler {
     }
 
     /** RSI_MEASUREMENT_READ: X1..X8 = the 64-byte slot as little-endian words (X5..X8 written directly). */
-    private static void measurementRead(Cpu cpu, RealmDescriptor d, RsiResult r) {
+    static void measurementRead(Cpu cpu, RealmDescriptor d, RsiResult r) {
         long index = cpu.x[1];
         // index_bound
         if (Long.compareUnsigned(index, RealmDescriptor.MEASUREMENT_SLOTS) >= 0) {
@@ -167,7 +150,7 @@ public final class RsiHandler {
     }
 
     /** RSI_MEASUREMENT_EXTEND: REM[X1] = H(REM[X1] || the first X2 bytes of X3..X10). */
-    private static void measurementExtend(Cpu cpu, RealmDescriptor d, RsiResult r) {
+    static void measurementExtend(Cpu cpu, RealmDescriptor d, RsiResult r) {
         long index = cpu.x[1];
         // index_bound: the RIM (0) cannot be extended
         if (index == 0 || Long.compareUnsigned(index, RealmDescriptor.MEASUREMENT_SLOTS) >= 0) {
@@ -199,7 +182,7 @@ public final class RsiHandler {
      * RSI_IPA_STATE_SET: records the request in the REC and exits with RMI_EXIT_RIPAS_CHANGE. The host applies it
      * with RMI_RTT_SET_RIPAS; the next REC_ENTER answers the realm (X1 = progress, X2 = ACCEPT/REJECT).
      */
-    private static void ipaStateSet(Cpu cpu, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
+    static void ipaStateSet(Cpu cpu, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
         long base = cpu.x[1];
         long top = cpu.x[2];
         long ripas = cpu.x[3];
@@ -225,7 +208,7 @@ public final class RsiHandler {
      * RSI_IPA_STATE_GET: X1 = top of the range from base (within one RTT, at most end) whose entries share the
      * first entry's RIPAS, X2 = that RIPAS.
      */
-    private static void ipaStateGet(Cpu cpu, RmmMemory mem, RealmDescriptor d, RsiResult r) {
+    static void ipaStateGet(Cpu cpu, RmmMemory mem, RealmDescriptor d, RsiResult r) {
         long start = cpu.x[1];
         long end = cpu.x[2];
         // base_align, end_align, size_valid, rgn_bound
@@ -267,7 +250,7 @@ public final class RsiHandler {
      * RSI_HOST_CALL: copies imm and gprs[0..30] of the realm's RsiHostCall into RmiRecExit and exits with
      * RMI_EXIT_HOST_CALL; the next REC_ENTER copies the host's gprs back ({@link #completeHostCall}).
      */
-    private static void hostCall(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
+    static void hostCall(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
         long ipa = cpu.x[1];
         // addr_align, (crosses a granule), addr_bound
         if ((ipa & (HOST_CALL_SIZE - 1)) != 0 || (ipa >>> 12) != ((ipa + HOST_CALL_SIZE - 1) >>> 12)
