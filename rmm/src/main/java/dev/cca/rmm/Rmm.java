@@ -6,7 +6,6 @@ import dev.cca.core.cpu.Smccc;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.rmm.granule.GranuleState;
 import dev.cca.rmm.granule.Granules;
-import dev.cca.rmm.realm.RealmDescriptor;
 import dev.cca.rmm.rsi.Attestation;
 import dev.cca.rmm.rsi.RsiHandler;
 import dev.cca.rmm.smc.Rmi;
@@ -139,34 +138,33 @@ public final class Rmm implements Firmware {
         for (RmmObserver o : observers) {
             o.rmiCall(cpu, fid, a);
         }
-        boolean completed = dispatch(cpu, pc, fid, a, out);
-        if (completed) {
-            complete(cpu, fid, a, out);
+        RmiCommand c = RmiCommand.of(fid);
+        Failure f;
+        if (c == null) {
+            out[0] = Smccc.SMC_UNKNOWN;
+            f = new Failure(Smccc.SMC_UNKNOWN, "fid", "%#x is not an RMI command of RMM v1.0", fid);
+        } else {
+            f = c.handler.run(this, cpu, pc, a, out);
+            if (f == null && c.completesOnExit()) {
+                return; // REC_ENTER entered the realm: it completes when the REC exits
+            }
+            out[0] = f == null ? Rmi.SUCCESS : f.status();
         }
+        complete(cpu, fid, a, out, f);
     }
 
-    /** Returns an RMI result to the host through EL3. */
-    void complete(Cpu cpu, long fid, long[] args, long[] out) {
+    /**
+     * Returns an RMI result to the host through EL3; {@code failure} (null on success) is the failure condition
+     * that fired, for the observers.
+     */
+    void complete(Cpu cpu, long fid, long[] args, long[] out, Failure failure) {
         for (RmmObserver o : observers) {
-            o.rmiReturn(cpu, fid, args, out);
+            o.rmiReturn(cpu, fid, args, out, failure);
         }
         cpu.pc = RMM_PC;
         cpu.x[0] = RmmEl3.REQ_COMPLETE;
         System.arraycopy(out, 0, cpu.x, 1, 5);
         cpu.smc(0);
-    }
-
-    /**
-     * Runs one RMI command through {@link RmiCommand}'s table. Returns false when the command does not complete
-     * now (REC_ENTER entered a realm; it completes when the REC exits).
-     */
-    private boolean dispatch(Cpu cpu, PerCpu pc, long fid, long[] a, long[] out) {
-        RmiCommand c = RmiCommand.of(fid);
-        if (c == null) {
-            out[0] = Smccc.SMC_UNKNOWN;
-            return true;
-        }
-        return c.handler.run(this, cpu, pc, a, out);
     }
 
     // ---- helpers shared by the command classes ---------------------------------------------------------------
@@ -180,14 +178,76 @@ public final class Rmm implements Firmware {
         }
     }
 
-    /** The granule at {@code pa} is a valid delegable granule in state {@code s} (TF-RMM find_lock_granule). */
-    boolean is(long pa, GranuleState s) {
-        return granules.valid(pa) && granules.state(pa) == s;
+    // ---- failure conditions: the status, the spec's label and what was found (Failure) -------------------------
+
+    static Failure input(String label, String format, Object... values) {
+        return new Failure(Rmi.ERROR_INPUT, label, format, values);
     }
 
-    /** The RD at {@code rd}, or null unless it is a granule in state RD. */
-    RealmDescriptor rd(RmmMemory mem, long rd) {
-        return is(rd, GranuleState.RD) ? new RealmDescriptor(mem, rd) : null;
+    static Failure realmError(int index, String label, String format, Object... values) {
+        return new Failure(Rmi.pack(Rmi.ERROR_REALM, index), label, format, values);
+    }
+
+    static Failure recError(String label, String format, Object... values) {
+        return new Failure(Rmi.pack(Rmi.ERROR_REC, 0), label, format, values);
+    }
+
+    static Failure rttError(int level, String label, String format, Object... values) {
+        return new Failure(Rmi.pack(Rmi.ERROR_RTT, level), label, format, values);
+    }
+
+    /**
+     * TF-RMM find_lock_granule(): the granule argument {@code arg} is 4 KB aligned ({@code arg_align}), inside the
+     * delegable memory ({@code arg_bound}) and in state {@code want} ({@code stateLabel}); null if it is.
+     */
+    Failure granule(long pa, GranuleState want, String arg, String stateLabel) {
+        Failure f = granuleAddress(pa, arg);
+        if (f != null) {
+            return f;
+        }
+        GranuleState got = granules.state(pa);
+        if (got != want) {
+            return input(stateLabel, "granule %#x is %s, expected %s", pa, got.specName(), want.specName());
+        }
+        return null;
+    }
+
+    /** find_granule(): {@code arg_align} (4 KB aligned) and {@code arg_bound} (inside the delegable memory). */
+    private Failure granuleAddress(long pa, String arg) {
+        if ((pa & (Granules.SIZE - 1)) != 0) {
+            return input(arg + "_align", "%s %#x is not aligned to 4 KB", arg, pa);
+        }
+        if (!granules.valid(pa)) {
+            return input(arg + "_bound", "%s %#x is outside the delegable memory [%#x, %#x)", arg, pa,
+                    granules.base(), granules.end());
+        }
+        return null;
+    }
+
+    /** An RD argument: rd_align, rd_bound, rd_state. */
+    Failure rdGranule(long rd) {
+        return granule(rd, GranuleState.RD, "rd", "rd_state");
+    }
+
+    /**
+     * A Non-secure buffer argument (params_ptr, src, run_ptr): aligned ({@code arg_align}), inside the tracked
+     * memory ({@code arg_bound}) and UNDELEGATED ({@code arg_pas}: a delegated granule is in the Realm PAS).
+     */
+    Failure nsGranule(long pa, String arg) {
+        Failure f = granuleAddress(pa, arg);
+        if (f != null) {
+            return f;
+        }
+        GranuleState got = granules.state(pa);
+        if (got != GranuleState.NS) {
+            return input(arg + "_pas", "granule %#x is %s (Realm PAS), expected UNDELEGATED", pa, got.specName());
+        }
+        return null;
+    }
+
+    /** The read or write of a Non-secure buffer faulted: the GPT gives it to another PAS ({@code arg_pas}). */
+    static Failure nsFault(String arg, long pa, String what) {
+        return input(arg + "_pas", "%s %s %#x faulted: the GPT does not give it to the Non-secure PAS", what, arg, pa);
     }
 
     /** The PE's reset value of SCTLR_EL1 for a new REC (RES1 bits, MMU and caches off). */

@@ -403,6 +403,7 @@ class RmiSequencePropertyTest {
     @Property(tries = 60, shrinking = ShrinkingMode.BOUNDED)
     void invariantsHoldAfterEveryCall(@ForAll("sequences") List<Call> calls, @ForAll boolean prepared) {
         Host host = new Host();
+        host.h.fw.rmm.addObserver(new RmiFuzzTest.Explained(new RmiFuzzTest.Stats()));
         if (prepared) {
             host.prepare();
             checkInvariants(host, "after preparation");

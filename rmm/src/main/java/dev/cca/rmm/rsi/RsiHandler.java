@@ -57,7 +57,7 @@ public final class RsiHandler {
             if (c != null) {
                 c.handler.serve(this, cpu, mem, rec, d, r, e);
             } else {
-                r.x[0] = Smccc.SMC_UNKNOWN;
+                r.fail(Smccc.SMC_UNKNOWN, "fid", "%#x is not an RSI command of RMM v1.0", fid);
             }
         }
         if (r.action == RsiResult.Action.RETURN || r.action == RsiResult.Action.EXIT_UPDATED) {
@@ -69,7 +69,7 @@ public final class RsiHandler {
             advancePc(cpu);
         }
         for (RmmObserver o : observers) {
-            o.rsiReturn(cpu, rec.pa, fid, r.x);
+            o.rsiReturn(cpu, rec.pa, fid, r.x, r.failure);
         }
         return r.action == RsiResult.Action.RETURN;
     }
@@ -99,13 +99,13 @@ public final class RsiHandler {
      * Resolves a realm buffer for an RSI call: its PA, or null after recording the outcome in {@code r} (INPUT if
      * the RIPAS is EMPTY, else a stage-2 abort the host must resolve by mapping the page).
      */
-    private static IpaWalk realmBuffer(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
+    static IpaWalk realmBuffer(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
         IpaWalk w = ipaToPa(mem, d, ipa);
         if (w.mapped) {
             return w;
         }
         if (w.ripas == Rmi.RIPAS_EMPTY) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("addr_ripas", "the buffer at IPA %#x has RIPAS EMPTY", ipa);
         } else {
             r.abort(ipa, w.level);
         }
@@ -115,8 +115,12 @@ public final class RsiHandler {
     /** RSI_REALM_CONFIG: writes RsiRealmConfig (ipa_width, hash_algo, rpv) into the realm's page. */
     static void realmConfig(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
         // addr_align, addr_bound
-        if ((ipa & 0xFFF) != 0 || !d.inPar(ipa)) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        if ((ipa & 0xFFF) != 0) {
+            r.input("addr_align", "addr %#x is not aligned to 4 KB", ipa);
+            return;
+        }
+        if (!d.inPar(ipa)) {
+            r.input("addr_bound", "addr %#x is not in the protected range [0, %#x)", ipa, 1L << (d.s2sz() - 1));
             return;
         }
         IpaWalk w = realmBuffer(mem, d, ipa, r);
@@ -136,7 +140,7 @@ public final class RsiHandler {
         long index = cpu.x[1];
         // index_bound
         if (Long.compareUnsigned(index, RealmDescriptor.MEASUREMENT_SLOTS) >= 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("index_bound", "index %d is outside [0, %d]", index, RealmDescriptor.MEASUREMENT_SLOTS - 1);
             return;
         }
         ByteBuffer m = ByteBuffer.wrap(d.measurement((int) index)).order(ByteOrder.LITTLE_ENDIAN);
@@ -154,13 +158,14 @@ public final class RsiHandler {
         long index = cpu.x[1];
         // index_bound: the RIM (0) cannot be extended
         if (index == 0 || Long.compareUnsigned(index, RealmDescriptor.MEASUREMENT_SLOTS) >= 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("index_bound", "index %d is outside [1, %d] (REM0-REM3)", index,
+                    RealmDescriptor.MEASUREMENT_SLOTS - 1);
             return;
         }
         long size = cpu.x[2];
         // size_bound
         if (Long.compareUnsigned(size, MAX_EXTEND_BYTES) > 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("size_bound", "size %d is more than %d bytes", size, MAX_EXTEND_BYTES);
             return;
         }
         ByteBuffer v = ByteBuffer.allocate(MAX_EXTEND_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -188,9 +193,25 @@ public final class RsiHandler {
         long ripas = cpu.x[3];
         long flags = cpu.x[4];
         // ripas_valid, base_align, top_align, size_valid, rgn_bound
-        if (Long.compareUnsigned(ripas, Rmi.RIPAS_RAM) > 0 || (base & 0xFFF) != 0 || (top & 0xFFF) != 0
-                || !regionInPar(d, base, top)) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        if (Long.compareUnsigned(ripas, Rmi.RIPAS_RAM) > 0) {
+            r.input("ripas_valid", "ripas %d is neither EMPTY (0) nor RAM (1)", ripas);
+            return;
+        }
+        if ((base & 0xFFF) != 0) {
+            r.input("base_align", "base %#x is not aligned to 4 KB", base);
+            return;
+        }
+        if ((top & 0xFFF) != 0) {
+            r.input("top_align", "top %#x is not aligned to 4 KB", top);
+            return;
+        }
+        if (Long.compareUnsigned(base, top) >= 0) {
+            r.input("size_valid", "top %#x is not above base %#x", top, base);
+            return;
+        }
+        if (!regionInPar(d, base, top)) {
+            r.input("rgn_bound", "[%#x, %#x) is not inside the protected range [0, %#x)", base, top,
+                    1L << (d.s2sz() - 1));
             return;
         }
         rec.setRipasRequest(base, top, (int) ripas, flags == Rsi.CHANGE_DESTROYED);
@@ -211,10 +232,26 @@ public final class RsiHandler {
     static void ipaStateGet(Cpu cpu, RmmMemory mem, RealmDescriptor d, RsiResult r) {
         long start = cpu.x[1];
         long end = cpu.x[2];
-        // base_align, end_align, size_valid, rgn_bound
-        if ((start & 0xFFF) != 0 || !d.inPar(start) || (end & 0xFFF) != 0 || !d.inPar(end - 1)
-                || Long.compareUnsigned(start, end) >= 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        // base_align, end_align, size_valid, rgn_bound (checked in TF-RMM's order)
+        long par = 1L << (d.s2sz() - 1);
+        if ((start & 0xFFF) != 0) {
+            r.input("base_align", "base %#x is not aligned to 4 KB", start);
+            return;
+        }
+        if (!d.inPar(start)) {
+            r.input("rgn_bound", "base %#x is not in the protected range [0, %#x)", start, par);
+            return;
+        }
+        if ((end & 0xFFF) != 0) {
+            r.input("end_align", "end %#x is not aligned to 4 KB", end);
+            return;
+        }
+        if (!d.inPar(end - 1)) {
+            r.input("rgn_bound", "end %#x is beyond the protected range [0, %#x)", end, par);
+            return;
+        }
+        if (Long.compareUnsigned(start, end) >= 0) {
+            r.input("size_valid", "end %#x is not above base %#x", end, start);
             return;
         }
         S2tt.Walk w = S2tt.walk(mem, d, start, 3);
@@ -238,7 +275,7 @@ public final class RsiHandler {
             }
         }
         if (addr == first) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("rgn_bound", "the entry for base %#x has no RIPAS", start);
             return;
         }
         r.x[0] = Rsi.SUCCESS;
@@ -253,9 +290,13 @@ public final class RsiHandler {
     static void hostCall(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
         long ipa = cpu.x[1];
         // addr_align, (crosses a granule), addr_bound
-        if ((ipa & (HOST_CALL_SIZE - 1)) != 0 || (ipa >>> 12) != ((ipa + HOST_CALL_SIZE - 1) >>> 12)
-                || !d.inPar(ipa)) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        if ((ipa & (HOST_CALL_SIZE - 1)) != 0 || (ipa >>> 12) != ((ipa + HOST_CALL_SIZE - 1) >>> 12)) {
+            r.input("addr_align", "addr %#x is not aligned to %d bytes (the size of RsiHostCall)", ipa,
+                    HOST_CALL_SIZE);
+            return;
+        }
+        if (!d.inPar(ipa)) {
+            r.input("addr_bound", "addr %#x is not in the protected range [0, %#x)", ipa, 1L << (d.s2sz() - 1));
             return;
         }
         IpaWalk w = realmBuffer(mem, d, ipa, r);

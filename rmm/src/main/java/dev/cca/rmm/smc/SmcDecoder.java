@@ -2,6 +2,7 @@ package dev.cca.rmm.smc;
 
 import dev.cca.core.cpu.Smccc;
 
+import dev.cca.rmm.Failure;
 import dev.cca.rmm.RmiCommand;
 import dev.cca.rmm.rsi.RsiCommand;
 
@@ -191,8 +192,19 @@ public final class SmcDecoder {
 
     /** One line: {@code RMI_RTT_READ_ENTRY -> RMI_SUCCESS walk_level=3 state=ASSIGNED ...}. */
     public static String formatReturn(long fid, long[] out) {
+        return formatReturn(fid, out, null);
+    }
+
+    /**
+     * One line, with the failure condition that fired after the status when there is one:
+     * {@code RMI_DATA_CREATE -> RMI_ERROR_INPUT: data_state: granule 0x80042000 is UNDELEGATED, expected DELEGATED}.
+     */
+    public static String formatReturn(long fid, long[] out, Failure failure) {
         StringBuilder b = new StringBuilder(name(fid)).append(" -> ").append(status(fid, out[0]));
         results(fid, out).forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
+        if (failure != null) {
+            b.append(": ").append(failure.message());
+        }
         return b.toString();
     }
 
