@@ -1,6 +1,7 @@
 package dev.cca.rmm;
 
 import dev.cca.core.cpu.Cpu;
+import dev.cca.rmm.smc.FidTable;
 import dev.cca.rmm.smc.Param;
 import dev.cca.rmm.smc.Rmi;
 import dev.cca.rmm.smc.SmcDecoder;
@@ -205,21 +206,12 @@ public enum RmiCommand {
         return this == REC_ENTER;
     }
 
-    private static final RmiCommand[] BY_NUMBER = new RmiCommand[(int) (Rmi.RANGE_LAST - Rmi.RANGE_FIRST + 1)];
-
-    static {
-        for (RmiCommand c : values()) {
-            BY_NUMBER[(int) (c.fid - Rmi.RANGE_FIRST)] = c;
-        }
-    }
+    private static final FidTable<RmiCommand> BY_FID = new FidTable<>(Rmi.RANGE_FIRST, Rmi.RANGE_LAST,
+            values(), RmiCommand::fid);
 
     /** The command of a function identifier (the SVE hint bit and bits [63:32] ignored), or null. */
     public static RmiCommand of(long fid) {
-        long f = fid & 0xFFFF_FFFFL & ~(1L << 16);
-        if (f < Rmi.RANGE_FIRST || f > Rmi.RANGE_LAST) {
-            return null;
-        }
-        return BY_NUMBER[(int) (f - Rmi.RANGE_FIRST)];
+        return BY_FID.get(fid);
     }
 
     private static Param[] regs(Param... ps) {

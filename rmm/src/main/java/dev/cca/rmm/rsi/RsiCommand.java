@@ -5,6 +5,7 @@ import dev.cca.rmm.RmmMemory;
 import dev.cca.rmm.realm.RealmDescriptor;
 import dev.cca.rmm.rec.Rec;
 import dev.cca.rmm.rec.RecExit;
+import dev.cca.rmm.smc.FidTable;
 import dev.cca.rmm.smc.Param;
 import dev.cca.rmm.smc.Rsi;
 import dev.cca.rmm.smc.SmcDecoder;
@@ -126,21 +127,12 @@ public enum RsiCommand {
 
     /** First and last FIDs of the RSI range (v1.0 uses 0x190..0x199 within it). */
     public static final long RANGE_FIRST = 0xC400_0190L, RANGE_LAST = 0xC400_01AFL;
-    private static final RsiCommand[] BY_NUMBER = new RsiCommand[(int) (RANGE_LAST - RANGE_FIRST + 1)];
-
-    static {
-        for (RsiCommand c : values()) {
-            BY_NUMBER[(int) (c.fid - RANGE_FIRST)] = c;
-        }
-    }
+    private static final FidTable<RsiCommand> BY_FID = new FidTable<>(RANGE_FIRST, RANGE_LAST,
+            values(), RsiCommand::fid);
 
     /** The command of a function identifier (the SVE hint bit and bits [63:32] ignored), or null. */
     public static RsiCommand of(long fid) {
-        long f = fid & 0xFFFF_FFFFL & ~(1L << 16);
-        if (f < RANGE_FIRST || f > RANGE_LAST) {
-            return null;
-        }
-        return BY_NUMBER[(int) (f - RANGE_FIRST)];
+        return BY_FID.get(fid);
     }
 
     private static Param[] regs(Param... ps) {
