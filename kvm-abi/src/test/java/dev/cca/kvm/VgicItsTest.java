@@ -87,13 +87,10 @@ class VgicItsTest {
         }
 
         void setAttr(int fd, int group, long attr, long value) {
-            long a = scratch + 512;
-            p.memory().write64(scratch + 1024, value);
-            p.memory().clear(a, Structs.DEVICE_ATTR_SIZE);
-            p.memory().write32(a + Structs.DA_GROUP, group);
-            p.memory().write64(a + Structs.DA_ATTR, attr);
-            p.memory().write64(a + Structs.DA_ADDR, scratch + 1024);
-            assertEquals(0, p.ioctl(fd, KVM_SET_DEVICE_ATTR, a));
+            RealmVmTest t = new RealmVmTest();
+            t.p = p;
+            t.scratch = scratch;
+            t.setAttr(fd, group, attr, value);
         }
 
         /** A guest MMIO access through the in-kernel bus, as from vCPU 0. */
