@@ -437,7 +437,7 @@ public final class KvmVcpu implements FileObject {
         setExit(KVM_EXIT_UNKNOWN);
         runWrite(Structs.RUN_FLAGS, 2, 0);
         if (vm.isRealm()) {
-            return vm.realmHost.run(p, this);
+            return vm.realmHost.exits.run(p, this);
         }
         // A powered-off vCPU sleeps here until PSCI CPU_ON (or a signal) before it is loaded on a PE.
         while (mpState == KVM_MP_STATE_STOPPED) {
@@ -461,7 +461,7 @@ public final class KvmVcpu implements FileObject {
     private void completeMmio() {
         mmioNeeded = false;
         if (vm.isRealm()) {
-            vm.realmHost.completeMmio(this);
+            vm.realmHost.exits.completeMmio(this);
         }
     }
 

@@ -80,7 +80,7 @@ public final class KvmVm implements FileObject {
     /** kvm_vcpu_kick() for vCPU {@code id}: out of its guest (normal VM or REC) and out of its wait. */
     void kick(int id) {
         if (realm) {
-            realmHost.kick(id);
+            realmHost.exits.kick(id);
         } else {
             normalHost.kick(id);
         }
