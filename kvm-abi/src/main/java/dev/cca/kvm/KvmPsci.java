@@ -12,8 +12,6 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /** PSCI for a guest (arch/arm64/kvm/psci.c kvm_psci_call). */
 final class KvmPsci {
-    /** MPIDR_HWID_BITMASK: Aff3 and Aff2..Aff0. */
-    private static final long MPIDR_HWID_BITMASK = 0xFF_00FF_FFFFL;
 
     private final RealmHost realm;
     private final KvmVm vm;
@@ -115,24 +113,13 @@ final class KvmPsci {
         v.runWrite(Structs.RUN_SYSTEM_EVENT_NDATA, 4, 1);
     }
 
-    /** kvm_mpidr_to_vcpu(). */
-    KvmVcpu byMpidr(long mpidr) {
-        mpidr &= MPIDR_HWID_BITMASK;
-        for (KvmVcpu c : vm.vcpus.values()) {
-            if (c.mpidr == mpidr) {
-                return c;
-            }
-        }
-        return null;
-    }
-
     /** kvm_psci_vcpu_on() with v12's RMI_PSCI_COMPLETE calls (patch 27). */
     private long cpuOn(Cpu pe, KvmVcpu source, boolean smc32) {
         long cpuId = smc32 ? source.regs[1] & 0xFFFF_FFFFL : source.regs[1];
-        if ((cpuId & ~MPIDR_HWID_BITMASK) != 0) {
+        if ((cpuId & ~KvmVm.MPIDR_HWID_BITMASK) != 0) {
             return Psci.INVALID_PARAMETERS;
         }
-        KvmVcpu target = byMpidr(cpuId);
+        KvmVcpu target = vm.vcpuByMpidr(cpuId);
         if (target == null) {
             return Psci.INVALID_PARAMETERS;
         }
@@ -160,7 +147,7 @@ final class KvmPsci {
         if (lowest != 0) {
             return Psci.INVALID_PARAMETERS; // the RMM supports only affinity level 0
         }
-        KvmVcpu target = byMpidr(v.regs[1] & MPIDR_HWID_BITMASK);
+        KvmVcpu target = vm.vcpuByMpidr(v.regs[1] & KvmVm.MPIDR_HWID_BITMASK);
         if (target == null) {
             return Psci.INVALID_PARAMETERS;
         }

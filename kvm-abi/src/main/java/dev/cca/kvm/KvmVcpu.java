@@ -185,14 +185,7 @@ public final class KvmVcpu implements FileObject {
             return vcpuAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
         }
         if (request == KVM_ARM_VCPU_RMI_PSCI_COMPLETE) {
-            if (!vm.isRealm()) {
-                return -Errno.EPERM; // !vcpu_is_rec(vcpu)
-            }
-            byte[] raw = p.memory().copyFromUser(arg, Structs.RMI_PSCI_COMPLETE_SIZE);
-            if (raw == null) {
-                return -Errno.EFAULT;
-            }
-            return vm.realmHost.psciCompleteIoctl(this, new UserStruct(raw));
+            return vm.backend.psciCompleteIoctl(p, this, arg);
         }
         return -Errno.EINVAL;
     }
@@ -255,7 +248,7 @@ public final class KvmVcpu implements FileObject {
         }
         long coproc = VcpuRegs.coproc(regId);
         int size = VcpuRegs.regSize(regId);
-        if (set && vm.isRealm() && !realmMaySet(regId)) {
+        if (set && !vm.backend.maySetReg(regId)) {
             return -Errno.EINVAL;
         }
         if (coproc == KVM_REG_ARM_CORE) {
@@ -305,30 +298,8 @@ public final class KvmVcpu implements FileObject {
         return 0;
     }
 
-    /** validate_realm_set_reg(): X0-X30, PC, PMCR_EL0, ID_AA64DFR0_EL1 and SVE_VLS only. */
-    private static boolean realmMaySet(long regId) {
-        if (VcpuRegs.coproc(regId) == KVM_REG_ARM_CORE) {
-            long off = regId & ~(KVM_REG_ARM64 | KVM_REG_SIZE_MASK | KVM_REG_ARM_CORE);
-            return off <= 60 || off == VcpuRegs.OFF_PC;
-        }
-        return regId == REG_PMCR_EL0 || regId == REG_ID_AA64DFR0_EL1 || regId == REG_SVE_VLS;
-    }
-
     static long putU64(Process p, long addr, long v) {
         return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;
-    }
-
-    /** The ids KVM_GET_REG_LIST reports; a realm sees the core registers and ID_AA64DFR0_EL1 (patches 43-44). */
-    List<Long> regIds() {
-        List<Long> ids = new ArrayList<>(VcpuRegs.coreIds());
-        if (vm.isRealm()) {
-            ids.add(REG_ID_AA64DFR0_EL1);
-            return ids;
-        }
-        ids.addAll(VmFirmwareRegs.ids());
-        ids.addAll(VcpuRegs.sysregIds());
-        ids.add(REG_ID_AA64DFR0_EL1);
-        return ids;
     }
 
     private long regList(Process p, long arg) {
@@ -340,7 +311,7 @@ public final class KvmVcpu implements FileObject {
             return -Errno.EFAULT;
         }
         long n = new UserStruct(raw).u64(Structs.RL_N);
-        List<Long> ids = regIds();
+        List<Long> ids = vm.backend.regIds();
         if (!p.memory().copyToUser(arg, UserStruct.ofSize(8).put64(0, ids.size()).bytes())) {
             return -Errno.EFAULT;
         }
@@ -372,30 +343,8 @@ public final class KvmVcpu implements FileObject {
         boolean extDabt = e.u8(Structs.VE_EXT_DABT_PENDING) != 0;
         boolean extIabt = e.u8(Structs.VE_EXT_IABT_PENDING) != 0;
         synchronized (vm) {
-            if (vm.isRealm()) {
-                if (serror) {
-                    return -Errno.EINVAL; // user space cannot inject SErrors into a realm
-                }
-                if (extDabt) {
-                    // Only after an emulatable MMIO exit whose completion set EMULATED_MMIO.
-                    if ((recEnterFlags & dev.cca.rmm.smc.Rmi.REC_ENTER_EMUL_MMIO) == 0) {
-                        return -Errno.EINVAL;
-                    }
-                    recEnterFlags &= ~dev.cca.rmm.smc.Rmi.REC_ENTER_EMUL_MMIO;
-                    recEnterFlags |= dev.cca.rmm.smc.Rmi.REC_ENTER_INJECT_SEA;
-                }
-                return 0;
-            }
-            if (extDabt && extIabt) {
-                return -Errno.EINVAL;
-            }
-            if (serror && hasEsr) {
-                return -Errno.EINVAL; // no RAS extension: an SError syndrome cannot be given
-            }
-            pendingSerror |= serror;
-            pendingExtDabt |= extDabt || extIabt;
+            return vm.backend.setVcpuEvents(this, serror, hasEsr, extDabt, extIabt);
         }
-        return 0;
     }
 
     /** kvm_arm_vcpu_{set,get,has}_attr: PMU (none), timer and PV time groups. */
@@ -420,7 +369,7 @@ public final class KvmVcpu implements FileObject {
             if (!initialized) {
                 return -Errno.ENOEXEC;
             }
-            long r = vm.isRealm() ? vm.realmHost.firstRun(this) : 0;
+            long r = vm.backend.firstRun(this);
             if (r != 0) {
                 return r;
             }
@@ -436,33 +385,13 @@ public final class KvmVcpu implements FileObject {
         }
         setExit(KVM_EXIT_UNKNOWN);
         runWrite(Structs.RUN_FLAGS, 2, 0);
-        if (vm.isRealm()) {
-            return vm.realmHost.exits.run(p, this);
-        }
-        // A powered-off vCPU sleeps here until PSCI CPU_ON (or a signal) before it is loaded on a PE.
-        while (mpState == KVM_MP_STATE_STOPPED) {
-            if (p.signalPending()) {
-                p.consumeSignal();
-                setExit(KVM_EXIT_INTR);
-                return -Errno.EINTR;
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                setExit(KVM_EXIT_INTR);
-                return -Errno.EINTR;
-            }
-        }
-        return vm.normalHost.run(p, this);
+        return vm.backend.run(p, this);
     }
 
     /** kvm_handle_mmio_return(): a read's data goes to the REC's X0 (realm); the access is then skipped. */
     private void completeMmio() {
         mmioNeeded = false;
-        if (vm.isRealm()) {
-            vm.realmHost.exits.completeMmio(this);
-        }
+        vm.backend.completeMmio(this);
     }
 
     /**

@@ -685,18 +685,6 @@ final class RealmHost {
         return ok(r) ? 0 : -Errno.EINVAL;
     }
 
-    /** KVM_ARM_VCPU_RMI_PSCI_COMPLETE on {@code v}, the vCPU that made the PSCI call. */
-    long psciCompleteIoctl(KvmVcpu v, UserStruct s) {
-        KvmVcpu target = psci.byMpidr(s.u64(Structs.PC_TARGET_MPIDR));
-        if (target == null) {
-            return -Errno.EINVAL;
-        }
-        // psci_status is a __u32 passed unfiltered (zero-extended): the RMM decides what it accepts.
-        try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
-            return psciComplete(lease.cpu, v, target, s.u32(Structs.PC_PSCI_STATUS));
-        }
-    }
-
     // ---- teardown --------------------------------------------------------------------------------------------
 
     /**

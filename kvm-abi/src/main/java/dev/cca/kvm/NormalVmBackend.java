@@ -18,6 +18,8 @@ import dev.cca.rmm.smc.Psci;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -34,8 +36,8 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
  * <p>Each KVM_RUN leases a PE (preferring the one with the vCPU's index), loads the vCPU's context into it, runs
  * and saves the context back on the way out, like kvm_arch_vcpu_load/put.
  */
-final class NormalVmHost {
-    private static final Logger LOG = LoggerFactory.getLogger(NormalVmHost.class);
+final class NormalVmBackend implements VmBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(NormalVmBackend.class);
     private static final long PAGE = 4096;
     /** HCR_EL2 of a running guest (KVM's HCR_GUEST_FLAGS, restricted to what this PE implements). */
     static final long HCR_GUEST = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO
@@ -46,7 +48,6 @@ final class NormalVmHost {
     private static final long PSTATE_EL1H_MASKED = 0x3C5;
     private static final long SMCCC_VERSION = 0x8000_0000L, SMCCC_ARCH_FEATURES = 0x8000_0001L;
     private static final long PSCI_MIGRATE_INFO_TYPE = 0x8400_0006L;
-    private static final long CONTINUE = Long.MIN_VALUE;
 
 
     /** KVM's copy of a vCPU's system register context while it is not loaded on a PE. */
@@ -97,7 +98,7 @@ final class NormalVmHost {
     private int vmid = -1;
     private long cntvoff;
 
-    NormalVmHost(KvmVm vm) {
+    NormalVmBackend(KvmVm vm) {
         this.vm = vm;
         this.kernel = vm.dev.kernel;
     }
@@ -106,8 +107,93 @@ final class NormalVmHost {
     // Configuration hooks
     // =========================================================================================================
 
+    // =========================================================================================================
+    // The VM type's answers to the generic code
+    // =========================================================================================================
+
+    @Override
+    public boolean hasPrivateMem() {
+        return false;
+    }
+
+    @Override
+    public boolean capabilityAllowed(int cap) {
+        return true;
+    }
+
+    @Override
+    public long sanitiseIdAa64dfr0(long host) {
+        return host;
+    }
+
+    @Override
+    public boolean idRegistersFixed() {
+        return false;
+    }
+
+    /** v12 answers EPERM; v13's form (the populate-progress profile) answers ENXIO. */
+    @Override
+    public long populate(Process p, long arg, boolean writeBack) {
+        return writeBack ? -Errno.ENXIO : -Errno.EPERM;
+    }
+
+    @Override
+    public void attributesChanged(long start, long end, boolean nowPrivate) {
+        // No private memory: nothing is mapped by attribute.
+    }
+
+    @Override
+    public String abiState() {
+        return "";
+    }
+
+    @Override
+    public long firstRun(KvmVcpu v) {
+        return 0;
+    }
+
+    /** The MMIO access is completed in the vCPU's own state when it next runs ({@link #run}). */
+    @Override
+    public void completeMmio(KvmVcpu v) {
+    }
+
+    @Override
+    public boolean maySetReg(long regId) {
+        return true;
+    }
+
+    @Override
+    public List<Long> regIds() {
+        List<Long> ids = new ArrayList<>(VcpuRegs.coreIds());
+        ids.addAll(VmFirmwareRegs.ids());
+        ids.addAll(VcpuRegs.sysregIds());
+        ids.add(REG_ID_AA64DFR0_EL1);
+        return ids;
+    }
+
+    /** KVM_SET_VCPU_EVENTS: an SError (without syndrome: no RAS) or an external abort to inject. */
+    @Override
+    public long setVcpuEvents(KvmVcpu v, boolean serror, boolean hasEsr, boolean extDabt, boolean extIabt) {
+        if (extDabt && extIabt) {
+            return -Errno.EINVAL;
+        }
+        if (serror && hasEsr) {
+            return -Errno.EINVAL; // no RAS extension: an SError syndrome cannot be given
+        }
+        v.pendingSerror |= serror;
+        v.pendingExtDabt |= extDabt || extIabt;
+        return 0;
+    }
+
+    /** !vcpu_is_rec(vcpu). */
+    @Override
+    public long psciCompleteIoctl(Process p, KvmVcpu v, long arg) {
+        return -Errno.EPERM;
+    }
+
     /** A memslot went away or became read-only: drop its stage-2 mappings. */
-    synchronized void unmapRange(long gpa, long size) {
+    @Override
+    public synchronized void unmapRange(long gpa, long size) {
         if (stage2 != null) {
             stage2.unmap(gpa, gpa + size);
             // TLBI VMALLS12E1IS: every PE drops its EL1&0 entries before it next touches memory; each TLB is
@@ -118,7 +204,8 @@ final class NormalVmHost {
     }
 
     /** VM teardown: frees the stage-2 tables and the VMID. */
-    synchronized void destroy() {
+    @Override
+    public synchronized void destroy() {
         if (stage2 != null) {
             stage2.free();
             stage2 = null;
@@ -161,7 +248,23 @@ final class NormalVmHost {
         return vcpus.computeIfAbsent(v.id, k -> new Vcpu(v, vm.waits.slot(v.id)));
     }
 
-    long run(Process p, KvmVcpu v) {
+    @Override
+    public long run(Process p, KvmVcpu v) {
+        // A powered-off vCPU sleeps here until PSCI CPU_ON (or a signal) before it is loaded on a PE.
+        while (v.mpState == KVM_MP_STATE_STOPPED) {
+            if (p.signalPending()) {
+                p.consumeSignal();
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+        }
         Vgic vgic = vm.irqchip;
         if (vgic == null) {
             LOG.warn("KVM_RUN on a normal VM without an initialised in-kernel GICv3 (KVM_CREATE_DEVICE + CTRL_INIT)");
@@ -607,7 +710,8 @@ final class NormalVmHost {
      * kvm_vcpu_kick() for vCPU {@code id}: a physical SGI to the PE it runs its guest on, so that it exits and
      * flushes its list registers again, and a wake-up if it waits.
      */
-    void kick(int id) {
+    @Override
+    public void kick(int id) {
         Vcpu s = vcpus.get(id);
         if (s == null || s.slot.thread == Thread.currentThread()) {
             return; // it flushes its list registers before it next enters the guest anyway
