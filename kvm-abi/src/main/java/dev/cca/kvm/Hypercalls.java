@@ -4,73 +4,77 @@ import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.kvm.host.Process;
-import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
 import dev.cca.rmm.smc.Psci;
-import dev.cca.rmm.smc.Rmi;
 
-import static dev.cca.kvm.RealmHost.CONTINUE;
+import static dev.cca.kvm.VmBackend.CONTINUE;
 import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
- * SMCCC calls from a guest (arch/arm64/kvm/hypercalls.c kvm_smccc_call_handler): the VM's SMCCC filter may deny a
- * call or forward it to user space as KVM_EXIT_HYPERCALL; SMCCC_VERSION and SMCCC_ARCH_FEATURES are answered here,
- * PSCI goes to {@link KvmPsci}.
+ * SMCCC calls from a guest, for both VM types (arch/arm64/kvm/hypercalls.c kvm_smccc_call_handler): the VM's SMCCC
+ * filter (KVM_ARM_VM_SMCCC_FILTER) may deny a call or forward it to user space as KVM_EXIT_HYPERCALL;
+ * SMCCC_VERSION and SMCCC_ARCH_FEATURES are answered here, everything else goes to {@link KvmPsci}. A normal VM
+ * makes its calls by HVC or trapped SMC; a realm's reach KVM as RMI_EXIT_PSCI (the PSCI calls the RMM forwards) or
+ * RMI_EXIT_HOST_CALL (RSI_HOST_CALL). The arguments and results are in {@link VmBackend#smcccRegs}.
  */
 final class Hypercalls {
-    private static final long SMCCC_ARCH_FEATURES = 0x8000_0001L;
+    static final long SMCCC_ARCH_FEATURES = 0x8000_0001L;
 
-    private final RealmHost realm;
     private final KvmVm vm;
 
-    Hypercalls(RealmHost realm, KvmVm vm) {
-        this.realm = realm;
+    Hypercalls(KvmVm vm) {
         this.vm = vm;
     }
 
-    // ---- SMCCC calls: PSCI and RSI_HOST_CALL -------------------------------------------------------------------
-
     /**
-     * kvm_smccc_call_handler() for a REC's PSCI or HOST_CALL exit, with X0.. already copied into the vCPU: the SMCCC
-     * filter (or the psci-user profile) may forward the call to user space as KVM_EXIT_HYPERCALL.
+     * kvm_smccc_call_handler(): {@code esr} is the syndrome of the call (ESR_EL2 of the HVC or SMC; a REC exit's
+     * ESR); {@code psciToUser} forwards PSCI calls whatever the filter says (the psci-user profile). Returns
+     * CONTINUE, or the KVM_RUN result with kvm_run filled.
      */
-    long smcccCall(Process p, Cpu pe, KvmVcpu v, long exitEsr) {
-        long fid = v.regs[0] & 0xFFFF_FFFFL;
+    long call(Process p, Cpu pe, KvmVcpu v, long esr, boolean psciToUser) {
+        long[] x = vm.backend.smcccRegs(v, pe);
+        long fid = x[0] & 0xFFFF_FFFFL;
         int action = vm.smcccFilter.action(fid);
-        if (vm.profile().psciAlwaysInUserSpace() && Psci.isPsci(fid) && v.lastRecExit == Rmi.EXIT_PSCI) {
+        if (psciToUser && Psci.isPsci(fid)) {
             action = KVM_SMCCC_FILTER_FWD_TO_USER;
         }
         if (action == KVM_SMCCC_FILTER_HANDLE && !defaultAllowed(fid)) {
             action = KVM_SMCCC_FILTER_DENY;
         }
         if (action == KVM_SMCCC_FILTER_FWD_TO_USER) {
-            hypercallExit(v, fid, exitEsr);
+            hypercallExit(v, fid, esr);
             return 0;
         }
         if (action == KVM_SMCCC_FILTER_DENY) {
-            setRetval(v, Psci.NOT_SUPPORTED);
+            setRetval(x, Psci.NOT_SUPPORTED);
             return CONTINUE;
         }
         if (fid == Smccc.SMCCC_VERSION) {
-            setRetval(v, 0x10001); // SMCCC 1.1
+            setRetval(x, 0x10001); // SMCCC 1.1
             return CONTINUE;
         }
         if (fid == SMCCC_ARCH_FEATURES) {
-            setRetval(v, Psci.NOT_SUPPORTED); // no firmware workaround is needed on this host
+            setRetval(x, Psci.NOT_SUPPORTED); // no firmware workaround is needed on this host
             return CONTINUE;
         }
-        return realm.psci.psciCall(p, pe, v);
+        return vm.psci.call(p, pe, v, x);
     }
 
-    /** kvm_smccc_default_allowed() (the firmware bitmaps allow nothing a realm could reach here). */
+    /**
+     * kvm_smccc_default_allowed(): SMCCC_VERSION, SMCCC_ARCH_FEATURES, PSCI 0.2+ (Standard Service calls
+     * 0x00-0x1F) and KVM's PSCI 0.1 function ids (the firmware bitmaps' services are not offered).
+     */
     private static boolean defaultAllowed(long fid) {
         if (fid == Smccc.SMCCC_VERSION || fid == SMCCC_ARCH_FEATURES) {
             return true;
         }
-        return ((fid >>> 24) & 0x3F) == 4 && (fid & 0xFFFF) <= 0x1F; // PSCI: Standard Service calls 0x00-0x1F
+        if (fid >= KvmPsci.KVM_PSCI_FN_BASE && fid <= KvmPsci.KVM_PSCI_FN_BASE + 3) {
+            return true;
+        }
+        return ((fid >>> 24) & 0x3F) == 4 && (fid & 0xFFFF) <= 0x1F;
     }
 
-    /** kvm_prepare_hypercall_exit(): the flags come from the REC exit's ESR, as KVM reads it for a REC. */
+    /** kvm_prepare_hypercall_exit(): the flags come from the call's syndrome. */
     private static void hypercallExit(KvmVcpu v, long fid, long esr) {
         long flags = 0;
         int ec = Esr.ec(esr);
@@ -89,17 +93,11 @@ final class Hypercalls {
         v.runWrite(Structs.RUN_HYPERCALL_FLAGS, 8, flags);
     }
 
-    /** A signal ended a wait inside KVM_RUN. */
-    static long interrupted(Process p, KvmVcpu v) {
-        p.consumeSignal();
-        v.setExit(KVM_EXIT_INTR);
-        return -Errno.EINTR;
-    }
-
-    static void setRetval(KvmVcpu v, long x0) {
-        v.regs[0] = x0;
-        v.regs[1] = 0;
-        v.regs[2] = 0;
-        v.regs[3] = 0;
+    /** smccc_set_retval(): X0 = {@code a0}, X1..X3 = 0. */
+    static void setRetval(long[] x, long a0) {
+        x[0] = a0;
+        x[1] = 0;
+        x[2] = 0;
+        x[3] = 0;
     }
 }

@@ -9,7 +9,6 @@ import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Ioctl;
 import dev.cca.kvm.uapi.Structs;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static dev.cca.kvm.uapi.KvmUapi.*;
@@ -39,6 +38,12 @@ public final class KvmVcpu implements FileObject {
     /** X0-X30 (KVM's copy). */
     final long[] regs = regFile.x;
     volatile int mpState = KVM_MP_STATE_RUNNABLE;
+    /**
+     * vcpu->arch.reset_state: the entry point and context id of a PSCI CPU_ON, applied by the VM type when the
+     * vCPU next runs (KVM_REQ_VCPU_RESET). Written before the vCPU is made runnable.
+     */
+    volatile boolean resetPending;
+    long resetPc, resetR0;
     /** vcpu_has_run_once(): the first KVM_RUN (and, for a realm, activation) succeeded. */
     boolean hasRun;
     /** vcpu->mmio_needed: the last exit was a KVM_EXIT_MMIO that the next KVM_RUN completes. */
@@ -55,8 +60,6 @@ public final class KvmVcpu implements FileObject {
     long recRun = -1;
     /** rec->run->enter.flags as KVM last set them (REC_ENTER_FLAG_*). */
     long recEnterFlags;
-    /** The thread inside KVM_RUN for this vCPU, if any (so that a system event can kick it out). */
-    volatile Thread runningThread;
     /** The RMI exit reason of the last REC exit (rec->run->exit.exit_reason), -1 before the first exit. */
     int lastRecExit = -1;
     /** The list registers of the next REC entry and of the last exit (no allocation per entry). */
@@ -414,6 +417,13 @@ public final class KvmVcpu implements FileObject {
             }
         }
         return 0;
+    }
+
+    /** kvm_psci_vcpu_on(): asks for a reset to {@code pc} with {@code r0} in X0 before the vCPU next runs. */
+    void requestReset(long pc, long r0) {
+        resetPc = pc;
+        resetR0 = r0;
+        resetPending = true;
     }
 
     /** For tests: the state user space can observe, in a stable text form. */

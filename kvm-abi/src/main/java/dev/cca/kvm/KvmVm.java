@@ -70,6 +70,10 @@ public final class KvmVm implements FileObject {
         this.backend = VmBackend.create(this, realm);
     }
 
+    /** SMCCC calls (hypercalls.c) and PSCI (psci.c), the same code for both VM types. */
+    final Hypercalls hypercalls = new Hypercalls(this);
+    final KvmPsci psci = new KvmPsci(this);
+
     /** kvm_vcpu_kick() for vCPU {@code id}: out of its guest (normal VM or REC) and out of its wait. */
     void kick(int id) {
         backend.kick(id);

@@ -14,7 +14,6 @@ import dev.cca.kvm.host.Process;
 import dev.cca.kvm.host.UserMemory;
 import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
-import dev.cca.rmm.smc.Psci;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +45,6 @@ final class NormalVmBackend implements VmBackend {
     private static final long CNTHCTL_GUEST = 3;
     /** PSTATE of a vCPU started by PSCI CPU_ON: EL1h, DAIF masked. */
     private static final long PSTATE_EL1H_MASKED = 0x3C5;
-    private static final long SMCCC_VERSION = 0x8000_0000L, SMCCC_ARCH_FEATURES = 0x8000_0001L;
-    private static final long PSCI_MIGRATE_INFO_TYPE = 0x8400_0006L;
 
 
     /** KVM's copy of a vCPU's system register context while it is not loaded on a PE. */
@@ -60,8 +57,6 @@ final class NormalVmBackend implements VmBackend {
         final long[] fpsimd = new long[64];
         long spEl1;
         boolean started;
-        /** PSCI CPU_ON request: entry point and context id, applied when the vCPU next runs. */
-        long onEntry = -1, onContext;
         // MMIO access handed to the VMM, completed on the next KVM_RUN.
         boolean mmioPending, mmioRead, mmioSse, mmioSf;
         int mmioRt, mmioLen;
@@ -354,7 +349,7 @@ final class NormalVmBackend implements VmBackend {
 
     private void load(Cpu pe, KvmVcpu v, Vcpu s) {
         long[] sr = pe.sr;
-        if (s.onEntry != -1) {
+        if (v.resetPending) {
             resetForCpuOn(v, s);
         }
         System.arraycopy(v.regs, 0, pe.x, 0, 31);
@@ -422,11 +417,15 @@ final class NormalVmBackend implements VmBackend {
         }
     }
 
-    /** PSCI CPU_ON: the vCPU starts at the entry point with the context id in X0, MMU off, EL1h (DEN0022 6.4). */
+    /**
+     * kvm_reset_vcpu() after PSCI CPU_ON: the vCPU starts at the entry point with the context id in X0, MMU off,
+     * EL1h (DEN0022 6.4).
+     */
     private void resetForCpuOn(KvmVcpu v, Vcpu s) {
+        v.resetPending = false;
         java.util.Arrays.fill(v.regs, 0);
-        v.regs[0] = s.onContext;
-        v.regFile.pc = s.onEntry;
+        v.regs[0] = v.resetR0;
+        v.regFile.pc = v.resetPc;
         v.regFile.pstate = PSTATE_EL1H_MASKED;
         v.regFile.sp = 0;
         s.spEl1 = 0;
@@ -435,7 +434,6 @@ final class NormalVmBackend implements VmBackend {
         java.util.Arrays.fill(s.timer, 0);
         java.util.Arrays.fill(s.ich, 0);
         java.util.Arrays.fill(s.fpsimd, 0);
-        s.onEntry = -1;
     }
 
     // =========================================================================================================
@@ -455,10 +453,10 @@ final class NormalVmBackend implements VmBackend {
         }
         switch (Esr.ec(esr)) {
             case Esr.EC_HVC64:
-                return hypercall(p, pe, v, s);
+                return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_SMC64:
                 sr[SysRegs.ELR_EL2] += 4; // a trapped SMC returns to itself
-                return hypercall(p, pe, v, s);
+                return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_WFX:
                 sr[SysRegs.ELR_EL2] += 4;
                 if ((esr & 1) != 0) {
@@ -590,108 +588,6 @@ final class NormalVmBackend implements VmBackend {
         return CONTINUE;
     }
 
-    // ---- PSCI and SMCCC --------------------------------------------------------------------------------------
-
-    private long hypercall(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
-        long fid = pe.x[0] & 0xFFFF_FFFFL;
-        long[] x = pe.x;
-        if (fid == Psci.VERSION) {
-            x[0] = Psci.VERSION_1_1;
-        } else if (fid == Psci.FEATURES) {
-            x[0] = psciFeature(x[1] & 0xFFFF_FFFFL);
-        } else if (fid == PSCI_MIGRATE_INFO_TYPE) {
-            x[0] = 2; // Trusted OS not present or does not require migration
-        } else if (fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64) {
-            x[0] = cpuOn(fid == Psci.CPU_ON_32 ? x[1] & 0xFFFF_FFFFL : x[1], x[2], x[3]);
-        } else if (fid == Psci.CPU_OFF) {
-            v.mpState = KVM_MP_STATE_STOPPED;
-            synchronized (idleLock) {
-                idleLock.notifyAll();
-            }
-            vm.waits.wakeAll();
-        } else if (fid == Psci.AFFINITY_INFO_32 || fid == Psci.AFFINITY_INFO_64) {
-            x[0] = affinityInfo(x[1], x[2]);
-        } else if (fid == Psci.CPU_SUSPEND_32 || fid == Psci.CPU_SUSPEND_64) {
-            // Standby: a WFI that returns SUCCESS (any power state is allowed to be a standby).
-            x[0] = Psci.SUCCESS;
-            if (!blockUntilWake(p, pe, v, s)) {
-                p.consumeSignal();
-                v.setExit(KVM_EXIT_INTR);
-                return -Errno.EINTR;
-            }
-        } else if (fid == Psci.SYSTEM_OFF || fid == Psci.SYSTEM_RESET) {
-            v.setExit(KVM_EXIT_SYSTEM_EVENT);
-            v.runWrite(Structs.RUN_SYSTEM_EVENT_TYPE, 4,
-                    fid == Psci.SYSTEM_OFF ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET);
-            v.runWrite(Structs.RUN_SYSTEM_EVENT_NDATA, 4, 1);
-            v.runWrite(Structs.RUN_SYSTEM_EVENT_DATA, 8, 0);
-            return 0;
-        } else if (fid == SMCCC_VERSION) {
-            x[0] = 0x10001; // SMCCC 1.1
-        } else if (fid == SMCCC_ARCH_FEATURES) {
-            x[0] = Psci.NOT_SUPPORTED; // no firmware workarounds to discover
-        } else {
-            x[0] = Psci.NOT_SUPPORTED; // SMCCC_RET_NOT_SUPPORTED
-        }
-        return CONTINUE;
-    }
-
-    private static long psciFeature(long fid) {
-        if (fid == Psci.VERSION || fid == Psci.FEATURES || fid == PSCI_MIGRATE_INFO_TYPE || fid == Psci.CPU_OFF
-                || fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64 || fid == Psci.AFFINITY_INFO_32
-                || fid == Psci.AFFINITY_INFO_64 || fid == Psci.CPU_SUSPEND_32 || fid == Psci.CPU_SUSPEND_64
-                || fid == Psci.SYSTEM_OFF || fid == Psci.SYSTEM_RESET || fid == SMCCC_VERSION) {
-            return Psci.SUCCESS; // CPU_SUSPEND: original power_state format, no OS-initiated mode
-        }
-        return Psci.NOT_SUPPORTED;
-    }
-
-    private KvmVcpu byMpidr(long mpidr) {
-        long aff = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 32) & 0xFF) << 24);
-        synchronized (vm) {
-            for (KvmVcpu c : vm.vcpus.values()) {
-                if (c.mpidr == aff) {
-                    return c;
-                }
-            }
-        }
-        return null;
-    }
-
-    private long cpuOn(long target, long entry, long context) {
-        KvmVcpu t = byMpidr(target);
-        if (t == null) {
-            return Psci.INVALID_PARAMETERS;
-        }
-        Vcpu ts = state(t);
-        synchronized (idleLock) {
-            if (t.mpState != KVM_MP_STATE_STOPPED) {
-                return ts.onEntry != -1 ? Psci.ON_PENDING : Psci.ALREADY_ON;
-            }
-            ts.onEntry = entry; // applied when the vCPU's thread next loads it
-            ts.onContext = context;
-            t.mpState = KVM_MP_STATE_RUNNABLE;
-            idleLock.notifyAll();
-        }
-        vm.waits.wakeAll();
-        return Psci.SUCCESS;
-    }
-
-    private long affinityInfo(long target, long lowestLevel) {
-        if (lowestLevel != 0) {
-            return Psci.INVALID_PARAMETERS;
-        }
-        KvmVcpu t = byMpidr(target);
-        if (t == null) {
-            return Psci.INVALID_PARAMETERS;
-        }
-        Vcpu ts = vcpus.get(t.id);
-        if (t.mpState == KVM_MP_STATE_STOPPED) {
-            return 1; // OFF
-        }
-        return ts != null && ts.onEntry != -1 ? 2 : 0; // ON_PENDING or ON
-    }
-
     // ---- exception injection -------------------------------------------------------------------------------
 
     private static void injectUndefined(Cpu pe) {
@@ -720,7 +616,29 @@ final class NormalVmBackend implements VmBackend {
         if (pe != null) {
             kernel.platform.machine.gic.sendSgi(pe.index, HostInterrupts.KICK_SGI);
         }
+        synchronized (idleLock) {
+            idleLock.notifyAll(); // a powered-off vCPU waiting for CPU_ON
+        }
         vm.waits.wakeAll();
+    }
+
+    // =========================================================================================================
+    // SMCCC and PSCI: the calling vCPU's registers are live on its PE; nothing to complete
+    // =========================================================================================================
+
+    @Override
+    public long[] smcccRegs(KvmVcpu v, Cpu pe) {
+        return pe.x;
+    }
+
+    @Override
+    public long psciComplete(Cpu pe, KvmVcpu source, KvmVcpu target, long status) {
+        return 0;
+    }
+
+    @Override
+    public boolean vcpuWfi(Process p, Cpu pe, KvmVcpu v) {
+        return blockUntilWake(p, pe, v, state(v));
     }
 
     /**

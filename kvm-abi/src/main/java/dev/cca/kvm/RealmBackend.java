@@ -1,5 +1,6 @@
 package dev.cca.kvm;
 
+import dev.cca.core.cpu.Cpu;
 import dev.cca.kvm.host.PeScheduler;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Errno;
@@ -188,5 +189,24 @@ final class RealmBackend implements VmBackend {
         try (PeScheduler.Lease lease = vm.dev.kernel.scheduler.lease(v.id)) {
             return realm.psciComplete(lease.cpu, v, target, s.u32(Structs.PC_PSCI_STATUS));
         }
+    }
+
+    // ---- SMCCC and PSCI: the REC's registers travel in rec_exit and rec_enter; the RMM completes -----------
+
+    /** X0..X30 were copied from rec_exit.gprs; kvm_rec_pre_enter() copies them to rec_enter.gprs. */
+    @Override
+    public long[] smcccRegs(KvmVcpu v, Cpu pe) {
+        return v.regs;
+    }
+
+    /** realm_psci_complete(): RMI_PSCI_COMPLETE(source REC, target REC, status). */
+    @Override
+    public long psciComplete(Cpu pe, KvmVcpu source, KvmVcpu target, long status) {
+        return realm.psciComplete(pe, source, target, status);
+    }
+
+    @Override
+    public boolean vcpuWfi(Process p, Cpu pe, KvmVcpu v) {
+        return realm.exits.blockUntilWake(p, pe, v);
     }
 }

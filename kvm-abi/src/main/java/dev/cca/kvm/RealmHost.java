@@ -17,6 +17,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static dev.cca.kvm.VmBackend.CONTINUE;
 import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
@@ -51,23 +52,16 @@ final class RealmHost {
     private final RangeSet privateMapped = new RangeSet();
     private final RangeSet sharedMapped = new RangeSet();
 
-    /** KVM_RUN and the REC exits (rmi-exit.c), stage-2 faults (mmu.c), SMCCC calls and PSCI. */
+    /** KVM_RUN and the REC exits (rmi-exit.c), stage-2 faults (mmu.c). */
     final RecExitHandler exits;
     final RealmMmu mmu;
-    final Hypercalls hypercalls;
-    final KvmPsci psci;
 
     RealmHost(KvmVm vm) {
         this.vm = vm;
         this.kernel = vm.dev.kernel;
         this.exits = new RecExitHandler(this, vm);
         this.mmu = new RealmMmu(this, vm);
-        this.hypercalls = new Hypercalls(this, vm);
-        this.psci = new KvmPsci(this, vm);
     }
-
-    /** The result of an exit handler that re-enters the guest rather than returning to user space. */
-    static final long CONTINUE = Long.MIN_VALUE;
 
     /** kvm_realm_is_created(): the Realm Descriptor exists (or existed). */
     boolean isCreated() {

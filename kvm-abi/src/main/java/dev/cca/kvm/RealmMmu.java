@@ -14,7 +14,7 @@ import dev.cca.rmm.smc.Rmi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import static dev.cca.kvm.RealmHost.CONTINUE;
+import static dev.cca.kvm.VmBackend.CONTINUE;
 import static dev.cca.kvm.RealmHost.writeNs;
 import static dev.cca.kvm.uapi.KvmUapi.*;
 

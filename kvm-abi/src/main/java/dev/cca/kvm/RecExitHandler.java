@@ -15,7 +15,7 @@ import dev.cca.rmm.smc.Rmi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import static dev.cca.kvm.RealmHost.CONTINUE;
+import static dev.cca.kvm.VmBackend.CONTINUE;
 import static dev.cca.kvm.RealmHost.readNs;
 import static dev.cca.kvm.RealmHost.rmi;
 import static dev.cca.kvm.RealmHost.writeNs;
@@ -61,7 +61,6 @@ final class RecExitHandler {
 
     long run(Process p, KvmVcpu v) {
         Thread self = Thread.currentThread();
-        v.runningThread = self;
         VcpuWait.Slot slot = vm.waits.slot(v.id);
         try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
             Cpu pe = lease.cpu;
@@ -77,8 +76,6 @@ final class RecExitHandler {
                 HostInterrupts.releaseTimers(pe);
                 kernel.platform.machine.counter.publish(pe.timer.localCount());
             }
-        } finally {
-            v.runningThread = null;
         }
     }
 
@@ -95,6 +92,12 @@ final class RecExitHandler {
             long s = v.sleepWhileStopped(p);
             if (s != 0) {
                 return s;
+            }
+            if (v.resetPending) {
+                // KVM_REQ_VCPU_RESET after PSCI CPU_ON: the RMM reset the REC itself; KVM's copy follows.
+                v.resetPending = false;
+                v.regFile.pc = v.resetPc;
+                v.regs[0] = v.resetR0;
             }
             long pre = preEnter(pe, v);
             if (pre != CONTINUE) {
@@ -290,7 +293,9 @@ final class RecExitHandler {
                 for (int i = 0; i < 31; i++) {
                     v.regs[i] = readExit(pe, v, RecRun.EXIT_GPRS + 8 * i);
                 }
-                return realm.hypercalls.smcccCall(p, pe, v, readExit(pe, v, RecRun.EXIT_ESR));
+                // kvm_smccc_call_handler(); the psci-user profile forwards every PSCI call the RMM reports.
+                return vm.hypercalls.call(p, pe, v, readExit(pe, v, RecRun.EXIT_ESR),
+                        reason == Rmi.EXIT_PSCI && vm.profile().psciAlwaysInUserSpace());
             case Rmi.EXIT_RIPAS_CHANGE:
                 return ripasChangeExit(pe, v);
             default:

@@ -76,4 +76,23 @@ sealed interface VmBackend permits NormalVmBackend, RealmBackend {
 
     /** KVM_ARM_VCPU_RMI_PSCI_COMPLETE on {@code v} with the struct at {@code arg}. */
     long psciCompleteIoctl(Process p, KvmVcpu v, long arg);
+
+    // ---- SMCCC and PSCI: how a call reads its arguments and completes -----------------------------------------
+
+    /**
+     * The array holding the calling vCPU's X0..X30 while KVM handles its SMCCC call: where the arguments are read
+     * and the results written (a normal VM's registers are live on the PE; a REC's were copied from its exit and
+     * go back in rec_enter).
+     */
+    long[] smcccRegs(KvmVcpu v, Cpu pe);
+
+    /**
+     * Completes a PSCI call of {@code source} that names {@code target} (CPU_ON, AFFINITY_INFO) with
+     * {@code status}: nothing for a normal VM; RMI_PSCI_COMPLETE for a realm, whose RMM emulates PSCI and needs
+     * the target REC. 0 or -EINVAL (realm_psci_complete).
+     */
+    long psciComplete(Cpu pe, KvmVcpu source, KvmVcpu target, long status);
+
+    /** kvm_vcpu_wfi() for the calling vCPU (PSCI CPU_SUSPEND): false if a signal ended the wait. */
+    boolean vcpuWfi(Process p, Cpu pe, KvmVcpu v);
 }
