@@ -1,14 +1,11 @@
 package dev.cca.kvm;
 
-import dev.cca.kvm.host.CcaHost;
-import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.Structs;
 import dev.cca.rmm.smc.Psci;
 import org.junit.jupiter.api.Test;
 
 import static dev.cca.kvm.uapi.KvmUapi.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * KVM's one PSCI implementation (arch/arm64/kvm/psci.c) for both VM types: the version the VMM chose, Linux's MPIDR
@@ -19,109 +16,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PsciTest {
     static final long RAM = 0x4000_0000L;
     static final int HVC = 0xD4000002, SMC = 0xD4000003;
-
-    /** A normal VM with {@code n} vCPUs (all but vCPU 0 powered off) running {@code prog} from RAM on vCPU 0. */
-    static final class NormalVm {
-        final CcaHost host = CcaHost.boot(2, 256L << 20);
-        final Process p = host.kernel.newProcess();
-        final long scratch = p.mmap(0, 4096, 3, Process.MAP_PRIVATE | Process.MAP_ANONYMOUS, -1, 0);
-        final int kvm = p.open("/dev/kvm", Process.O_RDWR);
-        final int vm = (int) p.ioctl(kvm, KVM_CREATE_VM, 0);
-        final int[] vcpus;
-        final long[] runs;
-
-        NormalVm(int n, RealmInterruptsTest.Prog prog) {
-            this(n, prog, null);
-        }
-
-        /** With a PSCI version for the vCPUs (KVM_REG_ARM_PSCI_VERSION), or null for the default. */
-        NormalVm(int n, RealmInterruptsTest.Prog prog, Long psciVersion) {
-            assertTrue(vm > 0);
-            long mem = p.mmap(0, 1 << 20, 3, Process.MAP_PRIVATE | Process.MAP_ANONYMOUS, -1, 0);
-            for (int i = 0; i < prog.w.size(); i++) {
-                p.memory().write32(mem + 4L * i, prog.w.get(i));
-            }
-            p.memory().clear(scratch, Structs.MEMORY_REGION2_SIZE);
-            p.memory().write64(scratch + Structs.MR2_GUEST_PHYS_ADDR, RAM);
-            p.memory().write64(scratch + Structs.MR2_MEMORY_SIZE, 1 << 20);
-            p.memory().write64(scratch + Structs.MR2_USERSPACE_ADDR, mem);
-            assertEquals(0, p.ioctl(vm, KVM_SET_USER_MEMORY_REGION, scratch));
-            vcpus = new int[n];
-            runs = new long[n];
-            for (int i = 0; i < n; i++) {
-                vcpus[i] = (int) p.ioctl(vm, KVM_CREATE_VCPU, i);
-                assertTrue(vcpus[i] > 0);
-            }
-            p.memory().clear(scratch, 12);
-            p.memory().write32(scratch + Structs.CD_TYPE, KVM_DEV_TYPE_ARM_VGIC_V3);
-            assertEquals(0, p.ioctl(vm, KVM_CREATE_DEVICE, scratch));
-            int gic = p.memory().read32(scratch + Structs.CD_FD);
-            RealmVmTest t = new RealmVmTest();
-            t.p = p;
-            t.scratch = scratch;
-            t.setAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, 0x0800_0000L);
-            t.setAttr(gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, 0x080A_0000L);
-            t.setAttr(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, -1);
-            for (int i = 0; i < n; i++) {
-                p.memory().clear(scratch, 32);
-                p.memory().write32(scratch + Structs.VI_TARGET, KVM_ARM_TARGET_GENERIC_V8);
-                int features = 1 << KVM_ARM_VCPU_PSCI_0_2 | (i == 0 ? 0 : 1 << KVM_ARM_VCPU_POWER_OFF);
-                p.memory().write32(scratch + Structs.VI_FEATURES, features);
-                assertEquals(0, p.ioctl(vcpus[i], KVM_ARM_VCPU_INIT, scratch));
-                runs[i] = p.mmap(0, p.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 3, Process.MAP_SHARED, vcpus[i], 0);
-            }
-            assertEquals(0, setReg(0, REG_PC, RAM));
-            if (psciVersion != null) {
-                assertEquals(0, setReg(0, REG_PSCI_VERSION, psciVersion));
-            }
-        }
-
-        long setReg(int vcpu, long id, long value) {
-            p.memory().write64(scratch + 256, value);
-            p.memory().write64(scratch + Structs.OR_ID, id);
-            p.memory().write64(scratch + Structs.OR_ADDR, scratch + 256);
-            return p.ioctl(vcpus[vcpu], KVM_SET_ONE_REG, scratch);
-        }
-
-        long getReg(int vcpu, long id) {
-            p.memory().write64(scratch + Structs.OR_ID, id);
-            p.memory().write64(scratch + Structs.OR_ADDR, scratch + 256);
-            assertEquals(0, p.ioctl(vcpus[vcpu], KVM_GET_ONE_REG, scratch));
-            return p.memory().read64(scratch + 256);
-        }
-
-        int runToExit(int vcpu) {
-            assertEquals(0, p.ioctl(vcpus[vcpu], KVM_RUN, 0));
-            return p.memory().read32(runs[vcpu] + Structs.RUN_EXIT_REASON);
-        }
-
-        /** Runs vCPU 0 to its next report (an MMIO write to 0x0900_0000): W{@code n} as the guest stored it. */
-        int nextReport() {
-            assertEquals(KVM_EXIT_MMIO, runToExit(0));
-            assertEquals(0x0900_0000L, p.memory().read64(runs[0] + Structs.RUN_MMIO_PHYS_ADDR));
-            return p.memory().read32(runs[0] + Structs.RUN_MMIO_DATA);
-        }
-
-        int mpState(int vcpu) {
-            assertEquals(0, p.ioctl(vcpus[vcpu], KVM_GET_MP_STATE, scratch + 512));
-            return p.memory().read32(scratch + 512);
-        }
-
-        /** KVM_ARM_VM_SMCCC_FILTER over [base, base + n) with {@code action}. */
-        long filter(long base, int n, int action) {
-            long f = scratch + 1024;
-            p.memory().clear(f, Structs.SMCCC_FILTER_SIZE);
-            p.memory().write32(f + Structs.SF_BASE, (int) base);
-            p.memory().write32(f + Structs.SF_NR_FUNCTIONS, n);
-            p.memory().write(f + Structs.SF_ACTION, 1, action);
-            long a = scratch + 1536;
-            p.memory().clear(a, Structs.DEVICE_ATTR_SIZE);
-            p.memory().write32(a + Structs.DA_GROUP, KVM_ARM_VM_SMCCC_CTRL);
-            p.memory().write64(a + Structs.DA_ATTR, KVM_ARM_VM_SMCCC_FILTER);
-            p.memory().write64(a + Structs.DA_ADDR, f);
-            return p.ioctl(vm, KVM_SET_DEVICE_ATTR, a);
-        }
-    }
 
     /** A PSCI call by HVC with up to three arguments, then a report of W0. */
     static RealmInterruptsTest.Prog hvc(RealmInterruptsTest.Prog prog, long fid, long... args) {
@@ -147,7 +41,7 @@ class PsciTest {
         hvc(prog, Psci.VERSION);
         hvc(prog, Psci.FEATURES, Psci.SYSTEM_RESET2_64);
         hvc(prog, Psci.FEATURES, Psci.FEATURES);
-        NormalVm n = new NormalVm(1, offByHvc(prog), Psci.VERSION_1_0);
+        NormalVmFixture n = new NormalVmFixture(1, offByHvc(prog), Psci.VERSION_1_0);
         assertEquals(Psci.VERSION_1_0, n.nextReport(), "PSCI_VERSION is KVM_REG_ARM_PSCI_VERSION");
         assertEquals(Psci.NOT_SUPPORTED, n.nextReport(), "no SYSTEM_RESET2 in PSCI 1.0");
         assertEquals(Psci.SUCCESS, n.nextReport());
@@ -159,7 +53,7 @@ class PsciTest {
         RealmInterruptsTest.Prog prog = normal();
         hvc(prog, Psci.VERSION);
         hvc(prog, Psci.FEATURES, Psci.VERSION);
-        NormalVm n = new NormalVm(1, offByHvc(prog), Psci.VERSION_0_2);
+        NormalVmFixture n = new NormalVmFixture(1, offByHvc(prog), Psci.VERSION_0_2);
         assertEquals(Psci.VERSION_0_2, n.nextReport());
         assertEquals(Psci.NOT_SUPPORTED, n.nextReport(), "PSCI_FEATURES is a PSCI 1.0 call");
     }
@@ -170,7 +64,7 @@ class PsciTest {
         hvc(prog, Psci.CPU_ON_64, (1L << 24) | 1, RAM, 0); // bit 24 is MPIDR_EL1.MT, not an affinity field
         hvc(prog, Psci.CPU_ON_64, 1L << 32, RAM, 0); // Aff3 = 1: no such vCPU
         hvc(prog, Psci.AFFINITY_INFO_64, 1L << 31, 0); // bit 31 (RES1 in MPIDR_EL1) is not part of the affinity
-        NormalVm n = new NormalVm(2, offByHvc(prog));
+        NormalVmFixture n = new NormalVmFixture(2, offByHvc(prog));
         assertEquals(Psci.INVALID_PARAMETERS, n.nextReport(), "bits outside MPIDR_HWID_BITMASK");
         assertEquals(Psci.INVALID_PARAMETERS, n.nextReport(), "Aff3 is bits 32..39 and names no vCPU");
         assertEquals(Psci.INVALID_PARAMETERS, n.nextReport());
@@ -187,7 +81,7 @@ class PsciTest {
         hvc(prog, Psci.CPU_ON_64, 1, RAM + 0x1000, 0);
         hvc(prog, Psci.AFFINITY_INFO_64, 1, 0); // on, although its thread has not run it yet
         hvc(prog, Psci.CPU_ON_64, 1, RAM + 0x1000, 0);
-        NormalVm n = new NormalVm(2, offByHvc(prog));
+        NormalVmFixture n = new NormalVmFixture(2, offByHvc(prog));
         assertEquals(Psci.AFFINITY_OFF, n.nextReport());
         assertEquals(Psci.AFFINITY_ON, n.nextReport(), "level 1 covers vCPU 0 and vCPU 1");
         assertEquals(Psci.INVALID_PARAMETERS, n.nextReport(), "no vCPU matches");
@@ -201,7 +95,7 @@ class PsciTest {
     void normalVmSystemOffPowersEveryVcpuOffAndPreloadsInternalFailure() {
         RealmInterruptsTest.Prog prog = normal();
         hvc(prog, Psci.CPU_ON_64, 1, RAM + 0x1000, 0);
-        NormalVm n = new NormalVm(2, offByHvc(prog));
+        NormalVmFixture n = new NormalVmFixture(2, offByHvc(prog));
         assertEquals(Psci.SUCCESS, n.nextReport());
         assertEquals(KVM_MP_STATE_RUNNABLE, n.mpState(1));
         assertEquals(KVM_EXIT_SYSTEM_EVENT, n.runToExit(0));
@@ -219,7 +113,7 @@ class PsciTest {
         hvc(prog, Psci.FEATURES, Psci.SYSTEM_RESET2_64);
         hvc(prog, Psci.SYSTEM_RESET2_64, 1, 0); // reset type 1: architectural and undefined
         prog.mov(0, Psci.SYSTEM_RESET2_32).mov(1, Psci.RESET_TYPE_VENDOR_START | 7).word(HVC).word(0x14000000);
-        NormalVm n = new NormalVm(1, prog);
+        NormalVmFixture n = new NormalVmFixture(1, prog);
         assertEquals(Psci.SUCCESS, n.nextReport(), "PSCI 1.1 has SYSTEM_RESET2");
         assertEquals(Psci.INVALID_PARAMETERS, n.nextReport());
         assertEquals(KVM_EXIT_SYSTEM_EVENT, n.runToExit(0));
@@ -234,7 +128,7 @@ class PsciTest {
         RealmInterruptsTest.Prog prog = normal();
         hvc(prog, Psci.FEATURES, Psci.VERSION); // denied
         prog.mov(0, Psci.VERSION).word(SMC).report(0); // forwarded, as a trapped SMC
-        NormalVm n = new NormalVm(1, offByHvc(prog));
+        NormalVmFixture n = new NormalVmFixture(1, offByHvc(prog));
         assertEquals(0, n.filter(Psci.FEATURES, 1, KVM_SMCCC_FILTER_DENY));
         assertEquals(0, n.filter(Psci.VERSION, 1, KVM_SMCCC_FILTER_FWD_TO_USER));
         assertEquals(Psci.NOT_SUPPORTED, n.nextReport(), "a DENY range answers NOT_SUPPORTED");
