@@ -303,6 +303,11 @@ final class NormalVmBackend implements VmBackend {
                 }
                 continue;
             }
+            if (v.resetPending) {
+                // A CPU_ON came between this vCPU's CPU_OFF and here: start over at its entry point.
+                put(pe, v, s);
+                load(pe, v, s);
+            }
             HostInterrupts.acknowledge(pe);
             updateTimers(pe, v, vgic);
             vgic.flush(v.id, pe);
