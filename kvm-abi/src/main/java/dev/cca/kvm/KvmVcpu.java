@@ -54,21 +54,6 @@ public final class KvmVcpu implements FileObject {
     boolean pendingExtDabt;
     boolean pendingSerror;
 
-    // Realm vCPU state (the REC and its pages).
-    long rec = -1;
-    long[] aux = new long[0];
-    long recRun = -1;
-    /** rec->run->enter.flags as KVM last set them (REC_ENTER_FLAG_*). */
-    long recEnterFlags;
-    /** The RMI exit reason of the last REC exit (rec->run->exit.exit_reason), -1 before the first exit. */
-    int lastRecExit = -1;
-    /** The list registers of the next REC entry and of the last exit (no allocation per entry). */
-    final long[] recLrs = new long[dev.cca.core.cpu.GicCpuInterface.NUM_LRS];
-    /**
-     * The REC's EL1 timers as the last REC exit reported them (KVM's CNTP/CNTV CTL and CVAL copies): CNTP_CTL,
-     * CNTP_CVAL, CNTV_CTL, CNTV_CVAL.
-     */
-    final long[] recTimers = new long[4];
 
     private KvmVcpu(KvmVm vm, int id, long[] runPages) {
         this.vm = vm;
@@ -430,7 +415,7 @@ public final class KvmVcpu implements FileObject {
     String abiState() {
         StringBuilder sb = new StringBuilder();
         sb.append(id).append(" init=").append(initialized).append(" features=").append(features).append(" mp=")
-                .append(mpState).append(" ran=").append(hasRun).append(" rec=").append(rec != -1).append(" regs=");
+                .append(mpState).append(" ran=").append(hasRun).append(" regs=");
         for (long r : regs) {
             sb.append(Long.toHexString(r)).append(',');
         }

@@ -160,15 +160,16 @@ final class RealmBackend implements VmBackend {
      */
     @Override
     public long setVcpuEvents(KvmVcpu v, boolean serror, boolean hasEsr, boolean extDabt, boolean extIabt) {
+        RealmRec rec = realm.rec(v);
         if (serror) {
             return -Errno.EINVAL; // user space cannot inject SErrors into a realm
         }
         if (extDabt) {
-            if ((v.recEnterFlags & Rmi.REC_ENTER_EMUL_MMIO) == 0) {
+            if ((rec.enterFlags & Rmi.REC_ENTER_EMUL_MMIO) == 0) {
                 return -Errno.EINVAL;
             }
-            v.recEnterFlags &= ~Rmi.REC_ENTER_EMUL_MMIO;
-            v.recEnterFlags |= Rmi.REC_ENTER_INJECT_SEA;
+            rec.enterFlags &= ~Rmi.REC_ENTER_EMUL_MMIO;
+            rec.enterFlags |= Rmi.REC_ENTER_INJECT_SEA;
         }
         return 0;
     }

@@ -13,6 +13,7 @@ import dev.cca.rmm.smc.Rmi;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,9 @@ final class RealmHost {
     private final RangeSet privateMapped = new RangeSet();
     private final RangeSet sharedMapped = new RangeSet();
 
+    /** Each vCPU's REC state, by vCPU id (created on first use). */
+    private final AtomicReferenceArray<RealmRec> recs = new AtomicReferenceArray<>(KvmVm.MAX_VCPUS);
+
     /** KVM_RUN and the REC exits (rmi-exit.c), stage-2 faults (mmu.c). */
     final RecExitHandler exits;
     final RealmMmu mmu;
@@ -61,6 +65,16 @@ final class RealmHost {
         this.kernel = vm.dev.kernel;
         this.exits = new RecExitHandler(this, vm);
         this.mmu = new RealmMmu(this, vm);
+    }
+
+    /** vCPU {@code v}'s REC state. */
+    RealmRec rec(KvmVcpu v) {
+        RealmRec r = recs.get(v.id);
+        if (r == null) {
+            recs.compareAndSet(v.id, null, new RealmRec());
+            r = recs.get(v.id);
+        }
+        return r;
     }
 
     /** kvm_realm_is_created(): the Realm Descriptor exists (or existed). */
@@ -451,7 +465,8 @@ final class RealmHost {
 
     /** kvm_create_rec(). */
     private long createRec(Cpu pe, KvmVcpu v) {
-        if (v.recRun != -1) {
+        RealmRec rec = rec(v);
+        if (rec.run != -1) {
             return -Errno.EBUSY;
         }
         if ((v.features & (1L << KVM_ARM_VCPU_PSCI_0_2)) == 0) {
@@ -498,9 +513,9 @@ final class RealmHost {
             long[] r = rmi(pe, Rmi.REC_CREATE, rd, recPage, params);
             if (ok(r)) {
                 kernel.pages.free(params);
-                v.rec = recPage;
-                v.aux = aux.stream().mapToLong(Long::longValue).toArray();
-                v.recRun = run;
+                rec.pa = recPage;
+                rec.aux = aux.stream().mapToLong(Long::longValue).toArray();
+                rec.run = run;
                 return 0;
             }
             LOG.warn("RMI_REC_CREATE failed: " + Rmi.describe(r[0]));
@@ -521,7 +536,7 @@ final class RealmHost {
      */
     long ripasChange(Cpu pe, KvmVcpu rec, long ipa, long end, boolean init) {
         while (Long.compareUnsigned(ipa, end) < 0) {
-            long[] r = init ? rmi(pe, Rmi.RTT_INIT_RIPAS, rd, ipa, end) : rmi(pe, Rmi.RTT_SET_RIPAS, rd, rec.rec, ipa, end);
+            long[] r = init ? rmi(pe, Rmi.RTT_INIT_RIPAS, rd, ipa, end) : rmi(pe, Rmi.RTT_SET_RIPAS, rd, rec(rec).pa, ipa, end);
             if (ok(r)) {
                 ipa = r[1];
                 continue;
@@ -675,7 +690,7 @@ final class RealmHost {
 
     /** realm_psci_complete(): 0 or -EINVAL. A vCPU without a REC passes a PA the RMM rejects. */
     long psciComplete(Cpu pe, KvmVcpu source, KvmVcpu target, long status) {
-        long[] r = rmi(pe, Rmi.PSCI_COMPLETE, Math.max(source.rec, 0), Math.max(target.rec, 0), status);
+        long[] r = rmi(pe, Rmi.PSCI_COMPLETE, Math.max(rec(source).pa, 0), Math.max(rec(target).pa, 0), status);
         return ok(r) ? 0 : -Errno.EINVAL;
     }
 
@@ -727,20 +742,21 @@ final class RealmHost {
     }
 
     private void destroyRec(Cpu pe, KvmVcpu v) {
-        if (v.recRun == -1) {
+        RealmRec rec = rec(v);
+        if (rec.run == -1) {
             return;
         }
-        kernel.pages.free(v.recRun);
-        v.recRun = -1;
-        if (!ok(rmi(pe, Rmi.REC_DESTROY, v.rec))) {
+        kernel.pages.free(rec.run);
+        rec.run = -1;
+        if (!ok(rmi(pe, Rmi.REC_DESTROY, rec.pa))) {
             LOG.debug("RMI_REC_DESTROY failed: the REC and its auxiliary granules are leaked");
             return;
         }
-        for (long a : v.aux) {
+        for (long a : rec.aux) {
             undelegateAndFree(pe, a);
         }
-        undelegateAndFree(pe, v.rec);
-        v.rec = -1;
+        undelegateAndFree(pe, rec.pa);
+        rec.pa = -1;
     }
 
     /** realm_tear_down_rtt_range(): the RTTs below the root, deepest first. */
@@ -764,6 +780,14 @@ final class RealmHost {
     }
 
     String abiState() {
-        return "state=" + state + " mappedPrivate=" + privateMapped + " mappedShared=" + sharedMapped;
+        StringBuilder withRec = new StringBuilder();
+        for (int i = 0; i < recs.length(); i++) {
+            RealmRec r = recs.get(i);
+            if (r != null && r.pa != -1) {
+                withRec.append(i).append(',');
+            }
+        }
+        return "state=" + state + " mappedPrivate=" + privateMapped + " mappedShared=" + sharedMapped + " recs="
+                + withRec;
     }
 }

@@ -63,13 +63,14 @@ final class RealmMmu {
 
     /** io_mem_abort(): an emulated MMIO access, reported with the canonical (alias-stripped) address. */
     private long ioMemAbort(KvmVcpu v, long esr, long gpa, boolean sharedFault) {
+        RealmRec rec = realm.rec(v);
         if ((esr & Esr.ISV) == 0) {
             if (!sharedFault) {
                 // v12 asks for the SEA anyway; the RMM refuses it at a protected IPA, so KVM_RUN fails with ENXIO.
                 LOG.warn(String.format("realm data abort at protected IPA %#x outside every memslot: the RMM will "
                         + "refuse the SEA KVM injects (as in v12)", gpa));
             }
-            v.recEnterFlags |= Rmi.REC_ENTER_INJECT_SEA; // no syndrome: nothing to emulate, inject an SEA
+            rec.enterFlags |= Rmi.REC_ENTER_INJECT_SEA; // no syndrome: nothing to emulate, inject an SEA
             return CONTINUE;
         }
         boolean write = (esr & Esr.WNR) != 0;
@@ -80,13 +81,13 @@ final class RealmMmu {
             // An in-kernel device (kvm_io_bus): handled without an exit, then the access is completed.
             if (write) {
                 d.write(v, gpa, len, data);
-                v.recEnterFlags |= Rmi.REC_ENTER_EMUL_MMIO;
+                rec.enterFlags |= Rmi.REC_ENTER_EMUL_MMIO;
             } else {
                 long val = d.read(v, gpa, len);
                 try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
-                    writeNs(lease.cpu, v.recRun + RecRun.ENTER_GPRS, val);
+                    writeNs(lease.cpu, rec.run + RecRun.ENTER_GPRS, val);
                 }
-                v.recEnterFlags |= Rmi.REC_ENTER_EMUL_MMIO;
+                rec.enterFlags |= Rmi.REC_ENTER_EMUL_MMIO;
             }
             return CONTINUE;
         }

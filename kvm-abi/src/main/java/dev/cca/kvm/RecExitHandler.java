@@ -46,6 +46,7 @@ final class RecExitHandler {
 
     /** kvm_handle_mmio_return() for a REC: a read's data goes to rec_enter.gprs[0]; the RMM skips the access. */
     void completeMmio(KvmVcpu v) {
+        RealmRec rec = realm.rec(v);
         if (v.mmioRead) {
             long data = v.runRead(Structs.RUN_MMIO_DATA, 8);
             if (v.mmioLen < 8) {
@@ -53,10 +54,10 @@ final class RecExitHandler {
             }
             // No sign extension: the RMM does not report ESR_EL2.SSE; a 32-bit register (SF == 0) is zero-extended.
             try (PeScheduler.Lease lease = kernel.scheduler.lease(v.id)) {
-                writeNs(lease.cpu, v.recRun + RecRun.ENTER_GPRS, data);
+                writeNs(lease.cpu, rec.run + RecRun.ENTER_GPRS, data);
             }
         }
-        v.recEnterFlags |= Rmi.REC_ENTER_EMUL_MMIO;
+        rec.enterFlags |= Rmi.REC_ENTER_EMUL_MMIO;
     }
 
     long run(Process p, KvmVcpu v) {
@@ -80,6 +81,7 @@ final class RecExitHandler {
     }
 
     private long runLoop(Process p, Cpu pe, KvmVcpu v, Thread self) {
+        RealmRec rec = realm.rec(v);
         Vgic vgic = vm.irqchip;
         while (true) {
             // xfer_to_guest_mode_handle_work(): a pending signal ends KVM_RUN.
@@ -108,12 +110,12 @@ final class RecExitHandler {
             HostInterrupts.acknowledge(pe);
             flushToRec(pe, v, vgic);
             // As Linux: WFI and WFE exit to the host, so that an idle vCPU's thread sleeps (kvm_vcpu_block).
-            writeNs(pe, v.recRun + RecRun.ENTER_FLAGS,
-                    v.recEnterFlags | Rmi.REC_ENTER_TRAP_WFI | Rmi.REC_ENTER_TRAP_WFE);
+            writeNs(pe, rec.run + RecRun.ENTER_FLAGS,
+                    rec.enterFlags | Rmi.REC_ENTER_TRAP_WFI | Rmi.REC_ENTER_TRAP_WFE);
             long[] r;
             try {
                 pe.setIrqCountdown(TICK_INSTRUCTIONS);
-                r = rmi(pe, Rmi.REC_ENTER, v.rec, v.recRun);
+                r = rmi(pe, Rmi.REC_ENTER, rec.pa, rec.run);
             } catch (Smccc.CallInterruptedException e) {
                 // The emulated PE stopped inside the realm (an exception loop, an emulator failure): it has no
                 // way back to the host. The report stays with the PE (Cpu.stopReport) for tools.
@@ -143,10 +145,11 @@ final class RecExitHandler {
      * timer does not fire again on the host for an interrupt already in flight.
      */
     private void flushToRec(Cpu pe, KvmVcpu v, Vgic vgic) {
-        long hcr = vgic.flush(v.id, v.recLrs, false);
-        writeNs(pe, v.recRun + RecRun.ENTER_GICV3_HCR, hcr);
+        RealmRec rec = realm.rec(v);
+        long hcr = vgic.flush(v.id, rec.lrs, false);
+        writeNs(pe, rec.run + RecRun.ENTER_GICV3_HCR, hcr);
         for (int i = 0; i < RecRun.GICV3_LRS; i++) {
-            writeNs(pe, v.recRun + RecRun.ENTER_GICV3_LRS + 8L * i, i < v.recLrs.length ? v.recLrs[i] : 0);
+            writeNs(pe, rec.run + RecRun.ENTER_GICV3_LRS + 8L * i, i < rec.lrs.length ? rec.lrs[i] : 0);
         }
         for (int ppi : HostInterrupts.TIMER_PPIS) {
             HostInterrupts.setTimerActive(pe, ppi, vgic.isAsserted(v.id, ppi) || vgic.isActive(v.id, ppi));
@@ -159,15 +162,16 @@ final class RecExitHandler {
      * levels from the CTL/CVAL the RMM reported.
      */
     private void syncFromRec(Cpu pe, KvmVcpu v, Vgic vgic) {
-        for (int i = 0; i < v.recLrs.length; i++) {
-            v.recLrs[i] = readNs(pe, v.recRun + RecRun.EXIT_GICV3_LRS + 8L * i);
+        RealmRec rec = realm.rec(v);
+        for (int i = 0; i < rec.lrs.length; i++) {
+            rec.lrs[i] = readNs(pe, rec.run + RecRun.EXIT_GICV3_LRS + 8L * i);
         }
-        vgic.sync(v.id, v.recLrs);
-        vgic.setVmcr(v.id, readNs(pe, v.recRun + RecRun.EXIT_GICV3_VMCR));
-        v.recTimers[0] = readNs(pe, v.recRun + RecRun.EXIT_CNTP_CTL);
-        v.recTimers[1] = readNs(pe, v.recRun + RecRun.EXIT_CNTP_CVAL);
-        v.recTimers[2] = readNs(pe, v.recRun + RecRun.EXIT_CNTV_CTL);
-        v.recTimers[3] = readNs(pe, v.recRun + RecRun.EXIT_CNTV_CVAL);
+        vgic.sync(v.id, rec.lrs);
+        vgic.setVmcr(v.id, readNs(pe, rec.run + RecRun.EXIT_GICV3_VMCR));
+        rec.timers[0] = readNs(pe, rec.run + RecRun.EXIT_CNTP_CTL);
+        rec.timers[1] = readNs(pe, rec.run + RecRun.EXIT_CNTP_CVAL);
+        rec.timers[2] = readNs(pe, rec.run + RecRun.EXIT_CNTV_CTL);
+        rec.timers[3] = readNs(pe, rec.run + RecRun.EXIT_CNTV_CVAL);
         updateTimerLevels(v, vgic, -1);
     }
 
@@ -175,11 +179,12 @@ final class RecExitHandler {
      * kvm_realm_timers_update(): each timer's PPI level is ENABLE and not IMASK and ISTATUS, from the exit's CTL;
      * with {@code now} >= 0 (the vCPU waited), ISTATUS is recomputed from CVAL at that count.
      */
-    private static void updateTimerLevels(KvmVcpu v, Vgic vgic, long now) {
+    private void updateTimerLevels(KvmVcpu v, Vgic vgic, long now) {
+        RealmRec rec = realm.rec(v);
         for (int t = 0; t < 2; t++) {
             int ppi = t == 0 ? GenericTimer.PPI_PHYS : GenericTimer.PPI_VIRT;
-            long ctl = v.recTimers[2 * t];
-            boolean fired = now >= 0 ? Long.compareUnsigned(now, v.recTimers[2 * t + 1]) >= 0
+            long ctl = rec.timers[2 * t];
+            boolean fired = now >= 0 ? Long.compareUnsigned(now, rec.timers[2 * t + 1]) >= 0
                     : (ctl & GenericTimer.CTL_ISTATUS) != 0;
             boolean level = (ctl & (GenericTimer.CTL_ENABLE | GenericTimer.CTL_IMASK)) == GenericTimer.CTL_ENABLE
                     && fired;
@@ -188,12 +193,13 @@ final class RecExitHandler {
     }
 
     /** The physical count at which the REC's next enabled, unmasked timer fires (kvm_timer_earliest_exp). */
-    private static long timerDeadline(KvmVcpu v) {
+    private long timerDeadline(KvmVcpu v) {
+        RealmRec rec = realm.rec(v);
         long d = Long.MAX_VALUE;
         for (int t = 0; t < 2; t++) {
-            long ctl = v.recTimers[2 * t];
+            long ctl = rec.timers[2 * t];
             if ((ctl & (GenericTimer.CTL_ENABLE | GenericTimer.CTL_IMASK)) == GenericTimer.CTL_ENABLE) {
-                long cval = v.recTimers[2 * t + 1];
+                long cval = rec.timers[2 * t + 1];
                 d = Math.min(d, cval < 0 ? Long.MAX_VALUE : cval); // the realm's virtual offset is 0
             }
         }
@@ -229,14 +235,15 @@ final class RecExitHandler {
 
     /** kvm_rec_pre_enter(). */
     private long preEnter(Cpu pe, KvmVcpu v) {
+        RealmRec rec = realm.rec(v);
         if (realm.state != RealmHost.State.ACTIVE) {
             return -Errno.EINVAL;
         }
-        if (v.lastRecExit == Rmi.EXIT_HOST_CALL || v.lastRecExit == Rmi.EXIT_PSCI) {
+        if (rec.lastExit == Rmi.EXIT_HOST_CALL || rec.lastExit == Rmi.EXIT_PSCI) {
             for (int i = 0; i < 31; i++) {
-                writeNs(pe, v.recRun + RecRun.ENTER_GPRS + 8L * i, v.regs[i]);
+                writeNs(pe, rec.run + RecRun.ENTER_GPRS + 8L * i, v.regs[i]);
             }
-        } else if (v.lastRecExit == Rmi.EXIT_RIPAS_CHANGE) {
+        } else if (rec.lastExit == Rmi.EXIT_RIPAS_CHANGE) {
             completeRipasChange(pe, v);
         }
         return CONTINUE;
@@ -244,9 +251,10 @@ final class RecExitHandler {
 
     /** kvm_complete_ripas_change(): commit the RIPAS change the realm asked for, now that the VMM ran it again. */
     private void completeRipasChange(Cpu pe, KvmVcpu v) {
-        long base = readNs(pe, v.recRun + RecRun.EXIT_RIPAS_BASE);
-        long top = readNs(pe, v.recRun + RecRun.EXIT_RIPAS_TOP);
-        int ripas = (int) (readNs(pe, v.recRun + RecRun.EXIT_RIPAS_VALUE) & 0xFF);
+        RealmRec rec = realm.rec(v);
+        long base = readNs(pe, rec.run + RecRun.EXIT_RIPAS_BASE);
+        long top = readNs(pe, rec.run + RecRun.EXIT_RIPAS_TOP);
+        int ripas = (int) (readNs(pe, rec.run + RecRun.EXIT_RIPAS_VALUE) & 0xFF);
         while (Long.compareUnsigned(base, top) < 0) {
             long reached;
             synchronized (vm) {
@@ -262,15 +270,16 @@ final class RecExitHandler {
             base = reached;
         }
         // Record progress so that a repeated pre-enter (an exit to user space before REC_ENTER) does not redo it.
-        writeNs(pe, v.recRun + RecRun.EXIT_RIPAS_BASE, base);
+        writeNs(pe, rec.run + RecRun.EXIT_RIPAS_BASE, base);
     }
 
     long readExit(Cpu pe, KvmVcpu v, int off) {
-        return readNs(pe, v.recRun + off);
+        return readNs(pe, realm.rec(v).run + off);
     }
 
     /** handle_rec_exit(): CONTINUE to re-enter, else the KVM_RUN result with kvm_run filled. */
     private long handleExit(Process p, Cpu pe, KvmVcpu v, long status) {
+        RealmRec rec = realm.rec(v);
         if (Rmi.status(status) == Rmi.ERROR_REALM && Rmi.index(status) == 1) {
             v.setExit(KVM_EXIT_SHUTDOWN); // the realm is SYSTEM_OFF: a PSCI shutdown raced with this vCPU
             return 0;
@@ -280,8 +289,8 @@ final class RecExitHandler {
             return -Errno.ENXIO;
         }
         int reason = (int) (readExit(pe, v, RecRun.EXIT_REASON) & 0xFF);
-        v.lastRecExit = reason;
-        v.recEnterFlags = 0; // reset the emulation flags for the next run of the REC
+        rec.lastExit = reason;
+        rec.enterFlags = 0; // reset the emulation flags for the next run of the REC
         switch (reason) {
             case Rmi.EXIT_SYNC:
                 return handleSync(p, pe, v);
@@ -313,7 +322,7 @@ final class RecExitHandler {
         long shared = vm.sharedBit();
         if ((base & shared) != 0 || ((top - 1) & shared) != 0) {
             LOG.warn(String.format("invalid RIPAS_CHANGE for %#x - %#x, ripas %d", base, top, ripas));
-            v.recEnterFlags = Rmi.REC_ENTER_RIPAS_RESPONSE; // reject it on the next entry
+            realm.rec(v).enterFlags = Rmi.REC_ENTER_RIPAS_RESPONSE; // reject it on the next entry
             return -Errno.EINVAL;
         }
         RealmMmu.memoryFaultExit(v, base, top - base, ripas == Rmi.RIPAS_RAM);
