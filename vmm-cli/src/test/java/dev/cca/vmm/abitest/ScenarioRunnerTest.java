@@ -87,13 +87,13 @@ class ScenarioRunnerTest {
         suite.run(Scenarios.files(List.of(dir)));
         assertEquals(1, suite.passed());
         assertEquals(1, suite.failed());
-        assertEquals("1 passed, 1 failed", suite.totals());
+        assertEquals("1 passed, 1 failed, 0 skipped", suite.totals());
         String out = buf.toString(StandardCharsets.UTF_8);
         assertTrue(out.contains("FAIL  a.json") && out.contains("not valid JSON"), out);
         Path xml = dir.resolve("r/junit.xml");
         suite.writeJUnit(xml);
         String x = Files.readString(xml);
-        assertTrue(x.contains("<testsuites") && x.contains("tests=\"2\" failures=\"1\""), x);
+        assertTrue(x.contains("<testsuites") && x.contains("tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\""), x);
         assertTrue(x.contains("<testcase classname=\"abi.v12.b.json\" name=\"ok\""), x);
         assertTrue(x.contains("<failure message=\"bad scenario file: not valid JSON"), x);
         javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
