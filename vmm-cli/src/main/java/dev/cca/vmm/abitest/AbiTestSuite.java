@@ -61,6 +61,9 @@ public final class AbiTestSuite {
         if (!o.message().isEmpty()) {
             s += o.status() == ScenarioRunner.Status.SKIPPED ? " (" + o.message() + ")" : "\n      " + o.message();
         }
+        for (String logged : o.log()) {
+            s += "\n      log: " + logged; // what the host logged at the failing step
+        }
         return s;
     }
 
@@ -137,7 +140,11 @@ public final class AbiTestSuite {
                         w.write(">\n      <skipped message=\"" + esc(o.message()) + "\"/>\n    </testcase>\n");
                     } else {
                         w.write(">\n      <failure message=\"" + esc(o.message()) + "\">" + esc(e.source().where()
-                                + ": " + o.message()) + "</failure>\n    </testcase>\n");
+                                + ": " + o.message()) + "</failure>\n");
+                        if (!o.log().isEmpty()) {
+                            w.write("      <system-err>" + esc(String.join("\n", o.log())) + "</system-err>\n");
+                        }
+                        w.write("    </testcase>\n");
                     }
                 }
                 w.write("  </testsuite>\n");
