@@ -98,4 +98,56 @@ class ScenarioRunnerTest {
         assertTrue(x.contains("<failure message=\"bad scenario file: not valid JSON"), x);
         javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml.toFile());
     }
+
+    /** The jump-private realm: KVM_RUN fails with ENXIO and KVM logs the unhandled instruction abort at WARN. */
+    static final String IABT = "{\"scenario\": \"iabt\", \"steps\": [{\"fixture\": \"realm\", \"program\": \"jump-private\"},"
+            + "{\"ioctl\": \"KVM_RUN\", \"fd\": \"vcpu0\", \"arg\": 0, \"expect\": {\"errno\": \"%s\"}}]}";
+
+    @Test
+    void anExpectedFailureLogsNoWarningsAndAnUnexpectedOneShowsWhatTheHostLogged() throws Exception {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
+        try {
+            ScenarioRunner.Outcome ok = run(String.format(IABT, "ENXIO"));
+            assertEquals(ScenarioRunner.Status.PASSED, ok.status(), ok.message());
+            assertEquals(List.of(), logged.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(
+                    ch.qos.logback.classic.Level.WARN)).map(Object::toString).toList(), "no WARN line");
+
+            ScenarioRunner.Outcome bad = run(String.format(IABT, "EFAULT"));
+            assertEquals(ScenarioRunner.Status.FAILED, bad.status());
+            assertTrue(bad.message().contains("expected errno EFAULT, got ENXIO"), bad.message());
+            assertTrue(bad.log().stream().anyMatch(l -> l.startsWith("WARN RealmHost: unhandled instruction abort")),
+                    bad.log().toString());
+            assertTrue(logged.list.isEmpty(), "kept with the failure, not logged: " + logged.list);
+
+            // A step that expects success logs as before: its warnings are news.
+            ScenarioRunner.Outcome unexpected = run(String.format(IABT, "ENXIO").replace(
+                    "\"expect\": {\"errno\": \"ENXIO\"}", "\"expect\": {\"ok\": true}"));
+            assertEquals(ScenarioRunner.Status.FAILED, unexpected.status());
+            assertTrue(logged.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith(
+                    "unhandled instruction abort")), logged.list.toString());
+        } finally {
+            root.detachAppender(logged);
+        }
+    }
+
+    @Test
+    void valuesOfTheWrongTypeAndMisplacedExpectationsAreBadScenariosNamingTheKey() throws Exception {
+        ScenarioRunner.Outcome o = run("{\"scenario\": \"s\", \"steps\": [{\"write\": 0, \"u32\": 5}]}");
+        assertEquals("bad scenario: test step 1.u32: expected an array, got a number", o.message());
+        o = run("{\"scenario\": \"s\", \"steps\": [{\"open\": \"/dev/kvm\", \"expect\": {\"errno\": 1, \"rmi\": {}}}]}");
+        assertEquals("bad scenario: test step 1.expect.rmi: expected an array, got an object", o.message());
+        o = run("{\"scenario\": \"s\", \"steps\": [{\"open\": \"/dev/kvm\", \"expect\": {\"x0\": 0}}]}");
+        assertEquals("bad scenario: test step 1.expect: x0..x7 are for smc and rsi steps", o.message());
+        o = run("{\"scenario\": \"s\", \"steps\": [{\"alloc_granule\": \"g\", \"expect\": {\"ok\": true}}]}");
+        assertTrue(o.message().startsWith("bad scenario: test step 1: a alloc_granule step has no result"), o.message());
+        o = run("{\"scenario\": \"s\", \"steps\": [{\"mmap\": {\"size\": 4096, \"szie\": 1}}]}");
+        assertTrue(o.message().startsWith("bad scenario: test step 1.mmap: unknown key 'szie'"), o.message());
+        o = run("{\"scenario\": \"s\", \"host\": {\"cpus\": 2, \"mem\": 1}, \"steps\": [{\"open\": \"/dev/kvm\"}]}");
+        assertTrue(o.message().startsWith("bad scenario: test.host: unknown key 'mem'"), o.message());
+    }
 }
