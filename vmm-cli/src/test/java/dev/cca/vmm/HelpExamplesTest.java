@@ -57,27 +57,7 @@ class HelpExamplesTest {
             s = s.substring(pipe + 2);
         }
         s = s.split("\\s{2,}|\\s#")[0];
-        List<String> w = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        boolean quoted = false, any = false;
-        for (char c : s.toCharArray()) {
-            if (c == '\'') {
-                quoted = !quoted;
-                any = true;
-            } else if (c == ' ' && !quoted) {
-                if (any) {
-                    w.add(cur.toString());
-                }
-                cur.setLength(0);
-                any = false;
-            } else {
-                cur.append(c);
-                any = true;
-            }
-        }
-        if (any) {
-            w.add(cur.toString());
-        }
+        List<String> w = ShellWords.split(s);
         assertEquals("cca", w.get(0), example);
         return w.subList(1, w.size());
     }

@@ -69,17 +69,22 @@ class ScenarioDocTest {
         return s;
     }
 
+    /** The JSON keys ({@code "name":}) written in column {@code col} of the row whose first cell has {@code key}. */
+    private static Set<String> jsonKeys(List<String[]> rows, String key, int col) {
+        String cell = rows.stream().filter(r -> r[0].contains(key)).findFirst().orElseThrow()[col];
+        Set<String> keys = new LinkedHashSet<>();
+        Matcher m = Pattern.compile("\"([a-z_]+)\":").matcher(cell);
+        while (m.find()) {
+            keys.add(m.group(1));
+        }
+        return keys;
+    }
+
     @Test
     void theScenarioKeysAreTheScenarioRecordsComponents() throws IOException {
         List<String[]> rows = table(doc(), "### Scenario", "| key");
         assertEquals(Scenarios.keysOf(Scenario.class), firstColumn(rows));
-        String host = rows.stream().filter(r -> r[0].contains("`host`")).findFirst().orElseThrow()[2];
-        Set<String> hostKeys = new LinkedHashSet<>();
-        Matcher m = Pattern.compile("\"([a-z_]+)\":").matcher(host);
-        while (m.find()) {
-            hostKeys.add(m.group(1));
-        }
-        assertEquals(Scenarios.keysOf(Scenario.Host.class), hostKeys, "the host row's keys");
+        assertEquals(Scenarios.keysOf(Scenario.Host.class), jsonKeys(rows, "`host`", 2), "the host row's keys");
     }
 
     @Test
@@ -104,14 +109,8 @@ class ScenarioDocTest {
         for (String kind : records.keySet()) {
             assertEquals(records.get(kind), documented.get(kind), "the other keys of a " + kind + " step");
         }
-        String mmap = table(doc(), "### Step kinds", "| kind").stream().filter(r -> r[0].contains("`mmap`"))
-                .findFirst().orElseThrow()[2];
-        Set<String> mmapKeys = new LinkedHashSet<>();
-        Matcher m = Pattern.compile("\"([a-z_]+)\":").matcher(mmap);
-        while (m.find()) {
-            mmapKeys.add(m.group(1));
-        }
-        assertEquals(Scenarios.keysOf(Step.MmapArgs.class), mmapKeys, "the keys of an mmap step's value");
+        assertEquals(Scenarios.keysOf(Step.MmapArgs.class), jsonKeys(table(doc(), "### Step kinds", "| kind"), "`mmap`",
+                2), "the keys of an mmap step's value");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.cca.vmm.debug;
 
 import dev.cca.vmm.CliProcess;
+import dev.cca.vmm.ShellWords;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,7 +102,7 @@ class DebuggingDocTest {
         }
         command.append(b.get(i));
         List<String> expected = b.subList(i + 1, b.size());
-        List<String> words = shellWords(command.substring(2));
+        List<String> words = ShellWords.split(command.substring(2));
         assertEquals("hello-realm.elf", words.get(words.size() - 1));
 
         CliProcess cca = new CliProcess("run", "--gdb", "tcp::0", "--wait-gdb");
@@ -148,32 +149,6 @@ class DebuggingDocTest {
                 o += inOut + 1;
             }
         }
-    }
-
-    /** Words of a shell command line with single quotes (as the document writes it). */
-    static List<String> shellWords(String s) {
-        List<String> w = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        boolean quoted = false, any = false;
-        for (char c : s.toCharArray()) {
-            if (c == '\'') {
-                quoted = !quoted;
-                any = true;
-            } else if (Character.isWhitespace(c) && !quoted) {
-                if (any) {
-                    w.add(cur.toString());
-                }
-                cur.setLength(0);
-                any = false;
-            } else {
-                cur.append(c);
-                any = true;
-            }
-        }
-        if (any) {
-            w.add(cur.toString());
-        }
-        return w;
     }
 
     @Test
