@@ -11,6 +11,7 @@ import dev.cca.kvm.host.UserMemory;
 import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
+import dev.cca.rmm.Failure;
 import dev.cca.rmm.RmmObserver;
 
 import java.io.PrintStream;
@@ -173,9 +174,9 @@ public final class ScenarioRunner {
 
     private final RmmObserver observer = new RmmObserver() {
         @Override
-        public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out) {
-            // The failure condition is not reported by the RMM yet: RmiCall.failure stays null until it is.
-            rmiLog.add(new RmiCall(fid, args.clone(), out.clone(), null));
+        public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out, Failure failure) {
+            // The failure condition that fired, as the RMM explains it: mismatch messages print it.
+            rmiLog.add(new RmiCall(fid, args.clone(), out.clone(), failure == null ? null : failure.message()));
         }
     };
 

@@ -150,4 +150,20 @@ class ScenarioRunnerTest {
         o = run("{\"scenario\": \"s\", \"host\": {\"cpus\": 2, \"mem\": 1}, \"steps\": [{\"open\": \"/dev/kvm\"}]}");
         assertTrue(o.message().startsWith("bad scenario: test.host: unknown key 'mem'"), o.message());
     }
+
+    @Test
+    void mismatchMessagesNameTheFailureConditionThatFiredInTheRmm() throws Exception {
+        // Undelegating a granule that was never delegated: RMI_ERROR_INPUT, and the RMM says which check failed.
+        ScenarioRunner.Outcome o = run("{\"scenario\": \"s\", \"steps\": [{\"alloc_granule\": \"g\"},"
+                + "{\"smc\": \"RMI_GRANULE_UNDELEGATE\", \"args\": [\"$g\"], \"expect\": {\"x0\": \"RMI_SUCCESS\"}}]}");
+        assertEquals(ScenarioRunner.Status.FAILED, o.status());
+        assertTrue(o.message().matches("step 2 \\(RMI_GRANULE_UNDELEGATE\\): x0: expected 0, got 1 \\(RMI_ERROR_INPUT\\); "
+                + "RMI calls that failed: RMI_GRANULE_UNDELEGATE=RMI_ERROR_INPUT \\([a-z_]+: .*is UNDELEGATED.*\\)"),
+                o.message());
+        // The same in an RMI pattern mismatch: the calls made are listed with their conditions.
+        o = run("{\"scenario\": \"s\", \"steps\": [{\"alloc_granule\": \"g\"},"
+                + "{\"smc\": \"RMI_GRANULE_UNDELEGATE\", \"args\": [\"$g\"], \"expect\": {\"x0\": \"RMI_ERROR_INPUT\", "
+                + "\"rmi\": [\"RMI_GRANULE_UNDELEGATE:RMI_SUCCESS\"]}}]}");
+        assertTrue(o.message().contains("calls made: RMI_GRANULE_UNDELEGATE=RMI_ERROR_INPUT ("), o.message());
+    }
 }
