@@ -83,7 +83,7 @@ public final class KvmDevice implements FileObject {
             case KVM_CAP_MEMORY_ATTRIBUTES:
                 // kvm_supported_mem_attributes(): PRIVATE for /dev/kvm and for VMs with private memory (realms).
                 if (cap == (int) cap) {
-                    return vm == null || vm.isRealm() ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+                    return vm == null || vm.backend.hasPrivateMem() ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
                 }
                 break;
             default:
@@ -92,7 +92,7 @@ public final class KvmDevice implements FileObject {
         if (cap != (int) cap) {
             return 0;
         }
-        if (vm != null && vm.isRealm() && !realmAllowedCap((int) cap)) {
+        if (vm != null && !vm.backend.capabilityAllowed((int) cap)) {
             return 0;
         }
         switch ((int) cap) {
@@ -137,29 +137,6 @@ public final class KvmDevice implements FileObject {
             case KVM_CAP_ARM_MTE:
             default:
                 return 0;
-        }
-    }
-
-    /** kvm_realm_ext_allowed(): the architecture capabilities a realm VM may see (v12 patches 08 and 32). */
-    static boolean realmAllowedCap(int cap) {
-        switch (cap) {
-            case KVM_CAP_IRQCHIP:
-            case KVM_CAP_ARM_PSCI:
-            case KVM_CAP_ARM_PSCI_0_2:
-            case KVM_CAP_NR_VCPUS:
-            case KVM_CAP_MAX_VCPUS:
-            case KVM_CAP_MAX_VCPU_ID:
-            case KVM_CAP_MSI_DEVID:
-            case KVM_CAP_ARM_VM_IPA_SIZE:
-            case KVM_CAP_ARM_PMU_V3:
-            case KVM_CAP_ARM_PTRAUTH_ADDRESS:
-            case KVM_CAP_ARM_PTRAUTH_GENERIC:
-            case KVM_CAP_ARM_RMI:
-                return true;
-            case KVM_CAP_ARM_SVE:
-                return false; // kvm_rmi_supports_sve(): this RMM reports no SVE
-            default:
-                return false;
         }
     }
 

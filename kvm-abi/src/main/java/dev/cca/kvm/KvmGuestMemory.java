@@ -26,12 +26,13 @@ final class KvmGuestMemory {
 
     /** The host virtual address of {@code gpa}, or -1 if KVM cannot reach it (no memslot, or realm-private). */
     private long hva(long gpa) {
-        long a = vm.isRealm() ? gpa & ~vm.sharedBit() : gpa;
+        // A VM with private memory (a realm) has an unprotected alias: the top IPA bit names the shared view.
+        long a = vm.backend.hasPrivateMem() ? gpa & ~vm.sharedBit() : gpa;
         if (Long.compareUnsigned(a, 1L << vm.ipaBits) >= 0) {
             return -1;
         }
         Memslot s = vm.findSlot(a);
-        if (s == null || (vm.isRealm() && vm.isPrivate(a))) {
+        if (s == null || vm.isPrivate(a)) {
             return -1;
         }
         return s.userspaceAddr + (a - s.gpa);

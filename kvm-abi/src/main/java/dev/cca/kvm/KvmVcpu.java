@@ -9,7 +9,6 @@ import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Ioctl;
 import dev.cca.kvm.uapi.Structs;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static dev.cca.kvm.uapi.KvmUapi.*;
@@ -39,6 +38,12 @@ public final class KvmVcpu implements FileObject {
     /** X0-X30 (KVM's copy). */
     final long[] regs = regFile.x;
     volatile int mpState = KVM_MP_STATE_RUNNABLE;
+    /**
+     * vcpu->arch.reset_state: the entry point and context id of a PSCI CPU_ON, applied by the VM type when the
+     * vCPU next runs (KVM_REQ_VCPU_RESET). Written before the vCPU is made runnable.
+     */
+    volatile boolean resetPending;
+    long resetPc, resetR0;
     /** vcpu_has_run_once(): the first KVM_RUN (and, for a realm, activation) succeeded. */
     boolean hasRun;
     /** vcpu->mmio_needed: the last exit was a KVM_EXIT_MMIO that the next KVM_RUN completes. */
@@ -49,23 +54,6 @@ public final class KvmVcpu implements FileObject {
     boolean pendingExtDabt;
     boolean pendingSerror;
 
-    // Realm vCPU state (the REC and its pages).
-    long rec = -1;
-    long[] aux = new long[0];
-    long recRun = -1;
-    /** rec->run->enter.flags as KVM last set them (REC_ENTER_FLAG_*). */
-    long recEnterFlags;
-    /** The thread inside KVM_RUN for this vCPU, if any (so that a system event can kick it out). */
-    volatile Thread runningThread;
-    /** The RMI exit reason of the last REC exit (rec->run->exit.exit_reason), -1 before the first exit. */
-    int lastRecExit = -1;
-    /** The list registers of the next REC entry and of the last exit (no allocation per entry). */
-    final long[] recLrs = new long[dev.cca.core.cpu.GicCpuInterface.NUM_LRS];
-    /**
-     * The REC's EL1 timers as the last REC exit reported them (KVM's CNTP/CNTV CTL and CVAL copies): CNTP_CTL,
-     * CNTP_CVAL, CNTV_CTL, CNTV_CVAL.
-     */
-    final long[] recTimers = new long[4];
 
     private KvmVcpu(KvmVm vm, int id, long[] runPages) {
         this.vm = vm;
@@ -185,14 +173,7 @@ public final class KvmVcpu implements FileObject {
             return vcpuAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
         }
         if (request == KVM_ARM_VCPU_RMI_PSCI_COMPLETE) {
-            if (!vm.isRealm()) {
-                return -Errno.EPERM; // !vcpu_is_rec(vcpu)
-            }
-            byte[] raw = p.memory().copyFromUser(arg, Structs.RMI_PSCI_COMPLETE_SIZE);
-            if (raw == null) {
-                return -Errno.EFAULT;
-            }
-            return vm.realmHost.psciCompleteIoctl(this, new UserStruct(raw));
+            return vm.backend.psciCompleteIoctl(p, this, arg);
         }
         return -Errno.EINVAL;
     }
@@ -255,7 +236,7 @@ public final class KvmVcpu implements FileObject {
         }
         long coproc = VcpuRegs.coproc(regId);
         int size = VcpuRegs.regSize(regId);
-        if (set && vm.isRealm() && !realmMaySet(regId)) {
+        if (set && !vm.backend.maySetReg(regId)) {
             return -Errno.EINVAL;
         }
         if (coproc == KVM_REG_ARM_CORE) {
@@ -305,30 +286,8 @@ public final class KvmVcpu implements FileObject {
         return 0;
     }
 
-    /** validate_realm_set_reg(): X0-X30, PC, PMCR_EL0, ID_AA64DFR0_EL1 and SVE_VLS only. */
-    private static boolean realmMaySet(long regId) {
-        if (VcpuRegs.coproc(regId) == KVM_REG_ARM_CORE) {
-            long off = regId & ~(KVM_REG_ARM64 | KVM_REG_SIZE_MASK | KVM_REG_ARM_CORE);
-            return off <= 60 || off == VcpuRegs.OFF_PC;
-        }
-        return regId == REG_PMCR_EL0 || regId == REG_ID_AA64DFR0_EL1 || regId == REG_SVE_VLS;
-    }
-
     static long putU64(Process p, long addr, long v) {
         return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;
-    }
-
-    /** The ids KVM_GET_REG_LIST reports; a realm sees the core registers and ID_AA64DFR0_EL1 (patches 43-44). */
-    List<Long> regIds() {
-        List<Long> ids = new ArrayList<>(VcpuRegs.coreIds());
-        if (vm.isRealm()) {
-            ids.add(REG_ID_AA64DFR0_EL1);
-            return ids;
-        }
-        ids.addAll(VmFirmwareRegs.ids());
-        ids.addAll(VcpuRegs.sysregIds());
-        ids.add(REG_ID_AA64DFR0_EL1);
-        return ids;
     }
 
     private long regList(Process p, long arg) {
@@ -340,7 +299,7 @@ public final class KvmVcpu implements FileObject {
             return -Errno.EFAULT;
         }
         long n = new UserStruct(raw).u64(Structs.RL_N);
-        List<Long> ids = regIds();
+        List<Long> ids = vm.backend.regIds();
         if (!p.memory().copyToUser(arg, UserStruct.ofSize(8).put64(0, ids.size()).bytes())) {
             return -Errno.EFAULT;
         }
@@ -372,30 +331,8 @@ public final class KvmVcpu implements FileObject {
         boolean extDabt = e.u8(Structs.VE_EXT_DABT_PENDING) != 0;
         boolean extIabt = e.u8(Structs.VE_EXT_IABT_PENDING) != 0;
         synchronized (vm) {
-            if (vm.isRealm()) {
-                if (serror) {
-                    return -Errno.EINVAL; // user space cannot inject SErrors into a realm
-                }
-                if (extDabt) {
-                    // Only after an emulatable MMIO exit whose completion set EMULATED_MMIO.
-                    if ((recEnterFlags & dev.cca.rmm.smc.Rmi.REC_ENTER_EMUL_MMIO) == 0) {
-                        return -Errno.EINVAL;
-                    }
-                    recEnterFlags &= ~dev.cca.rmm.smc.Rmi.REC_ENTER_EMUL_MMIO;
-                    recEnterFlags |= dev.cca.rmm.smc.Rmi.REC_ENTER_INJECT_SEA;
-                }
-                return 0;
-            }
-            if (extDabt && extIabt) {
-                return -Errno.EINVAL;
-            }
-            if (serror && hasEsr) {
-                return -Errno.EINVAL; // no RAS extension: an SError syndrome cannot be given
-            }
-            pendingSerror |= serror;
-            pendingExtDabt |= extDabt || extIabt;
+            return vm.backend.setVcpuEvents(this, serror, hasEsr, extDabt, extIabt);
         }
-        return 0;
     }
 
     /** kvm_arm_vcpu_{set,get,has}_attr: PMU (none), timer and PV time groups. */
@@ -420,7 +357,7 @@ public final class KvmVcpu implements FileObject {
             if (!initialized) {
                 return -Errno.ENOEXEC;
             }
-            long r = vm.isRealm() ? vm.realmHost.firstRun(this) : 0;
+            long r = vm.backend.firstRun(this);
             if (r != 0) {
                 return r;
             }
@@ -436,33 +373,13 @@ public final class KvmVcpu implements FileObject {
         }
         setExit(KVM_EXIT_UNKNOWN);
         runWrite(Structs.RUN_FLAGS, 2, 0);
-        if (vm.isRealm()) {
-            return vm.realmHost.run(p, this);
-        }
-        // A powered-off vCPU sleeps here until PSCI CPU_ON (or a signal) before it is loaded on a PE.
-        while (mpState == KVM_MP_STATE_STOPPED) {
-            if (p.signalPending()) {
-                p.consumeSignal();
-                setExit(KVM_EXIT_INTR);
-                return -Errno.EINTR;
-            }
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                setExit(KVM_EXIT_INTR);
-                return -Errno.EINTR;
-            }
-        }
-        return vm.normalHost.run(p, this);
+        return vm.backend.run(p, this);
     }
 
     /** kvm_handle_mmio_return(): a read's data goes to the REC's X0 (realm); the access is then skipped. */
     private void completeMmio() {
         mmioNeeded = false;
-        if (vm.isRealm()) {
-            vm.realmHost.completeMmio(this);
-        }
+        vm.backend.completeMmio(this);
     }
 
     /**
@@ -487,11 +404,18 @@ public final class KvmVcpu implements FileObject {
         return 0;
     }
 
+    /** kvm_psci_vcpu_on(): asks for a reset to {@code pc} with {@code r0} in X0 before the vCPU next runs. */
+    void requestReset(long pc, long r0) {
+        resetPc = pc;
+        resetR0 = r0;
+        resetPending = true;
+    }
+
     /** For tests: the state user space can observe, in a stable text form. */
     String abiState() {
         StringBuilder sb = new StringBuilder();
         sb.append(id).append(" init=").append(initialized).append(" features=").append(features).append(" mp=")
-                .append(mpState).append(" ran=").append(hasRun).append(" rec=").append(rec != -1).append(" regs=");
+                .append(mpState).append(" ran=").append(hasRun).append(" regs=");
         for (long r : regs) {
             sb.append(Long.toHexString(r)).append(',');
         }

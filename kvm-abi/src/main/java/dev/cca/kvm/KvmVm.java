@@ -31,7 +31,8 @@ public final class KvmVm implements FileObject {
     private static final long PAGE = 4096;
 
     final KvmDevice dev;
-    private final boolean realm;
+    /** The VM type, fixed at KVM_CREATE_VM. */
+    final VmBackend backend;
     final int ipaBits;
     private final List<Memslot> slots = new ArrayList<>();
     /** Guest frame numbers with KVM_MEMORY_ATTRIBUTE_PRIVATE. */
@@ -47,8 +48,6 @@ public final class KvmVm implements FileObject {
     volatile Vgic irqchip;
     /** Where the VM's vCPU threads block in WFI (kvm_vcpu_block). */
     final VcpuWait waits;
-    final RealmHost realmHost;
-    final NormalVmHost normalHost;
     /** KVM_ARCH_FLAG_HAS_RAN_ONCE: some vCPU completed its first-run initialisation. */
     volatile boolean hasRanOnce;
     /** kvm->arch.vcpu_features: fixed by the first KVM_ARM_VCPU_INIT, shared by every vCPU. */
@@ -68,24 +67,34 @@ public final class KvmVm implements FileObject {
 
     KvmVm(KvmDevice dev, boolean realm, int ipaBits) {
         this.dev = dev;
-        this.realm = realm;
         this.ipaBits = ipaBits;
         this.waits = new VcpuWait(this);
-        this.realmHost = realm ? new RealmHost(this) : null;
-        this.normalHost = realm ? null : new NormalVmHost(this);
+        this.backend = VmBackend.create(this, realm);
     }
 
-    public boolean isRealm() {
-        return realm;
-    }
+    /** SMCCC calls (hypercalls.c) and PSCI (psci.c), the same code for both VM types. */
+    final Hypercalls hypercalls = new Hypercalls(this);
+    final KvmPsci psci = new KvmPsci(this);
 
     /** kvm_vcpu_kick() for vCPU {@code id}: out of its guest (normal VM or REC) and out of its wait. */
     void kick(int id) {
-        if (realm) {
-            realmHost.kick(id);
-        } else {
-            normalHost.kick(id);
+        backend.kick(id);
+    }
+
+    /** MPIDR_HWID_BITMASK: Aff3 and Aff2..Aff0. */
+    static final long MPIDR_HWID_BITMASK = 0xFF_00FF_FFFFL;
+
+    /** kvm_mpidr_to_vcpu(): the vCPU whose affinity is {@code mpidr} (other bits ignored), or null. */
+    KvmVcpu vcpuByMpidr(long mpidr) {
+        mpidr &= MPIDR_HWID_BITMASK;
+        synchronized (this) {
+            for (KvmVcpu c : vcpus.values()) {
+                if (c.mpidr == mpidr) {
+                    return c;
+                }
+            }
         }
+        return null;
     }
 
     /** Creates the emulated GIC and puts its registers on the in-kernel bus (vgic_init + map_resources). */
@@ -213,7 +222,7 @@ public final class KvmVm implements FileObject {
         boolean gmemFlag = (flags & KVM_MEM_GUEST_MEMFD) != 0;
         // check_memory_region_flags(): v1 knows only LOG_DIRTY_PAGES and READONLY.
         int valid = KVM_MEM_LOG_DIRTY_PAGES;
-        if (v2 && realm) {
+        if (v2 && backend.hasPrivateMem()) {
             valid |= KVM_MEM_GUEST_MEMFD; // kvm_arch_has_private_mem()
         }
         if (gmemFlag) {
@@ -253,9 +262,7 @@ public final class KvmVm implements FileObject {
                     return -Errno.EINVAL;
                 }
                 slots.remove(old);
-                if (normalHost != null) {
-                    normalHost.unmapRange(old.gpa, old.size);
-                }
+                backend.unmapRange(old.gpa, old.size);
                 if (old.gmem != null) {
                     old.gmem.unbind(old.gmemOffset, old.size);
                 }
@@ -277,9 +284,7 @@ public final class KvmVm implements FileObject {
                     return 0;
                 } else {
                     old.flags = flags;
-                    if (normalHost != null) {
-                        normalHost.unmapRange(old.gpa, old.size); // remapped with the new permissions on demand
-                    }
+                    backend.unmapRange(old.gpa, old.size); // remapped with the new permissions on demand
                     return 0;
                 }
             }
@@ -314,9 +319,7 @@ public final class KvmVm implements FileObject {
             }
             if (move) {
                 slots.remove(old);
-                if (normalHost != null) {
-                    normalHost.unmapRange(old.gpa, old.size);
-                }
+                backend.unmapRange(old.gpa, old.size);
             }
             slots.add(new Memslot(id, flags, gpa, size, uaddr, gmem, gmemOffset));
             return 0;
@@ -387,7 +390,7 @@ public final class KvmVm implements FileObject {
         if ((address & (PAGE - 1)) != 0 || (size & (PAGE - 1)) != 0) {
             return -Errno.EINVAL;
         }
-        long supported = realm ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+        long supported = backend.hasPrivateMem() ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
         if (flags != 0 || (attrs & ~supported) != 0) {
             return -Errno.EINVAL;
         }
@@ -402,9 +405,7 @@ public final class KvmVm implements FileObject {
         } else {
             privateGfns.remove(start, end);
         }
-        if (realmHost != null) {
-            realmHost.attributesChanged(start << 12, end << 12, toPrivate);
-        }
+        backend.attributesChanged(start << 12, end << 12, toPrivate);
         return 0;
     }
 
@@ -564,30 +565,12 @@ public final class KvmVm implements FileObject {
     // ---- KVM_ARM_RMI_POPULATE --------------------------------------------------------------------------------
 
     private long populate(Process p, long arg) {
-        boolean writeBack = profile().populateWritesBack();
-        if (!realm) {
-            // v12 answers EPERM; v13's form (the populate-progress profile) answers ENXIO.
-            return writeBack ? -Errno.ENXIO : -Errno.EPERM;
-        }
-        byte[] raw = p.memory().copyFromUser(arg, Structs.RMI_POPULATE_SIZE);
-        if (raw == null) {
-            return -Errno.EFAULT;
-        }
-        UserStruct s = new UserStruct(raw);
-        if (!writeBack) {
-            return realmHost.populate(p, s);
-        }
-        long r = realmHost.populateProgress(p, s);
-        // v13 always copies the (possibly advanced) struct back, also when the populate failed.
-        if (!p.memory().copyToUser(arg, s.bytes())) {
-            return -Errno.EFAULT;
-        }
-        return r;
+        return backend.populate(p, arg, profile().populateWritesBack());
     }
 
     // ---- ID_AA64DFR0_EL1 (VM-wide ID register, v12 patches 38-39) --------------------------------------------
 
-    private static final int DFR0_DEBUGVER = 0, DFR0_PMUVER = 8, DFR0_BRPS = 12, DFR0_WRPS = 20, DFR0_CTX_CMPS = 28;
+    static final int DFR0_DEBUGVER = 0, DFR0_PMUVER = 8, DFR0_BRPS = 12, DFR0_WRPS = 20, DFR0_CTX_CMPS = 28;
     /** Fields a VMM may lower (FTR_LOWER_SAFE); every other field must keep its value. */
     private static final long DFR0_WRITABLE = (0xFL << DFR0_DEBUGVER) | (0xFL << DFR0_PMUVER) | (0xFL << DFR0_BRPS)
             | (0xFL << DFR0_WRPS) | (0xFL << DFR0_CTX_CMPS);
@@ -600,14 +583,7 @@ public final class KvmVm implements FileObject {
     private long resetIdAa64dfr0() {
         long v = dev.kernel.platform.machine.cpu(0).sr[SysRegs.ID_AA64DFR0_EL1];
         v &= ~(0xFL << DFR0_PMUVER) & ~(0xFL << 4); // no PMU, no trace unit
-        if (realm) {
-            long f0 = dev.kernel.rmiFeatures0();
-            long bps = (f0 >>> 14) & 0x3F, wps = (f0 >>> 20) & 0x3F;
-            long ctx = Math.min(bps, field(v, DFR0_CTX_CMPS));
-            v &= ~((0xFL << DFR0_BRPS) | (0xFL << DFR0_WRPS) | (0xFL << DFR0_CTX_CMPS));
-            v |= ((bps & 0xF) << DFR0_BRPS) | ((wps & 0xF) << DFR0_WRPS) | (ctx << DFR0_CTX_CMPS);
-        }
-        return v;
+        return backend.sanitiseIdAa64dfr0(v);
     }
 
     synchronized long idAa64dfr0() {
@@ -630,7 +606,7 @@ public final class KvmVm implements FileObject {
         }
         synchronized (this) {
             long current = idAa64dfr0();
-            if (hasRanOnce || (realmHost != null && realmHost.isCreated())) {
+            if (hasRanOnce || backend.idRegistersFixed()) {
                 return val == current ? 0 : -Errno.EBUSY;
             }
             long limit = resetIdAa64dfr0();
@@ -668,11 +644,8 @@ public final class KvmVm implements FileObject {
                 destroyed = true;
             }
         }
-        if (destroy && realmHost != null) {
-            realmHost.destroy();
-        }
-        if (destroy && normalHost != null) {
-            normalHost.destroy();
+        if (destroy) {
+            backend.destroy();
         }
     }
 
@@ -682,7 +655,7 @@ public final class KvmVm implements FileObject {
      */
     synchronized String abiState() {
         StringBuilder sb = new StringBuilder();
-        sb.append("realm=").append(realm).append(" ipa=").append(ipaBits).append('\n');
+        sb.append("realm=").append(backend.hasPrivateMem()).append(" ipa=").append(ipaBits).append('\n');
         for (Memslot s : slots) {
             sb.append(String.format("slot %d flags=%#x gpa=%#x size=%#x uaddr=%#x gmem=%s off=%#x%n", s.id, s.flags,
                     s.gpa, s.size, s.userspaceAddr, s.gmem == null ? "-" : Integer.toHexString(System.identityHashCode(s.gmem)),
@@ -698,9 +671,7 @@ public final class KvmVm implements FileObject {
                 .append(firmware).append(" dfr0=").append(idAa64dfr0()).append('\n');
         sb.append("filter=").append(smcccFilter).append(" caps=").append(nisvToUser).append(systemSuspend)
                 .append(haltPollNs).append(" ran=").append(hasRanOnce).append('\n');
-        if (realmHost != null) {
-            sb.append("realm ").append(realmHost.abiState()).append('\n');
-        }
+        sb.append(backend.abiState());
         return sb.toString();
     }
 }

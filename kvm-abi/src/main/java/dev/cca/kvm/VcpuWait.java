@@ -60,8 +60,8 @@ final class VcpuWait {
         }
         try {
             while (true) {
-                if (wake.getAsBoolean()) {
-                    return true;
+                if (wake.getAsBoolean() || poweredOff(vcpuId)) {
+                    return true; // kvm_vcpu_check_block(): a request (KVM_REQ_SLEEP) ends the wait too
                 }
                 if (p.signalPending() || Thread.currentThread().isInterrupted()) {
                     return false;
@@ -98,6 +98,14 @@ final class VcpuWait {
                 kernel.platform.machine.setAsleepWithoutWakeSource(false);
             }
             pe.timer.advanceTo(observedTime());
+        }
+    }
+
+    /** A system event or CPU_OFF powered the vCPU off while it waited. */
+    private boolean poweredOff(int vcpuId) {
+        synchronized (vm) {
+            KvmVcpu k = vm.vcpus.get(vcpuId);
+            return k != null && k.mpState == KVM_MP_STATE_STOPPED;
         }
     }
 

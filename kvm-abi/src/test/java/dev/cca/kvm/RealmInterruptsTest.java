@@ -265,7 +265,7 @@ class RealmInterruptsTest {
         vcpu.join(60_000);
         assertEquals(33, result[0]);
         long after = pe.instructions - t0;
-        assertTrue(after < RealmHost.TICK_INSTRUCTIONS / 2,
+        assertTrue(after < RecExitHandler.TICK_INSTRUCTIONS / 2,
                 "the REC exited for the kick, not at the host's tick: " + after + " instructions later");
         runsToSystemOff();
     }

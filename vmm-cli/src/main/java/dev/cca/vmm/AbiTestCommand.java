@@ -20,7 +20,7 @@ import java.util.concurrent.Callable;
         description = "Run ABI scenario files (JSON, schema in docs/abi-scenarios.md) against the emulated host's KVM "
             + "realm ABI. Each scenario boots a fresh host, runs its steps (ioctls on named file descriptors, raw RMI "
             + "SMCs, RSI calls from a small realm) and checks return values, errnos, output fields and the RMI calls "
-            + "made. Prints one line per scenario and \"N passed, M failed\".%n",
+            + "made. Prints one line per scenario and \"N passed, M failed, K skipped\".%n",
         footer = {"%nExit status: 0 all scenarios passed (or were skipped for the profile), 1 a scenario failed, "
             + "2 usage error.",
             "%nProfiles: v12 (default), populate-progress (v13's _IOWR KVM_ARM_RMI_POPULATE), psci-user (PSCI always "

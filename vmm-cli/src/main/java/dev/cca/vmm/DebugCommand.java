@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
             + "from a console: step through RMI and RSI calls decoded (rmi-step), step instructions, set "
             + "breakpoints and watchpoints, read registers and memory, and inspect granules, RTTs, realms and "
             + "RECs. --script runs the commands of a file (for CI). See docs/debugging.md.%n",
-        footer = {"%nExit status: that of the run (as cca run); 2 for usage errors.",
+        footer = {"%nExit status: that of the run (as cca run), but 0 when 'quit' stopped the guest; 2 for usage "
+            + "errors.",
             "%nExamples:",
             "  cca debug                                  debug the embedded hello-realm guest",
             "  cca debug --script steps.txt --trace t.jsonl",
@@ -99,10 +100,12 @@ final class DebugCommand implements Callable<Integer> {
         run.debug.console = console;
 
         int[] exit = {RunCommand.EXIT_ERROR};
+        boolean[] crashed = {false};
         Thread machine = new Thread(() -> {
             try {
                 exit[0] = run.call();
             } catch (Exception e) {
+                crashed[0] = true;
                 err.println("cca: internal error: " + e);
                 if (parent != null && parent.verbosity() > 0) {
                     e.printStackTrace(err);
@@ -114,6 +117,11 @@ final class DebugCommand implements Callable<Integer> {
         machine.start();
         console.run();
         machine.join();
+        // A guest stopped by 'quit' ends the run as the user asked: exit 0, as a script that ends in quit is a
+        // success (cca run's own "stopped by the user", from gdb's kill or Ctrl-A x, stays 1).
+        if (console.stoppedByQuit() && !crashed[0] && exit[0] == RunCommand.EXIT_ERROR) {
+            return RunCommand.EXIT_OK;
+        }
         return exit[0];
     }
 

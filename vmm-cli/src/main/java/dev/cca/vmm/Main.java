@@ -17,11 +17,11 @@ import picocli.CommandLine.ScopeType;
         subcommands = {RunCommand.class, DebugCommand.class, BenchCommand.class, InitramfsCommand.class,
             TokenCommand.class, MeasureCommand.class, AbiTestCommand.class, CommandLine.HelpCommand.class},
         footer = {"%nExamples:",
-            "  cca run                         boot the embedded hello-realm guest in a realm",
-            "  cca run --realm -k g.elf -m 256 boot your own image in a realm with 256 MiB",
-            "  cca -v run                      the same, with the host's log on stderr",
-            "  cca debug                       step through the realm's RMI calls in a console",
-            "  cca help run                    all options of run"})
+            "  cca run                          boot the embedded hello-realm guest in a realm",
+            "  cca run --realm -k g.elf -m 256  boot your own image in a realm with 256 MiB",
+            "  cca -v run                       the same, with the host's log on stderr",
+            "  cca debug                        step through the realm's RMI calls in a console",
+            "  cca help run                     all options of run"})
 public final class Main implements Runnable {
 
     @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
@@ -76,6 +76,7 @@ public final class Main implements Runnable {
         // The memory map in run's help comes from MemoryMap, where it is declared.
         cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer(
                 expandMemoryMap(cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer()));
+        HelpFooter.install(cl);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.setExecutionStrategy(pr -> {

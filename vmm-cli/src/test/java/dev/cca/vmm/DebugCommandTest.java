@@ -144,7 +144,7 @@ class DebugCommandTest {
                 "delete puts", "watch realm_config", "cpu 3", "frobnicate", "break nosuchsymbol", "quit", "rmi-step"));
         CliRunner r = CliRunner.run("debug", "--script", script.toString());
         String out = r.out();
-        assertEquals(1, r.exit(), "quit stops the guest: " + out + r.err());
+        assertEquals(0, r.exit(), "quit stops the guest, as asked: a success: " + out + r.err());
         String[] expected = {
             "(cca) break puts", "breakpoint at 0x40000168 <puts>",
             "(cca) continue", "[PE0] breakpoint, pc 0x40000168 <puts>, EL1 Realm",
@@ -172,6 +172,19 @@ class DebugCommandTest {
         }
         assertFalse(out.contains("(cca) rmi-step"), "nothing runs after quit");
         assertTrue(r.err().contains("ended:        stopped by the user"), r.err());
+    }
+
+    @Test
+    void aScriptEndingInQuitExitsZeroAndAnErrorBeforeTheQuitKeepsItsStatus(@TempDir Path dir) throws Exception {
+        Path script = dir.resolve("q.txt");
+        Files.writeString(script, "rmi-step\nquit\n");
+        CliRunner r = CliRunner.run("debug", "--script", script.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("stopping the guest") && r.err().contains("stopped by the user"), r.out() + r.err());
+        // A guest that ended on its own before the quit: the quit stops nothing, the run's status stands.
+        Files.writeString(script, "continue\nquit\n");
+        CliRunner limit = CliRunner.run("debug", "--max-instructions", "5", "--script", script.toString());
+        assertEquals(4, limit.exit(), limit.out() + limit.err());
     }
 
     @Test

@@ -140,11 +140,6 @@ public final class HostKernel {
         running.remove(t);
     }
 
-    /** kvm_vcpu_kick(): makes the thread {@code t} leave the guest it runs, if it runs one. */
-    public void kickGuest(Thread t) {
-        kick(t);
-    }
-
     /** Forces the PE running {@code t}'s guest to exit (an IRQ the guest cannot mask). */
     void kick(Thread t) {
         Cpu c = running.get(t);

@@ -130,6 +130,8 @@ public final class KvmUapi {
             KVM_EXIT_SYSTEM_EVENT = 24, KVM_EXIT_ARM_NISV = 28, KVM_EXIT_MEMORY_FAULT = 39;
     public static final int KVM_SYSTEM_EVENT_SHUTDOWN = 1, KVM_SYSTEM_EVENT_RESET = 2, KVM_SYSTEM_EVENT_CRASH = 3,
             KVM_SYSTEM_EVENT_WAKEUP = 4, KVM_SYSTEM_EVENT_SUSPEND = 5;
+    /** system_event.data[0] of a KVM_SYSTEM_EVENT_RESET that came from PSCI SYSTEM_RESET2. */
+    public static final long KVM_SYSTEM_EVENT_RESET_FLAG_PSCI_RESET2 = 1L << 0;
     public static final long KVM_HYPERCALL_EXIT_SMC = 1L << 0, KVM_HYPERCALL_EXIT_16BIT = 1L << 1;
     public static final long KVM_MEMORY_EXIT_FLAG_PRIVATE = 1L << 3;
 

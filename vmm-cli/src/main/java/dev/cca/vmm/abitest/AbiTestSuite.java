@@ -61,6 +61,9 @@ public final class AbiTestSuite {
         if (!o.message().isEmpty()) {
             s += o.status() == ScenarioRunner.Status.SKIPPED ? " (" + o.message() + ")" : "\n      " + o.message();
         }
+        for (String logged : o.log()) {
+            s += "\n      log: " + logged; // what the host logged at the failing step
+        }
         return s;
     }
 
@@ -90,9 +93,12 @@ public final class AbiTestSuite {
         return n;
     }
 
-    /** The closing line: "N passed, M failed". */
+    /**
+     * The closing line: "N passed, M failed, K skipped", the same counts as the JUnit XML's tests (N + M + K),
+     * failures (M), errors (0: a malformed scenario is a failure) and skipped (K).
+     */
     public String totals() {
-        return passed() + " passed, " + failed() + " failed";
+        return passed() + " passed, " + failed() + " failed, " + skipped() + " skipped";
     }
 
     /** Writes JUnit XML (one testsuite per scenario file) for CI systems. */
@@ -108,7 +114,8 @@ public final class AbiTestSuite {
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             w.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
             w.write(String.format(Locale.ROOT, "<testsuites name=\"cca abi-test (profile %s)\" tests=\"%d\" "
-                    + "failures=\"%d\" skipped=\"%d\">\n", esc(profile.id), entries.size(), failed(), skipped()));
+                    + "failures=\"%d\" errors=\"0\" skipped=\"%d\">\n", esc(profile.id), entries.size(), failed(),
+                    skipped()));
             for (Map.Entry<Path, List<Entry>> f : byFile.entrySet()) {
                 List<Entry> es = f.getValue();
                 double time = 0;
@@ -133,7 +140,11 @@ public final class AbiTestSuite {
                         w.write(">\n      <skipped message=\"" + esc(o.message()) + "\"/>\n    </testcase>\n");
                     } else {
                         w.write(">\n      <failure message=\"" + esc(o.message()) + "\">" + esc(e.source().where()
-                                + ": " + o.message()) + "</failure>\n    </testcase>\n");
+                                + ": " + o.message()) + "</failure>\n");
+                        if (!o.log().isEmpty()) {
+                            w.write("      <system-err>" + esc(String.join("\n", o.log())) + "</system-err>\n");
+                        }
+                        w.write("    </testcase>\n");
                     }
                 }
                 w.write("  </testsuite>\n");

@@ -11,17 +11,15 @@ import dev.cca.kvm.host.UserMemory;
 import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
+import dev.cca.rmm.Failure;
 import dev.cca.rmm.RmmObserver;
-import dev.cca.rmm.smc.Rmi;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -29,17 +27,22 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
 
 /**
  * Runs one ABI scenario (docs/abi-scenarios.md) on a freshly booted host whose kernel implements the chosen ABI
- * profile. Ioctl steps go through a user process exactly as a C VMM's would: structs laid out in the process's
- * memory, {@code Process.ioctl} on named file descriptors. {@code smc} steps use the kernel's raw-RMI test port,
- * {@code rsi} steps run a small realm that makes the call and reports its registers. RMI calls made during a
- * step are observed with an {@link RmmObserver} to check the calls a step must (or must not) make.
+ * profile. The scenario is parsed into typed steps first ({@link Scenarios#parse}); each step then executes and
+ * yields a {@link StepResult} (its return value or registers, its argument struct, the RMI calls made), which
+ * {@link StepCheck} compares with the step's expectations. Ioctl steps go through a user process exactly as a C
+ * VMM's would: structs laid out in the process's memory, {@code Process.ioctl} on named file descriptors.
+ * {@code smc} steps use the kernel's raw-RMI test port, {@code rsi} steps run a small realm that makes the call and
+ * reports its registers. RMI calls are observed with an {@link RmmObserver}.
  */
 public final class ScenarioRunner {
     /** How a scenario ended. */
     public enum Status { PASSED, FAILED, SKIPPED }
 
-    /** The result of one scenario. */
-    public record Outcome(String name, Status status, String message, double seconds) {
+    /** The result of one scenario; {@code log} holds what the host logged at the failing step. */
+    public record Outcome(String name, Status status, String message, double seconds, List<String> log) {
+        public Outcome(String name, Status status, String message, double seconds) {
+            this(name, status, message, seconds, List.of());
+        }
     }
 
     /** A step that did not do what the scenario expects. */
@@ -49,20 +52,11 @@ public final class ScenarioRunner {
         }
     }
 
-    /** An RMI call as the RMM completed it. */
-    record RmiCall(long fid, long[] args, long[] out) {
-        String name() {
-            String n = Rmi.name(fid);
-            return n != null ? n : String.format("SMC %#x", fid);
-        }
-    }
-
     private static final long DEFAULT_RUN_TIMEOUT_MS = 20_000;
     /** The longest a KVM_RUN step may ask to run before its signal: a minute. */
     static final long MAX_SIGNAL_AFTER_MS = 60_000;
-    /** Fixture bounds: what a host of a scenario (at most 8 PEs, 4 GiB) can hold. */
-    static final int MAX_FIXTURE_VCPUS = 64;
-    private static final long RAM_DEFAULT = 0x4000_0000L;
+    /** Where realm programs are assembled to run by default (the fixtures' RAM). */
+    static final long RAM_DEFAULT = 0x4000_0000L;
 
     private final AbiProfile profile;
     private final PrintStream trace;
@@ -74,9 +68,26 @@ public final class ScenarioRunner {
     private final Map<String, Long> vars = new LinkedHashMap<>();
     private final Map<Integer, Long> runMaps = new HashMap<>();
     private final List<RmiCall> rmiLog = Collections.synchronizedList(new ArrayList<>());
+    private int rmiMark;
     private long arena;
     private long arenaUsed;
     private long arenaSize;
+    private final StepCheck checks = new StepCheck(new StepCheck.Machine() {
+        @Override
+        public long eval(JsonNode n, String where) {
+            return num(n, where);
+        }
+
+        @Override
+        public long read(long addr, int size) {
+            return StepCheck.mask(mem.read(addr, size), size);
+        }
+
+        @Override
+        public long runArea(int fd) {
+            return runOf(fd);
+        }
+    });
 
     /** @param trace where to print each step as it runs (-v), or null */
     public ScenarioRunner(AbiProfile profile, PrintStream trace) {
@@ -86,52 +97,53 @@ public final class ScenarioRunner {
 
     // ---- scenario ----------------------------------------------------------------------------------------------
 
-    /** Runs the scenario {@code s}; {@code where} names it in messages (file and index). */
+    /** Parses and runs the scenario {@code s}; {@code where} names it in messages (file and index). */
     public Outcome run(JsonNode s, String where) {
         long start = System.nanoTime();
         String name = s.path("scenario").asText(where);
+        Scenario scenario;
         try {
-            Scenarios.checkScenario(s, where);
-            if (s.has("profiles")) {
-                boolean applies = false;
-                for (JsonNode p : s.get("profiles")) {
-                    if (AbiProfile.byId(p.asText()) == profile) {
-                        applies = true;
-                    }
-                }
-                if (!applies) {
-                    return new Outcome(name, Status.SKIPPED, "not for profile " + profile.id, seconds(start));
-                }
+            scenario = Scenarios.parse(s, where);
+        } catch (ScenarioException e) {
+            return new Outcome(name, Status.FAILED, "bad scenario: " + e.getMessage(), seconds(start));
+        }
+        return run(scenario, where, start);
+    }
+
+    private Outcome run(Scenario s, String where, long start) {
+        String name = s.scenario();
+        LogCapture log = new LogCapture();
+        try {
+            if (s.profiles() != null && !s.profiles().contains(profile.id)) {
+                return new Outcome(name, Status.SKIPPED, "not for profile " + profile.id, seconds(start));
             }
-            JsonNode hostNode = s.path("host");
-            int cpus = (int) num(hostNode.get("cpus"), 1, where + ".host.cpus");
-            long memMiB = num(hostNode.get("memory_mib"), 256, where + ".host.memory_mib");
+            int cpus = (int) num(s.host().cpus(), 1, where + ".host.cpus");
+            long memMiB = num(s.host().memoryMib(), 256, where + ".host.memory_mib");
             if (cpus < 1 || cpus > 8 || memMiB < 16 || memMiB > 4096) {
                 throw new ScenarioException(where + ".host: cpus must be 1..8 and memory_mib 16..4096");
             }
             boot(cpus, memMiB << 20);
             try {
-                JsonNode steps = s.get("steps");
-                for (int i = 0; i < steps.size(); i++) {
-                    String at = "step " + (i + 1);
+                for (Scenario.Entry e : s.steps()) {
                     try {
-                        step(steps.get(i), at);
-                    } catch (StepFailure e) {
-                        return new Outcome(name, Status.FAILED, at + " (" + describe(steps.get(i)) + "): "
-                                + e.getMessage(), seconds(start));
+                        step(e, log);
+                    } catch (StepFailure f) {
+                        return new Outcome(name, Status.FAILED, e.where() + " (" + describe(e.json()) + "): "
+                                + f.getMessage(), seconds(start), log.lines());
                     }
                 }
                 return new Outcome(name, Status.PASSED, "", seconds(start));
             } finally {
+                log.close();
                 shutdown();
             }
         } catch (ScenarioException e) {
-            return new Outcome(name, Status.FAILED, "bad scenario: " + e.getMessage(), seconds(start));
+            return new Outcome(name, Status.FAILED, "bad scenario: " + e.getMessage(), seconds(start), log.lines());
         } catch (RuntimeException e) {
             if (trace != null) {
                 e.printStackTrace(trace);
             }
-            return new Outcome(name, Status.FAILED, "internal error: " + e, seconds(start));
+            return new Outcome(name, Status.FAILED, "internal error: " + e, seconds(start), log.lines());
         }
     }
 
@@ -162,10 +174,20 @@ public final class ScenarioRunner {
 
     private final RmmObserver observer = new RmmObserver() {
         @Override
-        public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out) {
-            rmiLog.add(new RmiCall(fid, args.clone(), out.clone()));
+        public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out, Failure failure) {
+            // The failure condition that fired, as the RMM explains it: mismatch messages print it.
+            rmiLog.add(new RmiCall(fid, args.clone(), out.clone(), failure == null ? null : failure.message()));
         }
     };
+
+    /** The RMI calls completed since the last step ended; the next step's start from here. */
+    private List<RmiCall> takeCalls() {
+        synchronized (rmiLog) {
+            List<RmiCall> calls = new ArrayList<>(rmiLog.subList(rmiMark, rmiLog.size()));
+            rmiMark = rmiLog.size();
+            return calls;
+        }
+    }
 
     /** A zeroed buffer of {@code size} bytes in the process (valid until the scenario ends). */
     private long alloc(int size) {
@@ -196,50 +218,131 @@ public final class ScenarioRunner {
         return step.toString();
     }
 
-    private void step(JsonNode step, String at) {
-        if (step.has("only_profiles")) {
-            boolean applies = false;
-            for (JsonNode p : step.get("only_profiles")) {
-                applies |= AbiProfile.byId(p.asText()) == profile;
+    /** The expectations that apply under this profile: expect_by_profile's, else expect, else the default. */
+    private Expect expectations(Scenario.Entry e, Expect dflt) {
+        Expect byProfile = e.common().expectByProfile().get(profile.id);
+        if (byProfile != null) {
+            return byProfile;
+        }
+        return e.common().expect() != null ? e.common().expect() : dflt;
+    }
+
+    /**
+     * Runs one step: executes it, then checks its result and binds what it names. {@code log} keeps the host's
+     * log of a step that expects a failure (null for the steps a fixture expands into).
+     */
+    private void step(Scenario.Entry e, LogCapture log) {
+        List<String> only = e.common().onlyProfiles();
+        if (only != null && !only.contains(profile.id)) {
+            return;
+        }
+        String at = e.where();
+        if (trace != null) {
+            trace.println("  " + at + ": " + e.json());
+        }
+        Step step = e.step();
+        Expect expect = expectations(e, step instanceof Step.Rsi ? Expect.NOTHING
+                : step instanceof Step.Smc ? Expect.SMC_SUCCEEDS : Expect.SUCCEEDS);
+        // What the host logs while a step that expects a failure runs is part of that failure: it is kept with the
+        // step, printed only if the step does not go as expected (or with -v), never as a stray warning.
+        boolean quiet = log != null && Step.hasResult(step) && expect.expectsFailure(n -> num(n, at + ".expect"));
+        if (quiet) {
+            log.start(true);
+        }
+        StepResult r;
+        try {
+            r = execute(step, e, at);
+        } finally {
+            if (quiet) {
+                log.stop();
             }
-            if (!applies) {
-                return;
-            }
+        }
+        if (r == null) {
+            takeCalls();
+            return;
         }
         if (trace != null) {
-            trace.println("  " + at + ": " + step);
+            trace.println(r.regs() != null ? traceRegs(r.regs()) : "    -> " + (r.isError()
+                    ? Errno.name((int) -r.value()) + " (" + r.value() + ")" : StepCheck.fmt(r.value())));
+            if (log != null) {
+                log.lines().forEach(l -> trace.println("    log: " + l));
+            }
         }
-        if (step.has("open")) {
-            int fd = proc.open(step.get("open").asText(), Process.O_RDWR);
-            finish(step, at, fd, null, null, 0);
-        } else if (step.has("close")) {
-            finish(step, at, proc.close(fd(step.get("close"), at)), null, null, 0);
-        } else if (step.has("mmap")) {
-            mmapStep(step, at);
-        } else if (step.has("write")) {
-            writeStep(step, at);
-        } else if (step.has("check")) {
-            checkStep(step, at);
-        } else if (step.has("run_set")) {
-            runSet(step, at);
-        } else if (step.has("ioctl")) {
-            ioctlStep(step, at);
-        } else if (step.has("smc")) {
-            smcStep(step, at);
-        } else if (step.has("alloc_granule")) {
+        if (r.regs() != null) {
+            checks.registers(expect, r, at);
+        } else {
+            checks.returned(expect, r, at);
+        }
+        if (log != null) {
+            log.clear(); // the step went as expected: what it logged was expected too
+        }
+        bind(step, e.common(), r, at);
+    }
+
+    private static String traceRegs(long[] x) {
+        StringBuilder sb = new StringBuilder("    ->");
+        for (int i = 0; i < Math.min(x.length, 5); i++) {
+            sb.append(String.format(" x%d=%#x", i, x[i]));
+        }
+        return sb.toString();
+    }
+
+    /** Binds the step's outputs: "as" (its return value) and "save" (output fields or registers). */
+    private void bind(Step step, Step.Common common, StepResult r, String at) {
+        if (common.as() != null) {
+            vars.put(common.as(), r.value());
+        }
+        if (step instanceof Step.Ioctl io) {
+            if (r.struct() == null && !io.save().isEmpty()) {
+                throw new ScenarioException(at + ": 'fields' and 'save' need an ioctl with a struct argument");
+            }
+            for (Map.Entry<String, String> f : io.save().entrySet()) {
+                int[] loc = r.struct().locate(f.getValue(), at + ".save");
+                vars.put(f.getKey(), StepCheck.mask(mem.read(r.structAddr() + loc[0], loc[1]), loc[1]));
+            }
+        } else if (step instanceof Step.Smc smc) {
+            for (Map.Entry<String, String> f : smc.save().entrySet()) {
+                String reg = f.getValue();
+                if (!reg.matches("x[0-7]")) {
+                    throw new ScenarioException(at + ".save: registers are x0..x7");
+                }
+                vars.put(f.getKey(), r.regs()[reg.charAt(1) - '0']);
+            }
+        }
+    }
+
+    /** Executes a step; returns what it did, or null for a step without a result (write, fixture...). */
+    private StepResult execute(Step step, Scenario.Entry e, String at) {
+        if (step instanceof Step.Open s) {
+            int fd = proc.open(s.open(), Process.O_RDWR);
+            return StepResult.returned(fd, null, 0, -1, takeCalls());
+        } else if (step instanceof Step.Close s) {
+            return StepResult.returned(proc.close(fd(s.close(), at)), null, 0, -1, takeCalls());
+        } else if (step instanceof Step.Mmap s) {
+            return mmapStep(s, at);
+        } else if (step instanceof Step.Write s) {
+            writeStep(s, at);
+        } else if (step instanceof Step.Check s) {
+            checkStep(s, at);
+        } else if (step instanceof Step.RunSet s) {
+            runSet(s, at);
+        } else if (step instanceof Step.Ioctl s) {
+            return ioctlStep(s, at);
+        } else if (step instanceof Step.Smc s) {
+            return smcStep(s, at);
+        } else if (step instanceof Step.AllocGranule s) {
             RmiTestPort port = host.kernel.rmiTestPort();
             long pa = port.allocGranule();
             if (pa < 0) {
                 throw new StepFailure("the host is out of memory");
             }
-            vars.put(step.get("alloc_granule").asText(), pa);
-        } else if (step.has("rsi")) {
-            rsiStep(step, at);
-        } else if (step.has("fixture")) {
-            fixture(step, at);
-        } else {
-            throw new ScenarioException(at + ": no step kind (one of " + Scenarios.STEP_KINDS + ")");
+            vars.put(s.allocGranule(), pa);
+        } else if (step instanceof Step.Rsi s) {
+            return rsiStep(s, at);
+        } else if (step instanceof Step.Fixture s) {
+            fixture(s, at);
         }
+        return null;
     }
 
     private long num(JsonNode n, long dflt, String where) {
@@ -257,12 +360,12 @@ public final class ScenarioRunner {
         return (int) num(n, where);
     }
 
-    private void mmapStep(JsonNode step, String at) {
-        JsonNode m = step.get("mmap");
-        long size = num(m.get("size"), 4096, at + ".mmap.size");
+    private StepResult mmapStep(Step.Mmap s, String at) {
+        Step.MmapArgs m = s.mmap();
+        long size = num(m.size(), 4096, at + ".mmap.size");
         long addr;
-        if (m.has("fd")) {
-            int fd = fd(m.get("fd"), at + ".mmap.fd");
+        if (m.fd() != null) {
+            int fd = fd(m.fd(), at + ".mmap.fd");
             addr = proc.mmap(0, size, UserMemory.PROT_READ | UserMemory.PROT_WRITE, Process.MAP_SHARED, fd, 0);
             if (addr >= 0) {
                 runMaps.put(fd, addr);
@@ -271,38 +374,32 @@ public final class ScenarioRunner {
             addr = proc.mmap(0, size, UserMemory.PROT_READ | UserMemory.PROT_WRITE,
                     Process.MAP_PRIVATE | Process.MAP_ANONYMOUS, -1, 0);
         }
-        finish(step, at, addr, null, null, 0);
+        return StepResult.returned(addr, null, 0, -1, takeCalls());
     }
 
-    private void writeStep(JsonNode step, String at) {
-        long addr = num(step.get("write"), at + ".write") + num(step.get("offset"), 0, at + ".offset");
-        if (step.has("program")) {
-            int[] words = program(step.get("program"), step, at);
+    private void writeStep(Step.Write s, String at) {
+        long addr = num(s.write(), at + ".write") + num(s.offset(), 0, at + ".offset");
+        if (s.program() != null) {
+            int[] words = program(s.program(), s.base(), s.ipaBits(), at);
             for (int i = 0; i < words.length; i++) {
                 mem.write32(addr + 4L * i, words[i]);
             }
         }
-        if (step.has("u32")) {
-            JsonNode a = step.get("u32");
-            for (int i = 0; i < a.size(); i++) {
-                mem.write32(addr + 4L * i, (int) num(a.get(i), at + ".u32[" + i + "]"));
-            }
+        for (int i = 0; i < s.u32().size(); i++) {
+            mem.write32(addr + 4L * i, (int) num(s.u32().get(i), at + ".u32[" + i + "]"));
         }
-        if (step.has("u64")) {
-            JsonNode a = step.get("u64");
-            for (int i = 0; i < a.size(); i++) {
-                mem.write64(addr + 8L * i, num(a.get(i), at + ".u64[" + i + "]"));
-            }
+        for (int i = 0; i < s.u64().size(); i++) {
+            mem.write64(addr + 8L * i, num(s.u64().get(i), at + ".u64[" + i + "]"));
         }
-        if (step.has("bytes")) {
-            byte[] b = hex(step.get("bytes").asText(), at + ".bytes");
+        if (s.bytes() != null) {
+            byte[] b = hex(s.bytes(), at + ".bytes");
             mem.writeBytes(addr, b, 0, b.length);
         }
     }
 
-    private int[] program(JsonNode p, JsonNode step, String at) {
-        long base = num(step.get("base"), RAM_DEFAULT, at + ".base");
-        long shared = 1L << (num(step.get("ipa_bits"), 33, at + ".ipa_bits") - 1);
+    private int[] program(JsonNode p, JsonNode baseNode, JsonNode ipaBits, String at) {
+        long base = num(baseNode, RAM_DEFAULT, at + ".base");
+        long shared = 1L << (num(ipaBits, 33, at + ".ipa_bits") - 1);
         if (p.isTextual()) {
             return RealmProgram.named(p.textValue(), base, shared);
         }
@@ -329,36 +426,19 @@ public final class ScenarioRunner {
         return b;
     }
 
-    private void checkStep(JsonNode step, String at) {
-        long addr = num(step.get("check"), at + ".check") + num(step.get("offset"), 0, at + ".offset");
-        if (step.has("u64")) {
-            JsonNode a = step.get("u64");
-            for (int i = 0; i < a.size(); i++) {
-                expectEq("u64[" + i + "] at " + hexs(addr + 8L * i), num(a.get(i), at + ".u64"),
-                        mem.read64(addr + 8L * i));
-            }
+    /** A check step: reads the memory (its outcome), then compares it with the values. */
+    private void checkStep(Step.Check s, String at) {
+        long addr = num(s.check(), at + ".check") + num(s.offset(), 0, at + ".offset");
+        long[] got64 = new long[s.u64().size()];
+        for (int i = 0; i < got64.length; i++) {
+            got64[i] = mem.read64(addr + 8L * i);
         }
-        if (step.has("u32")) {
-            JsonNode a = step.get("u32");
-            for (int i = 0; i < a.size(); i++) {
-                expectEq("u32[" + i + "]", num(a.get(i), at + ".u32") & 0xFFFF_FFFFL,
-                        mem.read32(addr + 4L * i) & 0xFFFF_FFFFL);
-            }
+        checks.memory(s.u64(), got64, addr, 8, at);
+        long[] got32 = new long[s.u32().size()];
+        for (int i = 0; i < got32.length; i++) {
+            got32[i] = mem.read32(addr + 4L * i) & 0xFFFF_FFFFL;
         }
-    }
-
-    private static String hexs(long v) {
-        return String.format("%#x", v);
-    }
-
-    private static void expectEq(String what, long expected, long actual) {
-        if (expected != actual) {
-            throw new StepFailure(String.format("%s: expected %s, got %s", what, fmt(expected), fmt(actual)));
-        }
-    }
-
-    private static String fmt(long v) {
-        return v >= 0 && v < 4096 ? Long.toString(v) : String.format("%#x", v);
+        checks.memory(s.u32(), got32, addr, 4, at);
     }
 
     /** The kvm_run area of vCPU {@code fd}, mapped on first use as a VMM would. */
@@ -375,12 +455,10 @@ public final class ScenarioRunner {
         return a;
     }
 
-    private void runSet(JsonNode step, String at) {
-        long run = runOf(fd(step.get("run_set"), at));
+    private void runSet(Step.RunSet s, String at) {
+        long run = runOf(fd(s.runSet(), at));
         AbiCatalog.StructDef def = AbiCatalog.STRUCTS.get("kvm_run");
-        Iterator<Map.Entry<String, JsonNode>> it = step.path("fields").fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : s.fields().entrySet()) {
             int[] loc = def.locate(e.getKey(), at + ".fields");
             mem.write(run + loc[0], loc[1], num(e.getValue(), at + ".fields." + e.getKey()));
         }
@@ -388,8 +466,8 @@ public final class ScenarioRunner {
 
     // ---- ioctl -------------------------------------------------------------------------------------------------
 
-    private void ioctlStep(JsonNode step, String at) {
-        JsonNode io = step.get("ioctl");
+    private StepResult ioctlStep(Step.Ioctl s, String at) {
+        JsonNode io = s.ioctl();
         AbiCatalog.Ioctl def;
         long request;
         if (io.isTextual() && io.textValue().startsWith("KVM_")) {
@@ -403,42 +481,46 @@ public final class ScenarioRunner {
             request = num(io, at + ".ioctl");
             def = AbiCatalog.byRequest(request);
         }
-        int fd = fd(step.get("fd"), at + ".fd");
+        int fd = fd(s.fd(), at + ".fd");
         long arg;
         long structAddr = 0;
         AbiCatalog.StructDef sdef = null;
-        if (step.has("arg")) {
-            arg = num(step.get("arg"), at + ".arg");
-        } else if (step.has("raw")) {
-            byte[] b = hex(step.get("raw").asText(), at + ".raw");
+        if (s.arg() != null) {
+            arg = num(s.arg(), at + ".arg");
+        } else if (s.raw() != null) {
+            byte[] b = hex(s.raw(), at + ".raw");
             arg = alloc(Math.max(b.length, 8));
             mem.writeBytes(arg, b, 0, b.length);
         } else if (def != null && def.struct() != null) {
             sdef = AbiCatalog.STRUCTS.get(def.struct());
             structAddr = alloc(sdef.size);
-            fill(sdef, structAddr, step.path("struct"), at + ".struct");
+            fill(sdef, structAddr, s.struct() == null ? JsonNodeFactory.instance.objectNode() : s.struct(),
+                    at + ".struct");
             arg = structAddr;
         } else {
             arg = 0;
         }
-        if (step.has("struct") && sdef == null) {
+        if (s.struct() != null && sdef == null) {
             throw new ScenarioException(at + ": 'struct' needs an ioctl whose argument is a struct");
         }
-        if (step.path("signal_pending").asBoolean(false)) {
+        if (Boolean.TRUE.equals(s.signalPending())) {
             proc.signal(Thread.currentThread()); // as if a signal arrived just before the call
         }
         long result;
         try {
-            result = request == KVM_RUN ? runIoctl(step, at, fd, arg) : proc.ioctl(fd, request, arg);
+            result = request == KVM_RUN ? runIoctl(s.signalAfterMs(), at, fd, arg) : proc.ioctl(fd, request, arg);
         } finally {
             proc.consumeSignal();
         }
-        finish(step, at, result, sdef, structAddr == 0 ? null : structAddr, fd);
+        return StepResult.returned(result, sdef, structAddr, fd, takeCalls());
     }
 
     /** Writes the struct's fields; a field given as an object points to a new buffer with that content. */
     private void fill(AbiCatalog.StructDef def, long addr, JsonNode fields, String where) {
-        Iterator<Map.Entry<String, JsonNode>> it = fields.fields();
+        if (!fields.isObject()) {
+            throw new ScenarioException(where + ": expected an object of the struct's fields");
+        }
+        var it = fields.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
             String w = where + "." + e.getKey();
@@ -474,7 +556,7 @@ public final class ScenarioRunner {
                 throw new ScenarioException(where + ": unknown struct " + v.get("struct").asText());
             }
             buf = alloc(d.size);
-            fill(d, buf, v.path("fields"), where);
+            fill(d, buf, v.has("fields") ? v.get("fields") : JsonNodeFactory.instance.objectNode(), where);
         } else {
             throw new ScenarioException(where + ": a pointer field needs {\"u64\"|\"u32\"|\"bytes\"|\"struct\": ...}");
         }
@@ -485,9 +567,9 @@ public final class ScenarioRunner {
     }
 
     /** KVM_RUN with a watchdog: a signal ends a guest that does not stop by itself. */
-    private long runIoctl(JsonNode step, String at, int fd, long arg) {
-        long delay = step.has("signal_after_ms") ? num(step.get("signal_after_ms"), at) : DEFAULT_RUN_TIMEOUT_MS;
-        boolean requested = step.has("signal_after_ms");
+    private long runIoctl(JsonNode signalAfterMs, String at, int fd, long arg) {
+        boolean requested = signalAfterMs != null && !signalAfterMs.isNull();
+        long delay = requested ? num(signalAfterMs, at) : DEFAULT_RUN_TIMEOUT_MS;
         if (delay < 0 || delay > MAX_SIGNAL_AFTER_MS) {
             // A negative delay would kill the watchdog, a huge one leave a running guest unbounded.
             throw new ScenarioException(at + ".signal_after_ms: must be 0.." + MAX_SIGNAL_AFTER_MS + ", was " + delay);
@@ -527,287 +609,49 @@ public final class ScenarioRunner {
         return r;
     }
 
-    // ---- expectations ------------------------------------------------------------------------------------------
-
-    private JsonNode expectations(JsonNode step) {
-        JsonNode byProfile = step.path("expect_by_profile").path(profile.id);
-        if (!byProfile.isMissingNode()) {
-            return byProfile;
-        }
-        JsonNode e = step.get("expect");
-        if (e == null) {
-            ObjectNode ok = JsonNodeFactory.instance.objectNode();
-            ok.put("ok", true);
-            return ok; // a step without expectations must succeed
-        }
-        return e;
-    }
-
-    /** Checks a step's result and binds its outputs; {@code structAddr} is the argument struct, if any. */
-    private void finish(JsonNode step, String at, long result, AbiCatalog.StructDef sdef, Long structAddr, int fd) {
-        int mark = rmiMark;
-        rmiMark = rmiLog.size();
-        if (trace != null) {
-            trace.println("    -> " + (result < 0 && result >= -4095 ? Errno.name((int) -result) + " (" + result + ")"
-                    : fmt(result)));
-        }
-        JsonNode e = expectations(step);
-        boolean errorResult = result < 0 && result >= -4095;
-        if (e.has("errno")) {
-            int want = (int) num(e.get("errno"), at + ".expect.errno");
-            if (!errorResult || -result != want) {
-                throw new StepFailure("expected errno " + Errno.name(want) + ", got "
-                        + (errorResult ? Errno.name((int) -result) : "success " + fmt(result)));
-            }
-        }
-        if (e.has("result")) {
-            long want = num(e.get("result"), at + ".expect.result");
-            if (result != want) {
-                throw new StepFailure("expected result " + fmt(want) + ", got "
-                        + (errorResult ? Errno.name((int) -result) : fmt(result)));
-            }
-        }
-        if (e.path("ok").asBoolean(false) && errorResult) {
-            throw new StepFailure("expected success, got " + Errno.name((int) -result));
-        }
-        if (step.has("as")) {
-            vars.put(step.get("as").asText(), result);
-        }
-        if (sdef != null && structAddr != null) {
-            Iterator<Map.Entry<String, JsonNode>> it = e.path("fields").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> f = it.next();
-                int[] loc = sdef.locate(f.getKey(), at + ".expect.fields");
-                long got = mem.read(structAddr + loc[0], loc[1]);
-                long want = num(f.getValue(), at + ".expect.fields." + f.getKey());
-                expectEq(sdef.name + "." + f.getKey(), mask(want, loc[1]), got);
-            }
-            Iterator<Map.Entry<String, JsonNode>> pt = e.path("pointee").fields();
-            while (pt.hasNext()) {
-                Map.Entry<String, JsonNode> f = pt.next();
-                int[] loc = sdef.locate(f.getKey(), at + ".expect.pointee");
-                long ptr = mem.read(structAddr + loc[0], loc[1]);
-                JsonNode want = f.getValue();
-                if (want.has("u64")) {
-                    expectEq("*" + f.getKey(), num(want.get("u64"), at), mem.read64(ptr));
-                } else if (want.has("u32")) {
-                    expectEq("*" + f.getKey(), num(want.get("u32"), at) & 0xFFFF_FFFFL, mem.read32(ptr) & 0xFFFF_FFFFL);
-                } else {
-                    throw new ScenarioException(at + ".expect.pointee." + f.getKey() + ": {\"u64\": v} or {\"u32\": v}");
-                }
-            }
-            Iterator<Map.Entry<String, JsonNode>> sv = step.path("save").fields();
-            while (sv.hasNext()) {
-                Map.Entry<String, JsonNode> f = sv.next();
-                int[] loc = sdef.locate(f.getValue().asText(), at + ".save");
-                vars.put(f.getKey(), mem.read(structAddr + loc[0], loc[1]));
-            }
-        } else if (e.has("fields") || step.has("save")) {
-            throw new ScenarioException(at + ": 'fields' and 'save' need an ioctl with a struct argument");
-        }
-        if (e.has("run")) {
-            long run = runOf(fd);
-            AbiCatalog.StructDef def = AbiCatalog.STRUCTS.get("kvm_run");
-            Iterator<Map.Entry<String, JsonNode>> it = e.get("run").fields();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> f = it.next();
-                int[] loc = def.locate(f.getKey(), at + ".expect.run");
-                long got = mem.read(run + loc[0], loc[1]);
-                long want = mask(num(f.getValue(), at + ".expect.run." + f.getKey()), loc[1]);
-                if (f.getKey().equals("exit_reason") && got != want) {
-                    throw new StepFailure("kvm_run.exit_reason: expected " + Constants.exitName(want) + ", got "
-                            + Constants.exitName(got));
-                }
-                expectEq("kvm_run." + f.getKey(), want, got);
-            }
-        }
-        checkRmi(e, at, mark);
-    }
-
-    private int rmiMark;
-
-    private static long mask(long v, int size) {
-        return size >= 8 ? v : v & ((1L << (8 * size)) - 1);
-    }
-
-    /** "rmi": ordered subsequence, "rmi_exactly": the whole sequence, "rmi_absent": calls that must not happen. */
-    private void checkRmi(JsonNode e, String at, int from) {
-        List<RmiCall> calls;
-        synchronized (rmiLog) {
-            calls = new ArrayList<>(rmiLog.subList(from, rmiLog.size()));
-        }
-        if (e.has("rmi")) {
-            int k = 0;
-            JsonNode want = e.get("rmi");
-            for (int i = 0; i < want.size(); i++) {
-                while (k < calls.size() && !matches(calls.get(k), want.get(i), at)) {
-                    k++;
-                }
-                if (k == calls.size()) {
-                    throw new StepFailure("expected RMI call " + want.get(i) + " (in order), calls made: "
-                            + summary(calls));
-                }
-                k++;
-            }
-        }
-        if (e.has("rmi_exactly")) {
-            JsonNode want = e.get("rmi_exactly");
-            boolean same = want.size() == calls.size();
-            for (int i = 0; same && i < want.size(); i++) {
-                same = matches(calls.get(i), want.get(i), at);
-            }
-            if (!same) {
-                throw new StepFailure("expected exactly the RMI calls " + want + ", calls made: " + summary(calls));
-            }
-        }
-        if (e.has("rmi_absent")) {
-            for (JsonNode n : e.get("rmi_absent")) {
-                for (RmiCall c : calls) {
-                    if (c.name().equals(n.asText())) {
-                        throw new StepFailure("the step made " + n.asText() + ", which it must not; calls made: "
-                                + summary(calls));
-                    }
-                }
-            }
-        }
-    }
-
-    /** "RMI_X", "RMI_X:STATUS", or {"call": "RMI_X", "status": s, "x1": v, ...}. */
-    private boolean matches(RmiCall c, JsonNode want, String at) {
-        String name;
-        JsonNode status = null;
-        if (want.isTextual()) {
-            String[] parts = want.textValue().split(":", 2);
-            name = parts[0].trim();
-            if (parts.length == 2) {
-                status = JsonNodeFactory.instance.textNode(parts[1].trim());
-            }
-        } else {
-            name = want.path("call").asText();
-            status = want.get("status");
-        }
-        if (!c.name().equals(name)) {
-            return false;
-        }
-        if (status != null) {
-            long st = num(status, at + ".rmi.status");
-            // A status alone (RMI_ERROR_RTT) matches any index; "RMI_ERROR_RTT | 2 << 8" pins the index too.
-            long got = st <= 0xFF ? c.out()[0] & 0xFF : c.out()[0] & 0xFFFF;
-            if (got != st) {
-                return false;
-            }
-        }
-        if (want.isObject()) {
-            for (int i = 1; i <= 6; i++) {
-                if (want.has("x" + i) && c.args()[i] != num(want.get("x" + i), at + ".rmi.x" + i)) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    private static String summary(List<RmiCall> calls) {
-        if (calls.isEmpty()) {
-            return "none";
-        }
-        StringBuilder sb = new StringBuilder();
-        for (RmiCall c : calls) {
-            if (sb.length() > 0) {
-                sb.append(", ");
-            }
-            sb.append(c.name());
-            if (c.out()[0] != 0) {
-                sb.append('=').append(Rmi.describe(c.out()[0]));
-            }
-        }
-        return sb.toString();
-    }
-
     // ---- raw SMC -----------------------------------------------------------------------------------------------
 
-    private void smcStep(JsonNode step, String at) {
-        long fid = num(step.get("smc"), at + ".smc");
-        JsonNode a = step.path("args");
-        long[] args = new long[a.size()];
+    private StepResult smcStep(Step.Smc s, String at) {
+        long fid = num(s.smc(), at + ".smc");
+        long[] args = new long[s.args().size()];
         for (int i = 0; i < args.length; i++) {
-            args[i] = num(a.get(i), at + ".args[" + i + "]");
+            args[i] = num(s.args().get(i), at + ".args[" + i + "]");
         }
         long[] out = host.kernel.rmiTestPort().smc(fid, args);
-        if (trace != null) {
-            trace.println(String.format("    -> x0=%#x x1=%#x x2=%#x x3=%#x", out[0], out[1], out[2], out[3]));
-        }
-        int mark = rmiMark;
-        rmiMark = rmiLog.size();
-        JsonNode e = step.get("expect");
-        if (e == null) {
-            e = JsonNodeFactory.instance.objectNode().put("x0", 0);
-        }
-        checkRegs(e, out, at);
-        Iterator<Map.Entry<String, JsonNode>> sv = step.path("save").fields();
-        while (sv.hasNext()) {
-            Map.Entry<String, JsonNode> f = sv.next();
-            String reg = f.getValue().asText();
-            if (!reg.matches("x[0-7]")) {
-                throw new ScenarioException(at + ".save: registers are x0..x7");
-            }
-            vars.put(f.getKey(), out[reg.charAt(1) - '0']);
-        }
-        checkRmi(e, at, mark);
-    }
-
-    private void checkRegs(JsonNode e, long[] out, String at) {
-        for (int i = 0; i < out.length; i++) {
-            if (e.has("x" + i)) {
-                long want = num(e.get("x" + i), at + ".expect.x" + i);
-                if (out[i] != want) {
-                    String hint = i == 0 ? " (" + Rmi.describe(out[0]) + ")" : "";
-                    throw new StepFailure(String.format("x%d: expected %s, got %s%s", i, fmt(want), fmt(out[i]), hint));
-                }
-            }
-        }
+        return StepResult.registers(out, takeCalls());
     }
 
     // ---- RSI through a realm -----------------------------------------------------------------------------------
 
-    /** Runs a one-vCPU realm that makes the SMC and reports X0..X4, then checks them. */
-    private void rsiStep(JsonNode step, String at) {
-        long fid = num(step.get("rsi"), at + ".rsi");
-        JsonNode a = step.path("args");
-        long[] regs = new long[1 + a.size()];
+    /** Runs a one-vCPU realm that makes the SMC and reports X0..X4. */
+    private StepResult rsiStep(Step.Rsi s, String at) {
+        long fid = num(s.rsi(), at + ".rsi");
+        long[] regs = new long[1 + s.args().size()];
         regs[0] = fid;
-        for (int i = 0; i < a.size(); i++) {
-            regs[1 + i] = num(a.get(i), at + ".args[" + i + "]");
+        for (int i = 0; i < s.args().size(); i++) {
+            regs[1 + i] = num(s.args().get(i), at + ".args[" + i + "]");
         }
         if (regs.length > 7) {
             throw new ScenarioException(at + ".args: at most 6 arguments (X1..X6)");
         }
+        // The realm's set-up steps take their own calls; the step's are those of all of them together.
         int mark = rmiMark;
         Map<String, Long> saved = new HashMap<>(vars);
         long[] report = runRealm(RealmProgram.smc(regs, 1L << 32).words(), at);
         vars.clear();
         vars.putAll(saved);
-        if (trace != null) {
-            trace.println(String.format("    -> x0=%#x x1=%#x x2=%#x x3=%#x x4=%#x", report[0], report[1], report[2],
-                    report[3], report[4]));
-        }
-        rmiMark = rmiLog.size();
-        JsonNode e = step.path("expect");
-        checkRegs(e, report, at);
-        checkRmi(e, at, mark);
+        rmiMark = mark;
+        return StepResult.registers(report, takeCalls());
     }
 
     /** Builds a realm with {@code program}, runs it as a plain VMM loop until SYSTEM_OFF; returns the report. */
     private long[] runRealm(int[] program, String at) {
-        ObjectNode fx = JsonNodeFactory.instance.objectNode();
-        fx.put("fixture", "realm");
-        fx.put("prefix", "rsi_");
-        fixtureSteps(fx, at, program);
+        fixtureSteps(new Step.Fixture("realm", "rsi_", null, null, null, null, null, null, null, null), at, program);
         int vcpu = (int) (long) vars.get("rsi_vcpu0");
         long run = runOf(vcpu);
         long[] report = new long[5];
         for (int exits = 0; exits < 200; exits++) {
-            long r = runIoctl(JsonNodeFactory.instance.objectNode(), at, vcpu, 0);
+            long r = runIoctl(null, at, vcpu, 0);
             int reason = mem.read32(run + Structs.RUN_EXIT_REASON);
             if (r < 0) {
                 throw new StepFailure("KVM_RUN of the RSI realm failed with " + Errno.name((int) -r) + " ("
@@ -839,132 +683,39 @@ public final class ScenarioRunner {
 
     // ---- fixtures ----------------------------------------------------------------------------------------------
 
-    private void fixture(JsonNode step, String at) {
+    private void fixture(Step.Fixture fx, String at) {
         int[] program = null;
-        if (step.has("program")) {
-            program = program(step.get("program"), step, at);
+        if (fx.program() != null) {
+            program = program(fx.program(), fx.base(), fx.ipaBits(), at);
         }
-        fixtureSteps(step, at, program);
+        fixtureSteps(fx, at, program);
     }
 
     /**
-     * The standard set-ups (docs/abi-scenarios.md), expanded into ioctl steps that run like any other:
-     * {@code realm} and {@code normal}. Names are bound with the optional "prefix".
+     * The standard set-ups (docs/abi-scenarios.md, {@link Fixtures}): their ioctl steps run like any other, each
+     * must succeed; with a program, it is written at "code", populated (a realm) and the PC set.
      */
-    private void fixtureSteps(JsonNode fx, String at, int[] program) {
-        String kind = fx.get("fixture").asText();
-        String pre = fx.path("prefix").asText("");
-        String w = at + " (fixture " + kind + ")";
-        if (!kind.equals("realm") && !kind.equals("normal")) {
-            throw new ScenarioException(at + ": unknown fixture '" + kind + "' (realm, normal)");
-        }
-        boolean realm = kind.equals("realm");
-        long ipa = num(fx.get("ipa_bits"), realm ? 33 : 0, w + ".ipa_bits");
-        long ram = num(fx.get("ram"), RAM_DEFAULT, w + ".ram");
-        long ramSize = num(fx.get("ram_size"), 1L << 20, w + ".ram_size");
-        long vcpuCount = num(fx.get("vcpus"), 1, w + ".vcpus");
-        if (vcpuCount < 1 || vcpuCount > MAX_FIXTURE_VCPUS) {
-            throw new ScenarioException(w + ".vcpus: must be 1.." + MAX_FIXTURE_VCPUS + ", was " + vcpuCount);
-        }
-        int vcpus = (int) vcpuCount;
-        if (ramSize <= 0 || (ramSize & 0xFFF) != 0) {
-            throw new ScenarioException(w + ".ram_size: must be a positive multiple of 4096, was " + ramSize);
-        }
-        if ((ram & 0xFFF) != 0) {
-            throw new ScenarioException(w + ".ram: must be 4096-byte aligned, was " + fmt(ram));
-        }
-        boolean gic = !fx.has("gic") || fx.get("gic").asBoolean();
-        List<ObjectNode> steps = new ArrayList<>();
-        steps.add(obj("open", "/dev/kvm").put("as", pre + "kvm"));
-        steps.add(obj("ioctl", "KVM_CREATE_VM").put("fd", pre + "kvm")
-                .put("arg", (realm ? KVM_VM_TYPE_ARM_REALM : 0) | ipa).put("as", pre + "vm"));
-        boolean sharedBacking = fx.path("shared_backing").asBoolean(false);
-        if (sharedBacking) {
-            ObjectNode sm = obj("mmap", null).put("as", pre + "shared");
-            sm.putObject("mmap").put("size", ramSize);
-            steps.add(sm);
-        }
-        if (realm) {
-            ObjectNode g = obj("ioctl", "KVM_CREATE_GUEST_MEMFD").put("fd", pre + "vm").put("as", pre + "gmem");
-            g.putObject("struct").put("size", ramSize);
-            steps.add(g);
-            ObjectNode m = obj("ioctl", "KVM_SET_USER_MEMORY_REGION2").put("fd", pre + "vm");
-            ObjectNode ms = m.putObject("struct").put("flags", KVM_MEM_GUEST_MEMFD).put("guest_phys_addr", ram)
-                    .put("memory_size", ramSize).put("guest_memfd", "$" + pre + "gmem");
-            if (sharedBacking) {
-                ms.put("userspace_addr", "$" + pre + "shared"); // the memory a shared (unprotected) access maps
-            }
-            steps.add(m);
-            ObjectNode attrs = obj("ioctl", "KVM_SET_MEMORY_ATTRIBUTES").put("fd", pre + "vm");
-            attrs.putObject("struct").put("address", ram).put("size", ramSize)
-                    .put("attributes", KVM_MEMORY_ATTRIBUTE_PRIVATE);
-            steps.add(attrs);
-        }
-        for (int i = 0; i < vcpus; i++) {
-            steps.add(obj("ioctl", "KVM_CREATE_VCPU").put("fd", pre + "vm").put("arg", i).put("as", pre + "vcpu" + i));
-            ObjectNode init = obj("ioctl", "KVM_ARM_VCPU_INIT").put("fd", pre + "vcpu" + i);
-            long features = (1L << KVM_ARM_VCPU_PSCI_0_2) | (i > 0 ? 1L << KVM_ARM_VCPU_POWER_OFF : 0);
-            init.putObject("struct").put("target", KVM_ARM_TARGET_GENERIC_V8).putArray("features").add(features);
-            steps.add(init);
-        }
-        if (gic) {
-            ObjectNode cd = obj("ioctl", "KVM_CREATE_DEVICE").put("fd", pre + "vm");
-            cd.putObject("struct").put("type", KVM_DEV_TYPE_ARM_VGIC_V3);
-            cd.putObject("save").put(pre + "gic", "fd");
-            steps.add(cd);
-            steps.add(attr(pre + "gic", KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, 0x0800_0000L));
-            steps.add(attr(pre + "gic", KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, 0x080A_0000L));
-            steps.add(attr(pre + "gic", KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, 0));
-        }
-        ObjectNode mm = obj("mmap", null).put("as", pre + "code");
-        mm.putObject("mmap").put("size", realm ? 0x20000 : ramSize);
-        steps.add(mm);
-        if (!realm) {
-            // A normal VM's RAM is the "code" mapping itself, in memslot 0.
-            ObjectNode m = obj("ioctl", "KVM_SET_USER_MEMORY_REGION2").put("fd", pre + "vm");
-            m.putObject("struct").put("guest_phys_addr", ram).put("memory_size", ramSize)
-                    .put("userspace_addr", "$" + pre + "code");
-            steps.add(m);
-        }
-        for (int i = 0; i < steps.size(); i++) {
-            step(steps.get(i), w + " step " + (i + 1));
+    private void fixtureSteps(Step.Fixture fx, String at, int[] program) {
+        Fixtures.Expansion x = Fixtures.expand(fx, at, this::num);
+        for (int i = 0; i < x.setUp().size(); i++) {
+            inner(x.setUp().get(i), x.where() + " step " + (i + 1));
         }
         if (program != null) {
-            long code = vars.get(pre + "code");
+            long code = vars.get(x.prefix() + "code");
             for (int i = 0; i < program.length; i++) {
                 mem.write32(code + 4L * i, program[i]);
             }
-            long bytes = ((program.length * 4L) + 4095) & ~4095L;
-            if (realm) {
-                ObjectNode pop = obj("ioctl", "KVM_ARM_RMI_POPULATE").put("fd", pre + "vm");
-                pop.putObject("struct").put("base", ram).put("size", bytes).put("source_uaddr", "$" + pre + "code")
-                        .put("flags", KVM_ARM_RMI_POPULATE_FLAGS_MEASURE);
-                step(pop, w + " populate");
+            if (x.realm()) {
+                inner(x.populate(((program.length * 4L) + 4095) & ~4095L), x.where() + " populate");
             }
-            ObjectNode pc = obj("ioctl", "KVM_SET_ONE_REG").put("fd", pre + "vcpu0");
-            pc.putObject("struct").put("id", REG_PC).putObject("addr").put("u64", ram);
-            step(pc, w + " set PC");
+            inner(x.setPc(), x.where() + " set PC");
         }
     }
 
-    private static ObjectNode obj(String key, String value) {
-        ObjectNode n = JsonNodeFactory.instance.objectNode();
-        if (value != null) {
-            n.put(key, value);
-        }
-        return n;
-    }
-
-    private static ObjectNode attr(String fd, int group, long attr, long value) {
-        ObjectNode a = obj("ioctl", "KVM_SET_DEVICE_ATTR").put("fd", fd);
-        ObjectNode s = a.putObject("struct").put("group", group).put("attr", attr);
-        s.putObject("addr").put("u64", value);
-        return a;
+    /** Runs a step of a fixture: parsed like a scenario's, it must do what it states (by default, succeed). */
+    private void inner(ObjectNode json, String at) {
+        step(Scenarios.parseStep(json, at, at), null);
     }
 
     static final Set<String> PROFILE_IDS = Set.of("v12", "populate-progress", "psci-user");
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
-    }
 }

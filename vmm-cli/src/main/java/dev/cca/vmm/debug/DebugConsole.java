@@ -89,6 +89,7 @@ public final class DebugConsole {
     private volatile boolean machineDone;
     private volatile boolean ended;
     private volatile boolean printing;
+    private volatile boolean stoppedByQuit;
     private int pe;
 
     /**
@@ -121,6 +122,14 @@ public final class DebugConsole {
         ended = true;
         say("guest ended: " + how);
         out.flush();
+    }
+
+    /**
+     * Whether {@code quit} stopped a guest that was still running: the user asked for that stop, so it is not a
+     * failure of the run.
+     */
+    public boolean stoppedByQuit() {
+        return stoppedByQuit;
     }
 
     /** Called when the machine's thread is done (normally or not). */
@@ -208,6 +217,7 @@ public final class DebugConsole {
                 case "exit":
                     if (!ended && !machineDone) {
                         say("stopping the guest");
+                        stoppedByQuit = true;
                         kill.run(); // signal the vCPUs first, so they stop as soon as they are let go
                         dbg.detach();
                     }

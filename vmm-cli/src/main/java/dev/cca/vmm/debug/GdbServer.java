@@ -4,11 +4,8 @@ import dev.cca.core.cpu.Cpu;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -191,21 +188,17 @@ public final class GdbServer implements Closeable {
     private static final Object EOF = new Object();
 
     private final class Connection {
-        private final Socket socket;
-        private final OutputStream out;
+        private final RspFraming framing;
+        private final RspCommandTable<Reply> commands = commandTable();
         private final BlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
         private final Deque<String> deferred = new ArrayDeque<>();
-        private volatile boolean noAck;
-        private byte[] lastSent = new byte[0];
         /** Thread (PE) for register and memory accesses (Hg), and for legacy c/s (Hc). */
         private int gThread = 0;
         private int cThread = 0;
 
         Connection(Socket socket) throws IOException {
-            this.socket = socket;
-            this.out = socket.getOutputStream();
-            InputStream in = socket.getInputStream();
-            Thread reader = new Thread(() -> readLoop(in), "gdb-reader");
+            this.framing = new RspFraming(socket.getInputStream(), socket.getOutputStream());
+            Thread reader = new Thread(this::readLoop, "gdb-reader");
             reader.setDaemon(true);
             reader.start();
         }
@@ -252,42 +245,20 @@ public final class GdbServer implements Closeable {
             }
         }
 
-        // ---- framing -------------------------------------------------------------------------------------------
+        // ---- framing ----------------------------------------------------------------------------------------------
 
-        private void readLoop(InputStream in) {
+        /** Reads frames on the reader thread: packets and Ctrl-C go to the serving thread, in order. */
+        private void readLoop() {
             try {
                 while (true) {
-                    int c = in.read();
-                    if (c < 0) {
+                    RspFraming.Frame f = framing.next();
+                    if (f instanceof RspFraming.Packet p) {
+                        incoming.add(p.payload());
+                    } else if (f instanceof RspFraming.Interrupt) {
+                        incoming.add(INTERRUPT);
+                    } else {
                         break;
                     }
-                    if (c == 0x03) {
-                        incoming.add(INTERRUPT);
-                    } else if (c == '-') {
-                        resend();
-                    } else if (c == '$') {
-                        ByteArrayOutputStream body = new ByteArrayOutputStream();
-                        int sum = 0;
-                        while ((c = in.read()) >= 0 && c != '#') {
-                            body.write(c);
-                            sum += c;
-                        }
-                        int h = in.read();
-                        int l = in.read();
-                        if (c < 0 || h < 0 || l < 0) {
-                            break;
-                        }
-                        int given = Character.digit(h, 16) * 16 + Character.digit(l, 16);
-                        if (!noAck) {
-                            if ((sum & 0xFF) != given) {
-                                writeRaw(new byte[] {'-'});
-                                continue;
-                            }
-                            writeRaw(new byte[] {'+'});
-                        }
-                        incoming.add(unescape(body.toByteArray()));
-                    }
-                    // '+' acknowledgements and noise between packets are ignored.
                 }
             } catch (IOException e) {
                 LOG.debug("gdb read", e);
@@ -295,188 +266,125 @@ public final class GdbServer implements Closeable {
             incoming.add(EOF);
         }
 
-        /** Undoes the '}' escape of binary data; kept as ISO-8859-1 so bytes map 1:1 to chars. */
-        private String unescape(byte[] b) {
-            ByteArrayOutputStream o = new ByteArrayOutputStream(b.length);
-            for (int i = 0; i < b.length; i++) {
-                if (b[i] == '}' && i + 1 < b.length) {
-                    o.write(b[++i] ^ 0x20);
-                } else {
-                    o.write(b[i]);
-                }
-            }
-            return o.toString(StandardCharsets.ISO_8859_1);
-        }
-
         private void send(String payload) throws IOException {
-            ByteArrayOutputStream o = new ByteArrayOutputStream(payload.length() + 4);
-            o.write('$');
-            int sum = 0;
-            for (int i = 0; i < payload.length(); i++) {
-                int c = payload.charAt(i) & 0xFF;
-                if (c == '$' || c == '#' || c == '}' || c == '*') {
-                    o.write('}');
-                    sum += '}';
-                    c ^= 0x20;
-                }
-                o.write(c);
-                sum += c;
-            }
-            o.write('#');
-            o.write(Character.forDigit((sum >> 4) & 0xF, 16));
-            o.write(Character.forDigit(sum & 0xF, 16));
-            byte[] bytes = o.toByteArray();
-            synchronized (this) {
-                lastSent = bytes;
-            }
-            writeRaw(bytes);
-        }
-
-        private void resend() {
-            byte[] b;
-            synchronized (this) {
-                b = lastSent;
-            }
-            if (b.length > 0) {
-                try {
-                    writeRaw(b);
-                } catch (IOException e) {
-                    LOG.debug("gdb resend", e);
-                }
-            }
-        }
-
-        private void writeRaw(byte[] b) throws IOException {
-            synchronized (out) {
-                out.write(b);
-                out.flush();
-            }
+            framing.send(payload);
         }
 
         // ---- packets ---------------------------------------------------------------------------------------------
 
         private Reply handle(String p) throws IOException {
-            try {
-                return dispatch(p);
-            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
-                LOG.debug("bad gdb packet {}", p, e);
-                return Reply.of("E01");
+            Reply r = commands.dispatch(p, Reply.of(""), Reply.of("E01"));
+            if (r.text() != null && r.text().equals("E01")) {
+                LOG.debug("gdb packet refused: {}", p);
             }
+            return r;
         }
 
-        private Reply dispatch(String p) throws IOException {
-            if (p.isEmpty()) {
-                return Reply.of("");
-            }
-            char c = p.charAt(0);
-            switch (c) {
-                case '?':
-                    return Reply.of(stopReply(waitInitial()));
-                case 'g':
-                    return Reply.of(readAllRegisters());
-                case 'G':
-                    return Reply.of(writeAllRegisters(p.substring(1)));
-                case 'p':
-                    return Reply.of(readRegister(Integer.parseInt(p.substring(1), 16)));
-                case 'P': {
-                    int eq = p.indexOf('=');
-                    return Reply.of(writeRegister(Integer.parseInt(p.substring(1, eq), 16), p.substring(eq + 1)));
+        /** The packets the stub answers, by name (gdb manual, "Packets" and "General Query Packets"). */
+        private RspCommandTable<Reply> commandTable() {
+            return new RspCommandTable<Reply>()
+                    .on("?", a -> Reply.of(stopReply(waitInitial())))
+                    .on("g", a -> Reply.of(readAllRegisters()))
+                    .on("G", a -> Reply.of(writeAllRegisters(a)))
+                    .on("p", a -> Reply.of(readRegister(Integer.parseInt(a, 16))))
+                    .on("P", a -> {
+                        int eq = a.indexOf('=');
+                        return Reply.of(writeRegister(Integer.parseInt(a.substring(0, eq), 16), a.substring(eq + 1)));
+                    })
+                    .on("m", a -> Reply.of(readMemory(a)))
+                    .on("M", a -> Reply.of(writeMemoryHex(a)))
+                    .on("X", a -> Reply.of(writeMemoryBinary(a)))
+                    .on("Z", a -> Reply.of(breakpoint(true, a)))
+                    .on("z", a -> Reply.of(breakpoint(false, a)))
+                    .on("H", a -> Reply.of(setThread(a)))
+                    .on("T", a -> Reply.of(validThread(parseThread(a)) ? "OK" : "E01"))
+                    .on("c", a -> resumeAll(a))
+                    .on("C", a -> resumeAll("")) // continue with a signal: the signal is not delivered
+                    .on("s", a -> stepOne(a))
+                    .on("S", a -> stepOne(""))
+                    .on("vCont?", a -> Reply.of("vCont;c;C;s;S;t"))
+                    .on("vCont;", this::vCont)
+                    .on("vKill", a -> {
+                        killGuest();
+                        return new Reply("OK", End.KILL);
+                    })
+                    .on("D", a -> {
+                        dbg.detach();
+                        log.println("gdb: detached; the guest runs on");
+                        return new Reply("OK", End.DETACH);
+                    })
+                    .on("k", a -> {
+                        killGuest();
+                        return new Reply(null, End.KILL);
+                    })
+                    .on("qSupported", a -> Reply.of("PacketSize=" + Integer.toHexString(PACKET_SIZE)
+                            + ";qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+"))
+                    .on("QStartNoAckMode", a -> {
+                        send("OK");
+                        framing.noAckMode();
+                        return Reply.of(null);
+                    })
+                    .on("qXfer:features:read:", a -> Reply.of(featuresRead(a)))
+                    .on("qfThreadInfo", a -> Reply.of(threadList()))
+                    .on("qsThreadInfo", a -> Reply.of("l"))
+                    .on("qC", a -> Reply.of("QC" + Integer.toHexString(gThread + 1)))
+                    .on("qThreadExtraInfo,", a -> Reply.of(threadExtraInfo(a)))
+                    .on("qAttached", a -> Reply.of("1"))
+                    .on("qRcmd,", a -> Reply.of(rcmd(a)))
+                    .on("qSymbol", a -> Reply.of("OK"));
+        }
+
+        private Reply vCont(String actions) throws IOException {
+            Debugger.Mode[] modes = new Debugger.Mode[dbg.peCount()];
+            for (String action : actions.split(";")) {
+                String[] a = action.split(":");
+                Debugger.Mode m;
+                switch (a[0].charAt(0)) {
+                    case 'c':
+                    case 'C':
+                        m = Debugger.Mode.RUN;
+                        break;
+                    case 's':
+                    case 'S':
+                        m = Debugger.Mode.STEP;
+                        break;
+                    case 't':
+                        m = Debugger.Mode.HALT;
+                        break;
+                    default:
+                        return Reply.of("E01");
                 }
-                case 'm':
-                    return Reply.of(readMemory(p.substring(1)));
-                case 'M':
-                    return Reply.of(writeMemoryHex(p.substring(1)));
-                case 'X':
-                    return Reply.of(writeMemoryBinary(p.substring(1)));
-                case 'Z':
-                case 'z':
-                    return Reply.of(breakpoint(c == 'Z', p.substring(1)));
-                case 'H':
-                    return Reply.of(setThread(p));
-                case 'T':
-                    return Reply.of(validThread(parseThread(p.substring(1))) ? "OK" : "E01");
-                case 'c':
-                case 'C':
-                    return resumeAll(p);
-                case 's':
-                case 'S':
-                    return stepOne(p);
-                case 'v':
-                    return vPacket(p);
-                case 'q':
-                case 'Q':
-                    return Reply.of(query(p));
-                case 'D':
-                    dbg.detach();
-                    log.println("gdb: detached; the guest runs on");
-                    return new Reply("OK", End.DETACH);
-                case 'k':
-                    killGuest();
-                    return new Reply(null, End.KILL);
-                default:
-                    return Reply.of("");
-            }
-        }
-
-        private Reply vPacket(String p) throws IOException {
-            if (p.equals("vCont?")) {
-                return Reply.of("vCont;c;C;s;S;t");
-            }
-            if (p.startsWith("vCont;")) {
-                Debugger.Mode[] modes = new Debugger.Mode[dbg.peCount()];
-                for (String action : p.substring(6).split(";")) {
-                    String[] a = action.split(":");
-                    Debugger.Mode m;
-                    switch (a[0].charAt(0)) {
-                        case 'c':
-                        case 'C':
-                            m = Debugger.Mode.RUN;
-                            break;
-                        case 's':
-                        case 'S':
-                            m = Debugger.Mode.STEP;
-                            break;
-                        case 't':
-                            m = Debugger.Mode.HALT;
-                            break;
-                        default:
-                            return Reply.of("E01");
-                    }
-                    int t = a.length > 1 ? parseThread(a[1]) : -1;
-                    if (t >= 0 && !validThread(t)) {
-                        return Reply.of("E02"); // no such thread: nothing resumes, the stub keeps serving
-                    }
-                    for (int i = 0; i < modes.length; i++) {
-                        // The leftmost action that applies to a thread wins (gdb manual, vCont).
-                        if (modes[i] == null && (t < 0 || t == i)) {
-                            modes[i] = m;
-                        }
-                    }
+                int t = a.length > 1 ? parseThread(a[1]) : -1;
+                if (t >= 0 && !validThread(t)) {
+                    return Reply.of("E02"); // no such thread: nothing resumes, the stub keeps serving
                 }
                 for (int i = 0; i < modes.length; i++) {
-                    if (modes[i] == null) {
-                        modes[i] = Debugger.Mode.HALT;
+                    // The leftmost action that applies to a thread wins (gdb manual, vCont).
+                    if (modes[i] == null && (t < 0 || t == i)) {
+                        modes[i] = m;
                     }
                 }
-                return runAndWait(modes);
             }
-            if (p.startsWith("vKill")) {
-                killGuest();
-                return new Reply("OK", End.KILL);
+            for (int i = 0; i < modes.length; i++) {
+                if (modes[i] == null) {
+                    modes[i] = Debugger.Mode.HALT;
+                }
             }
-            return Reply.of(""); // vMustReplyEmpty and everything else unsupported
+            return runAndWait(modes);
         }
 
-        private Reply resumeAll(String p) throws IOException {
-            if (p.length() > 1 && p.charAt(0) == 'c') {
-                setPc(cThread, RmmView.parseNumber("0x" + p.substring(1)));
+        /** c [ADDR]: resume every PE (from ADDR on the Hc thread). */
+        private Reply resumeAll(String addr) throws IOException {
+            if (!addr.isEmpty()) {
+                setPc(cThread, RmmView.parseNumber("0x" + addr));
             }
             return runAndWait(null);
         }
 
-        private Reply stepOne(String p) throws IOException {
-            if (p.length() > 1 && p.charAt(0) == 's') {
-                setPc(cThread, RmmView.parseNumber("0x" + p.substring(1)));
+        /** s [ADDR]: step the Hc thread (from ADDR). */
+        private Reply stepOne(String addr) throws IOException {
+            if (!addr.isEmpty()) {
+                setPc(cThread, RmmView.parseNumber("0x" + addr));
             }
             Debugger.Mode[] modes = new Debugger.Mode[dbg.peCount()];
             java.util.Arrays.fill(modes, Debugger.Mode.HALT);
@@ -714,12 +622,13 @@ public final class GdbServer implements Closeable {
             return pe >= 0 && pe < dbg.peCount();
         }
 
-        private String setThread(String p) {
-            int t = parseThread(p.substring(2));
+        /** Hg THREAD or Hc THREAD ({@code op} is "gTHREAD" or "cTHREAD"). */
+        private String setThread(String op) {
+            int t = parseThread(op.substring(1));
             if (t >= 0 && !validThread(t)) {
                 return "E01";
             }
-            if (p.charAt(1) == 'g') {
+            if (op.charAt(0) == 'g') {
                 gThread = t < 0 ? gThread : t;
             } else {
                 cThread = t < 0 ? cThread : t;
@@ -733,66 +642,47 @@ public final class GdbServer implements Closeable {
 
         // ---- queries ---------------------------------------------------------------------------------------------
 
-        private String query(String p) throws IOException {
-            if (p.startsWith("qSupported")) {
-                return "PacketSize=" + Integer.toHexString(PACKET_SIZE)
-                        + ";qXfer:features:read+;swbreak+;hwbreak+;QStartNoAckMode+;vContSupported+";
+        /** qXfer:features:read:ANNEX:OFFSET,LENGTH; the only annex is target.xml. */
+        private String featuresRead(String args) {
+            String[] a = args.split(":");
+            if (!a[0].equals("target.xml")) {
+                return "E00";
             }
-            if (p.equals("QStartNoAckMode")) {
-                send("OK");
-                noAck = true;
-                return null;
+            String[] range = a[1].split(",");
+            return xfer(RegisterFile.targetXml(), Integer.parseInt(range[0], 16), Integer.parseInt(range[1], 16));
+        }
+
+        private String threadList() {
+            StringBuilder b = new StringBuilder("m");
+            for (int i = 0; i < dbg.peCount(); i++) {
+                b.append(i == 0 ? "" : ",").append(Integer.toHexString(i + 1));
             }
-            if (p.startsWith("qXfer:features:read:")) {
-                String[] a = p.substring("qXfer:features:read:".length()).split(":");
-                if (!a[0].equals("target.xml")) {
-                    return "E00";
+            return b.toString();
+        }
+
+        private String threadExtraInfo(String thread) {
+            int t = parseThread(thread);
+            if (!validThread(t)) {
+                return "E01";
+            }
+            Cpu c = cpu(t);
+            String fw = RegisterFile.firmwareName(c);
+            String s = String.format("PE%d EL%d %s%s", t, c.el, RmmView.stateName(c),
+                    fw != null ? " (" + fw + ")" : "");
+            return hex(s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        /** qRcmd,HEX: a monitor command; its output goes out as O packets, then OK. */
+        private String rcmd(String hexCommand) throws IOException {
+            String cmd = new String(unhex(hexCommand), StandardCharsets.UTF_8);
+            String outText = monitor(cmd.trim());
+            if (!outText.isEmpty()) {
+                byte[] bytes = (outText.endsWith("\n") ? outText : outText + "\n").getBytes(StandardCharsets.UTF_8);
+                for (int i = 0; i < bytes.length; i += 1024) {
+                    send("O" + hex(java.util.Arrays.copyOfRange(bytes, i, Math.min(bytes.length, i + 1024))));
                 }
-                String[] range = a[1].split(",");
-                return xfer(RegisterFile.targetXml(), Integer.parseInt(range[0], 16), Integer.parseInt(range[1], 16));
             }
-            if (p.equals("qfThreadInfo")) {
-                StringBuilder b = new StringBuilder("m");
-                for (int i = 0; i < dbg.peCount(); i++) {
-                    b.append(i == 0 ? "" : ",").append(Integer.toHexString(i + 1));
-                }
-                return b.toString();
-            }
-            if (p.equals("qsThreadInfo")) {
-                return "l";
-            }
-            if (p.equals("qC")) {
-                return "QC" + Integer.toHexString(gThread + 1);
-            }
-            if (p.startsWith("qThreadExtraInfo,")) {
-                int t = parseThread(p.substring("qThreadExtraInfo,".length()));
-                if (!validThread(t)) {
-                    return "E01";
-                }
-                Cpu c = cpu(t);
-                String fw = RegisterFile.firmwareName(c);
-                String s = String.format("PE%d EL%d %s%s", t, c.el, RmmView.stateName(c),
-                        fw != null ? " (" + fw + ")" : "");
-                return hex(s.getBytes(StandardCharsets.UTF_8));
-            }
-            if (p.startsWith("qAttached")) {
-                return "1";
-            }
-            if (p.startsWith("qRcmd,")) {
-                String cmd = new String(unhex(p.substring(6)), StandardCharsets.UTF_8);
-                String outText = monitor(cmd.trim());
-                if (!outText.isEmpty()) {
-                    byte[] bytes = (outText.endsWith("\n") ? outText : outText + "\n").getBytes(StandardCharsets.UTF_8);
-                    for (int i = 0; i < bytes.length; i += 1024) {
-                        send("O" + hex(java.util.Arrays.copyOfRange(bytes, i, Math.min(bytes.length, i + 1024))));
-                    }
-                }
-                return "OK";
-            }
-            if (p.startsWith("qSymbol")) {
-                return "OK";
-            }
-            return "";
+            return "OK";
         }
 
         private String xfer(String doc, int off, int len) {

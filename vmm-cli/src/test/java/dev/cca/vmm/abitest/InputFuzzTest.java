@@ -98,7 +98,7 @@ class InputFuzzTest {
                         for (Scenarios.Loaded l : Scenarios.load(f)) {
                             if (l.json() != null) {
                                 try {
-                                    Scenarios.checkScenario(l.json(), l.where());
+                                    Scenarios.parse(l.json(), l.where());
                                     accepted++;
                                 } catch (ScenarioException e) {
                                     assertTrue(e.getMessage() != null);

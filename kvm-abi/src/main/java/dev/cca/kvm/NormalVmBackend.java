@@ -14,10 +14,11 @@ import dev.cca.kvm.host.Process;
 import dev.cca.kvm.host.UserMemory;
 import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.Structs;
-import dev.cca.rmm.smc.Psci;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -34,8 +35,8 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
  * <p>Each KVM_RUN leases a PE (preferring the one with the vCPU's index), loads the vCPU's context into it, runs
  * and saves the context back on the way out, like kvm_arch_vcpu_load/put.
  */
-final class NormalVmHost {
-    private static final Logger LOG = LoggerFactory.getLogger(NormalVmHost.class);
+final class NormalVmBackend implements VmBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(NormalVmBackend.class);
     private static final long PAGE = 4096;
     /** HCR_EL2 of a running guest (KVM's HCR_GUEST_FLAGS, restricted to what this PE implements). */
     static final long HCR_GUEST = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO
@@ -44,9 +45,6 @@ final class NormalVmHost {
     private static final long CNTHCTL_GUEST = 3;
     /** PSTATE of a vCPU started by PSCI CPU_ON: EL1h, DAIF masked. */
     private static final long PSTATE_EL1H_MASKED = 0x3C5;
-    private static final long SMCCC_VERSION = 0x8000_0000L, SMCCC_ARCH_FEATURES = 0x8000_0001L;
-    private static final long PSCI_MIGRATE_INFO_TYPE = 0x8400_0006L;
-    private static final long CONTINUE = Long.MIN_VALUE;
 
 
     /** KVM's copy of a vCPU's system register context while it is not loaded on a PE. */
@@ -59,8 +57,6 @@ final class NormalVmHost {
         final long[] fpsimd = new long[64];
         long spEl1;
         boolean started;
-        /** PSCI CPU_ON request: entry point and context id, applied when the vCPU next runs. */
-        long onEntry = -1, onContext;
         // MMIO access handed to the VMM, completed on the next KVM_RUN.
         boolean mmioPending, mmioRead, mmioSse, mmioSf;
         int mmioRt, mmioLen;
@@ -97,7 +93,7 @@ final class NormalVmHost {
     private int vmid = -1;
     private long cntvoff;
 
-    NormalVmHost(KvmVm vm) {
+    NormalVmBackend(KvmVm vm) {
         this.vm = vm;
         this.kernel = vm.dev.kernel;
     }
@@ -106,8 +102,93 @@ final class NormalVmHost {
     // Configuration hooks
     // =========================================================================================================
 
+    // =========================================================================================================
+    // The VM type's answers to the generic code
+    // =========================================================================================================
+
+    @Override
+    public boolean hasPrivateMem() {
+        return false;
+    }
+
+    @Override
+    public boolean capabilityAllowed(int cap) {
+        return true;
+    }
+
+    @Override
+    public long sanitiseIdAa64dfr0(long host) {
+        return host;
+    }
+
+    @Override
+    public boolean idRegistersFixed() {
+        return false;
+    }
+
+    /** v12 answers EPERM; v13's form (the populate-progress profile) answers ENXIO. */
+    @Override
+    public long populate(Process p, long arg, boolean writeBack) {
+        return writeBack ? -Errno.ENXIO : -Errno.EPERM;
+    }
+
+    @Override
+    public void attributesChanged(long start, long end, boolean nowPrivate) {
+        // No private memory: nothing is mapped by attribute.
+    }
+
+    @Override
+    public String abiState() {
+        return "";
+    }
+
+    @Override
+    public long firstRun(KvmVcpu v) {
+        return 0;
+    }
+
+    /** The MMIO access is completed in the vCPU's own state when it next runs ({@link #run}). */
+    @Override
+    public void completeMmio(KvmVcpu v) {
+    }
+
+    @Override
+    public boolean maySetReg(long regId) {
+        return true;
+    }
+
+    @Override
+    public List<Long> regIds() {
+        List<Long> ids = new ArrayList<>(VcpuRegs.coreIds());
+        ids.addAll(VmFirmwareRegs.ids());
+        ids.addAll(VcpuRegs.sysregIds());
+        ids.add(REG_ID_AA64DFR0_EL1);
+        return ids;
+    }
+
+    /** KVM_SET_VCPU_EVENTS: an SError (without syndrome: no RAS) or an external abort to inject. */
+    @Override
+    public long setVcpuEvents(KvmVcpu v, boolean serror, boolean hasEsr, boolean extDabt, boolean extIabt) {
+        if (extDabt && extIabt) {
+            return -Errno.EINVAL;
+        }
+        if (serror && hasEsr) {
+            return -Errno.EINVAL; // no RAS extension: an SError syndrome cannot be given
+        }
+        v.pendingSerror |= serror;
+        v.pendingExtDabt |= extDabt || extIabt;
+        return 0;
+    }
+
+    /** !vcpu_is_rec(vcpu). */
+    @Override
+    public long psciCompleteIoctl(Process p, KvmVcpu v, long arg) {
+        return -Errno.EPERM;
+    }
+
     /** A memslot went away or became read-only: drop its stage-2 mappings. */
-    synchronized void unmapRange(long gpa, long size) {
+    @Override
+    public synchronized void unmapRange(long gpa, long size) {
         if (stage2 != null) {
             stage2.unmap(gpa, gpa + size);
             // TLBI VMALLS12E1IS: every PE drops its EL1&0 entries before it next touches memory; each TLB is
@@ -118,7 +199,8 @@ final class NormalVmHost {
     }
 
     /** VM teardown: frees the stage-2 tables and the VMID. */
-    synchronized void destroy() {
+    @Override
+    public synchronized void destroy() {
         if (stage2 != null) {
             stage2.free();
             stage2 = null;
@@ -161,7 +243,23 @@ final class NormalVmHost {
         return vcpus.computeIfAbsent(v.id, k -> new Vcpu(v, vm.waits.slot(v.id)));
     }
 
-    long run(Process p, KvmVcpu v) {
+    @Override
+    public long run(Process p, KvmVcpu v) {
+        // A powered-off vCPU sleeps here until PSCI CPU_ON (or a signal) before it is loaded on a PE.
+        while (v.mpState == KVM_MP_STATE_STOPPED) {
+            if (p.signalPending()) {
+                p.consumeSignal();
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                v.setExit(KVM_EXIT_INTR);
+                return -Errno.EINTR;
+            }
+        }
         Vgic vgic = vm.irqchip;
         if (vgic == null) {
             LOG.warn("KVM_RUN on a normal VM without an initialised in-kernel GICv3 (KVM_CREATE_DEVICE + CTRL_INIT)");
@@ -204,6 +302,11 @@ final class NormalVmHost {
                     return -Errno.EINTR;
                 }
                 continue;
+            }
+            if (v.resetPending) {
+                // A CPU_ON came between this vCPU's CPU_OFF and here: start over at its entry point.
+                put(pe, v, s);
+                load(pe, v, s);
             }
             HostInterrupts.acknowledge(pe);
             updateTimers(pe, v, vgic);
@@ -251,7 +354,7 @@ final class NormalVmHost {
 
     private void load(Cpu pe, KvmVcpu v, Vcpu s) {
         long[] sr = pe.sr;
-        if (s.onEntry != -1) {
+        if (v.resetPending) {
             resetForCpuOn(v, s);
         }
         System.arraycopy(v.regs, 0, pe.x, 0, 31);
@@ -319,11 +422,15 @@ final class NormalVmHost {
         }
     }
 
-    /** PSCI CPU_ON: the vCPU starts at the entry point with the context id in X0, MMU off, EL1h (DEN0022 6.4). */
+    /**
+     * kvm_reset_vcpu() after PSCI CPU_ON: the vCPU starts at the entry point with the context id in X0, MMU off,
+     * EL1h (DEN0022 6.4).
+     */
     private void resetForCpuOn(KvmVcpu v, Vcpu s) {
+        v.resetPending = false;
         java.util.Arrays.fill(v.regs, 0);
-        v.regs[0] = s.onContext;
-        v.regFile.pc = s.onEntry;
+        v.regs[0] = v.resetR0;
+        v.regFile.pc = v.resetPc;
         v.regFile.pstate = PSTATE_EL1H_MASKED;
         v.regFile.sp = 0;
         s.spEl1 = 0;
@@ -332,7 +439,6 @@ final class NormalVmHost {
         java.util.Arrays.fill(s.timer, 0);
         java.util.Arrays.fill(s.ich, 0);
         java.util.Arrays.fill(s.fpsimd, 0);
-        s.onEntry = -1;
     }
 
     // =========================================================================================================
@@ -352,10 +458,10 @@ final class NormalVmHost {
         }
         switch (Esr.ec(esr)) {
             case Esr.EC_HVC64:
-                return hypercall(p, pe, v, s);
+                return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_SMC64:
                 sr[SysRegs.ELR_EL2] += 4; // a trapped SMC returns to itself
-                return hypercall(p, pe, v, s);
+                return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_WFX:
                 sr[SysRegs.ELR_EL2] += 4;
                 if ((esr & 1) != 0) {
@@ -487,108 +593,6 @@ final class NormalVmHost {
         return CONTINUE;
     }
 
-    // ---- PSCI and SMCCC --------------------------------------------------------------------------------------
-
-    private long hypercall(Process p, Cpu pe, KvmVcpu v, Vcpu s) {
-        long fid = pe.x[0] & 0xFFFF_FFFFL;
-        long[] x = pe.x;
-        if (fid == Psci.VERSION) {
-            x[0] = Psci.VERSION_1_1;
-        } else if (fid == Psci.FEATURES) {
-            x[0] = psciFeature(x[1] & 0xFFFF_FFFFL);
-        } else if (fid == PSCI_MIGRATE_INFO_TYPE) {
-            x[0] = 2; // Trusted OS not present or does not require migration
-        } else if (fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64) {
-            x[0] = cpuOn(fid == Psci.CPU_ON_32 ? x[1] & 0xFFFF_FFFFL : x[1], x[2], x[3]);
-        } else if (fid == Psci.CPU_OFF) {
-            v.mpState = KVM_MP_STATE_STOPPED;
-            synchronized (idleLock) {
-                idleLock.notifyAll();
-            }
-            vm.waits.wakeAll();
-        } else if (fid == Psci.AFFINITY_INFO_32 || fid == Psci.AFFINITY_INFO_64) {
-            x[0] = affinityInfo(x[1], x[2]);
-        } else if (fid == Psci.CPU_SUSPEND_32 || fid == Psci.CPU_SUSPEND_64) {
-            // Standby: a WFI that returns SUCCESS (any power state is allowed to be a standby).
-            x[0] = Psci.SUCCESS;
-            if (!blockUntilWake(p, pe, v, s)) {
-                p.consumeSignal();
-                v.setExit(KVM_EXIT_INTR);
-                return -Errno.EINTR;
-            }
-        } else if (fid == Psci.SYSTEM_OFF || fid == Psci.SYSTEM_RESET) {
-            v.setExit(KVM_EXIT_SYSTEM_EVENT);
-            v.runWrite(Structs.RUN_SYSTEM_EVENT_TYPE, 4,
-                    fid == Psci.SYSTEM_OFF ? KVM_SYSTEM_EVENT_SHUTDOWN : KVM_SYSTEM_EVENT_RESET);
-            v.runWrite(Structs.RUN_SYSTEM_EVENT_NDATA, 4, 1);
-            v.runWrite(Structs.RUN_SYSTEM_EVENT_DATA, 8, 0);
-            return 0;
-        } else if (fid == SMCCC_VERSION) {
-            x[0] = 0x10001; // SMCCC 1.1
-        } else if (fid == SMCCC_ARCH_FEATURES) {
-            x[0] = Psci.NOT_SUPPORTED; // no firmware workarounds to discover
-        } else {
-            x[0] = Psci.NOT_SUPPORTED; // SMCCC_RET_NOT_SUPPORTED
-        }
-        return CONTINUE;
-    }
-
-    private static long psciFeature(long fid) {
-        if (fid == Psci.VERSION || fid == Psci.FEATURES || fid == PSCI_MIGRATE_INFO_TYPE || fid == Psci.CPU_OFF
-                || fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64 || fid == Psci.AFFINITY_INFO_32
-                || fid == Psci.AFFINITY_INFO_64 || fid == Psci.CPU_SUSPEND_32 || fid == Psci.CPU_SUSPEND_64
-                || fid == Psci.SYSTEM_OFF || fid == Psci.SYSTEM_RESET || fid == SMCCC_VERSION) {
-            return Psci.SUCCESS; // CPU_SUSPEND: original power_state format, no OS-initiated mode
-        }
-        return Psci.NOT_SUPPORTED;
-    }
-
-    private KvmVcpu byMpidr(long mpidr) {
-        long aff = (mpidr & 0xFF_FFFFL) | (((mpidr >>> 32) & 0xFF) << 24);
-        synchronized (vm) {
-            for (KvmVcpu c : vm.vcpus.values()) {
-                if (c.mpidr == aff) {
-                    return c;
-                }
-            }
-        }
-        return null;
-    }
-
-    private long cpuOn(long target, long entry, long context) {
-        KvmVcpu t = byMpidr(target);
-        if (t == null) {
-            return Psci.INVALID_PARAMETERS;
-        }
-        Vcpu ts = state(t);
-        synchronized (idleLock) {
-            if (t.mpState != KVM_MP_STATE_STOPPED) {
-                return ts.onEntry != -1 ? Psci.ON_PENDING : Psci.ALREADY_ON;
-            }
-            ts.onEntry = entry; // applied when the vCPU's thread next loads it
-            ts.onContext = context;
-            t.mpState = KVM_MP_STATE_RUNNABLE;
-            idleLock.notifyAll();
-        }
-        vm.waits.wakeAll();
-        return Psci.SUCCESS;
-    }
-
-    private long affinityInfo(long target, long lowestLevel) {
-        if (lowestLevel != 0) {
-            return Psci.INVALID_PARAMETERS;
-        }
-        KvmVcpu t = byMpidr(target);
-        if (t == null) {
-            return Psci.INVALID_PARAMETERS;
-        }
-        Vcpu ts = vcpus.get(t.id);
-        if (t.mpState == KVM_MP_STATE_STOPPED) {
-            return 1; // OFF
-        }
-        return ts != null && ts.onEntry != -1 ? 2 : 0; // ON_PENDING or ON
-    }
-
     // ---- exception injection -------------------------------------------------------------------------------
 
     private static void injectUndefined(Cpu pe) {
@@ -607,7 +611,8 @@ final class NormalVmHost {
      * kvm_vcpu_kick() for vCPU {@code id}: a physical SGI to the PE it runs its guest on, so that it exits and
      * flushes its list registers again, and a wake-up if it waits.
      */
-    void kick(int id) {
+    @Override
+    public void kick(int id) {
         Vcpu s = vcpus.get(id);
         if (s == null || s.slot.thread == Thread.currentThread()) {
             return; // it flushes its list registers before it next enters the guest anyway
@@ -616,7 +621,29 @@ final class NormalVmHost {
         if (pe != null) {
             kernel.platform.machine.gic.sendSgi(pe.index, HostInterrupts.KICK_SGI);
         }
+        synchronized (idleLock) {
+            idleLock.notifyAll(); // a powered-off vCPU waiting for CPU_ON
+        }
         vm.waits.wakeAll();
+    }
+
+    // =========================================================================================================
+    // SMCCC and PSCI: the calling vCPU's registers are live on its PE; nothing to complete
+    // =========================================================================================================
+
+    @Override
+    public long[] smcccRegs(KvmVcpu v, Cpu pe) {
+        return pe.x;
+    }
+
+    @Override
+    public long psciComplete(Cpu pe, KvmVcpu source, KvmVcpu target, long status) {
+        return 0;
+    }
+
+    @Override
+    public boolean vcpuWfi(Process p, Cpu pe, KvmVcpu v) {
+        return blockUntilWake(p, pe, v, state(v));
     }
 
     /**
