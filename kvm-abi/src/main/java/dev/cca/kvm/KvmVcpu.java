@@ -72,6 +72,8 @@ public final class KvmVcpu implements FileObject {
     int pmuIrq = -1;
     boolean pmuCreated;
     final long[] pmuState = new long[dev.cca.core.cpu.Pmu.CONTEXT_LENGTH];
+    /** A realm vCPU: the last REC exit's pmu_ovf_status was ACTIVE. */
+    boolean pmuOverflow;
 
     /** kvm_vcpu_has_pmu(). */
     boolean hasPmu() {

@@ -3,6 +3,7 @@ package dev.cca.kvm;
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.GenericTimer;
+import dev.cca.core.cpu.Pmu;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.core.mem.Pas;
 import dev.cca.kvm.host.HostKernel;
@@ -179,6 +180,11 @@ final class RealmHost {
                 writeNs(pe, params + 0x008, vm.ipaBits);
                 writeNs(pe, params + 0x018, (dfr0 >>> 12) & 0xF); // num_bps: ID_AA64DFR0_EL1.BRPs, copied raw
                 writeNs(pe, params + 0x020, (dfr0 >>> 20) & 0xF); // num_wps: ID_AA64DFR0_EL1.WRPs
+                if (vm.hasPmu()) {
+                    // flags.PMU and pmu_num_ctrs = kvm->arch.nr_pmu_counters (PMCR_EL0.N the VMM set)
+                    writeNs(pe, params + 0x000, Rmi.REALM_FLAG_PMU);
+                    writeNs(pe, params + 0x028, vm.nrPmuCounters);
+                }
                 writeNs(pe, params + 0x800, vmid);
                 writeNs(pe, params + 0x808, pgdPa);
                 writeNs(pe, params + 0x810, sl);
@@ -653,12 +659,15 @@ final class RealmHost {
         for (int ppi : HostInterrupts.TIMER_PPIS) {
             HostInterrupts.setTimerActive(pe, ppi, vgic.isAsserted(v.id, ppi) || vgic.isActive(v.id, ppi));
         }
+        // The PMU's PPI likewise, while the REC's overflow is reported active or its virtual interrupt is.
+        HostInterrupts.setTimerActive(pe, Pmu.PPI,
+                v.pmuIrq >= 0 && (v.pmuOverflow || vgic.isActiveAny(v.id, v.pmuIrq)));
     }
 
     /**
      * kvm_vgic_sync_hwstate() and update_arch_timer_irq_lines() after a REC exit: the list registers as the
-     * realm left them (acknowledged interrupts active, deactivated ones retired), ICH_VMCR_EL2, and the timers'
-     * levels from the CTL/CVAL the RMM reported.
+     * realm left them (acknowledged interrupts active, deactivated ones retired), ICH_VMCR_EL2, the timers'
+     * levels from the CTL/CVAL the RMM reported, and the PMU interrupt's level from pmu_ovf_status.
      */
     private void syncFromRec(Cpu pe, KvmVcpu v, Vgic vgic) {
         for (int i = 0; i < v.recLrs.length; i++) {
@@ -671,6 +680,11 @@ final class RealmHost {
         v.recTimers[2] = readNs(pe, v.recRun + RecRun.EXIT_CNTV_CTL);
         v.recTimers[3] = readNs(pe, v.recRun + RecRun.EXIT_CNTV_CVAL);
         updateTimerLevels(v, vgic, -1);
+        // kvm_pmu_update_state() for a REC: the level of the PMU interrupt is the exit's pmu_ovf_status.
+        v.pmuOverflow = readNs(pe, v.recRun + RecRun.EXIT_PMU_OVF_STATUS) == Rmi.PMU_OVERFLOW_ACTIVE;
+        if (v.hasPmu() && v.pmuIrq >= 0) {
+            vgic.setPmuLevel(v.id, v.pmuIrq, v.pmuOverflow);
+        }
     }
 
     /**

@@ -55,8 +55,10 @@ final class RealmCommands {
         if ((p.flags & Rmi.REALM_FLAG_SVE) != 0) {
             return Rmi.ERROR_INPUT; // SVE not supported
         }
-        if ((p.flags & Rmi.REALM_FLAG_PMU) != 0) {
-            return Rmi.ERROR_INPUT; // PMU not supported
+        // PMU: supported, with at most PMU_NUM_CTRS counters and at least one (no FEAT_HPMN0).
+        if ((p.flags & Rmi.REALM_FLAG_PMU) != 0
+                && (!f.pmu || p.pmuNumCtrs > f.pmuNumCtrs || p.pmuNumCtrs == 0)) {
+            return Rmi.ERROR_INPUT;
         }
         if (!S2tt.validStartLevel(p.s2sz, p.rttLevelStart, mem.cpu.memory.paBits())) {
             return Rmi.ERROR_INPUT;

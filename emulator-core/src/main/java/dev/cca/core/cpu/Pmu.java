@@ -293,6 +293,9 @@ public final class Pmu {
         long now = cpu.timer.localCount();
         long next = dist == Long.MAX_VALUE || dist > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + dist;
         if (next != deadline) {
+            if (next < deadline) {
+                cpu.transitioned = true; // end the engine's chunk: the overflow may come before it would end
+            }
             deadline = next;
             cpu.rescheduleTimeEvents();
         }
