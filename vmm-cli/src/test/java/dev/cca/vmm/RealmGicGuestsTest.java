@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The realm guests of src-test-images/realm-gic, run with {@code cca run --realm --cpus N}: SGIs between vCPUs and
  * the active state through the realm's vGIC, the EL1 virtual and physical timers' interrupts (a disabled timer's
- * line drops), and PSCI from a realm with the calls completed by KVM or by the VMM. Each guest prints PASS or FAIL
+ * line drops), the realm's PMU (RMM pmu_ena), and PSCI from a realm with the calls completed by KVM or by the VMM. Each guest prints PASS or FAIL
  * lines and powers off.
  */
 class RealmGicGuestsTest {
@@ -36,7 +36,7 @@ class RealmGicGuestsTest {
                 .redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), log);
-        for (String g : new String[] {"realm-psci.elf", "realm-sgi.elf", "realm-timer.elf"}) {
+        for (String g : new String[] {"realm-psci.elf", "realm-sgi.elf", "realm-timer.elf", "realm-pmu.elf"}) {
             assertArrayEquals(Files.readAllBytes(DIR.resolve(g)), Files.readAllBytes(out.resolve(g)),
                     "src-test-images/realm-gic/" + g + " is stale: run src-test-images/realm-gic/build.sh");
         }
@@ -104,6 +104,16 @@ class RealmGicGuestsTest {
         CliRunner r = runPassing("realm-sgi", 4, "--psci", "user");
         assertTrue(r.out().contains("realm-sgi: every secondary took SGI 8 (IRM) and answered with SGI 8 + k\n"),
                 r.out());
+    }
+
+    @Test
+    void realmPmuCountsExactlyAcrossRecExitsAndItsOverflowComesBackThroughTheListRegisters() {
+        CliRunner r = runPassing("realm-pmu", 1);
+        assertTrue(r.out().startsWith("pmu: PMUv3p5, 6 event counters\n"
+                + "pmu: INST_RETIRED, MEM_ACCESS and cycles exact\n"
+                + "pmu: EL1 filtered out by P\n"
+                + "pmu: overflow interrupt PPI 23 at the overflowing instruction\n"
+                + "realm-pmu: PASS\n"), r.out());
     }
 
     @ParameterizedTest(name = "{0} vCPUs")

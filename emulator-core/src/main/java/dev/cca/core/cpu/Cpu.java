@@ -28,6 +28,8 @@ public final class Cpu {
     public final GenericTimer timer = new GenericTimer(this);
     /** The GICv3 CPU interface (ICC_*, ICV_*, ICH_* registers). */
     public final GicCpuInterface gic = new GicCpuInterface(this);
+    /** The Performance Monitors (PMUv3). */
+    public final Pmu pmu = new Pmu(this);
 
     // ---- architectural state --------------------------------------------------------------------------------
     /** X0..X30; slot 31 always reads zero (XZR) and is never written. */
@@ -137,6 +139,7 @@ public final class Cpu {
         sr[SCTLR_EL3] = 0x30C5_0830L;
         BaseSysRegs.reset(this);
         ss = SecurityState.ROOT;
+        pmu.reset();
         onTranslationRegimeChange();
         transitioned = true;
     }

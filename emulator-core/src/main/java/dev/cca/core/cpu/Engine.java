@@ -71,7 +71,7 @@ public final class Engine {
 
     /** Recomputes when the next time event (countdown, timer deadline) is due. */
     void rescheduleTimeEvents() {
-        nextEventTime = Math.min(irqCountdownAt, cpu.timer.nextDeadline);
+        nextEventTime = Math.min(Math.min(irqCountdownAt, cpu.timer.nextDeadline), cpu.pmu.deadline);
     }
 
     /** Handles the time events due at the current count. */
@@ -79,6 +79,9 @@ public final class Engine {
         if (cpu.timer.localCount() >= irqCountdownAt) {
             irqCountdownAt = Long.MAX_VALUE;
             cpu.setIrqSource(Cpu.IRQ_SOURCE_COUNTDOWN, true);
+        }
+        if (cpu.timer.localCount() >= cpu.pmu.deadline) {
+            cpu.pmu.timeEvent(); // a PMU counter overflows here
         }
         cpu.timer.update(); // reschedules
     }

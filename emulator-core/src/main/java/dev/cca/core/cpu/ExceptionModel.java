@@ -168,6 +168,10 @@ public final class ExceptionModel {
         }
         int fromEl = cpu.el;
         SecurityState fromSs = cpu.ss;
+        // SVC, HVC and SMC complete before their exception (ELR past them); other synchronous exceptions stop
+        // their instruction.
+        cpu.pmu.beforeException(kind == 0, kind == 0 && preferredReturn != cpu.pc
+                && (ec == Esr.EC_SVC64 || ec == Esr.EC_HVC64 || ec == Esr.EC_SMC64));
         long spsr = cpu.packPstate();
         long esr = ((long) ec << 26) | Esr.IL | (iss & 0x1FF_FFFFL);
         if (kind == 0) {
@@ -207,6 +211,7 @@ public final class ExceptionModel {
         }
         cpu.engine.waitingForInterrupt = false;
         cpu.updateMmuIdx();
+        cpu.pmu.afterTransition(false);
         long vector = cpu.sr[Cpu.vbarSlot(targetEl)] + offset;
         cpu.pc = vector;
         cpu.transitioned = true;
@@ -225,6 +230,7 @@ public final class ExceptionModel {
      */
     public long eret() {
         int from = cpu.el;
+        cpu.pmu.beforeReturn();
         long spsr = cpu.sr[Cpu.spsrSlot(from)];
         long elr = cpu.sr[Cpu.elrSlot(from)];
         int m = (int) spsr & 0x1F;
@@ -264,6 +270,7 @@ public final class ExceptionModel {
             cpu.timer.update();
             cpu.gic.sync();
         }
+        cpu.pmu.afterTransition(from >= 2);
         cpu.pc = elr;
         cpu.transitioned = true;
         lastEntry = Firmware.Entry.RETURN;

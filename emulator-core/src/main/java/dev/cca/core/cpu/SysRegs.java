@@ -159,7 +159,7 @@ public final class SysRegs {
                 c.onTranslationRegimeChange();
             }
         }));
-        plainEl("MDCR_EL2", 3, 4, 1, 1, 1, MDCR_EL2, 2, null);
+        plainEl("MDCR_EL2", 3, 4, 1, 1, 1, MDCR_EL2, 2, (c, v) -> Pmu.onMdcrWrite(c));
         plainEl("CPTR_EL2", 3, 4, 1, 1, 2, CPTR_EL2, 2, null);
         plainEl("HSTR_EL2", 3, 4, 1, 1, 3, HSTR_EL2, 2, null);
         plainEl("HACR_EL2", 3, 4, 1, 1, 7, HACR_EL2, 2, null);
@@ -186,7 +186,7 @@ public final class SysRegs {
         plainEl("ACTLR_EL3", 3, 6, 1, 0, 1, ACTLR_EL3, 3, null);
         plainEl("SCR_EL3", 3, 6, 1, 1, 0, SCR_EL3, 3, (c, v) -> c.onScrChange());
         plainEl("CPTR_EL3", 3, 6, 1, 1, 2, CPTR_EL3, 3, null);
-        plainEl("MDCR_EL3", 3, 6, 1, 3, 1, MDCR_EL3, 3, null);
+        plainEl("MDCR_EL3", 3, 6, 1, 3, 1, MDCR_EL3, 3, (c, v) -> Pmu.onMdcrWrite(c));
         plainEl("TTBR0_EL3", 3, 6, 2, 0, 0, TTBR0_EL3, 3, TRANSLATION);
         plainEl("TCR_EL3", 3, 6, 2, 0, 2, TCR_EL3, 3, TRANSLATION);
         plainEl("GPTBR_EL3", 3, 6, 2, 1, 4, GPTBR_EL3, 3, TRANSLATION);
@@ -213,6 +213,8 @@ public final class SysRegs {
         // Slots 256-383: the generic timers (CNTFRQ_EL0 too) and the GIC CPU interface.
         GenericTimer.defineRegisters();
         GicCpuInterface.defineRegisters();
+        // Computed registers (no slots): the Performance Monitors.
+        Pmu.defineRegisters();
         // Slots 128-255: debug and OS lock registers, AIDR_EL1, the RAZ rest of the ID space.
         BaseSysRegs.register();
     }

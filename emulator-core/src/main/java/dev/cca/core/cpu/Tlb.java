@@ -90,9 +90,31 @@ public final class Tlb implements Mmu.Context {
         int i = (cpu.mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
         int off = (int) (va & Page.MASK);
         if (tlbRead[i] == (va & PAGE_TAG_MASK) && off <= Page.SIZE - size) {
+            if (countMem) {
+                memAccess();
+            }
             return Bytes.get(tlbPage[i].data, off, size);
         }
-        return readSlow(va, size, syn);
+        long v = readSlow(va, size, syn);
+        if (countMem) {
+            memAccess();
+        }
+        return v;
+    }
+
+    // ---- the PMU's MEM_ACCESS event (Pmu): one count per completed read or write call -------------------------
+
+    /** A PMU counter counts data accesses in the current state (set by {@link Pmu}). */
+    boolean countMem;
+    /** Data accesses counted while {@link #countMem} was set. */
+    long memAccesses;
+    /** The value of {@link #memAccesses} at which a MEM_ACCESS counter overflows. */
+    long memOverflowAt = Long.MAX_VALUE;
+
+    private void memAccess() {
+        if (++memAccesses >= memOverflowAt) {
+            cpu.pmu.memOverflow();
+        }
     }
 
     /**
@@ -116,9 +138,15 @@ public final class Tlb implements Mmu.Context {
         if (tlbWrite[i] == (va & PAGE_TAG_MASK) && off <= Page.SIZE - size) {
             Page p = tlbPage[i];
             store(p, off, size, value);
+            if (countMem) {
+                memAccess();
+            }
             return;
         }
         writeSlow(va, size, value, syn);
+        if (countMem) {
+            memAccess();
+        }
     }
 
     public long read64(long va, int syn) {
@@ -137,7 +165,7 @@ public final class Tlb implements Mmu.Context {
             // Crosses a page: do it byte by byte (each byte may fault on its own).
             long v = 0;
             for (int b = 0; b < size; b++) {
-                v |= (read(va + b, 1, syn) & 0xFF) << (8 * b);
+                v |= (readSlow(va + b, 1, syn) & 0xFF) << (8 * b);
             }
             return v;
         }
@@ -169,7 +197,7 @@ public final class Tlb implements Mmu.Context {
         }
         if ((va & Page.MASK) > Page.SIZE - size) {
             for (int b = 0; b < size; b++) {
-                write(va + b, 1, value >>> (8 * b), syn);
+                writeSlow(va + b, 1, value >>> (8 * b), syn);
             }
             return;
         }
@@ -511,6 +539,9 @@ public final class Tlb implements Mmu.Context {
         DebugHook hook = cpu.debugHook();
         if (hook != null) {
             hook.dataAccess(cpu, va, 1, needWrite); // a watchpoint on the first byte of an atomic or exclusive
+        }
+        if (countMem) {
+            memAccess();
         }
         return i;
     }
