@@ -10,7 +10,7 @@ command -v "${prefix}as" >/dev/null 2>&1 || {
     exit 2
 }
 mkdir -p "$out"
-for g in timer-irq smp-sgi uart-echo pmu; do
+for g in timer-irq smp-sgi uart-echo pmu vm-step; do
     "${prefix}as" -I "$here" -o "$out/$g.o" "$here/$g.S"
     "${prefix}ld" -T "$here/platform.ld" --build-id=none --no-warn-rwx-segments -n -o "$out/$g.elf" "$out/$g.o"
     rm -f "$out/$g.o"

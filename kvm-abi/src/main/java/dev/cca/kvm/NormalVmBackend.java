@@ -499,10 +499,10 @@ final class NormalVmBackend implements VmBackend {
             case Esr.EC_HVC64:
                 return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_SMC64:
-                sr[SysRegs.ELR_EL2] += 4; // a trapped SMC returns to itself
+                skipInstruction(sr); // a trapped SMC returns to itself
                 return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_WFX:
-                sr[SysRegs.ELR_EL2] += 4;
+                skipInstruction(sr);
                 if ((esr & 1) != 0) {
                     Thread.yield(); // WFE: give another vCPU thread the host CPU
                     return CONTINUE;
@@ -573,7 +573,7 @@ final class NormalVmBackend implements VmBackend {
             } else {
                 setLoadResult(pe.x, rt, dev.read(v, ipa, len), len, sse, sf);
             }
-            sr[SysRegs.ELR_EL2] += 4;
+            skipInstruction(sr);
             return CONTINUE;
         }
         long data = 0;
@@ -595,12 +595,26 @@ final class NormalVmBackend implements VmBackend {
         return 0;
     }
 
+    /** PSTATE.SS in an SPSR. */
+    private static final long SPSR_SS = 1L << 21;
+
+    /**
+     * kvm_incr_pc/kvm_skip_instr: the guest's PC steps over the instruction KVM emulated, and the software step
+     * state machine advances (SPSR_EL2.SS cleared), so a guest stepping that instruction takes its step exception
+     * on return, before the next one.
+     */
+    private static void skipInstruction(long[] sr) {
+        sr[SysRegs.ELR_EL2] += 4;
+        sr[SysRegs.SPSR_EL2] &= ~SPSR_SS;
+    }
+
     /** kvm_handle_mmio_return: the VMM's data goes to the load's register and the PC steps over the access. */
     private void completeMmio(KvmVcpu v, Vcpu s) {
         if (s.mmioRead) {
             setLoadResult(v.regs, s.mmioRt, v.runRead(Structs.RUN_MMIO_DATA, 8), s.mmioLen, s.mmioSse, s.mmioSf);
         }
         v.regFile.pc += 4;
+        v.regFile.pstate &= ~SPSR_SS; // kvm_skip_instr: the emulated instruction completes a software step
         s.mmioPending = false;
     }
 
@@ -629,7 +643,7 @@ final class NormalVmBackend implements VmBackend {
         int rt = (iss >>> 5) & 31;
         if (Vgic.isSgiWrite(iss)) {
             vm.irqchip.sendSgi(v.id, rt == 31 ? 0 : pe.x[rt]);
-            pe.sr[SysRegs.ELR_EL2] += 4;
+            skipInstruction(pe.sr);
             return CONTINUE;
         }
         int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;

@@ -38,6 +38,13 @@ class NormalVmTest {
     }
 
     @Test
+    void steppingAStoreTheVmmEmulatesTakesItsStepExceptionRightAfterIt() {
+        CliRunner r = CliRunner.run("run", "-k", PLATFORM.resolve("vm-step.elf").toString(), "--timeout", "60s");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertEquals("vm-step: stepping a store to the UART\n*\nvm-step: PASS\n", r.out());
+    }
+
+    @Test
     void idleGuestRunIsReproducible() {
         CliRunner ra = CliRunner.run("run", "-k", PLATFORM.resolve("timer-irq.elf").toString());
         CliRunner rb = CliRunner.run("run", "-k", PLATFORM.resolve("timer-irq.elf").toString());

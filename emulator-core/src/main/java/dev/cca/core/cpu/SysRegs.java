@@ -286,10 +286,29 @@ public final class SysRegs {
         return Collections.unmodifiableList(ALL);
     }
 
-    /** EL1 state that an EL2 or EL3 world switch saves and restores. */
-    public static final int[] EL1_CONTEXT = {SCTLR_EL1, ACTLR_EL1, CPACR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1,
-        SPSR_EL1, ELR_EL1, AFSR0_EL1, AFSR1_EL1, ESR_EL1, FAR_EL1, PAR_EL1, MAIR_EL1, AMAIR_EL1, VBAR_EL1,
-        CONTEXTIDR_EL1, TPIDR_EL1, CNTKCTL_EL1, MDSCR_EL1, CSSELR_EL1, TPIDR_EL0, TPIDRRO_EL0, FPCR, FPSR};
+    /**
+     * EL1 state that an EL2 or EL3 world switch saves and restores: with the self-hosted debug registers (the OS
+     * lock and OS double lock, the breakpoint and watchpoint registers), so each vCPU and REC has its own.
+     */
+    public static final int[] EL1_CONTEXT = withDebugRegisters(SCTLR_EL1, ACTLR_EL1, CPACR_EL1, TTBR0_EL1,
+        TTBR1_EL1, TCR_EL1, SPSR_EL1, ELR_EL1, AFSR0_EL1, AFSR1_EL1, ESR_EL1, FAR_EL1, PAR_EL1, MAIR_EL1, AMAIR_EL1,
+        VBAR_EL1, CONTEXTIDR_EL1, TPIDR_EL1, CNTKCTL_EL1, MDSCR_EL1, CSSELR_EL1, TPIDR_EL0, TPIDRRO_EL0, FPCR, FPSR);
+
+    private static int[] withDebugRegisters(int... el1) {
+        int n = el1.length;
+        int[] all = java.util.Arrays.copyOf(el1, n + 2 + 2 * BaseSysRegs.BREAKPOINTS + 2 * BaseSysRegs.WATCHPOINTS);
+        all[n++] = BaseSysRegs.OSLSR_EL1;
+        all[n++] = BaseSysRegs.OSDLR_EL1;
+        for (int i = 0; i < BaseSysRegs.BREAKPOINTS; i++) {
+            all[n++] = BaseSysRegs.DBGBVR0 + i;
+            all[n++] = BaseSysRegs.DBGBCR0 + i;
+        }
+        for (int i = 0; i < BaseSysRegs.WATCHPOINTS; i++) {
+            all[n++] = BaseSysRegs.DBGWVR0 + i;
+            all[n++] = BaseSysRegs.DBGWCR0 + i;
+        }
+        return all;
+    }
 
     /** EL2 state that the EL3 monitor saves and restores when it switches between worlds. */
     public static final int[] EL2_CONTEXT = {SCTLR_EL2, ACTLR_EL2, HCR_EL2, MDCR_EL2, CPTR_EL2, HSTR_EL2,

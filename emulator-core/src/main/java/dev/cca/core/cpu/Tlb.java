@@ -178,9 +178,16 @@ public final class Tlb implements Mmu.Context {
         if (tlbRead[i] == vpage) {
             return Bytes.get(tlbPage[i].data, (int) (va & Page.MASK), size);
         }
+        if (cpu.guestDebugArmed()) {
+            cpu.debug.checkWatchpoint(va, size, true, false, unprivileged());
+        }
         DebugHook hook = cpu.debugHook();
         if (hook != null) {
             hook.dataAccess(cpu, va, size, false);
+        }
+        Page p = tlbPage[i];
+        if (p != null) {
+            return Bytes.get(p.data, (int) (va & Page.MASK), size); // a watched RAM page
         }
         try {
             cpu.blockExit = true; // a device read may change interrupt state (an acknowledge)
@@ -213,9 +220,17 @@ public final class Tlb implements Mmu.Context {
             store(p, off, size, value);
             return;
         }
+        if (cpu.guestDebugArmed()) {
+            cpu.debug.checkWatchpoint(va, size, false, true, unprivileged());
+        }
         DebugHook hook = cpu.debugHook();
         if (hook != null) {
             hook.dataAccess(cpu, va, size, true);
+        }
+        Page p = tlbPage[i];
+        if (p != null) {
+            store(p, (int) (va & Page.MASK), size, value); // a watched RAM page
+            return;
         }
         try {
             cpu.blockExit = true; // a device write may assert an interrupt: taken at the next instruction
@@ -263,7 +278,8 @@ public final class Tlb implements Mmu.Context {
             // debugger watches gets the device tag (bit 0), so its data accesses take the slow path too.
             boolean data = !alignmentChecked();
             DebugHook hook = cpu.debugHook();
-            long tag = hook != null && hook.watchesPage(cpu, vpage) ? vpage | 1 : vpage;
+            boolean watched = (hook != null && hook.watchesPage(cpu, vpage)) || cpu.debug.watchesPage(vpage);
+            long tag = watched ? vpage | 1 : vpage;
             tlbRead[i] = data && (perms & Mmu.PERM_R) != 0 ? tag : -1;
             tlbWrite[i] = data && (perms & Mmu.PERM_W) != 0 ? tag : -1;
             tlbExec[i] = (perms & Mmu.PERM_X) != 0 ? vpage : -1;
@@ -526,6 +542,14 @@ public final class Tlb implements Mmu.Context {
      * returns its TLB index; the page is {@link #tlbPageAt} (null for a device) and the PA {@link #tlbPaAt}.
      */
     public int translateData(long va, boolean needRead, boolean needWrite, int syn) {
+        return translateData(va, 1, needRead, needWrite, syn);
+    }
+
+    /**
+     * As {@link #translateData(long, boolean, boolean, int)} for an access of {@code size} bytes, which a guest
+     * watchpoint may match (before the access is performed).
+     */
+    public int translateData(long va, int size, boolean needRead, boolean needWrite, int syn) {
         int i = (cpu.mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
         long vpage = va & PAGE_TAG_MASK;
         // The read is checked first: a location that allows neither access faults as a read (WnR = 0), one that
@@ -535,6 +559,9 @@ public final class Tlb implements Mmu.Context {
         }
         if (needWrite && tlbWrite[i] != vpage && tlbWrite[i] != (vpage | 1)) {
             fill(va, Mmu.WRITE, syn);
+        }
+        if (cpu.guestDebugArmed()) {
+            cpu.debug.checkWatchpoint(va, size, needRead, needWrite, unprivileged());
         }
         DebugHook hook = cpu.debugHook();
         if (hook != null) {
@@ -565,6 +592,11 @@ public final class Tlb implements Mmu.Context {
         }
     }
 
+
+    /** An LDTR/STTR at EL1: the access uses the EL0 regime (and matches watchpoints as an EL0 access). */
+    private boolean unprivileged() {
+        return cpu.el == 1 && cpu.mmuIdx == Cpu.MMU_EL10_0;
+    }
 
     /** Whether SCTLR_ELx.A of the current translation regime asks for alignment checks on every data access. */
     private boolean alignmentChecked() {
