@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rebuilds the platform test guests (timer-irq.elf, smp-sgi.elf, uart-echo.elf) from their sources with Debian's aarch64
+# Rebuilds the platform test guests (timer-irq.elf, smp-sgi.elf, uart-echo.elf, pmu.elf) from their sources with Debian's aarch64
 # binutils (apt-get install binutils-aarch64-linux-gnu). Usage: build.sh [output-dir]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,7 +10,7 @@ command -v "${prefix}as" >/dev/null 2>&1 || {
     exit 2
 }
 mkdir -p "$out"
-for g in timer-irq smp-sgi uart-echo; do
+for g in timer-irq smp-sgi uart-echo pmu vm-step; do
     "${prefix}as" -I "$here" -o "$out/$g.o" "$here/$g.S"
     "${prefix}ld" -T "$here/platform.ld" --build-id=none --no-warn-rwx-segments -n -o "$out/$g.elf" "$out/$g.o"
     rm -f "$out/$g.o"

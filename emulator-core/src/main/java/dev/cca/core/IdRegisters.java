@@ -29,8 +29,9 @@ public final class IdRegisters {
         sr[ID_AA64PFR1_EL1] = 0;
         sr[ID_AA64ZFR0_EL1] = 0;
         sr[ID_AA64SMFR0_EL1] = 0;
-        // Debug v8, 6 breakpoints, 4 watchpoints, 2 context-aware breakpoints, no PMU.
-        sr[ID_AA64DFR0_EL1] = 0x6L | (0x5L << 12) | (0x3L << 20) | (0x1L << 28);
+        // Debug v8, 6 breakpoints, 4 watchpoints, 2 context-aware breakpoints; PMUVer [11:8] = 0b0110: FEAT_PMUv3p5
+        // (dev.cca.core.cpu.Pmu: 64-bit event counters, PMCR_EL0.LP, MDCR_EL2.HLP/HCCD/HPMD, PMMIR_EL1).
+        sr[ID_AA64DFR0_EL1] = 0x6L | (0x6L << 8) | (0x5L << 12) | (0x3L << 20) | (0x1L << 28);
         sr[ID_AA64DFR1_EL1] = 0;
         // FEAT_AES + FEAT_PMULL (AES [7:4] = 2), FEAT_SHA1 ([11:8] = 1), FEAT_SHA256 ([15:12] = 1, not SHA512),
         // FEAT_CRC32 (CRC32 [19:16] = 1), FEAT_LSE (Atomic [23:20] = 2).

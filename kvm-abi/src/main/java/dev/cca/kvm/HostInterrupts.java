@@ -3,6 +3,7 @@ package dev.cca.kvm;
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.GenericTimer;
 import dev.cca.core.cpu.GicCpuInterface;
+import dev.cca.core.cpu.Pmu;
 import dev.cca.core.cpu.SysReg;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.gic.Gic;
@@ -11,7 +12,7 @@ import dev.cca.core.gic.Redistributor;
 /**
  * The host kernel's side of the physical GIC on a PE that runs guests, for both VM types: what the host's GIC driver
  * and KVM configure (SGIs, the maintenance and timer PPIs, EOImode 1), the acknowledgement of the physical
- * interrupts that ended a guest run (a kick is done once taken; a timer PPI stays active while its virtual
+ * interrupts that ended a guest run (a kick is done once taken; a timer or PMU PPI stays active while its virtual
  * interrupt is in flight, as kvm_arch_timer_handler leaves it), and the physical active state of the timer PPIs on
  * entry (kvm_timer_vcpu_load_gic: active while the guest's timer is asserted or its virtual interrupt active, so it
  * does not fire again on the host).
@@ -21,6 +22,12 @@ final class HostInterrupts {
     static final int KICK_SGI = 0;
     /** The EL1 timers whose PPIs reach guests. */
     static final int[] TIMER_PPIS = {GenericTimer.PPI_VIRT, GenericTimer.PPI_PHYS};
+    /**
+     * The PPIs of a guest's PE-level devices: the EL1 timers and the PMU's overflow interrupt. Each is left
+     * active after the host takes it, and is active on entry while the device's output is high or its virtual
+     * interrupt is active, so it fires again only for a new event.
+     */
+    static final int[] GUEST_PPIS = {GenericTimer.PPI_VIRT, GenericTimer.PPI_PHYS, Pmu.PPI};
 
     private static final SysReg ICC_IAR1 = SysRegs.byName("ICC_IAR1_EL1");
     private static final SysReg ICC_EOIR1 = SysRegs.byName("ICC_EOIR1_EL1");
@@ -39,7 +46,7 @@ final class HostInterrupts {
             return;
         }
         for (int ppi : new int[] {KICK_SGI, Gic.PPI_MAINTENANCE, GenericTimer.PPI_HYP_PHYS, GenericTimer.PPI_VIRT,
-            GenericTimer.PPI_PHYS}) {
+            GenericTimer.PPI_PHYS, Pmu.PPI}) {
             r.setPriority(ppi, 0xA0);
             r.setEnabled(ppi, true);
         }
@@ -59,7 +66,7 @@ final class HostInterrupts {
                 return;
             }
             pe.writeSysReg(ICC_EOIR1, intid); // priority drop
-            if (intid != GenericTimer.PPI_VIRT && intid != GenericTimer.PPI_PHYS) {
+            if (intid != GenericTimer.PPI_VIRT && intid != GenericTimer.PPI_PHYS && intid != Pmu.PPI) {
                 pe.writeSysReg(ICC_DIR, intid);
             }
         }
@@ -73,9 +80,9 @@ final class HostInterrupts {
         }
     }
 
-    /** The guest's timers no longer run on the PE (kvm_timer_vcpu_put): their PPIs are not left active. */
+    /** The guest's timers and PMU no longer run on the PE (kvm_timer_vcpu_put): their PPIs are not left active. */
     static void releaseTimers(Cpu pe) {
-        for (int ppi : TIMER_PPIS) {
+        for (int ppi : GUEST_PPIS) {
             setTimerActive(pe, ppi, false);
         }
     }

@@ -128,8 +128,9 @@ public final class KvmDevice implements FileObject {
                 return IPA_LIMIT;
             case KVM_CAP_ARM_RMI:
                 return kernel.rmiAvailable() ? 1 : 0;
+            case KVM_CAP_ARM_PMU_V3:    // kvm_supports_guest_pmuv3(): the PE's PMUv3p5
+                return 1;
             case KVM_CAP_ARM_EL1_32BIT: // no AArch32 at EL1
-            case KVM_CAP_ARM_PMU_V3:    // no PMU
             case KVM_CAP_ARM_SVE:       // no SVE
             case KVM_CAP_ARM_PTRAUTH_ADDRESS:
             case KVM_CAP_ARM_PTRAUTH_GENERIC:

@@ -18,8 +18,8 @@ import static dev.cca.kvm.uapi.KvmUapi.*;
  * vCPU's state as KVM keeps it. Requests arm64 KVM does not know are answered with EINVAL, as the kernel does.
  */
 public final class KvmVcpu implements FileObject {
-    /** Features this host cannot offer (system_supported_vcpu_features): no AArch32, PMU, SVE, PAuth or NV. */
-    static final long UNSUPPORTED_FEATURES = (1L << KVM_ARM_VCPU_EL1_32BIT) | (1L << KVM_ARM_VCPU_PMU_V3)
+    /** Features this host cannot offer (system_supported_vcpu_features): no AArch32, SVE, PAuth or NV. */
+    static final long UNSUPPORTED_FEATURES = (1L << KVM_ARM_VCPU_EL1_32BIT)
             | (1L << KVM_ARM_VCPU_SVE) | (1L << KVM_ARM_VCPU_PTRAUTH_ADDRESS) | (1L << KVM_ARM_VCPU_PTRAUTH_GENERIC)
             | (1L << KVM_ARM_VCPU_HAS_EL2) | (1L << KVM_ARM_VCPU_HAS_EL2_E2H0);
     /** KVM_VCPU_VALID_FEATURES: bits 0..9. Bit 9 is v12's leftover of KVM_ARM_VCPU_REC and is accepted. */
@@ -54,6 +54,19 @@ public final class KvmVcpu implements FileObject {
     boolean pendingExtDabt;
     boolean pendingSerror;
 
+
+    // PMU (kvm_pmu): the overflow interrupt KVM_ARM_VCPU_PMU_V3_IRQ set, KVM_ARM_VCPU_PMU_V3_INIT done, and the
+    // vCPU's PMU registers while it is not loaded on a PE (Pmu.save layout; a normal VM's PMU runs on the PE).
+    int pmuIrq = -1;
+    boolean pmuCreated;
+    final long[] pmuState = new long[dev.cca.core.cpu.Pmu.CONTEXT_LENGTH];
+    /** A realm vCPU: the last REC exit's pmu_ovf_status was ACTIVE. */
+    boolean pmuOverflow;
+
+    /** kvm_vcpu_has_pmu(). */
+    boolean hasPmu() {
+        return (features & (1L << KVM_ARM_VCPU_PMU_V3)) != 0;
+    }
 
     private KvmVcpu(KvmVm vm, int id, long[] runPages) {
         this.vm = vm;
@@ -170,7 +183,7 @@ public final class KvmVcpu implements FileObject {
             return -Errno.EINVAL; // KVM_ARM_VCPU_SVE needs an SVE vCPU; nothing else can be finalized
         }
         if (request == KVM_SET_DEVICE_ATTR || request == KVM_GET_DEVICE_ATTR || request == KVM_HAS_DEVICE_ATTR) {
-            return vcpuAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
+            return vcpuAttr(p, arg, request);
         }
         if (request == KVM_ARM_VCPU_RMI_PSCI_COMPLETE) {
             return vm.backend.psciCompleteIoctl(p, this, arg);
@@ -266,6 +279,9 @@ public final class KvmVcpu implements FileObject {
             return -Errno.ENOENT; // not an SVE vCPU
         }
         // System registers.
+        if (regId == REG_PMCR_EL0) {
+            return pmcrReg(p, addr, set);
+        }
         if (regId == REG_ID_AA64DFR0_EL1) {
             return set ? vm.setIdAa64dfr0(p, addr) : putU64(p, addr, vm.idAa64dfr0());
         }
@@ -286,6 +302,40 @@ public final class KvmVcpu implements FileObject {
         return 0;
     }
 
+    /**
+     * PMCR_EL0 (get_pmcr/set_pmcr, reset_pmcr): hidden without a PMU (ENOENT). Reads give N =
+     * kvm->arch.nr_pmu_counters, LC (RES1, no AArch32) and the vCPU's E, DP and LP. A write before the VM first
+     * ran sets N for the whole VM if it is at most the host's; a larger N is ignored, as KVM does; of the other
+     * bits, E, DP and LP are kept.
+     */
+    private long pmcrReg(Process p, long addr, boolean set) {
+        if (!hasPmu()) {
+            return -Errno.ENOENT;
+        }
+        if (!set) {
+            long v;
+            synchronized (vm) {
+                v = pmuState[0] | dev.cca.core.cpu.Pmu.PMCR_LC | ((long) vm.nrPmuCounters << 11);
+            }
+            return putU64(p, addr, v);
+        }
+        byte[] b = p.memory().copyFromUser(addr, 8);
+        if (b == null) {
+            return -Errno.EFAULT;
+        }
+        long val = new UserStruct(b).u64(0);
+        int n = (int) (val >>> 11) & 0x1F;
+        synchronized (vm) {
+            if (!vm.hasRanOnce && n <= dev.cca.core.cpu.Pmu.COUNTERS
+                    && !vm.backend.idRegistersFixed()) {
+                vm.nrPmuCounters = n;
+            }
+            pmuState[0] = val & (dev.cca.core.cpu.Pmu.PMCR_E | dev.cca.core.cpu.Pmu.PMCR_DP
+                    | dev.cca.core.cpu.Pmu.PMCR_LP);
+        }
+        return 0;
+    }
+
     static long putU64(Process p, long addr, long v) {
         return p.memory().copyToUser(addr, UserStruct.ofSize(8).put64(0, v).bytes()) ? 0 : -Errno.EFAULT;
     }
@@ -299,7 +349,7 @@ public final class KvmVcpu implements FileObject {
             return -Errno.EFAULT;
         }
         long n = new UserStruct(raw).u64(Structs.RL_N);
-        List<Long> ids = vm.backend.regIds();
+        List<Long> ids = vm.backend.regIds(this);
         if (!p.memory().copyToUser(arg, UserStruct.ofSize(8).put64(0, ids.size()).bytes())) {
             return -Errno.EFAULT;
         }
@@ -335,17 +385,105 @@ public final class KvmVcpu implements FileObject {
         }
     }
 
-    /** kvm_arm_vcpu_{set,get,has}_attr: PMU (none), timer and PV time groups. */
-    private long vcpuAttr(Process p, long arg, boolean set) {
+    /** kvm_arm_vcpu_{set,get,has}_attr: the PMU group; the timer and PV time groups are not offered. */
+    private long vcpuAttr(Process p, long arg, long request) {
         byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
         if (raw == null) {
             return -Errno.EFAULT;
         }
-        long group = new UserStruct(raw).u32(Structs.DA_GROUP);
-        if (group == 0 && set) {
-            return -Errno.ENODEV; // KVM_ARM_VCPU_PMU_V3_CTRL without a PMU
+        UserStruct a = new UserStruct(raw);
+        long group = a.u32(Structs.DA_GROUP);
+        long attr = a.u64(Structs.DA_ATTR);
+        long addr = a.u64(Structs.DA_ADDR);
+        if (group != KVM_ARM_VCPU_PMU_V3_CTRL) {
+            return -Errno.ENXIO;
+        }
+        synchronized (vm) {
+            if (request == KVM_SET_DEVICE_ATTR) {
+                return pmuSetAttr(p, attr, addr);
+            }
+            if (request == KVM_GET_DEVICE_ATTR) {
+                return pmuGetAttr(p, attr, addr);
+            }
+            // kvm_arm_pmu_v3_has_attr: IRQ and INIT (FILTER and SET_PMU are not offered).
+            return (attr == KVM_ARM_VCPU_PMU_V3_IRQ || attr == KVM_ARM_VCPU_PMU_V3_INIT) && hasPmu() ? 0
+                    : -Errno.ENXIO;
+        }
+    }
+
+    /** kvm_arm_pmu_v3_set_attr() (arch/arm64/kvm/pmu-emul.c), under the VM's config lock. */
+    private long pmuSetAttr(Process p, long attr, long addr) {
+        if (!hasPmu()) {
+            return -Errno.ENODEV;
+        }
+        if (pmuCreated) {
+            return -Errno.EBUSY;
+        }
+        if (attr == KVM_ARM_VCPU_PMU_V3_IRQ) {
+            if (vm.vgic == null) {
+                return -Errno.EINVAL; // !irqchip_in_kernel
+            }
+            byte[] b = p.memory().copyFromUser(addr, 4);
+            if (b == null) {
+                return -Errno.EFAULT;
+            }
+            int irq = (int) new UserStruct(b).u32(0);
+            boolean ppi = irq >= 16 && irq < 32, spi = irq >= 32 && irq < 1020;
+            if (!(ppi || spi) || !pmuIrqValid(irq, ppi)) {
+                return -Errno.EINVAL;
+            }
+            if (pmuIrq >= 0) {
+                return -Errno.EBUSY;
+            }
+            pmuIrq = irq;
+            return 0;
+        }
+        if (attr == KVM_ARM_VCPU_PMU_V3_INIT) {
+            if (vm.vgic != null) {
+                if (!vm.vgic.initialized) {
+                    return -Errno.ENODEV; // the vGIC must be initialised before the PMU
+                }
+                if (pmuIrq < 0) {
+                    return -Errno.ENXIO;
+                }
+                if (pmuIrq >= 32 && (vm.irqchip == null || pmuIrq >= vm.irqchip.nrIrqs)) {
+                    return -Errno.EINVAL; // kvm_vgic_set_owner: no such SPI
+                }
+            }
+            pmuCreated = true;
+            return 0;
         }
         return -Errno.ENXIO;
+    }
+
+    /** pmu_irq_is_valid(): every vCPU uses the same PPI, or SPIs that differ. */
+    private boolean pmuIrqValid(int irq, boolean ppi) {
+        for (KvmVcpu o : vm.vcpus.values()) {
+            if (o.pmuIrq < 0) {
+                continue;
+            }
+            if (ppi ? o.pmuIrq != irq : o.pmuIrq == irq) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** kvm_arm_pmu_v3_get_attr(). */
+    private long pmuGetAttr(Process p, long attr, long addr) {
+        if (attr != KVM_ARM_VCPU_PMU_V3_IRQ) {
+            return -Errno.ENXIO;
+        }
+        if (vm.vgic == null) {
+            return -Errno.EINVAL;
+        }
+        if (!hasPmu()) {
+            return -Errno.ENODEV;
+        }
+        if (pmuIrq < 0) {
+            return -Errno.ENXIO;
+        }
+        return p.memory().copyToUser(addr, UserStruct.ofSize(4).put32(0, pmuIrq).bytes()) ? 0 : -Errno.EFAULT;
     }
 
     // ---- KVM_RUN ---------------------------------------------------------------------------------------------
@@ -356,6 +494,9 @@ public final class KvmVcpu implements FileObject {
             // kvm_arch_vcpu_run_pid_change() on the first run: it must succeed before the vCPU has run once.
             if (!initialized) {
                 return -Errno.ENOEXEC;
+            }
+            if (hasPmu() && !pmuCreated) {
+                return -Errno.EINVAL; // kvm_arm_pmu_v3_enable: KVM_ARM_VCPU_PMU_V3_INIT not done
             }
             long r = vm.backend.firstRun(this);
             if (r != 0) {

@@ -1,10 +1,12 @@
 package dev.cca.kvm;
 
+import dev.cca.core.cpu.Pmu;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.kvm.host.FileObject;
 import dev.cca.kvm.host.Process;
 import dev.cca.kvm.uapi.AbiProfile;
 import dev.cca.kvm.uapi.Errno;
+import dev.cca.kvm.uapi.KvmUapi;
 import dev.cca.kvm.uapi.Structs;
 
 import java.util.ArrayList;
@@ -53,6 +55,8 @@ public final class KvmVm implements FileObject {
     /** kvm->arch.vcpu_features: fixed by the first KVM_ARM_VCPU_INIT, shared by every vCPU. */
     long vcpuFeatures;
     boolean vcpuFeaturesConfigured;
+    /** kvm->arch.nr_pmu_counters: PMCR_EL0.N of the VM's vCPUs (a VMM lowers it with SET_ONE_REG PMCR_EL0). */
+    int nrPmuCounters = Pmu.COUNTERS;
     /** The firmware pseudo-registers (PSCI version, SMCCC bitmaps), VM-wide. */
     final VmFirmwareRegs firmware = new VmFirmwareRegs(this);
     /** ID_AA64DFR0_EL1 as the VM's vCPUs see it (a VM-wide ID register); null until first read. */
@@ -582,7 +586,7 @@ public final class KvmVm implements FileObject {
     /** read_sanitised_id_aa64dfr0_el1(), with the realm's breakpoint and watchpoint counts from the RMM. */
     private long resetIdAa64dfr0() {
         long v = dev.kernel.platform.machine.cpu(0).sr[SysRegs.ID_AA64DFR0_EL1];
-        v &= ~(0xFL << DFR0_PMUVER) & ~(0xFL << 4); // no PMU, no trace unit
+        v &= ~(0xFL << 4); // no trace unit
         return backend.sanitiseIdAa64dfr0(v);
     }
 
@@ -590,7 +594,13 @@ public final class KvmVm implements FileObject {
         if (idAa64dfr0 == null) {
             idAa64dfr0 = resetIdAa64dfr0();
         }
-        return idAa64dfr0;
+        // PMUVer reads 0 when the vCPUs have no PMU (KVM_ARM_VCPU_PMU_V3 not given to KVM_ARM_VCPU_INIT).
+        return hasPmu() ? idAa64dfr0 : idAa64dfr0 & ~(0xFL << DFR0_PMUVER);
+    }
+
+    /** kvm_vcpu_has_pmu() for every vCPU of the VM: they all have the features of the first KVM_ARM_VCPU_INIT. */
+    boolean hasPmu() {
+        return vcpuFeaturesConfigured && (vcpuFeatures & (1L << KvmUapi.KVM_ARM_VCPU_PMU_V3)) != 0;
     }
 
     /** set_id_aa64dfr0_el1() + set_id_reg(): immutable once a vCPU ran or the realm descriptor exists. */
@@ -610,6 +620,9 @@ public final class KvmVm implements FileObject {
                 return val == current ? 0 : -Errno.EBUSY;
             }
             long limit = resetIdAa64dfr0();
+            if (!hasPmu()) {
+                limit &= ~(0xFL << DFR0_PMUVER);
+            }
             for (int shift : new int[] {DFR0_DEBUGVER, DFR0_PMUVER, DFR0_BRPS, DFR0_WRPS, DFR0_CTX_CMPS}) {
                 if (field(val, shift) > field(limit, shift)) {
                     return -Errno.E2BIG; // arm64_check_features(): more than the host (or RMM) offers

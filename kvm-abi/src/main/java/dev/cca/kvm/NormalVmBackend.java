@@ -5,7 +5,10 @@ import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.GuestExceptions;
 import dev.cca.core.cpu.GenericTimer;
 import dev.cca.core.cpu.GicCpuInterface;
+import dev.cca.core.cpu.Pmu;
 import dev.cca.core.cpu.SecurityState;
+import dev.cca.core.cpu.SysReg;
+import dev.cca.core.cpu.SysRegTraps;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.TlbOp;
 import dev.cca.kvm.host.HostKernel;
@@ -40,7 +43,13 @@ final class NormalVmBackend implements VmBackend {
     private static final long PAGE = 4096;
     /** HCR_EL2 of a running guest (KVM's HCR_GUEST_FLAGS, restricted to what this PE implements). */
     static final long HCR_GUEST = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO
-            | SysRegs.HCR_AMO | SysRegs.HCR_TSC | SysRegs.HCR_TWI | SysRegs.HCR_TWE | SysRegs.HCR_RW;
+            | SysRegs.HCR_AMO | SysRegs.HCR_TSC | SysRegs.HCR_TWI | SysRegs.HCR_TWE | SysRegs.HCR_RW
+            | SysRegTraps.HCR_TID3;
+    /** MDCR_EL2 fields of the PMU partition and traps, which KVM sets per vCPU (kvm_arm_setup_mdcr_el2). */
+    private static final long MDCR_PMU = Pmu.MDCR_HPMN_MASK | Pmu.MDCR_TPMCR | Pmu.MDCR_TPM | Pmu.MDCR_HPME
+            | Pmu.MDCR_HPMD | Pmu.MDCR_HCCD | Pmu.MDCR_HLP;
+    /** The PMU state of a PE with no vCPU loaded: nothing enabled. */
+    private static final long[] PMU_OFF = new long[Pmu.CONTEXT_LENGTH];
     /** CNTHCTL_EL2: EL1PCTEN | EL1PCEN, the guest uses the physical counter and timer directly. */
     private static final long CNTHCTL_GUEST = 3;
     /** PSTATE of a vCPU started by PSCI CPU_ON: EL1h, DAIF masked. */
@@ -158,10 +167,13 @@ final class NormalVmBackend implements VmBackend {
     }
 
     @Override
-    public List<Long> regIds() {
+    public List<Long> regIds(KvmVcpu v) {
         List<Long> ids = new ArrayList<>(VcpuRegs.coreIds());
         ids.addAll(VmFirmwareRegs.ids());
         ids.addAll(VcpuRegs.sysregIds());
+        if (v.hasPmu()) {
+            ids.add(REG_PMCR_EL0);
+        }
         ids.add(REG_ID_AA64DFR0_EL1);
         return ids;
     }
@@ -310,10 +322,12 @@ final class NormalVmBackend implements VmBackend {
             }
             HostInterrupts.acknowledge(pe);
             updateTimers(pe, v, vgic);
+            boolean pmuLine = updatePmu(pe, v, vgic);
             vgic.flush(v.id, pe);
             for (int ppi : HostInterrupts.TIMER_PPIS) {
                 HostInterrupts.setTimerActive(pe, ppi, pe.timer.lineAsserted(ppi) || vgic.isActive(v.id, ppi));
             }
+            HostInterrupts.setTimerActive(pe, Pmu.PPI, pmuLine || (v.pmuIrq >= 0 && vgic.isActiveAny(v.id, v.pmuIrq)));
             pe.eret();
             Cpu.StopReason stop = pe.runUntil(2, SecurityState.NON_SECURE);
             pe.setIrqSource(HostKernel.IRQ_KICK, false);
@@ -350,6 +364,19 @@ final class NormalVmBackend implements VmBackend {
         }
     }
 
+    /**
+     * kvm_pmu_update_state() for the vCPU's PMU, loaded on {@code pe}: the overflow interrupt's level (PMOVSSET and
+     * PMINTENSET and the enables) drives the interrupt KVM_ARM_VCPU_PMU_V3_IRQ named. Returns the level.
+     */
+    private static boolean updatePmu(Cpu pe, KvmVcpu v, Vgic vgic) {
+        if (!v.hasPmu() || v.pmuIrq < 0) {
+            return false;
+        }
+        boolean level = pe.pmu.irqAsserted();
+        vgic.setPmuLevel(v.id, v.pmuIrq, level);
+        return level;
+    }
+
     // ---- context switch --------------------------------------------------------------------------------------
 
     private void load(Cpu pe, KvmVcpu v, Vcpu s) {
@@ -373,6 +400,11 @@ final class NormalVmBackend implements VmBackend {
         sr[SysRegs.VPIDR_EL2] = sr[SysRegs.MIDR_EL1]; // as KVM: the guest's MIDR_EL1 is the host's
         sr[SysRegs.CNTVOFF_EL2] = cntvoff;
         sr[SysRegs.CNTHCTL_EL2] = CNTHCTL_GUEST;
+        // The vCPU's PMU runs on the PE: its first nr_pmu_counters counters are the guest's (MDCR_EL2.HPMN); a
+        // vCPU without a PMU has every PMU register access trapped (MDCR_EL2.TPM, TPMCR) and gets UNDEFINED.
+        long mdcr = v.hasPmu() ? vm.nrPmuCounters : Pmu.MDCR_TPM | Pmu.MDCR_TPMCR;
+        sr[SysRegs.MDCR_EL2] = (sr[SysRegs.MDCR_EL2] & ~MDCR_PMU) | mdcr;
+        pe.pmu.restore(v.hasPmu() ? v.pmuState : PMU_OFF, 0);
         // As KVM (kvm_arch_vcpu_load): the TLB is flushed when another vCPU, or this one elsewhere, ran on this PE
         // since; otherwise its entries (VMID-tagged on hardware) are still this vCPU's and stay.
         if (s.lastPe == pe && lastVcpuOn[pe.index] == s) {
@@ -400,6 +432,12 @@ final class NormalVmBackend implements VmBackend {
         copyOut(sr, GicCpuInterface.ICH_CONTEXT, s.ich);
         v.regFile.pc = sr[SysRegs.ELR_EL2];
         v.regFile.pstate = sr[SysRegs.SPSR_EL2];
+        if (v.hasPmu()) {
+            pe.pmu.save(v.pmuState, 0);
+        }
+        // The host's own PMU configuration: every counter for EL2, nothing counting.
+        sr[SysRegs.MDCR_EL2] = (sr[SysRegs.MDCR_EL2] & ~MDCR_PMU) | Pmu.COUNTERS;
+        pe.pmu.restore(PMU_OFF, 0);
         HostInterrupts.releaseTimers(pe);
         // The host does not run the guest's timers while the vCPU is out: park them.
         sr[GenericTimer.CNTP_CTL_EL0] = 0;
@@ -439,6 +477,7 @@ final class NormalVmBackend implements VmBackend {
         java.util.Arrays.fill(s.timer, 0);
         java.util.Arrays.fill(s.ich, 0);
         java.util.Arrays.fill(s.fpsimd, 0);
+        java.util.Arrays.fill(v.pmuState, 0); // kvm_pmu_vcpu_reset: counters stopped, PMCR_EL0 reset
     }
 
     // =========================================================================================================
@@ -460,10 +499,10 @@ final class NormalVmBackend implements VmBackend {
             case Esr.EC_HVC64:
                 return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_SMC64:
-                sr[SysRegs.ELR_EL2] += 4; // a trapped SMC returns to itself
+                skipInstruction(sr); // a trapped SMC returns to itself
                 return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_WFX:
-                sr[SysRegs.ELR_EL2] += 4;
+                skipInstruction(sr);
                 if ((esr & 1) != 0) {
                     Thread.yield(); // WFE: give another vCPU thread the host CPU
                     return CONTINUE;
@@ -534,7 +573,7 @@ final class NormalVmBackend implements VmBackend {
             } else {
                 setLoadResult(pe.x, rt, dev.read(v, ipa, len), len, sse, sf);
             }
-            sr[SysRegs.ELR_EL2] += 4;
+            skipInstruction(sr);
             return CONTINUE;
         }
         long data = 0;
@@ -556,12 +595,26 @@ final class NormalVmBackend implements VmBackend {
         return 0;
     }
 
+    /** PSTATE.SS in an SPSR. */
+    private static final long SPSR_SS = 1L << 21;
+
+    /**
+     * kvm_incr_pc/kvm_skip_instr: the guest's PC steps over the instruction KVM emulated, and the software step
+     * state machine advances (SPSR_EL2.SS cleared), so a guest stepping that instruction takes its step exception
+     * on return, before the next one.
+     */
+    private static void skipInstruction(long[] sr) {
+        sr[SysRegs.ELR_EL2] += 4;
+        sr[SysRegs.SPSR_EL2] &= ~SPSR_SS;
+    }
+
     /** kvm_handle_mmio_return: the VMM's data goes to the load's register and the PC steps over the access. */
     private void completeMmio(KvmVcpu v, Vcpu s) {
         if (s.mmioRead) {
             setLoadResult(v.regs, s.mmioRt, v.runRead(Structs.RUN_MMIO_DATA, 8), s.mmioLen, s.mmioSse, s.mmioSf);
         }
         v.regFile.pc += 4;
+        v.regFile.pstate &= ~SPSR_SS; // kvm_skip_instr: the emulated instruction completes a software step
         s.mmioPending = false;
     }
 
@@ -580,12 +633,30 @@ final class NormalVmBackend implements VmBackend {
         regs[rt] = val;
     }
 
-    /** Trapped MSR ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1: the vGIC sends the SGIs. */
+    /**
+     * Trapped system register accesses: MSR ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1 (the vGIC sends the
+     * SGIs) and reads of the ID registers (HCR_EL2.TID3); anything else (a PMU register of a vCPU without a PMU)
+     * is UNDEFINED.
+     */
     private long sysregTrap(Cpu pe, KvmVcpu v, long esr) {
         int iss = Esr.iss(esr);
         int rt = (iss >>> 5) & 31;
         if (Vgic.isSgiWrite(iss)) {
             vm.irqchip.sendSgi(v.id, rt == 31 ? 0 : pe.x[rt]);
+            skipInstruction(pe.sr);
+            return CONTINUE;
+        }
+        int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;
+        int crm = (iss >>> 1) & 15;
+        boolean read = (iss & 1) != 0;
+        if (read && op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7) {
+            // HCR_EL2.TID3: the ID registers as KVM sanitises them (kvm_arm_read_id_reg): the PE's values, with
+            // ID_AA64DFR0_EL1 the VM's (PMUVer 0 without a PMU; BRPs/WRPs as the VMM lowered them).
+            long value = crm == 5 && op2 == 0 ? vm.idAa64dfr0()
+                    : pe.readSysReg(SysRegs.byEncoding(SysReg.encode(op0, op1, crn, crm, op2)));
+            if (rt != 31) {
+                pe.x[rt] = value;
+            }
             pe.sr[SysRegs.ELR_EL2] += 4;
             return CONTINUE;
         }

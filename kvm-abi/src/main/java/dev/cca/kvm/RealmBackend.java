@@ -148,7 +148,7 @@ final class RealmBackend implements VmBackend {
 
     /** A realm sees the core registers and ID_AA64DFR0_EL1 (patches 43-44). */
     @Override
-    public List<Long> regIds() {
+    public List<Long> regIds(KvmVcpu v) {
         List<Long> ids = new ArrayList<>(VcpuRegs.coreIds());
         ids.add(REG_ID_AA64DFR0_EL1);
         return ids;

@@ -193,6 +193,11 @@ final class RealmHost {
                 writeNs(pe, params + 0x008, vm.ipaBits);
                 writeNs(pe, params + 0x018, (dfr0 >>> 12) & 0xF); // num_bps: ID_AA64DFR0_EL1.BRPs, copied raw
                 writeNs(pe, params + 0x020, (dfr0 >>> 20) & 0xF); // num_wps: ID_AA64DFR0_EL1.WRPs
+                if (vm.hasPmu()) {
+                    // flags.PMU and pmu_num_ctrs = kvm->arch.nr_pmu_counters (PMCR_EL0.N the VMM set)
+                    writeNs(pe, params + 0x000, Rmi.REALM_FLAG_PMU);
+                    writeNs(pe, params + 0x028, vm.nrPmuCounters);
+                }
                 writeNs(pe, params + 0x800, vmid);
                 writeNs(pe, params + 0x808, pgdPa);
                 writeNs(pe, params + 0x810, sl);

@@ -3,6 +3,7 @@ package dev.cca.kvm;
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.GenericTimer;
+import dev.cca.core.cpu.Pmu;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.kvm.host.HostKernel;
 import dev.cca.kvm.host.PeScheduler;
@@ -154,12 +155,15 @@ final class RecExitHandler {
         for (int ppi : HostInterrupts.TIMER_PPIS) {
             HostInterrupts.setTimerActive(pe, ppi, vgic.isAsserted(v.id, ppi) || vgic.isActive(v.id, ppi));
         }
+        // The PMU's PPI likewise, while the REC's overflow is reported active or its virtual interrupt is.
+        HostInterrupts.setTimerActive(pe, Pmu.PPI,
+                v.pmuIrq >= 0 && (v.pmuOverflow || vgic.isActiveAny(v.id, v.pmuIrq)));
     }
 
     /**
      * kvm_vgic_sync_hwstate() and update_arch_timer_irq_lines() after a REC exit: the list registers as the
-     * realm left them (acknowledged interrupts active, deactivated ones retired), ICH_VMCR_EL2, and the timers'
-     * levels from the CTL/CVAL the RMM reported.
+     * realm left them (acknowledged interrupts active, deactivated ones retired), ICH_VMCR_EL2, the timers'
+     * levels from the CTL/CVAL the RMM reported, and the PMU interrupt's level from pmu_ovf_status.
      */
     private void syncFromRec(Cpu pe, KvmVcpu v, Vgic vgic) {
         RealmRec rec = realm.rec(v);
@@ -173,6 +177,11 @@ final class RecExitHandler {
         rec.timers[2] = readNs(pe, rec.run + RecRun.EXIT_CNTV_CTL);
         rec.timers[3] = readNs(pe, rec.run + RecRun.EXIT_CNTV_CVAL);
         updateTimerLevels(v, vgic, -1);
+        // kvm_pmu_update_state() for a REC: the level of the PMU interrupt is the exit's pmu_ovf_status.
+        v.pmuOverflow = readNs(pe, rec.run + RecRun.EXIT_PMU_OVF_STATUS) == Rmi.PMU_OVERFLOW_ACTIVE;
+        if (v.hasPmu() && v.pmuIrq >= 0) {
+            vgic.setPmuLevel(v.id, v.pmuIrq, v.pmuOverflow);
+        }
     }
 
     /**

@@ -267,6 +267,25 @@ final class Vgic {
         return rose;
     }
 
+    /**
+     * kvm_pmu_update_state(): the level of {@code vcpuId}'s PMU overflow interrupt {@code intid} (a PPI, or an SPI
+     * the VMM gave it), level-sensitive and not hardware-mapped: a list register carries LR.EOI, so the guest's
+     * deactivation brings the vCPU out for the line to be sampled again.
+     */
+    synchronized void setPmuLevel(int vcpuId, int intid, boolean level) {
+        Irq q = irq(vcpuId, intid);
+        if (q != null) {
+            q.line = level;
+            q.latch = false;
+        }
+    }
+
+    /** Whether {@code intid} (private interrupt of {@code vcpuId}, or an SPI) is active in the vGIC. */
+    synchronized boolean isActiveAny(int vcpuId, int intid) {
+        Irq q = irq(vcpuId, intid);
+        return q != null && q.active;
+    }
+
     /** Whether the input line of private interrupt {@code intid} of {@code vcpuId} is high (a timer's level). */
     synchronized boolean isAsserted(int vcpuId, int intid) {
         return vcpu(vcpuId).priv[intid].line;

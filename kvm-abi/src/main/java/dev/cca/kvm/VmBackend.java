@@ -69,7 +69,7 @@ sealed interface VmBackend permits NormalVmBackend, RealmBackend {
     boolean maySetReg(long regId);
 
     /** The register ids KVM_GET_REG_LIST reports. */
-    List<Long> regIds();
+    List<Long> regIds(KvmVcpu v);
 
     /** __kvm_arm_vcpu_set_events() after the generic checks on the struct: 0 or a negative errno. */
     long setVcpuEvents(KvmVcpu v, boolean serror, boolean hasEsr, boolean extDabt, boolean extIabt);

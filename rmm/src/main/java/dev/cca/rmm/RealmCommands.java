@@ -61,9 +61,16 @@ final class RealmCommands {
             return Rmm.input("params_supp", "params.flags %#x requests SVE, which this RMM does not support",
                     p.flags);
         }
+        // PMU: at most PMU_NUM_CTRS counters and at least one (no FEAT_HPMN0).
         if ((p.flags & Rmi.REALM_FLAG_PMU) != 0) {
-            return Rmm.input("params_supp", "params.flags %#x requests a PMU, which this RMM does not support",
-                    p.flags);
+            if (!ft.pmu) {
+                return Rmm.input("params_supp", "params.flags %#x requests a PMU, which this PE does not have",
+                        p.flags);
+            }
+            if (p.pmuNumCtrs == 0 || p.pmuNumCtrs > ft.pmuNumCtrs) {
+                return Rmm.input("params_supp", "params.pmu_num_ctrs %d is outside [1, %d]", p.pmuNumCtrs,
+                        ft.pmuNumCtrs);
+            }
         }
         if (!S2tt.validStartLevel(p.s2sz, p.rttLevelStart, mem.cpu.memory.paBits())) {
             return Rmm.input("rtt_num_level", "params.rtt_level_start %d cannot start an IPA space of %d bits",

@@ -94,7 +94,7 @@ final class RealmExits {
             case Esr.EC_DABT_LOWER:
                 return handleDataAbort(cpu, d, e, esr);
             case Esr.EC_SYSREG:
-                return handleSysregTrap(cpu, e, esr);
+                return handleSysregTrap(cpu, d, e, esr);
             default:
                 // Unknown synchronous exit: the host learns nothing beyond the exit reason.
                 return false;
@@ -105,9 +105,10 @@ final class RealmExits {
      * A trapped system register access (TF-RMM handle_sysreg_access_trap). Writes to ICC_SGI1R_EL1,
      * ICC_ASGI1R_EL1 and ICC_SGI0R_EL1 (every IPI of the realm: SGI generation traps to EL2 under HCR_EL2.IMO/FMO)
      * exit to the host, which sends the SGIs: RMI_EXIT_SYNC with the trap's ESR and the written value in gprs[0];
-     * the RMM steps over the instruction. Anything else is UNDEFINED for the realm.
+     * the RMM steps over the instruction. Reads of the ID registers (HCR_EL2.TID3) are answered by the RMM
+     * ({@link #idRegister}). Anything else (a PMU register of a realm without the PMU) is UNDEFINED for the realm.
      */
-    private static boolean handleSysregTrap(Cpu cpu, RecExit e, long esr) {
+    private static boolean handleSysregTrap(Cpu cpu, RealmDescriptor d, RecExit e, long esr) {
         int iss = Esr.iss(esr);
         int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;
         int rt = (iss >>> 5) & 31, crm = (iss >>> 1) & 15;
@@ -118,8 +119,33 @@ final class RealmExits {
             advancePc(cpu);
             return false;
         }
+        if (!write && op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7) {
+            if (rt != 31) {
+                cpu.x[rt] = idRegister(cpu, d, crm, op2);
+            }
+            advancePc(cpu);
+            return true;
+        }
         injectUndefined(cpu);
         return true;
+    }
+
+    /**
+     * An ID register as the realm reads it (TF-RMM handle_id_sysreg_trap): the PE's value, with
+     * ID_AA64DFR0_EL1 showing the breakpoints and watchpoints of the realm's parameters and PMUVer = 0 unless
+     * the realm was created with the PMU flag.
+     */
+    static long idRegister(Cpu cpu, RealmDescriptor d, int crm, int op2) {
+        long v = cpu.readSysReg(SysRegs.byEncoding(dev.cca.core.cpu.SysReg.encode(3, 0, 0, crm, op2)));
+        if (crm == 5 && op2 == 0) {
+            if (!RecPmu.enabled(d)) {
+                v &= ~(0xFL << 8);
+            }
+            long brps = d.numBps() & 0xF, wrps = d.numWps() & 0xF;
+            long ctx = Math.min((v >>> 28) & 0xF, brps);
+            v = (v & ~((0xFL << 12) | (0xFL << 20) | (0xFL << 28))) | (brps << 12) | (wrps << 20) | (ctx << 28);
+        }
+        return v;
     }
 
     private static long faultIpa(Cpu cpu) {
@@ -214,6 +240,8 @@ final class RealmExits {
         try {
             ByteBuffer b = ByteBuffer.allocate(RecRun.EXIT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
             RecVirtualState.save(cpu, pc.host, rec, b);
+            b.putLong(RecRun.EXIT_PMU_OVF_STATUS - RecRun.EXIT,
+                    RecPmu.exit(cpu, pc.host, rec, new RealmDescriptor(mem, rec.owner())));
             b.putLong(RecRun.EXIT_REASON - RecRun.EXIT, e.reason);
             b.putLong(RecRun.EXIT_ESR - RecRun.EXIT, e.esr);
             b.putLong(RecRun.EXIT_FAR - RecRun.EXIT, e.far);

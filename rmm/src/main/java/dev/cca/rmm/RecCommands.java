@@ -250,6 +250,7 @@ final class RecCommands {
         RecVirtualState.copyFromEntry(rec, enter);
         load(cpu, rec, d, flags);
         boolean timerChanged = RecVirtualState.restore(cpu, pc.host, rec);
+        RecPmu.enter(cpu, pc.host, rec, d);
         if (injectSea) {
             RealmExits.injectSyncAbort(cpu, Esr.FSC_SEA, false, rec.lastFar());
         } else if (emulMmio) {
@@ -466,8 +467,9 @@ final class RecCommands {
         }
         cpu.sr[SysRegs.ELR_EL2] = rec.pc();
         cpu.sr[SysRegs.SPSR_EL2] = rec.pstate();
+        // TID3: the realm reads the ID registers as the RMM sanitises them (RealmExits.idRegister).
         long hcr = SysRegs.HCR_VM | SysRegs.HCR_SWIO | SysRegs.HCR_FMO | SysRegs.HCR_IMO | SysRegs.HCR_AMO
-                | SysRegs.HCR_TSC | SysRegs.HCR_RW | SysRegs.HCR_FWB;
+                | SysRegs.HCR_TSC | SysRegs.HCR_RW | SysRegs.HCR_FWB | dev.cca.core.cpu.SysRegTraps.HCR_TID3;
         if ((enterFlags & Rmi.REC_ENTER_TRAP_WFI) != 0) {
             hcr |= SysRegs.HCR_TWI;
         }

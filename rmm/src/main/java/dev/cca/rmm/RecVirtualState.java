@@ -47,6 +47,9 @@ final class RecVirtualState {
         final long[] ich = new long[ICH.length];
         final long[] lrs = new long[NUM_LRS];
         long cnthctl;
+        /** The host's PMU registers (Pmu.save layout), and room for the REC's while they are copied. */
+        final long[] pmu = new long[dev.cca.core.cpu.Pmu.CONTEXT_LENGTH];
+        final long[] pmuScratch = new long[dev.cca.core.cpu.Pmu.CONTEXT_LENGTH];
     }
 
     /** CNTHCTL_EL2 while a REC runs: EL1PCTEN and EL1PCEN, the realm uses the physical counter and timer. */

@@ -188,7 +188,7 @@ class FailureConditionsTest {
             {"params_valid S2SZ_INVALID (above FEATURES.S2SZ)", RealmParams.S2SZ, 49L},
             {"params_supp LPA2_UNSUPPORTED", RealmParams.FLAGS, Rmi.REALM_FLAG_LPA2},
             {"params_supp SVE_UNSUPPORTED", RealmParams.FLAGS, Rmi.REALM_FLAG_SVE},
-            {"params_supp PMU_UNSUPPORTED", RealmParams.FLAGS, Rmi.REALM_FLAG_PMU},
+            {"params_supp PMU_UNSUPPORTED (pmu_num_ctrs 0, no FEAT_HPMN0)", RealmParams.FLAGS, Rmi.REALM_FLAG_PMU},
             {"params_supp BPS_UNSUPPORTED (0)", RealmParams.NUM_BPS, 0L},
             {"params_supp BPS_UNSUPPORTED (too many)", RealmParams.NUM_BPS, 16L},
             {"params_supp WPS_UNSUPPORTED (0)", RealmParams.NUM_WPS, 0L},
@@ -205,6 +205,11 @@ class FailureConditionsTest {
             w.h.write64(p + (Integer) f[1], (Long) f[2]);
             c.rmi((String) f[0], INPUT, Rmi.REALM_CREATE, rd, p);
         }
+        long tooMany = w.realmParams(rttBase, 9);
+        w.h.write64(tooMany + RealmParams.FLAGS, Rmi.REALM_FLAG_PMU);
+        w.h.write64(tooMany + RealmParams.PMU_NUM_CTRS, dev.cca.core.cpu.Pmu.COUNTERS + 1);
+        c.rmi("params_supp PMU_UNSUPPORTED (more counters than FEATURES.PMU_NUM_CTRS)", INPUT, Rmi.REALM_CREATE, rd,
+                tooMany);
         c.rmi("alias RTT_BASE_RD_ALIASED", INPUT, Rmi.REALM_CREATE, rttBase + 4096 * 3, params);
         c.granuleCases("rd", Rmi.REALM_CREATE, 0, GranuleState.DELEGATED, rd, params);
         // Success: RD, root RTTs, VMID and RIM
@@ -749,6 +754,8 @@ class FailureConditionsTest {
         assertEquals(0, (fr0 >>> 8) & 1, "no LPA2");
         assertEquals(5, (fr0 >>> 14) & 0x3F, "NUM_BPS = ID_AA64DFR0_EL1.BRPs");
         assertEquals(3, (fr0 >>> 20) & 0x3F, "NUM_WPS");
+        assertEquals(1, (fr0 >>> 26) & 1, "PMU_EN");
+        assertEquals(dev.cca.core.cpu.Pmu.COUNTERS, (fr0 >>> 27) & 0x1F, "PMU_NUM_CTRS = PMCR_EL0.N");
         assertEquals(3, (fr0 >>> 32) & 3, "SHA-256 and SHA-512");
         assertEquals(10, (fr0 >>> 38) & 0xF, "MAX_RECS_ORDER");
         assertEquals(-1L, w.h.rmi0(0xC400_0156L), "a hole in the RMI range is SMC_UNKNOWN");

@@ -103,10 +103,13 @@ final class MeasureCommand implements Callable<Integer> {
         long dfr0 = new Machine(1).cpu(0).sr[SysRegs.ID_AA64DFR0_EL1];
         int bps = (int) (dfr0 >>> 12) & 0xF;
         int wps = (int) (dfr0 >>> 20) & 0xF;
+        // With a PMU (ID_AA64DFR0_EL1.PMUVer), the VMM gives every vCPU one: the PMU flag, pmu_num_ctrs = N.
+        long pmuVer = (dfr0 >>> 8) & 0xF;
+        int pmuCtrs = pmuVer != 0 && pmuVer != 0xF ? dev.cca.core.cpu.Pmu.COUNTERS : 0;
         // Vmm.load sets vCPU 0's PC to the entry point and X0 to the device tree's address.
         long[] gprs = new long[8];
         gprs[0] = x0;
-        return new RimPredictor.RealmSetup(MemoryMap.ipaBits(mem, true), bps, wps, populated, image.entry(),
+        return new RimPredictor.RealmSetup(MemoryMap.ipaBits(mem, true), bps, wps, pmuCtrs, populated, image.entry(),
                 gprs, MemoryMap.RAM, mem);
     }
 }

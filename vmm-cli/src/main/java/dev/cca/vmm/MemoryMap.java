@@ -55,6 +55,8 @@ public final class MemoryMap {
     public static final int SPI_PCI_INTX = 35;
     /** The GIC virtual CPU interface maintenance interrupt (PPI 9). */
     public static final int PPI_GIC_MAINTENANCE = 25;
+    /** The PMU overflow interrupt (INTID 23, PPI 7 in the device tree), as QEMU virt and kvmtool. */
+    public static final int PPI_PMU = 23;
     /** Architected timer PPIs: EL2 physical 26, EL1 virtual 27, EL1 secure physical 29, EL1 physical 30. */
     public static final int PPI_TIMER_HYP = 26, PPI_TIMER_VIRT = 27, PPI_TIMER_SEC = 29, PPI_TIMER_PHYS = 30;
     /** The device tree sits in the last 2 MiB of RAM (or the last 64 KiB of a RAM smaller than 4 MiB). */

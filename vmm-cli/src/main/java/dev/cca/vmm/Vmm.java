@@ -94,6 +94,8 @@ public final class Vmm {
     /** Where the VMM mapped guest RAM in its own address space. */
     private long ramUaddr;
     private final List<Integer> vcpuFds = new ArrayList<>();
+    /** KVM offers a PMU (KVM_CAP_ARM_PMU_V3): every vCPU gets one. */
+    private boolean pmu;
     /**
      * PSCI in the VMM (--psci user): the vCPUs whose CPU_OFF the VMM has handled (KVM_MP_STATE_STOPPED set), guarded
      * by itself. The RMM orders a vCPU's CPU_OFF before another vCPU's CPU_ON of it, but the two exits reach the VMM
@@ -130,10 +132,14 @@ public final class Vmm {
         setUpMemory();
         runSize = (int) libc.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
         // vCPUs before the vGIC is initialised, as kvmtool does: the GIC has one redistributor per vCPU.
+        pmu = libc.ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_PMU_V3, "KVM_CHECK_EXTENSION") != 0;
         for (int i = 0; i < cfg.cpus(); i++) {
             setUpVcpu(i);
         }
         setUpGic(); // after the vCPUs: KVM refuses KVM_CREATE_VCPU once the vGIC is initialised (EBUSY)
+        if (pmu) {
+            setUpPmu();
+        }
         irqScratch = libc.mmap(4096, -1, "mmap kvm_irq_level");
         uartLine = spiLine(MemoryMap.SPI_UART);
         setUpDevices();
@@ -356,11 +362,25 @@ public final class Vmm {
         libc.ioctl(fd, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR");
     }
 
+    /**
+     * Each vCPU's PMU (KVM_ARM_VCPU_PMU_V3_CTRL, after the vGIC is initialised, as kvmtool's pmu__generate_fdt_nodes
+     * does): the overflow interrupt is PPI 23, as the device tree's arm,armv8-pmuv3 node says.
+     */
+    private void setUpPmu() throws ErrnoException {
+        for (int fd : vcpuFds) {
+            setDeviceAttr(fd, KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_IRQ, MemoryMap.PPI_PMU);
+            setDeviceAttr(fd, KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_INIT, 0);
+        }
+    }
+
     private void setUpVcpu(int id) throws ErrnoException {
         int fd = (int) libc.ioctl(vm, KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
         long init = libc.struct(Structs.VCPU_INIT_SIZE);
         libc.ioctl(vm, KVM_ARM_PREFERRED_TARGET, init, "KVM_ARM_PREFERRED_TARGET");
         long features = 1L << KVM_ARM_VCPU_PSCI_0_2;
+        if (pmu) {
+            features |= 1L << KVM_ARM_VCPU_PMU_V3;
+        }
         if (id != 0) {
             features |= 1L << KVM_ARM_VCPU_POWER_OFF; // secondaries wait for PSCI CPU_ON
             synchronized (stoppedByVmm) {

@@ -111,7 +111,12 @@ class LinuxBootTest {
         assertEquals(0, r.exit(), "powered off cleanly: " + r.err());
         assertEquals(documentedHwcaps(), cpuinfoFeatures(r.out()),
                 "/proc/cpuinfo's Features line vs the \"Linux hwcaps\" line of docs/cpu-features.md");
+        assertTrue(r.out().contains(PMU_PROBED), "Linux's PMU driver probed the vCPU's PMUv3; console in "
+                + cache.resolve("last-boot.log"));
     }
+
+    /** What Linux's arm_pmuv3 driver prints when it found the 6 event counters and the cycle counter. */
+    static final String PMU_PROBED = "hw perfevents: enabled with armv8_pmuv3 PMU driver, 7 (0,8000003f) counters available";
 
     /**
      * The same kernel and initramfs in a realm, on 1 and 4 vCPUs: the in-kernel vGIC at the unprotected alias,
@@ -135,6 +140,7 @@ class LinuxBootTest {
             for (int i = 0; i < cpus; i++) {
                 assertTrue(out.contains("processor\t: " + i), "CPU " + i + " in /proc/cpuinfo; console in " + log);
             }
+            assertTrue(out.contains(PMU_PROBED), "the realm's PMU (RMM pmu_ena) probed; console in " + log);
             for (String bad : new String[] {"Oops", "hard LOCKUP", "self-detected stall", "no distributor"}) {
                 assertTrue(!out.contains(bad), "\"" + bad + "\" on the console; console in " + log);
             }

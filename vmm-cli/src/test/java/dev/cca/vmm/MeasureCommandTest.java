@@ -60,7 +60,7 @@ class MeasureCommandTest {
         CliRunner r = CliRunner.run("measure", "--steps");
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
-        assertTrue(lines[0].endsWith("REALM_CREATE s2sz=33 num_bps=5 num_wps=3"), lines[0]);
+        assertTrue(lines[0].endsWith("REALM_CREATE s2sz=33 num_bps=5 num_wps=3 pmu_num_ctrs=6"), lines[0]);
         assertTrue(r.out().contains("DATA_CREATE 0x40000000"), r.out());
         assertTrue(r.out().contains("REC_CREATE vCPU 0 pc=0x40000000"), r.out());
         assertTrue(r.out().contains("RTT_INIT_RIPAS 0x40200000-0x40400000 (level 2)"), r.out());

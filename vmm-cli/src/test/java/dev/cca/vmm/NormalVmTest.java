@@ -27,6 +27,24 @@ class NormalVmTest {
     }
 
     @Test
+    void vcpuPmuCountsExactlyFiltersByElAndInterruptsOnPpi23AtTheOverflowingInstruction() {
+        CliRunner r = CliRunner.run("run", "-k", PLATFORM.resolve("pmu.elf").toString(), "--timeout", "60s");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertEquals("pmu: PMUv3p5, 6 event counters\n"
+                + "pmu: INST_RETIRED, MEM_ACCESS and cycles exact\n"
+                + "pmu: EL1 filtered out by P\n"
+                + "pmu: overflow interrupt PPI 23 at the overflowing instruction\n"
+                + "pmu: PASS\n", r.out());
+    }
+
+    @Test
+    void steppingAStoreTheVmmEmulatesTakesItsStepExceptionRightAfterIt() {
+        CliRunner r = CliRunner.run("run", "-k", PLATFORM.resolve("vm-step.elf").toString(), "--timeout", "60s");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertEquals("vm-step: stepping a store to the UART\n*\nvm-step: PASS\n", r.out());
+    }
+
+    @Test
     void idleGuestRunIsReproducible() {
         CliRunner ra = CliRunner.run("run", "-k", PLATFORM.resolve("timer-irq.elf").toString());
         CliRunner rb = CliRunner.run("run", "-k", PLATFORM.resolve("timer-irq.elf").toString());

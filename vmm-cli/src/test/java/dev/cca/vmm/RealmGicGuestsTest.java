@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The realm guests of src-test-images/realm-gic, run with {@code cca run --realm --cpus N}: SGIs between vCPUs and
  * the active state through the realm's vGIC, the EL1 virtual and physical timers' interrupts (a disabled timer's
- * line drops), and PSCI from a realm with the calls completed by KVM or by the VMM. Each guest prints PASS or FAIL
- * lines and powers off.
+ * line drops), the realm's PMU (RMM pmu_ena), PSCI from a realm with the calls completed by KVM or by the VMM, and the
+ * realm's own breakpoints, watchpoints and software step. Each guest prints PASS or FAIL lines and powers off.
  */
 class RealmGicGuestsTest {
     static final Path DIR = Path.of("..", "src-test-images", "realm-gic");
@@ -36,7 +36,8 @@ class RealmGicGuestsTest {
                 .redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), log);
-        for (String g : new String[] {"realm-psci.elf", "realm-sgi.elf", "realm-timer.elf"}) {
+        for (String g : new String[] {"realm-debug.elf", "realm-psci.elf", "realm-sgi.elf", "realm-timer.elf",
+                "realm-pmu.elf"}) {
             assertArrayEquals(Files.readAllBytes(DIR.resolve(g)), Files.readAllBytes(out.resolve(g)),
                     "src-test-images/realm-gic/" + g + " is stale: run src-test-images/realm-gic/build.sh");
         }
@@ -106,6 +107,16 @@ class RealmGicGuestsTest {
                 r.out());
     }
 
+    @Test
+    void realmPmuCountsExactlyAcrossRecExitsAndItsOverflowComesBackThroughTheListRegisters() {
+        CliRunner r = runPassing("realm-pmu", 1);
+        assertTrue(r.out().startsWith("pmu: PMUv3p5, 6 event counters\n"
+                + "pmu: INST_RETIRED, MEM_ACCESS and cycles exact\n"
+                + "pmu: EL1 filtered out by P\n"
+                + "pmu: overflow interrupt PPI 23 at the overflowing instruction\n"
+                + "realm-pmu: PASS\n"), r.out());
+    }
+
     @ParameterizedTest(name = "{0} vCPUs")
     @ValueSource(ints = {1, 2, 4})
     void bothEl1TimersInterruptEveryVcpuAndADisabledTimersLineDrops(int cpus) {
@@ -116,5 +127,18 @@ class RealmGicGuestsTest {
                         + ": level, disable, IMASK, interrupt, deadline, quiet after disable: ok\n"), r.out());
             }
         }
+    }
+
+    @Test
+    void aRealmsBreakpointWatchpointAndSoftwareStepRaiseItsOwnDebugExceptionsAcrossHostExits() {
+        CliRunner r = runPassing("realm-debug", 1);
+        assertTrue(r.out().startsWith("realm-debug: vCPU 0 up\n"
+                + "realm-debug: breakpoint armed\n"
+                + "realm-debug: breakpoint: EC 0x31, ELR at the instruction: ok\n"
+                + "realm-debug: watchpoint armed\n"
+                + "realm-debug: watchpoint: EC 0x35, WnR, FAR at the first watched byte: ok\n"
+                + "realm-debug: software step armed\n"
+                + "realm-debug: software step: pending (ISV 0), then two steps (ISV 1): ok\n"
+                + "realm-debug: PASS\n"), r.out());
     }
 }

@@ -2,21 +2,23 @@ package dev.cca.core.cpu;
 
 /**
  * System registers of the base architecture beyond the core table of {@link SysRegs}, in storage slots 128-255:
- * the OS lock and debug registers that Linux programs at boot (as storage: breakpoints and watchpoints do not
- * fire, see docs/cpu-features.md), AIDR_EL1, and the rest of the ID register space, which reads as zero
+ * the OS lock and the breakpoint and watchpoint registers (their exceptions: {@link
+ * dev.cca.core.cpu.debug.SelfHostedDebug}), AIDR_EL1, and the rest of the ID register space, which reads as zero
  * (Arm ARM D19.1.2: unallocated encodings in op0=3, op1=0, CRn=0, CRm=1..7 are RAZ, so that software can probe
  * ID registers of later architecture versions).
  */
-final class BaseSysRegs {
+public final class BaseSysRegs {
     private BaseSysRegs() {
     }
 
-    static final int OSLSR_EL1 = 128, OSDLR_EL1 = 129, MDCCINT_EL1 = 130, DBGPRCR_EL1 = 131, DBGCLAIM = 132;
-    static final int DBGBVR0 = 133, DBGBCR0 = 139, DBGWVR0 = 145, DBGWCR0 = 149;
+    public static final int OSLSR_EL1 = 128, OSDLR_EL1 = 129, MDCCINT_EL1 = 130, DBGPRCR_EL1 = 131, DBGCLAIM = 132;
+    public static final int DBGBVR0 = 133, DBGBCR0 = 139, DBGWVR0 = 145, DBGWCR0 = 149;
     /** Implemented breakpoints and watchpoints (ID_AA64DFR0_EL1.BRPs = 5, WRPs = 3). */
-    static final int BREAKPOINTS = 6, WATCHPOINTS = 4;
+    public static final int BREAKPOINTS = 6, WATCHPOINTS = 4;
     /** OSLSR_EL1.OSLM = 0b10 (bit 3): the OS lock is implemented; OSLK is bit 1. */
-    static final long OSLM = 1L << 3, OSLK = 1L << 1;
+    public static final long OSLM = 1L << 3, OSLK = 1L << 1;
+    /** The writable bits of DBGBCR<n>_EL1 and DBGWCR<n>_EL1 (see the comments at their definitions). */
+    public static final long DBGBCR_MASK = 0x20FF_E1E7L, DBGWCR_MASK = 0x3F1F_FFFFL;
 
     static void register() {
         SysRegs.define("OSLAR_EL1", 2, 0, 1, 0, 4, -1, 1, null,
@@ -35,22 +37,31 @@ final class BaseSysRegs {
                 (c, v) -> c.sr[DBGCLAIM] &= ~(v & 0xFF));
         for (int n = 0; n < BREAKPOINTS; n++) {
             int bvr = DBGBVR0 + n, bcr = DBGBCR0 + n;
-            SysRegs.define("DBGBVR" + n + "_EL1", 2, 0, 0, n, 4, bvr, 1, c -> c.sr[bvr], (c, v) -> c.sr[bvr] = v);
-            // DBGBCR: BT [23:20], LBN [19:16], SSC [15:14], HMC [13], BAS [8:5], PMC [2:1], E [0].
+            // DBGBVR: VA [48:2] (bits [63:49] RESS) or CONTEXTIDR [31:0] and VMID [39:32] for context types.
+            SysRegs.define("DBGBVR" + n + "_EL1", 2, 0, 0, n, 4, bvr, 1, c -> c.sr[bvr],
+                    (c, v) -> c.sr[bvr] = v & ~3L);
+            // DBGBCR: SSCE [29], BT [23:20], LBN [19:16], SSC [15:14], HMC [13], BAS [8:5] (RES1 for A64),
+            // PMC [2:1], E [0].
             SysRegs.define("DBGBCR" + n + "_EL1", 2, 0, 0, n, 5, bcr, 1, c -> c.sr[bcr],
                     (c, v) -> {
-                        c.sr[bcr] = v & 0x00FF_E1E7L;
+                        c.sr[bcr] = (v & DBGBCR_MASK) | (0xFL << 5);
                         c.onDebugControlWrite();
                     });
         }
         for (int n = 0; n < WATCHPOINTS; n++) {
             int wvr = DBGWVR0 + n, wcr = DBGWCR0 + n;
-            SysRegs.define("DBGWVR" + n + "_EL1", 2, 0, 0, n, 6, wvr, 1, c -> c.sr[wvr], (c, v) -> c.sr[wvr] = v);
-            // DBGWCR: MASK [28:24], WT [20], LBN [19:16], SSC [15:14], HMC [13], BAS [12:5], LSC [4:3], PAC [2:1], E.
+            // DBGWVR: VA [48:2] (bits [1:0] RES0). A change moves which pages take the slow data path.
+            SysRegs.define("DBGWVR" + n + "_EL1", 2, 0, 0, n, 6, wvr, 1, c -> c.sr[wvr], (c, v) -> {
+                c.sr[wvr] = v & ~3L;
+                c.flushTlb();
+            });
+            // DBGWCR: SSCE [29], MASK [28:24], WT [20], LBN [19:16], SSC [15:14], HMC [13], BAS [12:5], LSC [4:3],
+            // PAC [2:1], E [0].
             SysRegs.define("DBGWCR" + n + "_EL1", 2, 0, 0, n, 7, wcr, 1, c -> c.sr[wcr],
                     (c, v) -> {
-                        c.sr[wcr] = v & 0x1F1F_FFFFL;
+                        c.sr[wcr] = v & DBGWCR_MASK;
                         c.onDebugControlWrite();
+                        c.flushTlb();
                     });
         }
         SysRegs.define("AIDR_EL1", 3, 1, 0, 0, 7, -1, 1, c -> 0, null);

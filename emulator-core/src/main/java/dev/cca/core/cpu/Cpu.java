@@ -1,5 +1,6 @@
 package dev.cca.core.cpu;
 
+import dev.cca.core.cpu.debug.SelfHostedDebug;
 import dev.cca.core.mem.BusErrorException;
 import dev.cca.core.mem.Page;
 import dev.cca.core.mem.Pas;
@@ -28,6 +29,8 @@ public final class Cpu {
     public final GenericTimer timer = new GenericTimer(this);
     /** The GICv3 CPU interface (ICC_*, ICV_*, ICH_* registers). */
     public final GicCpuInterface gic = new GicCpuInterface(this);
+    /** The Performance Monitors (PMUv3). */
+    public final Pmu pmu = new Pmu(this);
 
     // ---- architectural state --------------------------------------------------------------------------------
     /** X0..X30; slot 31 always reads zero (XZR) and is never written. */
@@ -65,6 +68,8 @@ public final class Cpu {
     final Tlb tlb = new Tlb(this);
     /** The local exclusive monitor. */
     final ExclusiveMonitor monitor = new ExclusiveMonitor();
+    /** Self-hosted debug: breakpoint, watchpoint and software step exceptions. */
+    public final SelfHostedDebug debug = new SelfHostedDebug(this);
 
     // ---- run-loop-visible state -----------------------------------------------------------------------------
     private final Firmware[] firmware = new Firmware[16];
@@ -137,6 +142,7 @@ public final class Cpu {
         sr[SCTLR_EL3] = 0x30C5_0830L;
         BaseSysRegs.reset(this);
         ss = SecurityState.ROOT;
+        pmu.reset();
         onTranslationRegimeChange();
         transitioned = true;
     }
@@ -496,7 +502,12 @@ public final class Cpu {
     }
 
     /** MDSCR_EL1.SS (software step) and MDSCR_EL1.MDE (breakpoints and watchpoints). */
-    public static final long MDSCR_SS = 1L, MDSCR_MDE = 1L << 15;
+    public static final long MDSCR_SS = SelfHostedDebug.MDSCR_SS, MDSCR_MDE = SelfHostedDebug.MDSCR_MDE;
+
+    /** Exception entries and returns of this PE so far (wraps): tells whether an instruction took or left one. */
+    public int transitionCount() {
+        return exceptions.transitions;
+    }
 
     /**
      * Whether the guest's self-hosted debug could generate an exception (Arm ARM D2): software step is enabled in
@@ -577,6 +588,11 @@ public final class Cpu {
      */
     public int translateData(long va, boolean needRead, boolean needWrite, int syn) {
         return tlb.translateData(va, needRead, needWrite, syn);
+    }
+
+    /** As {@link #translateData(long, boolean, boolean, int)} for an access of {@code size} bytes (watchpoints). */
+    public int translateData(long va, int size, boolean needRead, boolean needWrite, int syn) {
+        return tlb.translateData(va, size, needRead, needWrite, syn);
     }
 
     public Page tlbPageAt(int i) {
@@ -698,6 +714,11 @@ public final class Cpu {
     /** Records a synchronous exception to be taken by the run loop, and returns the fault to throw. */
     public GuestFault pend(int targetEl, int ec, int iss) {
         return exceptions.pend(targetEl, ec, iss);
+    }
+
+    /** As {@link #pend}, for an exception that reports a fault address in FAR_ELx (a watchpoint). */
+    public GuestFault pendWithFar(int targetEl, int ec, int iss, long far) {
+        return exceptions.pendWithFar(targetEl, ec, iss, far);
     }
 
     /** Records a trap of a system register access or instruction to {@code targetEl} (EC 0x18). */

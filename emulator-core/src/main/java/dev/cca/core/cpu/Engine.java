@@ -71,7 +71,7 @@ public final class Engine {
 
     /** Recomputes when the next time event (countdown, timer deadline) is due. */
     void rescheduleTimeEvents() {
-        nextEventTime = Math.min(irqCountdownAt, cpu.timer.nextDeadline);
+        nextEventTime = Math.min(Math.min(irqCountdownAt, cpu.timer.nextDeadline), cpu.pmu.deadline);
     }
 
     /** Handles the time events due at the current count. */
@@ -79,6 +79,9 @@ public final class Engine {
         if (cpu.timer.localCount() >= irqCountdownAt) {
             irqCountdownAt = Long.MAX_VALUE;
             cpu.setIrqSource(Cpu.IRQ_SOURCE_COUNTDOWN, true);
+        }
+        if (cpu.timer.localCount() >= cpu.pmu.deadline) {
+            cpu.pmu.timeEvent(); // a PMU counter overflows here
         }
         cpu.timer.update(); // reschedules
     }
@@ -150,13 +153,17 @@ public final class Engine {
             if (guestDebug) {
                 chunk = 1;
             }
-            long done = hook == null && !guestDebug && translate ? executeTranslated(chunk) : execute(chunk);
+            long done = hook == null && !guestDebug && translate ? executeTranslated(chunk) : execute(chunk, guestDebug);
             budget -= done;
         }
     }
 
-    /** Executes up to {@code n} instructions; stops early after any exception entry or return. */
-    private long execute(long n) {
+    /**
+     * Executes up to {@code n} instructions; stops early after any exception entry or return. With
+     * {@code guestDebug} ({@link Cpu#guestDebugArmed}) each instruction passes through the PE's self-hosted debug
+     * before (a pending step, a breakpoint) and after (the step state machine) it executes.
+     */
+    private long execute(long n, boolean guestDebug) {
         Cpu c = cpu;
         Tlb tlb = c.tlb;
         executing = true; // volatile write before the inbox read below: see CoherenceDomain
@@ -185,6 +192,11 @@ public final class Engine {
                     insn = decodeSlot(slot);
                 }
                 c.pc = pc;
+                if (guestDebug && c.debug.beforeInstruction(pc)) {
+                    pc = c.pc; // a software step or breakpoint exception was taken
+                    c.instructions++;
+                    break;
+                }
                 try {
                     pc = insn.exec(c, pc);
                 } catch (GuestFault f) {
@@ -196,6 +208,9 @@ public final class Engine {
                     break;
                 }
                 c.instructions++;
+                if (guestDebug) {
+                    pc = c.debug.afterInstruction(pc, Bytes.getInt(codeBytes, slot << 2));
+                }
                 if (c.transitioned) {
                     break;
                 }

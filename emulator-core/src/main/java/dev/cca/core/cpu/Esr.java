@@ -23,6 +23,8 @@ public final class Esr {
     public static final int EC_SERROR = 0x2F;
     public static final int EC_GPC = 0x1E;
     public static final int EC_BRK = 0x3C;
+    /** Debug exceptions from a lower EL; the same-EL class is one more (Arm ARM D2.4). */
+    public static final int EC_BREAKPOINT_LOWER = 0x30, EC_SOFTWARE_STEP_LOWER = 0x32, EC_WATCHPOINT_LOWER = 0x34;
 
     public static final int IL = 1 << 25;
 
@@ -88,6 +90,12 @@ public final class Esr {
             case EC_SERROR: return "SError";
             case EC_GPC: return "Granule protection check";
             case EC_BRK: return "BRK";
+            case EC_BREAKPOINT_LOWER: return "Breakpoint from a lower EL";
+            case EC_BREAKPOINT_LOWER + 1: return "Breakpoint";
+            case EC_SOFTWARE_STEP_LOWER: return "Software step from a lower EL";
+            case EC_SOFTWARE_STEP_LOWER + 1: return "Software step";
+            case EC_WATCHPOINT_LOWER: return "Watchpoint from a lower EL";
+            case EC_WATCHPOINT_LOWER + 1: return "Watchpoint";
             default: return String.format("EC %#x", ec);
         }
     }

@@ -2,6 +2,7 @@ package dev.cca.core.cpu;
 
 import dev.cca.core.cpu.Cpu.ExceptionListener;
 import dev.cca.core.cpu.Cpu.StopReason;
+import dev.cca.core.cpu.debug.SelfHostedDebug;
 import dev.cca.core.mmu.GranuleProtection;
 
 import java.util.List;
@@ -65,6 +66,16 @@ public final class ExceptionModel {
         pendHasHpfar = false;
         return GuestFault.INSTANCE;
     }
+
+    GuestFault pendWithFar(int targetEl, int ec, int iss, long far) {
+        pend(targetEl, ec, iss);
+        pendHasFar = true;
+        pendFar = far;
+        return GuestFault.INSTANCE;
+    }
+
+    /** Exception entries and returns so far (wraps). */
+    int transitions;
 
     /** Records a trap of a system register access or instruction to {@code targetEl} (EC 0x18). */
     public GuestFault trapSysReg(int targetEl, int iss) {
@@ -168,6 +179,11 @@ public final class ExceptionModel {
         }
         int fromEl = cpu.el;
         SecurityState fromSs = cpu.ss;
+        transitions++;
+        // SVC, HVC and SMC complete before their exception (ELR past them); other synchronous exceptions stop
+        // their instruction.
+        cpu.pmu.beforeException(kind == 0, kind == 0 && preferredReturn != cpu.pc
+                && (ec == Esr.EC_SVC64 || ec == Esr.EC_HVC64 || ec == Esr.EC_SMC64));
         long spsr = cpu.packPstate();
         long esr = ((long) ec << 26) | Esr.IL | (iss & 0x1FF_FFFFL);
         if (kind == 0) {
@@ -207,6 +223,7 @@ public final class ExceptionModel {
         }
         cpu.engine.waitingForInterrupt = false;
         cpu.updateMmuIdx();
+        cpu.pmu.afterTransition(false);
         long vector = cpu.sr[Cpu.vbarSlot(targetEl)] + offset;
         cpu.pc = vector;
         cpu.transitioned = true;
@@ -225,6 +242,9 @@ public final class ExceptionModel {
      */
     public long eret() {
         int from = cpu.el;
+        transitions++;
+        boolean debugAtSource = cpu.debug.enabled();
+        cpu.pmu.beforeReturn();
         long spsr = cpu.sr[Cpu.spsrSlot(from)];
         long elr = cpu.sr[Cpu.elrSlot(from)];
         int m = (int) spsr & 0x1F;
@@ -257,6 +277,8 @@ public final class ExceptionModel {
                 }
             }
         }
+        // PSTATE.SS: DebugExceptionReturnSS(), now that the destination's EL and PSTATE.D are in place.
+        cpu.pstateOther = (cpu.pstateOther & ~SelfHostedDebug.PSTATE_SS) | cpu.debug.exceptionReturnSs(spsr, debugAtSource);
         cpu.engine.waitingForInterrupt = false;
         cpu.updateMmuIdx();
         if (from >= 2) {
@@ -264,6 +286,7 @@ public final class ExceptionModel {
             cpu.timer.update();
             cpu.gic.sync();
         }
+        cpu.pmu.afterTransition(from >= 2);
         cpu.pc = elr;
         cpu.transitioned = true;
         lastEntry = Firmware.Entry.RETURN;
@@ -295,6 +318,7 @@ public final class ExceptionModel {
         if ((cpu.sr[SCR_EL3] & SCR_SMD) != 0 && cpu.el < 3) {
             throw undefined();
         }
+        cpu.debug.ssAdvance();
         return takeSync(3, Esr.EC_SMC64, imm16, pc + 4);
     }
 
@@ -302,10 +326,12 @@ public final class ExceptionModel {
         if (cpu.el == 0 || (cpu.sr[SCR_EL3] & SCR_HCE) == 0 || (cpu.el == 1 && !cpu.el2Enabled())) {
             throw undefined();
         }
+        cpu.debug.ssAdvance();
         return takeSync(cpu.el == 3 ? 3 : 2, Esr.EC_HVC64, imm16, pc + 4);
     }
 
     public long svcAt(long pc, int imm16) {
+        cpu.debug.ssAdvance();
         return takeSync(syncTarget(), Esr.EC_SVC64, imm16, pc + 4);
     }
 

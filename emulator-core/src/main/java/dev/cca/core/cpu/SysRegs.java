@@ -159,7 +159,7 @@ public final class SysRegs {
                 c.onTranslationRegimeChange();
             }
         }));
-        plainEl("MDCR_EL2", 3, 4, 1, 1, 1, MDCR_EL2, 2, null);
+        plainEl("MDCR_EL2", 3, 4, 1, 1, 1, MDCR_EL2, 2, (c, v) -> Pmu.onMdcrWrite(c));
         plainEl("CPTR_EL2", 3, 4, 1, 1, 2, CPTR_EL2, 2, null);
         plainEl("HSTR_EL2", 3, 4, 1, 1, 3, HSTR_EL2, 2, null);
         plainEl("HACR_EL2", 3, 4, 1, 1, 7, HACR_EL2, 2, null);
@@ -186,7 +186,7 @@ public final class SysRegs {
         plainEl("ACTLR_EL3", 3, 6, 1, 0, 1, ACTLR_EL3, 3, null);
         plainEl("SCR_EL3", 3, 6, 1, 1, 0, SCR_EL3, 3, (c, v) -> c.onScrChange());
         plainEl("CPTR_EL3", 3, 6, 1, 1, 2, CPTR_EL3, 3, null);
-        plainEl("MDCR_EL3", 3, 6, 1, 3, 1, MDCR_EL3, 3, null);
+        plainEl("MDCR_EL3", 3, 6, 1, 3, 1, MDCR_EL3, 3, (c, v) -> Pmu.onMdcrWrite(c));
         plainEl("TTBR0_EL3", 3, 6, 2, 0, 0, TTBR0_EL3, 3, TRANSLATION);
         plainEl("TCR_EL3", 3, 6, 2, 0, 2, TCR_EL3, 3, TRANSLATION);
         plainEl("GPTBR_EL3", 3, 6, 2, 1, 4, GPTBR_EL3, 3, TRANSLATION);
@@ -213,6 +213,8 @@ public final class SysRegs {
         // Slots 256-383: the generic timers (CNTFRQ_EL0 too) and the GIC CPU interface.
         GenericTimer.defineRegisters();
         GicCpuInterface.defineRegisters();
+        // Computed registers (no slots): the Performance Monitors.
+        Pmu.defineRegisters();
         // Slots 128-255: debug and OS lock registers, AIDR_EL1, the RAZ rest of the ID space.
         BaseSysRegs.register();
     }
@@ -284,10 +286,29 @@ public final class SysRegs {
         return Collections.unmodifiableList(ALL);
     }
 
-    /** EL1 state that an EL2 or EL3 world switch saves and restores. */
-    public static final int[] EL1_CONTEXT = {SCTLR_EL1, ACTLR_EL1, CPACR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1,
-        SPSR_EL1, ELR_EL1, AFSR0_EL1, AFSR1_EL1, ESR_EL1, FAR_EL1, PAR_EL1, MAIR_EL1, AMAIR_EL1, VBAR_EL1,
-        CONTEXTIDR_EL1, TPIDR_EL1, CNTKCTL_EL1, MDSCR_EL1, CSSELR_EL1, TPIDR_EL0, TPIDRRO_EL0, FPCR, FPSR};
+    /**
+     * EL1 state that an EL2 or EL3 world switch saves and restores: with the self-hosted debug registers (the OS
+     * lock and OS double lock, the breakpoint and watchpoint registers), so each vCPU and REC has its own.
+     */
+    public static final int[] EL1_CONTEXT = withDebugRegisters(SCTLR_EL1, ACTLR_EL1, CPACR_EL1, TTBR0_EL1,
+        TTBR1_EL1, TCR_EL1, SPSR_EL1, ELR_EL1, AFSR0_EL1, AFSR1_EL1, ESR_EL1, FAR_EL1, PAR_EL1, MAIR_EL1, AMAIR_EL1,
+        VBAR_EL1, CONTEXTIDR_EL1, TPIDR_EL1, CNTKCTL_EL1, MDSCR_EL1, CSSELR_EL1, TPIDR_EL0, TPIDRRO_EL0, FPCR, FPSR);
+
+    private static int[] withDebugRegisters(int... el1) {
+        int n = el1.length;
+        int[] all = java.util.Arrays.copyOf(el1, n + 2 + 2 * BaseSysRegs.BREAKPOINTS + 2 * BaseSysRegs.WATCHPOINTS);
+        all[n++] = BaseSysRegs.OSLSR_EL1;
+        all[n++] = BaseSysRegs.OSDLR_EL1;
+        for (int i = 0; i < BaseSysRegs.BREAKPOINTS; i++) {
+            all[n++] = BaseSysRegs.DBGBVR0 + i;
+            all[n++] = BaseSysRegs.DBGBCR0 + i;
+        }
+        for (int i = 0; i < BaseSysRegs.WATCHPOINTS; i++) {
+            all[n++] = BaseSysRegs.DBGWVR0 + i;
+            all[n++] = BaseSysRegs.DBGWCR0 + i;
+        }
+        return all;
+    }
 
     /** EL2 state that the EL3 monitor saves and restores when it switches between worlds. */
     public static final int[] EL2_CONTEXT = {SCTLR_EL2, ACTLR_EL2, HCR_EL2, MDCR_EL2, CPTR_EL2, HSTR_EL2,

@@ -90,9 +90,31 @@ public final class Tlb implements Mmu.Context {
         int i = (cpu.mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
         int off = (int) (va & Page.MASK);
         if (tlbRead[i] == (va & PAGE_TAG_MASK) && off <= Page.SIZE - size) {
+            if (countMem) {
+                memAccess();
+            }
             return Bytes.get(tlbPage[i].data, off, size);
         }
-        return readSlow(va, size, syn);
+        long v = readSlow(va, size, syn);
+        if (countMem) {
+            memAccess();
+        }
+        return v;
+    }
+
+    // ---- the PMU's MEM_ACCESS event (Pmu): one count per completed read or write call -------------------------
+
+    /** A PMU counter counts data accesses in the current state (set by {@link Pmu}). */
+    boolean countMem;
+    /** Data accesses counted while {@link #countMem} was set. */
+    long memAccesses;
+    /** The value of {@link #memAccesses} at which a MEM_ACCESS counter overflows. */
+    long memOverflowAt = Long.MAX_VALUE;
+
+    private void memAccess() {
+        if (++memAccesses >= memOverflowAt) {
+            cpu.pmu.memOverflow();
+        }
     }
 
     /**
@@ -116,9 +138,15 @@ public final class Tlb implements Mmu.Context {
         if (tlbWrite[i] == (va & PAGE_TAG_MASK) && off <= Page.SIZE - size) {
             Page p = tlbPage[i];
             store(p, off, size, value);
+            if (countMem) {
+                memAccess();
+            }
             return;
         }
         writeSlow(va, size, value, syn);
+        if (countMem) {
+            memAccess();
+        }
     }
 
     public long read64(long va, int syn) {
@@ -137,7 +165,7 @@ public final class Tlb implements Mmu.Context {
             // Crosses a page: do it byte by byte (each byte may fault on its own).
             long v = 0;
             for (int b = 0; b < size; b++) {
-                v |= (read(va + b, 1, syn) & 0xFF) << (8 * b);
+                v |= (readSlow(va + b, 1, syn) & 0xFF) << (8 * b);
             }
             return v;
         }
@@ -150,9 +178,16 @@ public final class Tlb implements Mmu.Context {
         if (tlbRead[i] == vpage) {
             return Bytes.get(tlbPage[i].data, (int) (va & Page.MASK), size);
         }
+        if (cpu.guestDebugArmed()) {
+            cpu.debug.checkWatchpoint(va, size, true, false, unprivileged());
+        }
         DebugHook hook = cpu.debugHook();
         if (hook != null) {
             hook.dataAccess(cpu, va, size, false);
+        }
+        Page p = tlbPage[i];
+        if (p != null) {
+            return Bytes.get(p.data, (int) (va & Page.MASK), size); // a watched RAM page
         }
         try {
             cpu.blockExit = true; // a device read may change interrupt state (an acknowledge)
@@ -169,7 +204,7 @@ public final class Tlb implements Mmu.Context {
         }
         if ((va & Page.MASK) > Page.SIZE - size) {
             for (int b = 0; b < size; b++) {
-                write(va + b, 1, value >>> (8 * b), syn);
+                writeSlow(va + b, 1, value >>> (8 * b), syn);
             }
             return;
         }
@@ -185,9 +220,17 @@ public final class Tlb implements Mmu.Context {
             store(p, off, size, value);
             return;
         }
+        if (cpu.guestDebugArmed()) {
+            cpu.debug.checkWatchpoint(va, size, false, true, unprivileged());
+        }
         DebugHook hook = cpu.debugHook();
         if (hook != null) {
             hook.dataAccess(cpu, va, size, true);
+        }
+        Page p = tlbPage[i];
+        if (p != null) {
+            store(p, (int) (va & Page.MASK), size, value); // a watched RAM page
+            return;
         }
         try {
             cpu.blockExit = true; // a device write may assert an interrupt: taken at the next instruction
@@ -235,7 +278,8 @@ public final class Tlb implements Mmu.Context {
             // debugger watches gets the device tag (bit 0), so its data accesses take the slow path too.
             boolean data = !alignmentChecked();
             DebugHook hook = cpu.debugHook();
-            long tag = hook != null && hook.watchesPage(cpu, vpage) ? vpage | 1 : vpage;
+            boolean watched = (hook != null && hook.watchesPage(cpu, vpage)) || cpu.debug.watchesPage(vpage);
+            long tag = watched ? vpage | 1 : vpage;
             tlbRead[i] = data && (perms & Mmu.PERM_R) != 0 ? tag : -1;
             tlbWrite[i] = data && (perms & Mmu.PERM_W) != 0 ? tag : -1;
             tlbExec[i] = (perms & Mmu.PERM_X) != 0 ? vpage : -1;
@@ -498,6 +542,14 @@ public final class Tlb implements Mmu.Context {
      * returns its TLB index; the page is {@link #tlbPageAt} (null for a device) and the PA {@link #tlbPaAt}.
      */
     public int translateData(long va, boolean needRead, boolean needWrite, int syn) {
+        return translateData(va, 1, needRead, needWrite, syn);
+    }
+
+    /**
+     * As {@link #translateData(long, boolean, boolean, int)} for an access of {@code size} bytes, which a guest
+     * watchpoint may match (before the access is performed).
+     */
+    public int translateData(long va, int size, boolean needRead, boolean needWrite, int syn) {
         int i = (cpu.mmuIdx << TLB_BITS) | ((int) (va >>> Page.SHIFT) & TLB_MASK);
         long vpage = va & PAGE_TAG_MASK;
         // The read is checked first: a location that allows neither access faults as a read (WnR = 0), one that
@@ -508,9 +560,15 @@ public final class Tlb implements Mmu.Context {
         if (needWrite && tlbWrite[i] != vpage && tlbWrite[i] != (vpage | 1)) {
             fill(va, Mmu.WRITE, syn);
         }
+        if (cpu.guestDebugArmed()) {
+            cpu.debug.checkWatchpoint(va, size, needRead, needWrite, unprivileged());
+        }
         DebugHook hook = cpu.debugHook();
         if (hook != null) {
             hook.dataAccess(cpu, va, 1, needWrite); // a watchpoint on the first byte of an atomic or exclusive
+        }
+        if (countMem) {
+            memAccess();
         }
         return i;
     }
@@ -534,6 +592,11 @@ public final class Tlb implements Mmu.Context {
         }
     }
 
+
+    /** An LDTR/STTR at EL1: the access uses the EL0 regime (and matches watchpoints as an EL0 access). */
+    private boolean unprivileged() {
+        return cpu.el == 1 && cpu.mmuIdx == Cpu.MMU_EL10_0;
+    }
 
     /** Whether SCTLR_ELx.A of the current translation regime asks for alignment checks on every data access. */
     private boolean alignmentChecked() {

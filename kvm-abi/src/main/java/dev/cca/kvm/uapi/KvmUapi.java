@@ -101,6 +101,9 @@ public final class KvmUapi {
     public static final int KVM_ARM_VCPU_POWER_OFF = 0, KVM_ARM_VCPU_EL1_32BIT = 1, KVM_ARM_VCPU_PSCI_0_2 = 2,
             KVM_ARM_VCPU_PMU_V3 = 3, KVM_ARM_VCPU_SVE = 4, KVM_ARM_VCPU_PTRAUTH_ADDRESS = 5,
             KVM_ARM_VCPU_PTRAUTH_GENERIC = 6, KVM_ARM_VCPU_HAS_EL2 = 7, KVM_ARM_VCPU_HAS_EL2_E2H0 = 8;
+    /** vCPU device-attribute group KVM_ARM_VCPU_PMU_V3_CTRL and its attributes (arch/arm64/include/uapi/asm/kvm.h). */
+    public static final int KVM_ARM_VCPU_PMU_V3_CTRL = 0, KVM_ARM_VCPU_PMU_V3_IRQ = 0, KVM_ARM_VCPU_PMU_V3_INIT = 1,
+            KVM_ARM_VCPU_PMU_V3_FILTER = 2, KVM_ARM_VCPU_PMU_V3_SET_PMU = 3;
 
     // ---- MP state --------------------------------------------------------------------------------------------
     public static final int KVM_MP_STATE_RUNNABLE = 0, KVM_MP_STATE_STOPPED = 5, KVM_MP_STATE_SUSPENDED = 10;

@@ -12,7 +12,7 @@ public final class Rec {
             PSTATE = 0x028, SP_EL0 = 0x030, SP_EL1 = 0x038, LAST_ESR = 0x040, LAST_FAR = 0x048,
             LAST_HPFAR = 0x050, RIPAS_BASE = 0x060, RIPAS_TOP = 0x068, RIPAS_ADDR = 0x070, RIPAS_VALUE = 0x078,
             RIPAS_DESTROYED = 0x080, HOST_CALL_IPA = 0x090, NUM_AUX = 0x098, AUX = 0x0A0, GPRS = 0x200,
-            SYSREGS = 0x300, TIMERS = 0x600, GIC = 0x640, FPREGS = 0x800;
+            SYSREGS = 0x300, TIMERS = 0x600, GIC = 0x640, FPREGS = 0x800, PMU = 0xE00;
     /** Indexes of the saved virtual GIC registers: ICH_HCR, ICH_VMCR, ICH_AP0R0, ICH_AP1R0, then the LRs. */
     public static final int GIC_HCR = 0, GIC_VMCR = 1, GIC_AP0R0 = 2, GIC_AP1R0 = 3, GIC_LR0 = 4;
     public static final long FLAG_RUNNABLE = 1, FLAG_PSCI_PENDING = 2, FLAG_RIPAS_PENDING = 4,
@@ -32,6 +32,15 @@ public final class Rec {
 
     private void set(int off, long v) {
         mem.write64(pa + off, v);
+    }
+
+    /** Saved PMU register {@code i} (dev.cca.core.cpu.Pmu#save layout, Pmu.CONTEXT_LENGTH of them). */
+    public long pmuReg(int i) {
+        return get(PMU + 8 * i);
+    }
+
+    public void setPmuReg(int i, long v) {
+        set(PMU + 8 * i, v);
     }
 
     public long owner() {

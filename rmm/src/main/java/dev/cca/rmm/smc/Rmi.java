@@ -104,4 +104,6 @@ public final class Rmi {
             REC_ENTER_TRAP_WFI = 1L << 2, REC_ENTER_TRAP_WFE = 1L << 3, REC_ENTER_RIPAS_RESPONSE = 1L << 4;
     public static final long REC_PARAMS_RUNNABLE = 1L << 0;
     public static final long REALM_FLAG_LPA2 = 1L << 0, REALM_FLAG_SVE = 1L << 1, REALM_FLAG_PMU = 1L << 2;
+    /** RmiPmuOverflowStatus (RmiRecExit.pmu_ovf_status). */
+    public static final long PMU_OVERFLOW_NOT_ACTIVE = 0, PMU_OVERFLOW_ACTIVE = 1;
 }

@@ -5,7 +5,8 @@ import dev.cca.vmm.MemoryMap;
 /**
  * The device tree of the guest platform ({@link MemoryMap}, laid out like QEMU's virt machine): memory, the
  * vCPUs with the PSCI enable method, PSCI 1.0 (conduit HVC for normal VMs, SMC for realms), the GICv3 with its
- * distributor, redistributors and maintenance interrupt, the architected timer, the PL011 UART with its clock,
+ * distributor, redistributors and maintenance interrupt, the architected timer, the PMU with its overflow PPI,
+ * the PL011 UART with its clock,
  * and /chosen with the command line, stdout-path and the initrd.
  *
  * <p>Interrupt specifiers use the GICv3 binding: &lt;type number flags&gt;, type 0 SPI / 1 PPI, flags 4 level-high.
@@ -105,6 +106,12 @@ public final class DeviceTree {
         // Secure physical (not implemented, never fires), non-secure physical, virtual, hypervisor physical.
         w.propCells("interrupts", PPI, 13, LEVEL_HIGH, PPI, 14, LEVEL_HIGH, PPI, 11, LEVEL_HIGH, PPI, 10, LEVEL_HIGH);
         w.prop("always-on");
+        w.endNode();
+
+        // The PMUv3 (Linux's arm,armv8-pmuv3 binding): its overflow interrupt, level-sensitive, on every vCPU.
+        w.beginNode("pmu");
+        w.propStrings("compatible", "arm,armv8-pmuv3");
+        w.propCells("interrupts", PPI, MemoryMap.PPI_PMU - 16, LEVEL_HIGH);
         w.endNode();
 
         w.beginNode("apb-pclk");

@@ -14,8 +14,9 @@ import java.util.Map;
  *
  * <ol>
  *   <li>RMI_REALM_CREATE (on the first populate): the RIM starts as the hash of the measured RmiRealmParams
- *       fields. KVM passes the IPA width, num_bps and num_wps copied raw from ID_AA64DFR0_EL1 (BRPs, WRPs), and
- *       leaves flags, SVE, PMU and the hash algorithm (SHA-256) at zero.</li>
+ *       fields. KVM passes the IPA width, num_bps and num_wps copied raw from ID_AA64DFR0_EL1 (BRPs, WRPs), the
+ *       PMU flag with pmu_num_ctrs = PMCR_EL0.N when the vCPUs have a PMU (the VMM gives them one whenever KVM
+ *       offers it), and leaves SVE and the hash algorithm (SHA-256) at zero.</li>
  *   <li>RMI_DATA_CREATE for every 4 KB page of every populated range, in guest physical address order, each with
  *       its content measured (KVM_ARM_RMI_POPULATE_FLAGS_MEASURE). KVM creates the level-3 RTT of a page on
  *       demand: this matters for step 4.</li>
@@ -33,9 +34,12 @@ import java.util.Map;
  */
 public final class RimPredictor {
     /** What the host and VMM decide, and the measured content. */
-    public record RealmSetup(int ipaBits, int numBps, int numWps, List<Range> populated, long entry,
-                             long[] bootGprs, long ramBase, long ramSize) {
+    public record RealmSetup(int ipaBits, int numBps, int numWps, int pmuNumCtrs, List<Range> populated,
+                             long entry, long[] bootGprs, long ramBase, long ramSize) {
     }
+
+    /** RmiRealmParams.flags bit 2, PMU. */
+    private static final long FLAG_PMU = 1L << 2;
 
     /** A populated range [base, base + content.length) with its bytes (a multiple of 4 KB). */
     public record Range(long base, byte[] content) {
@@ -67,8 +71,11 @@ public final class RimPredictor {
 
     /** Replays the measured steps and returns the RIM in a 64-byte slot (SHA-256 uses the first 32 bytes). */
     public byte[] predict() {
-        rim = Measurement.rimInit(HASH, 0, setup.ipaBits(), 0, setup.numBps(), setup.numWps(), 0);
-        step("REALM_CREATE s2sz=" + setup.ipaBits() + " num_bps=" + setup.numBps() + " num_wps=" + setup.numWps());
+        long flags = setup.pmuNumCtrs() > 0 ? FLAG_PMU : 0;
+        rim = Measurement.rimInit(HASH, flags, setup.ipaBits(), 0, setup.numBps(), setup.numWps(),
+                setup.pmuNumCtrs());
+        step("REALM_CREATE s2sz=" + setup.ipaBits() + " num_bps=" + setup.numBps() + " num_wps=" + setup.numWps()
+                + " pmu_num_ctrs=" + setup.pmuNumCtrs());
         for (Range r : setup.populated()) {
             for (long off = 0; off < r.content().length; off += PAGE) {
                 long ipa = r.base() + off;

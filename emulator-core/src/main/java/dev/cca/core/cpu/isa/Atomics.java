@@ -125,9 +125,10 @@ public final class Atomics {
         // A store alias (STADD etc., Rt = XZR) has no acquire semantics; that only weakens ordering we exceed.
         return (c, pc) -> {
             long va = base(c, rn);
-            c.checkAligned(va, bytes, true, 0);
+            // WnR of a read-modify-write: 0 when a read of the location would fault too (alignment does).
+            c.checkAligned(va, bytes, false, 0);
             long v = c.x[rs];
-            int i = c.translateData(va, true, true, 0);
+            int i = c.translateData(va, bytes, true, true, 0);
             Page p = c.tlbPageAt(i);
             if (rel) {
                 VarHandle.releaseFence();
@@ -225,7 +226,7 @@ public final class Atomics {
         return (c, pc) -> {
             long va = base(c, rn);
             c.checkAligned(va, total, false, 0);
-            int i = c.translateData(va, true, false, 0);
+            int i = c.translateData(va, total, true, false, 0);
             Page p = c.tlbPageAt(i);
             long pa = c.tlbPaAt(i, va);
             long v1, v2 = 0;
@@ -278,7 +279,7 @@ public final class Atomics {
             }
             boolean ok = false;
             if (c.exclusiveVa() == va) {
-                int i = c.translateData(va, false, true, 0);
+                int i = c.translateData(va, total, false, true, 0);
                 Page p = c.tlbPageAt(i);
                 long pa = c.tlbPaAt(i, va);
                 if (c.exclusivePasses(pa, total)) {
@@ -332,8 +333,8 @@ public final class Atomics {
         long m = mask(bytes);
         return (c, pc) -> {
             long va = base(c, rn);
-            c.checkAligned(va, bytes, true, 0);
-            int i = c.translateData(va, true, true, 0);
+            c.checkAligned(va, bytes, false, 0); // read-modify-write: WnR = 0, as for LDADD
+            int i = c.translateData(va, bytes, true, true, 0);
             Page p = c.tlbPageAt(i);
             long expect = c.x[rs] & m, nv = c.x[rt] & m;
             if (rel) {
@@ -371,8 +372,8 @@ public final class Atomics {
         long m = mask(bytes);
         return (c, pc) -> {
             long va = base(c, rn);
-            c.checkAligned(va, 2 * bytes, true, 0);
-            int i = c.translateData(va, true, true, 0);
+            c.checkAligned(va, 2 * bytes, false, 0); // read-modify-write: WnR = 0, as for LDADD
+            int i = c.translateData(va, 2 * bytes, true, true, 0);
             Page p = c.tlbPageAt(i);
             long e1 = c.x[rs] & m, e2 = c.x[rs + 1] & m;
             long n1 = c.x[rt] & m, n2 = c.x[rt + 1] & m;

@@ -94,7 +94,7 @@ public final class SysOps {
     static void zeroBlock(Cpu c, long va) {
         int bytes = 4 << (c.sr[DCZID_EL0] & 0xF);
         long base = va & -bytes;
-        int i = c.translateData(base, false, true, 0);
+        int i = c.translateData(base, bytes, false, true, 0);
         Page p = c.tlbPageAt(i);
         if (p == null) {
             for (int k = 0; k < bytes; k += 8) {

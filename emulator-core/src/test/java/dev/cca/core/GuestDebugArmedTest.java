@@ -1,6 +1,5 @@
-package dev.cca.core.debug;
+package dev.cca.core;
 
-import dev.cca.core.Machine;
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.SysReg;
 import dev.cca.core.cpu.SysRegs;
