@@ -962,7 +962,8 @@ public final class ScenarioRunner {
         return a;
     }
 
-    static final Set<String> PROFILE_IDS = Set.of("v12", "populate-progress", "psci-user");
+    static final Set<String> PROFILE_IDS = java.util.Arrays.stream(AbiProfile.values()).map(p -> p.id)
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     static String lower(String s) {
         return s.toLowerCase(Locale.ROOT);
