@@ -87,10 +87,15 @@ final class RunCommand implements Callable<Integer> {
                 + "and the VMM answers with KVM_ARM_VCPU_RMI_PSCI_COMPLETE and KVM_SET_MP_STATE).")
     String psci = "kernel"; // also when cca debug builds the command without parsing its options
 
-    @Option(names = "--abi-profile", paramLabel = "PROFILE", defaultValue = "v12",
-            description = "ABI profile of the host kernel (docs/abi.md): v12 (the default) or psci-user (every "
-                + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user).")
-    String abiProfile = "v12";
+    @Option(names = "--abi-profile", paramLabel = "PROFILE",
+            description = "ABI profile of the host kernel (docs/abi.md): v12 (the default), psci-user (every "
+                + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user) or "
+                + "realm-config (v12 with the realm configuration call; the default with --measurement-algo or "
+                + "--realm-pv).")
+    String abiProfile;
+
+    @Mixin
+    RealmOptions realmOptions = new RealmOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -154,14 +159,19 @@ final class RunCommand implements Callable<Integer> {
         }
         AbiProfile profile;
         try {
-            profile = AbiProfile.byId(abiProfile);
+            profile = abiProfile != null ? AbiProfile.byId(abiProfile)
+                    : realmOptions.configured() ? AbiProfile.REALM_CONFIG : AbiProfile.V12;
         } catch (IllegalArgumentException e) {
             throw new UsageError("--abi-profile: " + e.getMessage());
         }
-        if (profile != AbiProfile.V12 && profile != AbiProfile.PSCI_USER) {
-            throw new UsageError("--abi-profile " + abiProfile + ": cca run implements the v12 and psci-user "
-                    + "profiles (populate-progress is for cca abi-test)");
+        if (profile == AbiProfile.POPULATE_PROGRESS) {
+            throw new UsageError("--abi-profile " + abiProfile + ": cca run implements the v12, psci-user and "
+                    + "realm-config profiles (populate-progress is for cca abi-test)");
         }
+        if (realmOptions.configured() && !guest.isRealm()) {
+            throw new UsageError("--measurement-algo and --realm-pv configure a realm: add --realm");
+        }
+        byte[] rpv = realmOptions.rpv();
         boolean psciInVmm = psci.equals("user") || profile == AbiProfile.PSCI_USER;
         if (psciInVmm && !guest.isRealm()) {
             throw new UsageError("--psci user and --abi-profile psci-user are for realms (--realm)");
@@ -189,7 +199,8 @@ final class RunCommand implements Callable<Integer> {
         session.hostReady(host);
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs,
-                psciInVmm && profile == AbiProfile.V12));
+                psciInVmm && profile != AbiProfile.PSCI_USER, new Vmm.RealmConfig(
+                        realmOptions.measurementAlgo != null ? realmOptions.measurementAlgo.rmi : -1, rpv)));
         session.vmmReady(vmm);
         vmm.setUp();
 

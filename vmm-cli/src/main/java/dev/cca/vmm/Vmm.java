@@ -42,14 +42,22 @@ public final class Vmm {
      * entry with {@code x0} in X0 (the device tree's address).
      */
     public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0,
-                         DeviceOptions.Devices devices, boolean psciInVmm) {
+                         DeviceOptions.Devices devices, boolean psciInVmm, RealmConfig realmConfig) {
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
             this(realm, memBytes, cpus, kernel, console, 0);
         }
 
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
-            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false);
+            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false, RealmConfig.NONE);
         }
+    }
+
+    /**
+     * What the VMM configures in a realm before it is created (KVM_CAP_ARM_RMI_CONFIG_REALM, the host's realm-config
+     * profile): the hash algorithm (RMI encoding) when {@code hashAlgo} ≥ 0, the 64-byte RPV when not null.
+     */
+    public record RealmConfig(int hashAlgo, byte[] rpv) {
+        public static final RealmConfig NONE = new RealmConfig(-1, null);
     }
 
     /** How a run ended. */
@@ -127,6 +135,9 @@ public final class Vmm {
         long type = (cfg.realm() ? KVM_VM_TYPE_ARM_REALM : KVM_VM_TYPE_ARM_NORMAL) | ipa;
         vm = (int) libc.ioctl(kvm, KVM_CREATE_VM, type, "KVM_CREATE_VM");
         LOG.info("created {} VM with a {}-bit IPA space", cfg.realm() ? "realm" : "normal", ipa);
+        if (cfg.realm()) {
+            configureRealm(cfg.realmConfig());
+        }
         setUpMemory();
         runSize = (int) libc.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
         // vCPUs before the vGIC is initialised, as kvmtool does: the GIC has one redistributor per vCPU.
@@ -141,6 +152,43 @@ public final class Vmm {
             forwardPsci();
         }
         load(cfg.kernel());
+    }
+
+    /**
+     * KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM, &struct arm_rmi_config) for each item asked for, as kvmtool's
+     * realm_configure_parameters() did on v8-v10 kernels. A v12 kernel has no such call (EINVAL).
+     */
+    private void configureRealm(RealmConfig rc) throws ErrnoException {
+        if (rc.hashAlgo() >= 0) {
+            long c = libc.struct2(Structs.RMI_CONFIG_SIZE);
+            libc.mem.write32(c + Structs.RC_CFG, ARM_RMI_CONFIG_HASH_ALGO);
+            libc.mem.write32(c + Structs.RC_HASH_ALGO, rc.hashAlgo());
+            enableRealmConfig(c, "hash algorithm");
+            LOG.info("realm configured: measurement algorithm {}", rc.hashAlgo() == 1 ? "SHA-512" : "SHA-256");
+        }
+        if (rc.rpv() != null) {
+            long c = libc.struct2(Structs.RMI_CONFIG_SIZE);
+            libc.mem.write32(c + Structs.RC_CFG, ARM_RMI_CONFIG_RPV);
+            libc.mem.writeBytes(c + Structs.RC_RPV, rc.rpv(), 0, ARM_RMI_CONFIG_RPV_SIZE);
+            enableRealmConfig(c, "RPV");
+            LOG.info("realm configured: personalization value {}", java.util.HexFormat.of().formatHex(rc.rpv()));
+        }
+    }
+
+    private void enableRealmConfig(long config, String what) throws ErrnoException {
+        long e = libc.struct(Structs.ENABLE_CAP_SIZE);
+        libc.mem.write32(e + Structs.EC_CAP, (int) KVM_CAP_ARM_RMI);
+        libc.mem.write64(e + Structs.EC_ARGS, KVM_CAP_ARM_RMI_CONFIG_REALM);
+        libc.mem.write64(e + Structs.EC_ARGS + 8, config);
+        long r = libc.proc.ioctl(vm, KVM_ENABLE_CAP, e);
+        if (r == -Errno.EINVAL) {
+            throw new ErrnoException("KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM) for the " + what
+                    + ": this host kernel cannot configure a realm (the v12 ABI has no such call; "
+                    + "the realm-config ABI profile has it, docs/abi.md)", Errno.EINVAL);
+        }
+        if (r < 0) {
+            throw new ErrnoException("KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM) for the " + what, (int) -r);
+        }
     }
 
     /** The PCI host bridge and its devices, when the configuration has any. */
