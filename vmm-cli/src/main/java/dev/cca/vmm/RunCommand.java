@@ -97,6 +97,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     RealmOptions realmOptions = new RealmOptions();
 
+    @Mixin
+    AttestationOptions attestation = new AttestationOptions();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -172,6 +175,10 @@ final class RunCommand implements Callable<Integer> {
             throw new UsageError("--measurement-algo and --realm-pv configure a realm: add --realm");
         }
         byte[] rpv = realmOptions.rpv();
+        if ((attestation.challenge != null || attestation.tokenOut != null) && !guest.isRealm()) {
+            throw new UsageError("--challenge and --token-out are for realms: add --realm");
+        }
+        byte[] challenge = attestation.challengeBytes();
         boolean psciInVmm = psci.equals("user") || profile == AbiProfile.PSCI_USER;
         if (psciInVmm && !guest.isRealm()) {
             throw new UsageError("--psci user and --abi-profile psci-user are for realms (--realm)");
@@ -200,7 +207,8 @@ final class RunCommand implements Callable<Integer> {
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs,
                 psciInVmm && profile != AbiProfile.PSCI_USER, new Vmm.RealmConfig(
-                        realmOptions.measurementAlgo != null ? realmOptions.measurementAlgo.rmi : -1, rpv)));
+                        realmOptions.measurementAlgo != null ? realmOptions.measurementAlgo.rmi : -1, rpv),
+                challenge));
         session.vmmReady(vmm);
         vmm.setUp();
 
@@ -253,8 +261,29 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
         // The summary reads the realm's RIM: before the process exits, as closing the VM destroys the realm.
         // It goes to standard error: standard output is the guest's console only.
-        printSummary(err, host, where, realm, result, instructions, seconds, image);
+        byte[] token = vmm.token();
+        String tokenProblem = null;
+        if (attestation.tokenOut != null) {
+            if (token == null) {
+                tokenProblem = "cca: --token-out " + attestation.tokenOut + ": the guest handed no attestation "
+                        + "token to the VMM (the default guest does; see docs/attestation.md)";
+            } else {
+                try {
+                    Files.write(attestation.tokenOut, token);
+                } catch (IOException e) {
+                    tokenProblem = "cca: --token-out " + attestation.tokenOut + ": cannot write: "
+                            + dev.cca.vmm.image.IoProblem.describe(e, attestation.tokenOut);
+                }
+            }
+        }
+        String tokenLine = token == null ? null : "token:        " + token.length + " bytes from the realm"
+                + (attestation.tokenOut != null && tokenProblem == null ? ", written to " + attestation.tokenOut : "");
+        printSummary(err, host, where, realm, result, instructions, seconds, tokenLine);
         proc.exit();
+        if (tokenProblem != null) {
+            err.println(tokenProblem);
+            return EXIT_ERROR;
+        }
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;
             case RESET: return EXIT_RESET;
@@ -409,7 +438,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void printSummary(PrintStream out, CcaHost host, List<String> vcpuLocations, boolean realm, Vmm.Result r,
-                              long instructions, double seconds, LoadedImage image) {
+                              long instructions, double seconds, String tokenLine) {
         out.println();
         out.println("--- cca run summary ---");
         if (realm) {
@@ -424,6 +453,9 @@ final class RunCommand implements Callable<Integer> {
         }
         String detail = r.detail() == null || r.detail().isEmpty() ? "" : " [" + r.detail() + "]";
         out.println("ended:        " + r.outcome().description + detail);
+        if (tokenLine != null) {
+            out.println(tokenLine);
+        }
         // A PE that stopped inside a guest (an exception loop, an emulator failure) says where: this is the
         // emulator's view, read like a debugger would, not something the host could see of a realm.
         for (int i = 0; i < host.platform.machine.cpuCount(); i++) {

@@ -42,15 +42,29 @@ public final class Vmm {
      * entry with {@code x0} in X0 (the device tree's address).
      */
     public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0,
-                         DeviceOptions.Devices devices, boolean psciInVmm, RealmConfig realmConfig) {
+                         DeviceOptions.Devices devices, boolean psciInVmm, RealmConfig realmConfig,
+                         byte[] challenge) {
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
             this(realm, memBytes, cpus, kernel, console, 0);
         }
 
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
-            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false, RealmConfig.NONE);
+            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false, RealmConfig.NONE,
+                    null);
         }
     }
+
+    /**
+     * The VMM's attestation service for realms (docs/attestation.md): SMCCC Vendor Specific Hypervisor Service
+     * calls (SMC64) that a realm makes with RSI_HOST_CALL and KVM forwards to the VMM (SMCCC filter, FWD_TO_USER).
+     * VMM_CHALLENGE returns X0 = 0 and the 64-byte challenge in X1..X8 (little-endian, as
+     * RSI_ATTESTATION_TOKEN_INIT takes it); VMM_TOKEN(X1 = address, X2 = length) hands the VMM a token in memory
+     * the realm shared (an unprotected-alias address), answered 0, or INVALID_PARAMETERS (-2) if the VMM cannot
+     * read it there.
+     */
+    public static final long VMM_CHALLENGE = 0xC600_0100L, VMM_TOKEN = 0xC600_0101L;
+    /** The largest token VMM_TOKEN accepts (an RMM's token buffer is one granule). */
+    static final int MAX_TOKEN = 64 << 10;
 
     /**
      * What the VMM configures in a realm before it is created (KVM_CAP_ARM_RMI_CONFIG_REALM, the host's realm-config
@@ -93,6 +107,10 @@ public final class Vmm {
     private final MmioBus bus = new MmioBus();
     private PciHost pci;
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** The devices' (and the attestation service's) view of guest RAM. */
+    private final GuestMemory dma = new RamAccess();
+    /** The token the realm handed over with VMM_TOKEN (the last one), or null. */
+    private volatile byte[] token;
     /** For a realm: which pages of RAM the realm has shared with the host (the only ones devices may touch). */
     private final BitSet shared = new BitSet();
     private long irqScratch;
@@ -151,6 +169,9 @@ public final class Vmm {
         if (cfg.psciInVmm()) {
             forwardPsci();
         }
+        if (cfg.realm() && cfg.challenge() != null) {
+            forwardToVmm(VMM_CHALLENGE, 2); // the attestation service
+        }
         load(cfg.kernel());
     }
 
@@ -198,7 +219,7 @@ public final class Vmm {
             return;
         }
         pci = new PciHost(this::spiLine);
-        GuestMemory mem = new RamAccess();
+        GuestMemory mem = dma;
         try {
             for (DeviceOptions.Disk disk : d.disks()) {
                 VirtioBlk blk = new VirtioBlk(disk.path(), disk.readOnly());
@@ -353,16 +374,53 @@ public final class Vmm {
      */
     private void forwardPsci() throws ErrnoException {
         for (long base : new long[] {PSCI_BASE_32, PSCI_BASE_64}) {
-            long f = libc.struct2(Structs.SMCCC_FILTER_SIZE);
-            libc.mem.write32(f + Structs.SF_BASE, (int) base);
-            libc.mem.write32(f + Structs.SF_NR_FUNCTIONS, 0x20);
-            libc.mem.write(f + Structs.SF_ACTION, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
-            long a = libc.struct(Structs.DEVICE_ATTR_SIZE);
-            libc.mem.write32(a + Structs.DA_GROUP, KVM_ARM_VM_SMCCC_CTRL);
-            libc.mem.write64(a + Structs.DA_ATTR, KVM_ARM_VM_SMCCC_FILTER);
-            libc.mem.write64(a + Structs.DA_ADDR, f);
-            libc.ioctl(vm, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR(SMCCC filter)");
+            forwardToVmm(base, 0x20);
         }
+    }
+
+    /** An SMCCC filter range [base, base + n) with action FWD_TO_USER: those calls exit as KVM_EXIT_HYPERCALL. */
+    private void forwardToVmm(long base, int n) throws ErrnoException {
+        long f = libc.struct2(Structs.SMCCC_FILTER_SIZE);
+        libc.mem.write32(f + Structs.SF_BASE, (int) base);
+        libc.mem.write32(f + Structs.SF_NR_FUNCTIONS, n);
+        libc.mem.write(f + Structs.SF_ACTION, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
+        long a = libc.struct(Structs.DEVICE_ATTR_SIZE);
+        libc.mem.write32(a + Structs.DA_GROUP, KVM_ARM_VM_SMCCC_CTRL);
+        libc.mem.write64(a + Structs.DA_ATTR, KVM_ARM_VM_SMCCC_FILTER);
+        libc.mem.write64(a + Structs.DA_ADDR, f);
+        libc.ioctl(vm, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR(SMCCC filter)");
+    }
+
+    /** VMM_CHALLENGE and VMM_TOKEN (see {@link #VMM_CHALLENGE}); the result goes to the caller's X0.. */
+    private void attestationCall(int fd, long fid) throws ErrnoException {
+        if (fid == VMM_CHALLENGE) {
+            java.nio.ByteBuffer c = java.nio.ByteBuffer.wrap(cfg.challenge()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            setReg(fd, REG_X0, 0);
+            for (int i = 1; i <= 8; i++) {
+                setReg(fd, REG_X0 + 2L * i, c.getLong());
+            }
+            return;
+        }
+        long addr = getReg(fd, REG_X0 + 2);
+        long len = getReg(fd, REG_X0 + 4);
+        long status = PSCI_INVALID_PARAMETERS; // SMCCC's INVALID_PARAMETER
+        if (len > 0 && len <= MAX_TOKEN) {
+            byte[] t = new byte[(int) len];
+            try {
+                dma.read(addr, t, 0, t.length);
+                token = t;
+                status = 0;
+                LOG.info("the realm handed over an attestation token: {} bytes at {}", len, String.format("%#x", addr));
+            } catch (GuestMemory.GuestMemoryException e) {
+                LOG.warn("VMM_TOKEN: {}", e.getMessage());
+            }
+        }
+        setReg(fd, REG_X0, status);
+    }
+
+    /** The attestation token the realm handed over (VMM_TOKEN), or null. */
+    public byte[] token() {
+        return token;
     }
 
     private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
@@ -589,6 +647,10 @@ public final class Vmm {
         if (!cfg.realm()) {
             throw new ErrnoException(String.format("vCPU %d: KVM_EXIT_HYPERCALL %#x: PSCI in the VMM is only "
                     + "modelled for realms", idx, fid), Errno.ENOSYS);
+        }
+        if ((fid == VMM_CHALLENGE || fid == VMM_TOKEN) && cfg.challenge() != null) {
+            attestationCall(fd, fid);
+            return null;
         }
         long fn = fid & ~(1L << 30); // SMC32 and SMC64 forms alike
         if (fid == PSCI_SYSTEM_OFF) {
