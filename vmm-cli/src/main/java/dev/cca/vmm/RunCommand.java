@@ -12,6 +12,8 @@ import dev.cca.vmm.fdt.DeviceTree;
 import dev.cca.vmm.image.ImageFormatException;
 import dev.cca.vmm.image.ImageLoader;
 import dev.cca.vmm.image.LoadedImage;
+import dev.cca.vmm.trace.RsiCallWatch;
+import dev.cca.vmm.trace.RunLog;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -202,8 +204,27 @@ final class RunCommand implements Callable<Integer> {
         PlatformAttestation keys;
         keys = AttestationKeys.load(limits.attestationKeys);
         session = debug.open(parent != null ? parent.err : System.err);
-        CcaHost host = CcaHost.boot(cpus, dram, keys, profile, session::beforeKernel);
+        int verbosity = parent != null ? parent.verbosity() : 0;
+        RunLog runLog = verbosity > 0 ? new RunLog(verbosity > 1) : null;
+        CcaHost host = CcaHost.boot(cpus, dram, keys, profile, (platform, firmware) -> {
+            if (runLog != null) {
+                runLog.attachFirmware(firmware);
+            }
+            session.beforeKernel(platform, firmware);
+        });
         session.hostReady(host);
+        if (runLog != null) {
+            runLog.attachKernel(host.kernel);
+        }
+        RsiCallWatch rsiWatch = null;
+        if (!realm) { // a realm guest run as a normal VM gets a hint
+            rsiWatch = new RsiCallWatch();
+            List<dev.cca.core.cpu.Cpu> pes = new java.util.ArrayList<>();
+            for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
+                pes.add(host.platform.machine.cpu(i));
+            }
+            rsiWatch.attach(pes);
+        }
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs,
                 psciInVmm && profile != AbiProfile.PSCI_USER, new Vmm.RealmConfig(
@@ -276,10 +297,26 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
         }
-        String tokenLine = token == null ? null : "token:        " + token.length + " bytes from the realm"
-                + (attestation.tokenOut != null && tokenProblem == null ? ", written to " + attestation.tokenOut : "");
-        printSummary(err, host, where, realm, result, instructions, seconds, tokenLine);
+        List<String> extra = new java.util.ArrayList<>();
+        if (token != null) {
+            extra.add("token:        " + token.length + " bytes from the realm"
+                    + (attestation.tokenOut != null && tokenProblem == null ? ", written to " + attestation.tokenOut
+                    : ""));
+        }
+        if (runLog != null) {
+            extra.addAll(runLog.exitSummary());
+        }
+        if (rsiWatch != null) {
+            rsiWatch.close();
+            if (rsiWatch.hint() != null) {
+                extra.add("hint:         " + rsiWatch.hint());
+            }
+        }
+        printSummary(err, host, where, realm, result, instructions, seconds, extra);
         proc.exit();
+        if (runLog != null) {
+            runLog.close(); // after the teardown's RMI calls
+        }
         if (tokenProblem != null) {
             err.println(tokenProblem);
             return EXIT_ERROR;
@@ -438,7 +475,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void printSummary(PrintStream out, CcaHost host, List<String> vcpuLocations, boolean realm, Vmm.Result r,
-                              long instructions, double seconds, String tokenLine) {
+                              long instructions, double seconds, List<String> extra) {
         out.println();
         out.println("--- cca run summary ---");
         if (realm) {
@@ -453,9 +490,7 @@ final class RunCommand implements Callable<Integer> {
         }
         String detail = r.detail() == null || r.detail().isEmpty() ? "" : " [" + r.detail() + "]";
         out.println("ended:        " + r.outcome().description + detail);
-        if (tokenLine != null) {
-            out.println(tokenLine);
-        }
+        extra.forEach(out::println);
         // A PE that stopped inside a guest (an exception loop, an emulator failure) says where: this is the
         // emulator's view, read like a debugger would, not something the host could see of a realm.
         for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
