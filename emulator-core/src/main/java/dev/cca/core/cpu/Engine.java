@@ -145,7 +145,12 @@ public final class Engine {
                 hook.beforeInstruction(c); // may block while the debugger holds the PE stopped
                 chunk = 1;
             }
-            long done = hook == null && translate ? executeTranslated(chunk) : execute(chunk);
+            // The guest's own breakpoints, watchpoints and software step: interpreted one instruction at a time.
+            boolean guestDebug = c.guestDebugArmed();
+            if (guestDebug) {
+                chunk = 1;
+            }
+            long done = hook == null && !guestDebug && translate ? executeTranslated(chunk) : execute(chunk);
             budget -= done;
         }
     }
