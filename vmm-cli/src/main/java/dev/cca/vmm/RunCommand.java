@@ -301,7 +301,9 @@ final class RunCommand implements Callable<Integer> {
         if (token != null) {
             extra.add("token:        " + token.length + " bytes from the realm"
                     + (attestation.tokenOut != null && tokenProblem == null ? ", written to " + attestation.tokenOut
-                    : ""));
+                    + (limits.attestationKeys == null ? " (signed with keys made for this run only: "
+                    + "--attestation-keys DIR keeps them, and DIR/" + PlatformAttestation.CPAK_PUBLIC_FILE
+                    + " verifies the token)" : "") : ""));
         }
         if (runLog != null) {
             extra.addAll(runLog.exitSummary());
