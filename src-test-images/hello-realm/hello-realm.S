@@ -143,6 +143,92 @@ _start:
 3:      adr     x0, msg_newline
         bl      puts
 
+        b       attest              /* attestation, then back to bye with x0 = msg_bye */
+bye:    bl      puts
+        ldr     x0, =PSCI_SYSTEM_OFF
+        smc     #0
+        b       .
+
+fail:   /* no configuration: nothing can be printed; ask for a reset so the host sees a failure */
+        ldr     x0, =PSCI_SYSTEM_RESET
+        smc     #0
+        b       .
+
+/* putc: writes w7 to the UART once it has room. Clobbers w6. */
+        .macro  PUTC
+9:      ldr     w6, [x25, #UART_FR]
+        tbnz    w6, #UART_FR_TXFF, 9b
+        strb    w7, [x25, #UART_DR]
+        .endm
+
+/* puts(x0 = NUL-terminated string). Clobbers x0, x6, x7. */
+puts:
+        ldrb    w7, [x0], #1
+        cbz     w7, 1f
+        PUTC
+        b       puts
+1:      ret
+
+/* putdec(x0 < 10000): decimal without leading zeros. Clobbers x0-x7. */
+putdec:
+        mov     x1, #1000
+        mov     x5, #0              /* printed anything yet */
+1:      udiv    x2, x0, x1
+        msub    x0, x2, x1, x0
+        cbnz    x2, 2f
+        cbnz    x5, 2f
+        cmp     x1, #1
+        b.ne    3f
+2:      add     w7, w2, #'0'
+        mov     x5, #1
+        PUTC
+3:      mov     x3, #10
+        udiv    x1, x1, x3
+        cbnz    x1, 1b
+        ret
+
+/* putversion(x0 = major << 16 | minor): "major.minor". Clobbers x0-x8, x17. */
+putversion:
+        mov     x17, x30
+        mov     x8, x0
+        lsr     x0, x8, #16
+        bl      putdec
+        mov     w7, #'.'
+        PUTC
+        and     x0, x8, #0xffff
+        bl      putdec
+        ret     x17
+
+/* puthex64le(x0): the 8 bytes of x0 in memory order, two hex digits each. Clobbers x0-x7. */
+puthex64le:
+        mov     x1, #8
+1:      and     x2, x0, #0xff
+        lsr     x3, x2, #4
+        and     x4, x2, #0xf
+        cmp     x3, #10
+        add     w7, w3, #'0'
+        b.lt    2f
+        add     w7, w3, #('a' - 10)
+2:      PUTC
+        cmp     x4, #10
+        add     w7, w4, #'0'
+        b.lt    3f
+        add     w7, w4, #('a' - 10)
+3:      PUTC
+        lsr     x0, x0, #8
+        subs    x1, x1, #1
+        b.ne    1b
+        ret
+
+        .ltorg
+
+/*
+ * attest: the attestation exchange (see the top of this file). In a section of its own, linked after .rodata, so
+ * that the code and strings before it keep the addresses the debugger tests and docs/debugging.md show.
+ * Returns to bye with x0 = msg_bye.
+ */
+        .section .text.attest, "ax"
+attest:
         /* The unprotected alias bit */
         sub     x2, x23, #1
         mov     x27, #1
@@ -225,94 +311,18 @@ _start:
         cbz     x1, 8f
 7:      adr     x0, msg_token_refused
 8:      bl      puts
-        b       bye
+        b       9f
 
 no_service:
         adr     x0, msg_no_service
         bl      puts
-        b       bye
+        b       9f
 
 token_failed:
         adr     x0, msg_token_failed
         bl      puts
-
-bye:    adr     x0, msg_bye
-        bl      puts
-        ldr     x0, =PSCI_SYSTEM_OFF
-        smc     #0
-        b       .
-
-fail:   /* no configuration: nothing can be printed; ask for a reset so the host sees a failure */
-        ldr     x0, =PSCI_SYSTEM_RESET
-        smc     #0
-        b       .
-
-/* putc: writes w7 to the UART once it has room. Clobbers w6. */
-        .macro  PUTC
-9:      ldr     w6, [x25, #UART_FR]
-        tbnz    w6, #UART_FR_TXFF, 9b
-        strb    w7, [x25, #UART_DR]
-        .endm
-
-/* puts(x0 = NUL-terminated string). Clobbers x0, x6, x7. */
-puts:
-        ldrb    w7, [x0], #1
-        cbz     w7, 1f
-        PUTC
-        b       puts
-1:      ret
-
-/* putdec(x0 < 10000): decimal without leading zeros. Clobbers x0-x7. */
-putdec:
-        mov     x1, #1000
-        mov     x5, #0              /* printed anything yet */
-1:      udiv    x2, x0, x1
-        msub    x0, x2, x1, x0
-        cbnz    x2, 2f
-        cbnz    x5, 2f
-        cmp     x1, #1
-        b.ne    3f
-2:      add     w7, w2, #'0'
-        mov     x5, #1
-        PUTC
-3:      mov     x3, #10
-        udiv    x1, x1, x3
-        cbnz    x1, 1b
-        ret
-
-/* putversion(x0 = major << 16 | minor): "major.minor". Clobbers x0-x8, x17. */
-putversion:
-        mov     x17, x30
-        mov     x8, x0
-        lsr     x0, x8, #16
-        bl      putdec
-        mov     w7, #'.'
-        PUTC
-        and     x0, x8, #0xffff
-        bl      putdec
-        ret     x17
-
-/* puthex64le(x0): the 8 bytes of x0 in memory order, two hex digits each. Clobbers x0-x7. */
-puthex64le:
-        mov     x1, #8
-1:      and     x2, x0, #0xff
-        lsr     x3, x2, #4
-        and     x4, x2, #0xf
-        cmp     x3, #10
-        add     w7, w3, #'0'
-        b.lt    2f
-        add     w7, w3, #('a' - 10)
-2:      PUTC
-        cmp     x4, #10
-        add     w7, w4, #'0'
-        b.lt    3f
-        add     w7, w4, #('a' - 10)
-3:      PUTC
-        lsr     x0, x0, #8
-        subs    x1, x1, #1
-        b.ne    1b
-        ret
-
+9:      adr     x0, msg_bye
+        b       bye
         .ltorg
 
         .section .rodata
@@ -339,6 +349,5 @@ msg_no_service:   .asciz "Attestation: the host offers no challenge; no token\n"
         .data
         .balign 4096
 realm_config:     .space 4096
-/* RsiHostCall: imm at +0, gprs[0..30] at +8 (256 bytes, 256-byte aligned) */
-        .balign 256
-host_call:        .space 256
+/* host_call (RsiHostCall: imm at +0, gprs[0..30] at +8), token_buf and shared_buf are granules after the image
+   (hello-realm.ld): RIPAS RAM that is not populated, which KVM faults in zeroed on first use. */

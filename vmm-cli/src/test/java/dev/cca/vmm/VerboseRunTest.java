@@ -33,9 +33,9 @@ class VerboseRunTest {
 
         String e = v[2];
         assertTrue(e.contains("realm created (RMI_REALM_CREATE): RD 0x"), e);
-        assertTrue(e.contains("populated 0x40000000-0x40003000 (3 pages, measured; RMI_DATA_CREATE)"), e);
+        assertTrue(e.contains("populated 0x40000000-0x40002000 (2 pages, measured; RMI_DATA_CREATE)"), e);
         assertTrue(e.contains("REC created (RMI_REC_CREATE)"), e);
-        assertTrue(e.contains("RIPAS RAM over 0x40003000-"), e);
+        assertTrue(e.contains("RIPAS RAM over 0x40002000-"), e);
         assertTrue(e.contains("realm activated (RMI_REALM_ACTIVATE)"), e);
         assertTrue(e.contains("realm destroyed (RMI_REALM_DESTROY)"), e);
         assertTrue(e.indexOf("realm created") < e.indexOf("realm activated"), e);
