@@ -14,36 +14,40 @@ final class DataCommands {
         this.rmm = rmm;
     }
 
-    long create(RmmMemory mem, long rd, long data, long ipa, long src, long flags) {
+    Failure create(RmmMemory mem, long rd, long data, long ipa, long src, long flags) {
+        // flags_valid
         if (flags != Rmi.DATA_NO_MEASURE_CONTENT && flags != Rmi.DATA_MEASURE_CONTENT) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.input("flags_valid", "flags %#x is neither NO_MEASURE_CONTENT (0) nor MEASURE_CONTENT (1)",
+                    flags);
         }
-        // src_align, src_bound (src_pas is checked when the copy happens, as in TF-RMM)
-        if (!rmm.is(src, GranuleState.NS)) {
-            return Rmi.ERROR_INPUT;
+        // src_align, src_bound, src_pas (a delegated granule; a GPT fault is found when the copy happens, as in
+        // TF-RMM)
+        Failure f = rmm.nsGranule(src, "src");
+        if (f != null) {
+            return f;
         }
-        long r = common(mem, rd, data, ipa, true);
-        if (r != Rmi.SUCCESS) {
-            return r;
+        f = common(mem, rd, data, ipa, true);
+        if (f != null) {
+            return f;
         }
         RealmDescriptor d = new RealmDescriptor(mem, rd);
         S2tt.Walk w = S2tt.walk(mem, d, ipa, 3);
-        byte[] content = RealmCommands.readNsGranule(rmm, mem, src);
+        byte[] content = RealmCommands.readNsGranule(mem, src);
         if (content == null) {
-            return Rmi.ERROR_INPUT; // src_pas: the copy faulted (data stays zero)
+            return Rmm.nsFault("src", src, "copying"); // src_pas (data stays zero)
         }
         mem.write(data, content);
         d.setRim(Measurement.extendData(d.hashAlgo(), d.rim(), ipa, flags, content));
         mem.write64(w.entryPa, S2tt.assignedRam(data, 3));
         rmm.granules.addRef(w.rttPa, 1);
         rmm.transition(mem.cpu, data, GranuleState.DATA);
-        return Rmi.SUCCESS;
+        return null;
     }
 
-    long createUnknown(RmmMemory mem, long rd, long data, long ipa) {
-        long r = common(mem, rd, data, ipa, false);
-        if (r != Rmi.SUCCESS) {
-            return r;
+    Failure createUnknown(RmmMemory mem, long rd, long data, long ipa) {
+        Failure f = common(mem, rd, data, ipa, false);
+        if (f != null) {
+            return f;
         }
         RealmDescriptor d = new RealmDescriptor(mem, rd);
         S2tt.Walk w = S2tt.walk(mem, d, ipa, 3);
@@ -56,58 +60,64 @@ final class DataCommands {
         mem.write64(w.entryPa, desc);
         rmm.granules.addRef(w.rttPa, 1);
         rmm.transition(mem.cpu, data, GranuleState.DATA);
-        return Rmi.SUCCESS;
+        return null;
     }
 
-    /** Checks shared by both commands, in the spec's order; returns RMI_SUCCESS if the mapping can be made. */
-    private long common(RmmMemory mem, long rd, long data, long ipa, boolean needNew) {
+    /** Checks shared by both commands, in the spec's order; null if the mapping can be made. */
+    private Failure common(RmmMemory mem, long rd, long data, long ipa, boolean needNew) {
         // data_align, data_bound, data_state, rd_align, rd_bound, rd_state
-        if (!rmm.is(data, GranuleState.DELEGATED)) {
-            return Rmi.ERROR_INPUT;
+        Failure f = rmm.granule(data, GranuleState.DELEGATED, "data", "data_state");
+        if (f == null) {
+            f = rmm.rdGranule(rd);
         }
-        RealmDescriptor d = rmm.rd(mem, rd);
-        if (d == null) {
-            return Rmi.ERROR_INPUT;
+        if (f != null) {
+            return f;
         }
+        RealmDescriptor d = new RealmDescriptor(mem, rd);
+        // realm_state
         if (needNew && d.state() != RealmDescriptor.STATE_NEW) {
-            return Rmi.pack(Rmi.ERROR_REALM, 0);
+            return Rmm.realmError(0, "realm_state", "realm %#x is %s, expected NEW", rd,
+                    RealmCommands.stateName(d.state()));
         }
         // ipa_bound, ipa_align
-        if (!d.inPar(ipa) || !RttCommands.validMapAddr(d, ipa, 3)) {
-            return Rmi.ERROR_INPUT;
+        f = RttCommands.protectedIpa(d, ipa, 3);
+        if (f != null) {
+            return f;
         }
         S2tt.Walk w = S2tt.walk(mem, d, ipa, 3);
+        // rtt_walk
         if (w.level < 3) {
-            return Rmi.pack(Rmi.ERROR_RTT, w.level);
+            return RttCommands.walkFailure(w, ipa, 3);
         }
+        // rtte_state
         if (!w.kind.unassignedProtected()) {
-            return Rmi.pack(Rmi.ERROR_RTT, 3);
+            return Rmm.rttError(3, "rtte_state", "the level-3 entry for ipa %#x is %s, expected UNASSIGNED", ipa,
+                    w.kind);
         }
-        return Rmi.SUCCESS;
+        return null;
     }
 
     /**
      * RMI_DATA_DESTROY: unmaps the DATA granule at a level-3 entry, scrubs it and returns it to DELEGATED.
      * X1 = the granule's PA, X2 = top of the non-live region (also on RTT errors).
      */
-    void destroy(RmmMemory mem, long rd, long ipa, long[] out) {
+    Failure destroy(RmmMemory mem, long rd, long ipa, long[] out) {
         // rd_align, rd_bound, rd_state
-        RealmDescriptor d = rmm.rd(mem, rd);
-        if (d == null) {
-            out[0] = Rmi.ERROR_INPUT;
-            return;
+        Failure f = rmm.rdGranule(rd);
+        if (f != null) {
+            return f;
         }
+        RealmDescriptor d = new RealmDescriptor(mem, rd);
         // ipa_bound, ipa_align
-        if (!d.inPar(ipa) || !RttCommands.validMapAddr(d, ipa, 3)) {
-            out[0] = Rmi.ERROR_INPUT;
-            return;
+        f = RttCommands.protectedIpa(d, ipa, 3);
+        if (f != null) {
+            return f;
         }
         S2tt.Walk w = S2tt.walk(mem, d, ipa, 3);
         // rtt_walk
         if (w.level != 3) {
-            out[0] = Rmi.pack(Rmi.ERROR_RTT, w.level);
             out[2] = S2tt.skipNonLive(mem, w, ipa);
-            return;
+            return RttCommands.walkFailure(w, ipa, 3);
         }
         long next;
         switch (w.kind) {
@@ -116,9 +126,9 @@ final class DataCommands {
             case ASSIGNED_DESTROYED: next = S2tt.UNASSIGNED_DESTROYED; break;
             default:
                 // rtte_state
-                out[0] = Rmi.pack(Rmi.ERROR_RTT, 3);
                 out[2] = S2tt.skipNonLive(mem, w, ipa);
-                return;
+                return Rmm.rttError(3, "rtte_state", "the level-3 entry for ipa %#x is %s, expected ASSIGNED", ipa,
+                        w.kind);
         }
         long data = S2tt.oa(w.desc);
         mem.write64(w.entryPa, next);
@@ -130,8 +140,8 @@ final class DataCommands {
         rmm.transition(mem.cpu, data, GranuleState.DELEGATED);
         w.desc = next;
         w.kind = S2tt.kind(next, 3);
-        out[0] = Rmi.SUCCESS;
         out[1] = data;
         out[2] = S2tt.skipNonLive(mem, w, ipa);
+        return null;
     }
 }

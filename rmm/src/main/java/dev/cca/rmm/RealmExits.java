@@ -210,7 +210,7 @@ final class RealmExits {
         long recPa = pc.currentRec;
         rmm.granules.setRefcount(recPa, 0);
         pc.currentRec = -1;
-        long result = Rmi.SUCCESS;
+        Failure failure = null;
         try {
             ByteBuffer b = ByteBuffer.allocate(RecRun.EXIT_SIZE).order(ByteOrder.LITTLE_ENDIAN);
             RecVirtualState.save(cpu, pc.host, rec, b);
@@ -227,14 +227,15 @@ final class RealmExits {
             b.putLong(RecRun.EXIT_IMM - RecRun.EXIT, e.imm);
             mem.writeNs(run + RecRun.EXIT, b.array());
         } catch (Cpu.PhysicalAccessException ex) {
-            result = Rmi.ERROR_INPUT; // the host made its run granule inaccessible while the REC ran
+            // the host made its run granule inaccessible while the REC ran
+            failure = Rmm.nsFault("run", run, "writing RmiRecExit to");
         }
         // Leave nothing of the realm's register state on the PE (EL3 restores the host's).
         java.util.Arrays.fill(cpu.x, 0, 31, 0);
         for (RmmObserver o : rmm.observers()) {
             o.recExit(cpu, recPa, e.reason, e.esr);
         }
-        long[] out = {result, 0, 0, 0, 0};
-        rmm.complete(cpu, Rmi.REC_ENTER, new long[] {Rmi.REC_ENTER, recPa, run, 0, 0, 0, 0}, out);
+        long[] out = {failure == null ? Rmi.SUCCESS : failure.status(), 0, 0, 0, 0};
+        rmm.complete(cpu, Rmi.REC_ENTER, new long[] {Rmi.REC_ENTER, recPa, run, 0, 0, 0, 0}, out, failure);
     }
 }

@@ -22,8 +22,6 @@ import java.nio.ByteOrder;
  * runtime/rsi/psci.c).
  */
 final class RecCommands {
-    /** Returned by {@link #enter} when the realm is running: the RMI completes when the REC exits. */
-    static final long ENTERED = Long.MIN_VALUE;
     private static final int MAX_RECS = (1 << 10) - 1;
     /** ICH_HCR_EL2 bits the host may set: UIE, LRENPIE, NPIE, VGrp0EIE, VGrp0DIE, VGrp1EIE, VGrp1DIE, TDIR. */
     private static final long GICV3_HCR_ALLOWED = 0x40FEL;
@@ -34,15 +32,20 @@ final class RecCommands {
         this.rmm = rmm;
     }
 
-    long create(RmmMemory mem, long rd, long rec, long paramsPtr) {
+    Failure create(RmmMemory mem, long rd, long rec, long paramsPtr) {
         // params_align, params_bound, params_pas
-        byte[] page = RealmCommands.readNsGranule(rmm, mem, paramsPtr);
+        Failure f = rmm.nsGranule(paramsPtr, "params");
+        if (f != null) {
+            return f;
+        }
+        byte[] page = RealmCommands.readNsGranule(mem, paramsPtr);
         if (page == null) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.nsFault("params", paramsPtr, "reading");
         }
         RecParams p = new RecParams(page);
+        // num_aux
         if (Long.compareUnsigned(p.numAux, RecParams.MAX_AUX) > 0) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.input("num_aux", "params.num_aux %d is more than %d", p.numAux, RecParams.MAX_AUX);
         }
         // aux_align, aux_alias, aux_state: each aux granule is claimed as it is checked (TF-RMM order), so an
         // aliased address fails as "not DELEGATED"; failures roll back.
@@ -50,17 +53,18 @@ final class RecCommands {
         long[] aux = new long[numAux];
         Cpu cpu = mem.cpu;
         for (int i = 0; i < numAux; i++) {
-            if (!rmm.is(p.aux[i], GranuleState.DELEGATED)) {
+            Failure a = auxCheck(p.aux[i], aux, i);
+            if (a != null) {
                 rollbackAux(cpu, aux, i);
-                return Rmi.ERROR_INPUT;
+                return a;
             }
             aux[i] = p.aux[i];
             rmm.transition(cpu, aux[i], GranuleState.REC_AUX);
         }
-        long r = createChecks(mem, rd, rec, p);
-        if (r != Rmi.SUCCESS) {
+        f = createChecks(mem, rd, rec, p, aux);
+        if (f != null) {
             rollbackAux(cpu, aux, numAux);
-            return r;
+            return f;
         }
         RealmDescriptor d = new RealmDescriptor(mem, rd);
         long index = d.recCount();
@@ -76,34 +80,71 @@ final class RecCommands {
         d.setRecCount(index + 1);
         rmm.transition(cpu, rec, GranuleState.REC);
         rmm.granules.setRefcount(rec, 0);
-        return Rmi.SUCCESS;
+        return null;
     }
 
-    private long createChecks(RmmMemory mem, long rd, long rec, RecParams p) {
+    /**
+     * aux_align, aux_bound, aux_alias, aux_state for params.aux[i]: each aux granule is claimed as it is checked
+     * (TF-RMM order), so one named twice is found REC_AUX the second time: an alias of an earlier one.
+     */
+    private Failure auxCheck(long pa, long[] claimed, int i) {
+        if ((pa & 0xFFF) != 0) {
+            return Rmm.input("aux_align", "params.aux[%d] %#x is not aligned to 4 KB", i, pa);
+        }
+        if (!rmm.granules.valid(pa)) {
+            return Rmm.input("aux_bound", "params.aux[%d] %#x is outside the delegable memory [%#x, %#x)", i, pa,
+                    rmm.granules.base(), rmm.granules.end());
+        }
+        GranuleState s = rmm.granules.state(pa);
+        if (s == GranuleState.DELEGATED) {
+            return null;
+        }
+        for (int j = 0; j < i; j++) {
+            if (claimed[j] == pa) {
+                return Rmm.input("aux_alias", "params.aux[%d] %#x is also params.aux[%d]", i, pa, j);
+            }
+        }
+        return Rmm.input("aux_state", "granule %#x (params.aux[%d]) is %s, expected DELEGATED", pa, i, s.specName());
+    }
+
+    private Failure createChecks(RmmMemory mem, long rd, long rec, RecParams p, long[] aux) {
         // rec_align, rec_bound, rec_state, rd_align, rd_bound, rd_state
-        if (!rmm.is(rec, GranuleState.DELEGATED)) {
-            return Rmi.ERROR_INPUT;
+        for (int i = 0; i < aux.length; i++) {
+            if (aux[i] == rec) {
+                return Rmm.input("aux_alias", "rec %#x is also params.aux[%d]", rec, i);
+            }
         }
-        RealmDescriptor d = rmm.rd(mem, rd);
-        if (d == null) {
-            return Rmi.ERROR_INPUT;
+        Failure f = rmm.granule(rec, GranuleState.DELEGATED, "rec", "rec_state");
+        if (f == null) {
+            f = rmm.rdGranule(rd);
         }
+        if (f != null) {
+            return f;
+        }
+        RealmDescriptor d = new RealmDescriptor(mem, rd);
         if (rmm.granules.refcount(rd) >= MAX_RECS) {
-            return Rmi.pack(Rmi.ERROR_REALM, 0);
+            return Rmm.realmError(0, "rec_limit", "realm %#x has %d RECs, the most MAX_RECS_ORDER allows", rd,
+                    MAX_RECS);
         }
         // realm_state
         if (d.state() != RealmDescriptor.STATE_NEW) {
-            return Rmi.pack(Rmi.ERROR_REALM, 0);
+            return Rmm.realmError(0, "realm_state", "realm %#x is %s, expected NEW", rd,
+                    RealmCommands.stateName(d.state()));
         }
         // mpidr_index: RECs are created in index order 0, 1, 2...
-        if (!RecParams.validMpidr(p.mpidr) || RecParams.mpidrToIndex(p.mpidr) != d.recCount()) {
-            return Rmi.ERROR_INPUT;
+        if (!RecParams.validMpidr(p.mpidr)) {
+            return Rmm.input("mpidr_index", "params.mpidr %#x has bits outside Aff0[3:0], Aff1, Aff2, Aff3", p.mpidr);
+        }
+        if (RecParams.mpidrToIndex(p.mpidr) != d.recCount()) {
+            return Rmm.input("mpidr_index", "params.mpidr %#x is REC index %d, expected %d (the next index)", p.mpidr,
+                    RecParams.mpidrToIndex(p.mpidr), d.recCount());
         }
         // num_aux
         if (p.numAux != RealmCommands.NUM_REC_AUX) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.input("num_aux", "params.num_aux %d, expected %d (RMI_REC_AUX_COUNT)", p.numAux,
+                    RealmCommands.NUM_REC_AUX);
         }
-        return Rmi.SUCCESS;
+        return null;
     }
 
     private void rollbackAux(Cpu cpu, long[] aux, int n) {
@@ -112,12 +153,15 @@ final class RecCommands {
         }
     }
 
-    long destroy(RmmMemory mem, long recPa) {
-        if (!rmm.is(recPa, GranuleState.REC)) {
-            return Rmi.ERROR_INPUT;
+    Failure destroy(RmmMemory mem, long recPa) {
+        // rec_align, rec_bound, rec_gran_state
+        Failure f = rmm.granule(recPa, GranuleState.REC, "rec", "rec_gran_state");
+        if (f != null) {
+            return f;
         }
+        // rec_state
         if (rmm.granules.refcount(recPa) != 0) {
-            return Rmi.pack(Rmi.ERROR_REC, 0);
+            return Rmm.recError("rec_state", "REC %#x is running", recPa);
         }
         Rec rec = new Rec(mem, recPa);
         long owner = rec.owner();
@@ -130,46 +174,57 @@ final class RecCommands {
         mem.zeroGranule(recPa);
         rmm.transition(mem.cpu, recPa, GranuleState.DELEGATED);
         rmm.granules.addRef(owner, -1);
-        return Rmi.SUCCESS;
+        return null;
     }
 
-    /** RMI_REC_ENTER: validates, completes the previous exit, loads the REC and returns to Realm EL1. */
-    long enter(Cpu cpu, Rmm.PerCpu pc, long recPa, long runPa) {
+    /**
+     * RMI_REC_ENTER: validates, completes the previous exit, loads the REC and returns to Realm EL1. Returns null
+     * when the realm was entered (the command completes when the REC exits), else the failure.
+     */
+    Failure enter(Cpu cpu, Rmm.PerCpu pc, long recPa, long runPa) {
         RmmMemory mem = pc.mem;
-        // run_align, run_bound
-        if (!rmm.is(runPa, GranuleState.NS)) {
-            return Rmi.ERROR_INPUT;
-        }
+        // run_align, run_bound, run_pas (a delegated granule)
+        Failure f = rmm.nsGranule(runPa, "run");
         // rec_align, rec_bound, rec_gran_state
-        if (!rmm.is(recPa, GranuleState.REC)) {
-            return Rmi.ERROR_INPUT;
+        if (f == null) {
+            f = rmm.granule(recPa, GranuleState.REC, "rec", "rec_gran_state");
         }
+        if (f != null) {
+            return f;
+        }
+        // rec_state
         if (rmm.granules.refcount(recPa) != 0) {
-            return Rmi.pack(Rmi.ERROR_REC, 0);
+            return Rmm.recError("rec_state", "REC %#x is running", recPa);
         }
         // run_pas
         ByteBuffer enter;
         try {
             enter = ByteBuffer.wrap(mem.readNs(runPa, RecRun.ENTER_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
         } catch (Cpu.PhysicalAccessException e) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.nsFault("run", runPa, "reading RmiRecEnter from");
         }
         Rec rec = new Rec(mem, recPa);
         RealmDescriptor d = new RealmDescriptor(mem, rec.owner());
         // realm_new, system_off
         if (d.state() == RealmDescriptor.STATE_NEW) {
-            return Rmi.pack(Rmi.ERROR_REALM, 0);
+            return Rmm.realmError(0, "realm_new", "realm %#x of REC %#x is NEW, expected ACTIVE", rec.owner(), recPa);
         }
         if (d.state() == RealmDescriptor.STATE_SYSTEM_OFF) {
-            return Rmi.pack(Rmi.ERROR_REALM, 1);
+            return Rmm.realmError(1, "system_off", "realm %#x of REC %#x is SYSTEM_OFF, expected ACTIVE", rec.owner(),
+                    recPa);
         }
         // rec_runnable, rec_psci
-        if (!rec.flag(Rec.FLAG_RUNNABLE) || rec.flag(Rec.FLAG_PSCI_PENDING)) {
-            return Rmi.pack(Rmi.ERROR_REC, 0);
+        if (!rec.flag(Rec.FLAG_RUNNABLE)) {
+            return Rmm.recError("rec_runnable", "REC %#x is not runnable", recPa);
+        }
+        if (rec.flag(Rec.FLAG_PSCI_PENDING)) {
+            return Rmm.recError("rec_psci", "REC %#x waits for RMI_PSCI_COMPLETE of its PSCI request (FID %#x)",
+                    recPa, rec.gpr(0));
         }
         // rec_gicv3
-        if (!gicStateValid(enter)) {
-            return Rmi.pack(Rmi.ERROR_REC, 0);
+        f = gicStateCheck(enter);
+        if (f != null) {
+            return f;
         }
         long flags = enter.getLong(RecRun.ENTER_FLAGS);
         long lastEsr = rec.lastEsr();
@@ -178,11 +233,14 @@ final class RecCommands {
         boolean injectSea = (flags & Rmi.REC_ENTER_INJECT_SEA) != 0;
         boolean emulMmio = (flags & Rmi.REC_ENTER_EMUL_MMIO) != 0;
         if (injectSea && (!lastWasDabt || d.inPar(lastIpa))) {
-            return Rmi.pack(Rmi.ERROR_REC, 0);
+            return Rmm.recError("inject_sea", "RmiRecEnter.flags has INJECT_SEA, but REC %#x's last exit was %s",
+                    recPa, lastWasDabt ? String.format("a data abort at protected IPA %#x", lastIpa)
+                            : "not a data abort");
         }
         // Only an exit for an emulatable data abort (ISV, at an unprotected IPA) leaves an access to emulate.
         if (!injectSea && emulMmio && (!lastWasDabt || (Esr.iss(lastEsr) & Esr.ISV) == 0 || d.inPar(lastIpa))) {
-            return Rmi.pack(Rmi.ERROR_REC, 0);
+            return Rmm.recError("rec_mmio", "RmiRecEnter.flags has EMUL_MMIO, but REC %#x's last exit was not an"
+                    + " emulatable data abort (ESR %#x)", recPa, lastEsr);
         }
 
         // Enter: the REC is now running on this PE.
@@ -212,7 +270,7 @@ final class RecCommands {
                 // The structure's page is no longer mapped: report a stage-2 abort on it without running the
                 // realm; the host call stays pending and completes on a later entry.
                 rmm.exits.exitToHost(cpu, pc, rec, abort);
-                return ENTERED;
+                return null;
             }
             rec.setFlag(Rec.FLAG_HOST_CALL_PENDING, false);
         }
@@ -222,10 +280,10 @@ final class RecCommands {
             RecExit irq = new RecExit();
             irq.reason = Rmi.EXIT_IRQ;
             rmm.exits.exitToHost(cpu, pc, rec, irq);
-            return ENTERED;
+            return null;
         }
         cpu.eret();
-        return ENTERED;
+        return null;
     }
 
     /** X0 = RSI_SUCCESS, X1 = how far the change got, X2 = RSI_ACCEPT or RSI_REJECT (RMM spec B5.3.9). */
@@ -242,46 +300,62 @@ final class RecCommands {
      * RMI_PSCI_COMPLETE: the host's answer to a PSCI_CPU_ON or PSCI_AFFINITY_INFO the calling REC made about the
      * target REC (TF-RMM smc_psci_complete, psci_complete_request). All failures are RMI_ERROR_INPUT.
      */
-    long psciComplete(RmmMemory mem, long callingPa, long targetPa, long status) {
+    Failure psciComplete(RmmMemory mem, long callingPa, long targetPa, long status) {
         // calling_align, target_align
-        if ((callingPa & 0xFFF) != 0 || (targetPa & 0xFFF) != 0) {
-            return Rmi.ERROR_INPUT;
+        if ((callingPa & 0xFFF) != 0) {
+            return Rmm.input("calling_align", "calling_rec %#x is not aligned to 4 KB", callingPa);
+        }
+        if ((targetPa & 0xFFF) != 0) {
+            return Rmm.input("target_align", "target_rec %#x is not aligned to 4 KB", targetPa);
         }
         // calling_bound, calling_state, target_bound, target_state, alias
-        if (!rmm.is(callingPa, GranuleState.REC) || !rmm.is(targetPa, GranuleState.REC) || callingPa == targetPa) {
-            return Rmi.ERROR_INPUT;
+        Failure f = rmm.granule(callingPa, GranuleState.REC, "calling", "calling_state");
+        if (f == null) {
+            f = rmm.granule(targetPa, GranuleState.REC, "target", "target_state");
+        }
+        if (f != null) {
+            return f;
+        }
+        if (callingPa == targetPa) {
+            return Rmm.input("alias", "calling_rec and target_rec are both %#x", callingPa);
         }
         // a running REC cannot have a pending request
         if (rmm.granules.refcount(callingPa) != 0) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.input("calling_state", "calling REC %#x is running", callingPa);
         }
         Rec calling = new Rec(mem, callingPa);
         Rec target = new Rec(mem, targetPa);
         // pending
         if (!calling.flag(Rec.FLAG_PSCI_PENDING)) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.input("pending", "calling REC %#x has no PSCI request pending", callingPa);
         }
         // owner
         if (calling.owner() != target.owner()) {
-            return Rmi.ERROR_INPUT;
+            return Rmm.input("owner", "target REC %#x belongs to realm %#x, the calling REC to realm %#x", targetPa,
+                    target.owner(), calling.owner());
         }
         // target: the REC the realm named by MPIDR (MPIDR_EL1 layout, Aff3 in [39:32])
-        if (RecParams.mpidrEl1ToIndex(calling.gpr(1)) != target.index()) {
-            return Rmi.ERROR_INPUT;
+        long wanted = RecParams.mpidrEl1ToIndex(calling.gpr(1));
+        if (wanted != target.index()) {
+            return Rmm.input("target", "target REC %#x has index %d, but the request names MPIDR %#x (index %d)",
+                    targetPa, target.index(), calling.gpr(1), wanted);
         }
         boolean targetOn = rmm.granules.refcount(targetPa) != 0 || target.flag(Rec.FLAG_RUNNABLE);
         long fid = calling.gpr(0) & 0xFFFF_FFFFL & ~(1L << 16);
-        long result = Rmi.SUCCESS;
+        Failure result = null;
         long recRet;
         if (fid == Psci.CPU_ON_32 || fid == Psci.CPU_ON_64) {
             // status
             if (status != Psci.SUCCESS && status != Psci.DENIED) {
-                return Rmi.ERROR_INPUT;
+                return Rmm.input("status", "status %d for PSCI_CPU_ON is neither PSCI_SUCCESS nor PSCI_DENIED",
+                        status);
             }
             if (targetOn) {
                 recRet = Psci.ALREADY_ON;
                 if (status == Psci.DENIED) {
-                    result = Rmi.ERROR_INPUT; // the caller is still answered (TF-RMM)
+                    // the caller is still answered (TF-RMM)
+                    result = Rmm.input("status", "PSCI_DENIED for target REC %#x, which is already on (the caller"
+                            + " is told PSCI_ALREADY_ON)", targetPa);
                 }
             } else if (status == Psci.DENIED) {
                 recRet = Psci.DENIED;
@@ -292,7 +366,7 @@ final class RecCommands {
             }
         } else if (fid == Psci.AFFINITY_INFO_32 || fid == Psci.AFFINITY_INFO_64) {
             if (status != Psci.SUCCESS) {
-                return Rmi.ERROR_INPUT;
+                return Rmm.input("status", "status %d for PSCI_AFFINITY_INFO is not PSCI_SUCCESS", status);
             }
             recRet = targetOn ? Psci.AFFINITY_ON : Psci.AFFINITY_OFF;
         } else {
@@ -337,11 +411,11 @@ final class RecCommands {
         cpu.sr[SysRegs.ELR_EL2] += 4;
     }
 
-    /** Checks the virtual GIC state the host passes (RMM spec rec_gicv3 failure condition). */
-    private boolean gicStateValid(ByteBuffer enter) {
+    /** Checks the virtual GIC state the host passes (RMM spec rec_gicv3 failure condition); null if valid. */
+    private Failure gicStateCheck(ByteBuffer enter) {
         long hcr = enter.getLong(RecRun.ENTER_GICV3_HCR);
         if ((hcr & ~GICV3_HCR_ALLOWED) != 0) {
-            return false;
+            return Rmm.recError("rec_gicv3", "gicv3_hcr %#x sets bits outside %#x", hcr, GICV3_HCR_ALLOWED);
         }
         int lrs = rmm.features.gicv3NumLrs + 1;
         long[] seen = new long[lrs];
@@ -351,27 +425,29 @@ final class RecCommands {
             if ((lr >>> 62) == 0) {
                 continue; // invalid LR
             }
-            if ((lr & (1L << 61)) != 0) {
-                return false; // HW bit must be 0
-            }
-            if ((lr & (0x1FFFL << 32) & ~(1L << 41)) != 0) {
-                return false; // pINTID bits other than EOI
-            }
-            if ((lr & (0x7L << 48)) != 0) {
-                return false; // unimplemented priority bits (5 implemented) are RES0
-            }
+            String bad = null;
             long vintid = lr & 0xFFFF_FFFFL;
-            if (!(vintid <= 1019 || (vintid >= 8192 && vintid < (1L << 16)))) {
-                return false;
-            }
-            for (int j = 0; j < nseen; j++) {
-                if (seen[j] == vintid) {
-                    return false;
+            if ((lr & (1L << 61)) != 0) {
+                bad = "has HW = 1";
+            } else if ((lr & (0x1FFFL << 32) & ~(1L << 41)) != 0) {
+                bad = "has pINTID bits other than EOI set";
+            } else if ((lr & (0x7L << 48)) != 0) {
+                bad = "sets unimplemented priority bits"; // 5 priority bits are implemented; the rest are RES0
+            } else if (!(vintid <= 1019 || (vintid >= 8192 && vintid < (1L << 16)))) {
+                bad = "has an invalid vINTID";
+            } else {
+                for (int j = 0; j < nseen; j++) {
+                    if (seen[j] == vintid) {
+                        bad = "repeats a vINTID of an earlier list register";
+                    }
                 }
+            }
+            if (bad != null) {
+                return Rmm.recError("rec_gicv3", "gicv3_lrs[%d] %#x %s", i, lr, bad);
             }
             seen[nseen++] = vintid;
         }
-        return true;
+        return null;
     }
 
     /** Loads a REC's saved context into the PE and configures EL2 for it (stage 2 = the realm's RTTs). */

@@ -6,7 +6,6 @@ import dev.cca.core.cpu.Smccc;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.rmm.granule.GranuleState;
 import dev.cca.rmm.granule.Granules;
-import dev.cca.rmm.realm.RealmDescriptor;
 import dev.cca.rmm.rsi.Attestation;
 import dev.cca.rmm.rsi.RsiHandler;
 import dev.cca.rmm.smc.Rmi;
@@ -139,87 +138,33 @@ public final class Rmm implements Firmware {
         for (RmmObserver o : observers) {
             o.rmiCall(cpu, fid, a);
         }
-        boolean completed = dispatch(cpu, pc, fid, a, out);
-        if (completed) {
-            complete(cpu, fid, a, out);
+        RmiCommand c = RmiCommand.of(fid);
+        Failure f;
+        if (c == null) {
+            out[0] = Smccc.SMC_UNKNOWN;
+            f = new Failure(Smccc.SMC_UNKNOWN, "fid", "%#x is not an RMI command of RMM v1.0", fid);
+        } else {
+            f = c.handler.run(this, cpu, pc, a, out);
+            if (f == null && c.completesOnExit()) {
+                return; // REC_ENTER entered the realm: it completes when the REC exits
+            }
+            out[0] = f == null ? Rmi.SUCCESS : f.status();
         }
+        complete(cpu, fid, a, out, f);
     }
 
-    /** Returns an RMI result to the host through EL3. */
-    void complete(Cpu cpu, long fid, long[] args, long[] out) {
+    /**
+     * Returns an RMI result to the host through EL3; {@code failure} (null on success) is the failure condition
+     * that fired, for the observers.
+     */
+    void complete(Cpu cpu, long fid, long[] args, long[] out, Failure failure) {
         for (RmmObserver o : observers) {
-            o.rmiReturn(cpu, fid, args, out);
+            o.rmiReturn(cpu, fid, args, out, failure);
         }
         cpu.pc = RMM_PC;
         cpu.x[0] = RmmEl3.REQ_COMPLETE;
         System.arraycopy(out, 0, cpu.x, 1, 5);
         cpu.smc(0);
-    }
-
-    /**
-     * Runs one RMI command. Returns false when the command does not complete now (REC_ENTER entered a realm;
-     * it completes when the REC exits).
-     */
-    private boolean dispatch(Cpu cpu, PerCpu pc, long fid, long[] a, long[] out) {
-        RmmMemory mem = pc.mem;
-        if (fid == Rmi.VERSION) {
-            // RMM v1.0 only: X1 lower and X2 higher supported revision.
-            out[0] = a[1] == Rmi.ABI_1_0 ? Rmi.SUCCESS : Rmi.ERROR_INPUT;
-            out[1] = Rmi.ABI_1_0;
-            out[2] = Rmi.ABI_1_0;
-        } else if (fid == Rmi.FEATURES) {
-            out[0] = Rmi.SUCCESS;
-            out[1] = a[1] == 0 ? features.register0() : 0;
-        } else if (fid == Rmi.GRANULE_DELEGATE) {
-            out[0] = granuleCmds.delegate(mem, a[1]);
-        } else if (fid == Rmi.GRANULE_UNDELEGATE) {
-            out[0] = granuleCmds.undelegate(mem, a[1]);
-        } else if (fid == Rmi.REALM_CREATE) {
-            out[0] = realmCmds.create(mem, a[1], a[2]);
-        } else if (fid == Rmi.REALM_ACTIVATE) {
-            out[0] = realmCmds.activate(mem, a[1]);
-        } else if (fid == Rmi.REALM_DESTROY) {
-            out[0] = realmCmds.destroy(mem, a[1]);
-        } else if (fid == Rmi.REC_AUX_COUNT) {
-            realmCmds.recAuxCount(mem, a[1], out);
-        } else if (fid == Rmi.REC_CREATE) {
-            out[0] = recCmds.create(mem, a[1], a[2], a[3]);
-        } else if (fid == Rmi.REC_DESTROY) {
-            out[0] = recCmds.destroy(mem, a[1]);
-        } else if (fid == Rmi.REC_ENTER) {
-            long r = recCmds.enter(cpu, pc, a[1], a[2]);
-            if (r == RecCommands.ENTERED) {
-                return false;
-            }
-            out[0] = r;
-        } else if (fid == Rmi.RTT_CREATE) {
-            out[0] = rttCmds.create(mem, a[1], a[2], a[3], a[4]);
-        } else if (fid == Rmi.RTT_READ_ENTRY) {
-            rttCmds.readEntry(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_INIT_RIPAS) {
-            rttCmds.initRipas(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.DATA_CREATE) {
-            out[0] = dataCmds.create(mem, a[1], a[2], a[3], a[4], a[5]);
-        } else if (fid == Rmi.DATA_CREATE_UNKNOWN) {
-            out[0] = dataCmds.createUnknown(mem, a[1], a[2], a[3]);
-        } else if (fid == Rmi.DATA_DESTROY) {
-            dataCmds.destroy(mem, a[1], a[2], out);
-        } else if (fid == Rmi.RTT_DESTROY) {
-            rttCmds.destroy(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_FOLD) {
-            rttCmds.fold(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_MAP_UNPROTECTED) {
-            out[0] = rttCmds.mapUnprotected(mem, a[1], a[2], a[3], a[4]);
-        } else if (fid == Rmi.RTT_UNMAP_UNPROTECTED) {
-            rttCmds.unmapUnprotected(mem, a[1], a[2], a[3], out);
-        } else if (fid == Rmi.RTT_SET_RIPAS) {
-            rttCmds.setRipas(mem, a[1], a[2], a[3], a[4], out);
-        } else if (fid == Rmi.PSCI_COMPLETE) {
-            out[0] = recCmds.psciComplete(mem, a[1], a[2], a[3]);
-        } else {
-            out[0] = Smccc.SMC_UNKNOWN;
-        }
-        return true;
     }
 
     // ---- helpers shared by the command classes ---------------------------------------------------------------
@@ -233,14 +178,76 @@ public final class Rmm implements Firmware {
         }
     }
 
-    /** The granule at {@code pa} is a valid delegable granule in state {@code s} (TF-RMM find_lock_granule). */
-    boolean is(long pa, GranuleState s) {
-        return granules.valid(pa) && granules.state(pa) == s;
+    // ---- failure conditions: the status, the spec's label and what was found (Failure) -------------------------
+
+    static Failure input(String label, String format, Object... values) {
+        return new Failure(Rmi.ERROR_INPUT, label, format, values);
     }
 
-    /** The RD at {@code rd}, or null unless it is a granule in state RD. */
-    RealmDescriptor rd(RmmMemory mem, long rd) {
-        return is(rd, GranuleState.RD) ? new RealmDescriptor(mem, rd) : null;
+    static Failure realmError(int index, String label, String format, Object... values) {
+        return new Failure(Rmi.pack(Rmi.ERROR_REALM, index), label, format, values);
+    }
+
+    static Failure recError(String label, String format, Object... values) {
+        return new Failure(Rmi.pack(Rmi.ERROR_REC, 0), label, format, values);
+    }
+
+    static Failure rttError(int level, String label, String format, Object... values) {
+        return new Failure(Rmi.pack(Rmi.ERROR_RTT, level), label, format, values);
+    }
+
+    /**
+     * TF-RMM find_lock_granule(): the granule argument {@code arg} is 4 KB aligned ({@code arg_align}), inside the
+     * delegable memory ({@code arg_bound}) and in state {@code want} ({@code stateLabel}); null if it is.
+     */
+    Failure granule(long pa, GranuleState want, String arg, String stateLabel) {
+        Failure f = granuleAddress(pa, arg);
+        if (f != null) {
+            return f;
+        }
+        GranuleState got = granules.state(pa);
+        if (got != want) {
+            return input(stateLabel, "granule %#x is %s, expected %s", pa, got.specName(), want.specName());
+        }
+        return null;
+    }
+
+    /** find_granule(): {@code arg_align} (4 KB aligned) and {@code arg_bound} (inside the delegable memory). */
+    private Failure granuleAddress(long pa, String arg) {
+        if ((pa & (Granules.SIZE - 1)) != 0) {
+            return input(arg + "_align", "%s %#x is not aligned to 4 KB", arg, pa);
+        }
+        if (!granules.valid(pa)) {
+            return input(arg + "_bound", "%s %#x is outside the delegable memory [%#x, %#x)", arg, pa,
+                    granules.base(), granules.end());
+        }
+        return null;
+    }
+
+    /** An RD argument: rd_align, rd_bound, rd_state. */
+    Failure rdGranule(long rd) {
+        return granule(rd, GranuleState.RD, "rd", "rd_state");
+    }
+
+    /**
+     * A Non-secure buffer argument (params_ptr, src, run_ptr): aligned ({@code arg_align}), inside the tracked
+     * memory ({@code arg_bound}) and UNDELEGATED ({@code arg_pas}: a delegated granule is in the Realm PAS).
+     */
+    Failure nsGranule(long pa, String arg) {
+        Failure f = granuleAddress(pa, arg);
+        if (f != null) {
+            return f;
+        }
+        GranuleState got = granules.state(pa);
+        if (got != GranuleState.NS) {
+            return input(arg + "_pas", "granule %#x is %s (Realm PAS), expected UNDELEGATED", pa, got.specName());
+        }
+        return null;
+    }
+
+    /** The read or write of a Non-secure buffer faulted: the GPT gives it to another PAS ({@code arg_pas}). */
+    static Failure nsFault(String arg, long pa, String what) {
+        return input(arg + "_pas", "%s %s %#x faulted: the GPT does not give it to the Non-secure PAS", what, arg, pa);
     }
 
     /** The PE's reset value of SCTLR_EL1 for a new REC (RES1 bits, MMU and caches off). */

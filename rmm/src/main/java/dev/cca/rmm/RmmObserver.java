@@ -13,12 +13,29 @@ public interface RmmObserver {
     default void rmiReturn(Cpu cpu, long fid, long[] args, long[] out) {
     }
 
+    /**
+     * An RMI call completes with X0..X4 = {@code out}; {@code failure} is the failure condition that fired and what
+     * the RMM found (null when the call succeeded). The RMM calls this one; by default it calls the four-argument
+     * form, so an observer overrides whichever it needs.
+     */
+    default void rmiReturn(Cpu cpu, long fid, long[] args, long[] out, Failure failure) {
+        rmiReturn(cpu, fid, args, out);
+    }
+
     /** A realm issued an RSI (or PSCI) call: X0 = FID, X1..X6 = args. */
     default void rsiCall(Cpu cpu, long recPa, long fid, long[] args) {
     }
 
     /** An RSI call handled by the RMM returns to the realm with X0..X4 = {@code out}. */
     default void rsiReturn(Cpu cpu, long recPa, long fid, long[] out) {
+    }
+
+    /**
+     * An RSI (or PSCI) call returns to the realm with X0..X4 = {@code out}; {@code failure} is the failure condition
+     * that fired (null unless the call failed). The RMM calls this one; by default it calls the four-argument form.
+     */
+    default void rsiReturn(Cpu cpu, long recPa, long fid, long[] out, Failure failure) {
+        rsiReturn(cpu, recPa, fid, out);
     }
 
     /** A REC exits to the host with {@code reason} (RMI_EXIT_*). */

@@ -24,13 +24,16 @@ import static dev.cca.rmm.World.OOB_IPA;
 import static dev.cca.rmm.World.OUTSIDE_PA;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every failure condition of every RMI command, named with the spec's labels as Arm's ACS lists them
  * (test/command/cmd_*&#47;rmi_*_data.h, shared/research/rmm-spec.md 2.3), with the exact status and index, and
  * the priority orderings the ACS tests ("a_compare_b" cases: a stimulus that violates both a and b must report
  * a). After each failure the RMM's state (granule states, measurements, reference counts, an RTT) must be as it
- * was. Then the success path and its state changes.
+ * was, and the RMM must have reported the case's condition by its label ({@link Failure}). Then the success path
+ * and its state changes.
  */
 class FailureConditionsTest {
     private static final long INPUT = Rmi.ERROR_INPUT;
@@ -47,18 +50,37 @@ class FailureConditionsTest {
         final String command;
         final List<DynamicTest> tests = new ArrayList<>();
 
+        /** The failure condition the RMM reported for the last RMI call. */
+        private Failure last;
+        private long lastFid;
+
         Cases(World w, String command) {
             this.w = w;
             this.command = command;
+            w.h.fw.rmm.addObserver(new RmmObserver() {
+                @Override
+                public void rmiReturn(dev.cca.core.cpu.Cpu cpu, long fid, long[] args, long[] out, Failure f) {
+                    last = f;
+                    lastFid = fid;
+                }
+            });
         }
 
         Cases x0(String label, long expected, LongSupplier call) {
             tests.add(DynamicTest.dynamicTest(command + " " + label, () -> {
                 World.Snapshot before = w.snapshot();
+                last = null;
                 long got = call.getAsLong();
                 assertEquals(Rmi.describe(expected), Rmi.describe(got), label);
                 assertEquals(expected, got, label);
                 World.assertUnchanged(before, w.snapshot(), label);
+                // The RMM names the condition the case stimulates (for a priority case, the one that must win).
+                String condition = label.split(" ")[0].split("_compare_")[0];
+                assertNotNull(last, label + ": no failure condition recorded");
+                assertEquals(condition, last.label(), label + ": " + last.message());
+                assertEquals(got, last.status(), label);
+                assertTrue(RmiCommand.of(lastFid).conditions().contains(last.label()),
+                        label + ": " + last.label() + " is not in the table's conditions of " + command);
             }));
             return this;
         }
@@ -74,15 +96,20 @@ class FailureConditionsTest {
 
         /** granule_align, _bound, _state for a granule argument that must be in state {@code ok}. */
         Cases granuleCases(String name, long fid, int pos, GranuleState ok, long... args) {
+            return granuleCases(name, name + "_state", fid, pos, ok, args);
+        }
+
+        /** The same, where the spec calls the state condition {@code stateLabel} (rec_gran_state). */
+        Cases granuleCases(String name, String stateLabel, long fid, int pos, GranuleState ok, long... args) {
             Map<String, Long> bad = w.granulesNotIn(ok);
             for (Map.Entry<String, Long> e : bad.entrySet()) {
                 long[] a = args.clone();
                 a[pos] = e.getValue();
-                rmi(name + "_state " + e.getKey(), INPUT, fid, a);
+                rmi(stateLabel + " " + e.getKey(), INPUT, fid, a);
             }
             long[] a = args.clone();
             a[pos] = args[pos] + 8;
-            rmi(name + "_align", INPUT, fid, a);
+            rmi(name + "_align", INPUT, fid, a.clone());
             a[pos] = DEV_MEM;
             rmi(name + "_bound DEV_MEM", INPUT, fid, a.clone());
             a[pos] = OUTSIDE_PA;
@@ -306,7 +333,7 @@ class FailureConditionsTest {
     List<DynamicTest> recDestroy() {
         World w = new World();
         Cases c = new Cases(w, "REC_DESTROY");
-        c.granuleCases("rec", Rmi.REC_DESTROY, 0, GranuleState.REC, w.a0);
+        c.granuleCases("rec", "rec_gran_state", Rmi.REC_DESTROY, 0, GranuleState.REC, w.a0);
         c.tests.add(DynamicTest.dynamicTest("REC_DESTROY success", () -> {
             long aux = w.auxOf(w.a1);
             assertEquals(Rmi.SUCCESS, w.h.rmi0(Rmi.REC_DESTROY, w.a1));
@@ -326,7 +353,7 @@ class FailureConditionsTest {
         long badRun = w.h.alloc();
         w.h.write64(badRun + RecRun.ENTER_GICV3_HCR, 1L << 10); // a bit the host may not set
         c.nsBufferCases("run", Rmi.REC_ENTER, 1, w.b2, run);
-        c.granuleCases("rec", Rmi.REC_ENTER, 0, GranuleState.REC, w.b2, run);
+        c.granuleCases("rec", "rec_gran_state", Rmi.REC_ENTER, 0, GranuleState.REC, w.b2, run);
         c.rmi("realm_new", REALM, Rmi.REC_ENTER, w.a0, run);
         c.rmi("system_off", Rmi.pack(Rmi.ERROR_REALM, 1), Rmi.REC_ENTER, w.c0, run);
         c.rmi("rec_runnable", REC, Rmi.REC_ENTER, w.b1, run);
@@ -568,14 +595,15 @@ class FailureConditionsTest {
         assertEquals(Rmi.EXIT_RIPAS_CHANGE, h.exit(w.run, RecRun.EXIT_REASON));
         Cases c = new Cases(w, "RTT_SET_RIPAS");
         c.rdCases(Rmi.RTT_SET_RIPAS, 0, d.rd, d0, free, free + 0x4000);
-        c.granuleCases("rec", Rmi.RTT_SET_RIPAS, 1, GranuleState.REC, d.rd, d0, free, free + 0x4000);
+        c.granuleCases("rec", "rec_gran_state", Rmi.RTT_SET_RIPAS, 1, GranuleState.REC, d.rd, d0, free,
+                free + 0x4000);
         c.rmi("rec_owner REC_OTHER_OWNER", REC, Rmi.RTT_SET_RIPAS, w.b.rd, d0, free, free + 0x4000);
         c.rmi("size_valid INVALID_SIZE", INPUT, Rmi.RTT_SET_RIPAS, d.rd, d0, free, free);
         c.rmi("base_bound BASE_MISMATCH", INPUT, Rmi.RTT_SET_RIPAS, d.rd, d0, free + 0x1000, free + 0x4000);
         c.rmi("top_bound TOP_OUT_OF_BOUND", INPUT, Rmi.RTT_SET_RIPAS, d.rd, d0, free, free + 0x5000);
         c.rmi("top_gran_align TOP_GRAN_UNALIGNED", INPUT, Rmi.RTT_SET_RIPAS, d.rd, d0, free, free + 0x800);
         c.rmi("base_bound_compare_base_align", INPUT, Rmi.RTT_SET_RIPAS, d.rd, d0, IPA_NO_TABLE + 0x1000,
-                free + 0x4000);
+                IPA_NO_TABLE + 0x2000);
         c.rmi("top_gran_align_compare_no_progress", INPUT, Rmi.RTT_SET_RIPAS, d.rd, d0, free, free + 0x10);
         c.tests.add(DynamicTest.dynamicTest("RTT_SET_RIPAS success", () -> {
             long[] r = h.rmi(Rmi.RTT_SET_RIPAS, d.rd, d0, free, free + 0x4000);
@@ -620,7 +648,7 @@ class FailureConditionsTest {
         Cases c = new Cases(w, "DATA_CREATE");
         long data = w.h.delegated();
         long src = w.h.alloc();
-        c.rmi("flags (not MEASURE or NO_MEASURE)", INPUT, Rmi.DATA_CREATE, w.a.rd, data, IPA_FREE, src, 2);
+        c.rmi("flags_valid (not MEASURE or NO_MEASURE)", INPUT, Rmi.DATA_CREATE, w.a.rd, data, IPA_FREE, src, 2);
         c.nsBufferCases("src", Rmi.DATA_CREATE, 3, w.a.rd, data, IPA_FREE, src, 1);
         c.granuleCases("data", Rmi.DATA_CREATE, 1, GranuleState.DELEGATED, w.a.rd, data, IPA_FREE, src, 1);
         c.rdCases(Rmi.DATA_CREATE, 0, w.a.rd, data, IPA_FREE, src, 1);

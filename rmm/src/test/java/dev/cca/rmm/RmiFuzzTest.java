@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * — random words, loads and stores to random IPAs, and RSI and PSCI calls with random arguments — preempted by the
  * host's countdown IRQ. After every call the RMM's structural invariants hold (RmiSequencePropertyTest's walk),
  * every pool granule's GPI agrees with its state, a failed call changes no granule's state or reference count, X0
- * is an RMI status, and no call throws.
+ * is an RMI status, no call throws, and every failed RMI, RSI and PSCI call names its failure condition, one of
+ * those the RMM's command table lists for it ({@link Explained}).
  *
  * <p>Sized by system properties: {@code fuzz.rmi.calls} (default 1,000,000: about a minute on an idle 2-core machine), {@code fuzz.seed}
  * (default: new).
@@ -43,6 +44,9 @@ class RmiFuzzTest {
                         + "%.1f s%n", seed, st.calls, st.enters, st.entersRan, st.guestInstructions, st.rsiCalls,
                 st.episodes, st.guests, st.stuck, st.nanos / 1e9);
         System.out.println("RMI fuzz: REC_ENTER results " + st.enterResults);
+        System.out.println("RMI fuzz: every failure named its condition: " + st.failures.size()
+                + " command/condition pairs, " + st.failures.values().stream().mapToLong(Integer::longValue).sum()
+                + " failed calls");
         assertTrue(st.entersRan > 0 && st.rsiCalls > 0, "the campaign must run realms: " + st);
     }
 
@@ -58,6 +62,8 @@ class RmiFuzzTest {
     static final class Stats {
         long calls, enters, entersRan, guestInstructions, rsiCalls, episodes, guests, stuck, nanos;
         final java.util.TreeMap<String, Integer> enterResults = new java.util.TreeMap<>();
+        /** Failed calls by command and failure condition. */
+        final java.util.TreeMap<String, Integer> failures = new java.util.TreeMap<>();
 
         @Override
         public String toString() {
@@ -95,6 +101,7 @@ class RmiFuzzTest {
                 rsiSeen[0]++;
             }
         });
+        host.h.fw.rmm.addObserver(new Explained(st));
         long run = host.h.alloc();
         boolean guest = r.nextInt(4) != 0;
         if (guest) {
@@ -165,6 +172,67 @@ class RmiFuzzTest {
         }
         if (guest) {
             st.guests++;
+        }
+    }
+
+    /**
+     * Checks that every failed RMI and RSI call (and every failed PSCI CPU_ON and AFFINITY_INFO) names the failure
+     * condition that fired, that the label is one of the command's conditions in the RMM's table, and that a
+     * success names none; counts the failures by label.
+     */
+    static final class Explained implements RmmObserver {
+        private final Stats st;
+
+        Explained(Stats st) {
+            this.st = st;
+        }
+
+        @Override
+        public void rmiReturn(dev.cca.core.cpu.Cpu cpu, long fid, long[] args, long[] out, Failure f) {
+            RmiCommand c = RmiCommand.of(fid);
+            check(c == null ? null : c.specName(), c == null ? null : c.conditions(), out[0] != Rmi.SUCCESS, out[0],
+                    f, fid);
+        }
+
+        @Override
+        public void rsiReturn(dev.cca.core.cpu.Cpu cpu, long recPa, long fid, long[] out, Failure f) {
+            dev.cca.rmm.rsi.RsiCommand c = dev.cca.rmm.rsi.RsiCommand.of(fid);
+            if (c != null) {
+                check(c.specName(), c.conditions(), out[0] != Rsi.SUCCESS && out[0] != Rsi.INCOMPLETE, out[0], f,
+                        fid);
+                return;
+            }
+            long p = fid & 0xFFFF_FFFFL;
+            boolean placeCall = p == Psci.CPU_ON_32 || p == Psci.CPU_ON_64 || p == Psci.AFFINITY_INFO_32
+                    || p == Psci.AFFINITY_INFO_64;
+            if (placeCall) {
+                check(dev.cca.rmm.smc.SmcDecoder.name(fid), java.util.List.of("entry", "mpidr", "runnable",
+                        "target_bound", "target_match"), out[0] < 0, out[0], f, fid);
+            }
+        }
+
+        private void check(String name, java.util.List<String> conditions, boolean failed, long x0, Failure f,
+                           long fid) {
+            if (!failed) {
+                if (f != null) {
+                    throw new AssertionError(name + " succeeded but reported " + f.message());
+                }
+                return;
+            }
+            if (f == null) {
+                throw new AssertionError(String.format("%s (FID %#x) failed with X0 %#x and no failure condition",
+                        name, fid, x0));
+            }
+            if (f.status() != x0) {
+                throw new AssertionError(name + " returned " + Long.toHexString(x0) + " but its failure says "
+                        + Long.toHexString(f.status()) + ": " + f.message());
+            }
+            if (conditions != null && !conditions.contains(f.label())) {
+                throw new AssertionError(name + " failed with " + f.label() + ", which is not one of its conditions "
+                        + conditions);
+            }
+            f.detail(); // the explanation formats for every failure the campaign makes
+            st.failures.merge((name == null ? "SMC_UNKNOWN" : name) + " " + f.label(), 1, Integer::sum);
         }
     }
 

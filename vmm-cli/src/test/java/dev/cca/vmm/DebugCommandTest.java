@@ -68,7 +68,8 @@ class DebugCommandTest {
             if (ret) {
                 String rest = m.group(5).trim();
                 assertTrue(rest.startsWith("-> "), m.group());
-                consoleReturns.add(new Call(name, rest.substring(3).split(" ")[0]));
+                // "-> STATUS results...", then ": condition: what the RMM found" when the call failed
+                consoleReturns.add(new Call(name, rest.substring(3).split("[ :]")[0]));
             } else {
                 consoleCalls.add(new Call(name, null));
             }
@@ -104,6 +105,9 @@ class DebugCommandTest {
         }
         assertTrue(consoleReturns.contains(new Call("RMI_DATA_CREATE", "RMI_ERROR_RTT(2)")),
                 "the host's first DATA_CREATE fails for want of an RTT, as the trace says");
+        // and the console says which failure condition fired and what the RMM found
+        assertTrue(out.contains("ret  RMI_DATA_CREATE -> RMI_ERROR_RTT(2): rtt_walk: the walk for ipa 0x40000000"
+                + " stopped at level 2 (UNASSIGNED_EMPTY), above level 3"), out);
 
         // One rmi-step per completed call: each step command printed exactly one return.
         int steps = 0;

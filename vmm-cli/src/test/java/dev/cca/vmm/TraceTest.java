@@ -64,7 +64,20 @@ class TraceTest {
             assertEquals(7, calls.get(i).get("regs").size());
             assertTrue(rets.get(i).get("status").asText().startsWith("RMI_"));
             assertEquals(rets.get(i).get("status").asText().equals("RMI_SUCCESS"), rets.get(i).get("ok").asBoolean());
+            // A failed call names the failure condition that fired and what the RMM found; a success none.
+            JsonNode why = rets.get(i).get("failure");
+            assertEquals(rets.get(i).get("ok").asBoolean(), why == null, rets.get(i).toString());
+            if (why != null) {
+                assertFalse(why.get("condition").asText().isEmpty());
+                assertFalse(why.get("detail").asText().isEmpty());
+            }
         }
+        JsonNode failedCreate = rets.stream().filter(c -> c.get("name").asText().equals("RMI_DATA_CREATE")
+                && !c.get("ok").asBoolean()).findFirst().orElseThrow();
+        assertEquals("RMI_ERROR_RTT(2)", failedCreate.get("status").asText());
+        assertEquals("rtt_walk", failedCreate.get("failure").get("condition").asText());
+        assertEquals("the walk for ipa 0x40000000 stopped at level 2 (UNASSIGNED_EMPTY), above level 3",
+                failedCreate.get("failure").get("detail").asText());
         assertEquals("RMI_VERSION", calls.get(0).get("name").asText());
         assertEquals("1.0", calls.get(0).get("args").get("req").asText());
         JsonNode dataCreate = calls.stream().filter(c -> c.get("name").asText().equals("RMI_DATA_CREATE"))

@@ -92,7 +92,7 @@ public final class Attestation {
     /** RSI_ATTESTATION_TOKEN_INIT: X1..X8 = challenge. Aborts any token in progress; X1 = the size bound. */
     void tokenInit(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r) {
         if (!ready()) {
-            r.x[0] = Rsi.ERROR_UNKNOWN;
+            r.fail(Rsi.ERROR_UNKNOWN, "attestation_key", "the RMM has no realm attestation key: EL3 gave none at boot");
             return;
         }
         ByteBuffer ch = ByteBuffer.allocate(RealmToken.CHALLENGE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -128,21 +128,31 @@ public final class Attestation {
         long offset = cpu.x[2];
         long size = cpu.x[3];
         // addr_align, offset_bound, size_overflow, size_bound
-        if ((ipa & 0xFFF) != 0 || Long.compareUnsigned(offset, 4096) >= 0
-                || Long.compareUnsigned(offset + size, offset) < 0
-                || Long.compareUnsigned(offset + size, 4096) > 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        if ((ipa & 0xFFF) != 0) {
+            r.input("addr_align", "addr %#x is not aligned to 4 KB", ipa);
+            return;
+        }
+        if (Long.compareUnsigned(offset, 4096) >= 0) {
+            r.input("offset_bound", "offset %d is not below 4096", offset);
+            return;
+        }
+        if (Long.compareUnsigned(offset + size, offset) < 0) {
+            r.input("size_overflow", "offset %d + size %d overflows", offset, size);
+            return;
+        }
+        if (Long.compareUnsigned(offset + size, 4096) > 0) {
+            r.input("size_bound", "offset %d + size %d is beyond the 4096-byte granule", offset, size);
             return;
         }
         // addr_bound
         if (!d.inPar(ipa)) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("addr_bound", "addr %#x is not in the protected range [0, %#x)", ipa, 1L << (d.s2sz() - 1));
             return;
         }
         long ctx = rec.aux(0);
         if (mem.read64(ctx + CTX_REALM_TOKEN_LEN) == 0) {
             if (mem.read64(ctx + CTX_STATE) != STATE_SIGN) {
-                r.x[0] = Rsi.ERROR_STATE; // no TOKEN_INIT since the last token
+                r.fail(Rsi.ERROR_STATE, "token_state", "no RSI_ATTESTATION_TOKEN_INIT since the last token");
                 return;
             }
             byte[] claims = mem.read(rec.aux(1), (int) mem.read64(ctx + CTX_PAYLOAD_LEN));
@@ -158,13 +168,8 @@ public final class Attestation {
                 return;
             }
         }
-        RsiHandler.IpaWalk w = RsiHandler.ipaToPa(mem, d, ipa);
-        if (!w.mapped) {
-            if (w.ripas == Rmi.RIPAS_EMPTY) {
-                r.x[0] = Rsi.ERROR_INPUT;
-            } else {
-                r.abort(ipa, w.level);
-            }
+        RsiHandler.IpaWalk w = RsiHandler.realmBuffer(mem, d, ipa, r);
+        if (w == null) {
             return;
         }
         if (size == 0) {
@@ -175,13 +180,15 @@ public final class Attestation {
         long remaining;
         if (copied == 0) {
             if (mem.read64(ctx + CTX_STATE) != STATE_CREATE) {
-                r.x[0] = Rsi.ERROR_INPUT;
+                r.input("token_state", "the token was handed out already; RSI_ATTESTATION_TOKEN_INIT starts another");
                 return;
             }
             byte[] realmToken = mem.read(rec.aux(1), (int) mem.read64(ctx + CTX_REALM_TOKEN_LEN));
             byte[] cca = RealmToken.ccaToken(platformToken, realmToken);
             if (cca.length > TOKEN_BUFFER) {
-                r.x[0] = Rsi.ERROR_INPUT; // TF-RMM: the CCA token does not fit its buffer
+                // TF-RMM: the CCA token does not fit its buffer
+                r.input("token_size", "the CCA token (%d bytes) does not fit its %d-byte buffer", cca.length,
+                        TOKEN_BUFFER);
                 return;
             }
             mem.write(rec.aux(2), cca);

@@ -33,11 +33,13 @@ final class RealmPsci {
             long entry = cpu.x[2];
             long target = RecParams.mpidrEl1ToIndex(cpu.x[1]);
             if (!d.inPar(entry)) {
-                r.x[0] = Psci.INVALID_ADDRESS;
+                r.fail(Psci.INVALID_ADDRESS, "entry", "entry_point %#x is not in the protected range [0, %#x)", entry,
+                        1L << (d.s2sz() - 1));
             } else if (Long.compareUnsigned(target, d.recCount()) >= 0) {
-                r.x[0] = Psci.INVALID_PARAMETERS;
+                r.fail(Psci.INVALID_PARAMETERS, "mpidr", "target_cpu %#x is REC index %d; the realm has %d RECs",
+                        cpu.x[1], target, d.recCount());
             } else if (target == rec.index()) {
-                r.x[0] = Psci.ALREADY_ON;
+                r.fail(Psci.ALREADY_ON, "runnable", "target_cpu %#x is the calling REC", cpu.x[1]);
             } else {
                 // The host answers with RMI_PSCI_COMPLETE, which writes the realm's X0..X3.
                 rec.setFlag(Rec.FLAG_PSCI_PENDING, true);
@@ -47,9 +49,11 @@ final class RealmPsci {
         } else if (f == Psci.AFFINITY_INFO_32 || f == Psci.AFFINITY_INFO_64) {
             long target = RecParams.mpidrEl1ToIndex(cpu.x[1]);
             if (cpu.x[2] != 0) {
-                r.x[0] = Psci.INVALID_PARAMETERS; // only the lowest affinity level 0 is supported
+                // only the lowest affinity level 0 is supported
+                r.fail(Psci.INVALID_PARAMETERS, "target_bound", "lowest_affinity_level %d is not 0", cpu.x[2]);
             } else if (Long.compareUnsigned(target, d.recCount()) >= 0) {
-                r.x[0] = Psci.INVALID_PARAMETERS;
+                r.fail(Psci.INVALID_PARAMETERS, "target_match", "target_affinity %#x is REC index %d; the realm has"
+                        + " %d RECs", cpu.x[1], target, d.recCount());
             } else if (target == rec.index()) {
                 r.x[0] = Psci.AFFINITY_ON;
             } else {

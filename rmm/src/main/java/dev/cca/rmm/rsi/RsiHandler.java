@@ -30,7 +30,7 @@ public final class RsiHandler {
     static final int MAX_EXTEND_BYTES = 64;
 
     private final List<RmmObserver> observers;
-    private final Attestation attestation;
+    final Attestation attestation;
 
     public RsiHandler(List<RmmObserver> observers, Attestation attestation) {
         this.observers = observers;
@@ -52,30 +52,13 @@ public final class RsiHandler {
             r.x[0] = SMCCC_VERSION_1_2;
         } else if (Psci.isPsci(fid)) {
             RealmPsci.call(cpu, rec, d, fid, r, e);
-        } else if (fid == Rsi.VERSION) {
-            r.x[0] = cpu.x[1] == Rsi.ABI_1_0 ? Rsi.SUCCESS : Rsi.ERROR_INPUT;
-            r.x[1] = Rsi.ABI_1_0;
-            r.x[2] = Rsi.ABI_1_0;
-        } else if (fid == Rsi.FEATURES) {
-            r.x[0] = Rsi.SUCCESS; // v1.0 defines no features: 0 for every index
-        } else if (fid == Rsi.REALM_CONFIG) {
-            realmConfig(mem, d, cpu.x[1], r);
-        } else if (fid == Rsi.MEASUREMENT_READ) {
-            measurementRead(cpu, d, r);
-        } else if (fid == Rsi.MEASUREMENT_EXTEND) {
-            measurementExtend(cpu, d, r);
-        } else if (fid == Rsi.IPA_STATE_SET) {
-            ipaStateSet(cpu, rec, d, r, e);
-        } else if (fid == Rsi.IPA_STATE_GET) {
-            ipaStateGet(cpu, mem, d, r);
-        } else if (fid == Rsi.HOST_CALL) {
-            hostCall(cpu, mem, rec, d, r, e);
-        } else if (fid == Rsi.ATTESTATION_TOKEN_INIT) {
-            attestation.tokenInit(cpu, mem, rec, d, r);
-        } else if (fid == Rsi.ATTESTATION_TOKEN_CONTINUE) {
-            attestation.tokenContinue(cpu, mem, rec, d, r, e);
         } else {
-            r.x[0] = Smccc.SMC_UNKNOWN;
+            RsiCommand c = RsiCommand.of(fid);
+            if (c != null) {
+                c.handler.serve(this, cpu, mem, rec, d, r, e);
+            } else {
+                r.fail(Smccc.SMC_UNKNOWN, "fid", "%#x is not an RSI command of RMM v1.0", fid);
+            }
         }
         if (r.action == RsiResult.Action.RETURN || r.action == RsiResult.Action.EXIT_UPDATED) {
             System.arraycopy(r.x, 0, cpu.x, 0, 5);
@@ -86,7 +69,7 @@ public final class RsiHandler {
             advancePc(cpu);
         }
         for (RmmObserver o : observers) {
-            o.rsiReturn(cpu, rec.pa, fid, r.x);
+            o.rsiReturn(cpu, rec.pa, fid, r.x, r.failure);
         }
         return r.action == RsiResult.Action.RETURN;
     }
@@ -116,13 +99,13 @@ public final class RsiHandler {
      * Resolves a realm buffer for an RSI call: its PA, or null after recording the outcome in {@code r} (INPUT if
      * the RIPAS is EMPTY, else a stage-2 abort the host must resolve by mapping the page).
      */
-    private static IpaWalk realmBuffer(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
+    static IpaWalk realmBuffer(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
         IpaWalk w = ipaToPa(mem, d, ipa);
         if (w.mapped) {
             return w;
         }
         if (w.ripas == Rmi.RIPAS_EMPTY) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("addr_ripas", "the buffer at IPA %#x has RIPAS EMPTY", ipa);
         } else {
             r.abort(ipa, w.level);
         }
@@ -130,10 +113,14 @@ public final class RsiHandler {
     }
 
     /** RSI_REALM_CONFIG: writes RsiRealmConfig (ipa_width, hash_algo, rpv) into the realm's page. */
-    private void realmConfig(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
+    static void realmConfig(RmmMemory mem, RealmDescriptor d, long ipa, RsiResult r) {
         // addr_align, addr_bound
-        if ((ipa & 0xFFF) != 0 || !d.inPar(ipa)) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        if ((ipa & 0xFFF) != 0) {
+            r.input("addr_align", "addr %#x is not aligned to 4 KB", ipa);
+            return;
+        }
+        if (!d.inPar(ipa)) {
+            r.input("addr_bound", "addr %#x is not in the protected range [0, %#x)", ipa, 1L << (d.s2sz() - 1));
             return;
         }
         IpaWalk w = realmBuffer(mem, d, ipa, r);
@@ -149,11 +136,11 @@ public final class RsiHandler {
     }
 
     /** RSI_MEASUREMENT_READ: X1..X8 = the 64-byte slot as little-endian words (X5..X8 written directly). */
-    private static void measurementRead(Cpu cpu, RealmDescriptor d, RsiResult r) {
+    static void measurementRead(Cpu cpu, RealmDescriptor d, RsiResult r) {
         long index = cpu.x[1];
         // index_bound
         if (Long.compareUnsigned(index, RealmDescriptor.MEASUREMENT_SLOTS) >= 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("index_bound", "index %d is outside [0, %d]", index, RealmDescriptor.MEASUREMENT_SLOTS - 1);
             return;
         }
         ByteBuffer m = ByteBuffer.wrap(d.measurement((int) index)).order(ByteOrder.LITTLE_ENDIAN);
@@ -167,17 +154,18 @@ public final class RsiHandler {
     }
 
     /** RSI_MEASUREMENT_EXTEND: REM[X1] = H(REM[X1] || the first X2 bytes of X3..X10). */
-    private static void measurementExtend(Cpu cpu, RealmDescriptor d, RsiResult r) {
+    static void measurementExtend(Cpu cpu, RealmDescriptor d, RsiResult r) {
         long index = cpu.x[1];
         // index_bound: the RIM (0) cannot be extended
         if (index == 0 || Long.compareUnsigned(index, RealmDescriptor.MEASUREMENT_SLOTS) >= 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("index_bound", "index %d is outside [1, %d] (REM0-REM3)", index,
+                    RealmDescriptor.MEASUREMENT_SLOTS - 1);
             return;
         }
         long size = cpu.x[2];
         // size_bound
         if (Long.compareUnsigned(size, MAX_EXTEND_BYTES) > 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("size_bound", "size %d is more than %d bytes", size, MAX_EXTEND_BYTES);
             return;
         }
         ByteBuffer v = ByteBuffer.allocate(MAX_EXTEND_BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -199,15 +187,31 @@ public final class RsiHandler {
      * RSI_IPA_STATE_SET: records the request in the REC and exits with RMI_EXIT_RIPAS_CHANGE. The host applies it
      * with RMI_RTT_SET_RIPAS; the next REC_ENTER answers the realm (X1 = progress, X2 = ACCEPT/REJECT).
      */
-    private static void ipaStateSet(Cpu cpu, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
+    static void ipaStateSet(Cpu cpu, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
         long base = cpu.x[1];
         long top = cpu.x[2];
         long ripas = cpu.x[3];
         long flags = cpu.x[4];
         // ripas_valid, base_align, top_align, size_valid, rgn_bound
-        if (Long.compareUnsigned(ripas, Rmi.RIPAS_RAM) > 0 || (base & 0xFFF) != 0 || (top & 0xFFF) != 0
-                || !regionInPar(d, base, top)) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        if (Long.compareUnsigned(ripas, Rmi.RIPAS_RAM) > 0) {
+            r.input("ripas_valid", "ripas %d is neither EMPTY (0) nor RAM (1)", ripas);
+            return;
+        }
+        if ((base & 0xFFF) != 0) {
+            r.input("base_align", "base %#x is not aligned to 4 KB", base);
+            return;
+        }
+        if ((top & 0xFFF) != 0) {
+            r.input("top_align", "top %#x is not aligned to 4 KB", top);
+            return;
+        }
+        if (Long.compareUnsigned(base, top) >= 0) {
+            r.input("size_valid", "top %#x is not above base %#x", top, base);
+            return;
+        }
+        if (!regionInPar(d, base, top)) {
+            r.input("rgn_bound", "[%#x, %#x) is not inside the protected range [0, %#x)", base, top,
+                    1L << (d.s2sz() - 1));
             return;
         }
         rec.setRipasRequest(base, top, (int) ripas, flags == Rsi.CHANGE_DESTROYED);
@@ -225,13 +229,29 @@ public final class RsiHandler {
      * RSI_IPA_STATE_GET: X1 = top of the range from base (within one RTT, at most end) whose entries share the
      * first entry's RIPAS, X2 = that RIPAS.
      */
-    private static void ipaStateGet(Cpu cpu, RmmMemory mem, RealmDescriptor d, RsiResult r) {
+    static void ipaStateGet(Cpu cpu, RmmMemory mem, RealmDescriptor d, RsiResult r) {
         long start = cpu.x[1];
         long end = cpu.x[2];
-        // base_align, end_align, size_valid, rgn_bound
-        if ((start & 0xFFF) != 0 || !d.inPar(start) || (end & 0xFFF) != 0 || !d.inPar(end - 1)
-                || Long.compareUnsigned(start, end) >= 0) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        // base_align, end_align, size_valid, rgn_bound (checked in TF-RMM's order)
+        long par = 1L << (d.s2sz() - 1);
+        if ((start & 0xFFF) != 0) {
+            r.input("base_align", "base %#x is not aligned to 4 KB", start);
+            return;
+        }
+        if (!d.inPar(start)) {
+            r.input("rgn_bound", "base %#x is not in the protected range [0, %#x)", start, par);
+            return;
+        }
+        if ((end & 0xFFF) != 0) {
+            r.input("end_align", "end %#x is not aligned to 4 KB", end);
+            return;
+        }
+        if (!d.inPar(end - 1)) {
+            r.input("rgn_bound", "end %#x is beyond the protected range [0, %#x)", end, par);
+            return;
+        }
+        if (Long.compareUnsigned(start, end) >= 0) {
+            r.input("size_valid", "end %#x is not above base %#x", end, start);
             return;
         }
         S2tt.Walk w = S2tt.walk(mem, d, start, 3);
@@ -255,7 +275,7 @@ public final class RsiHandler {
             }
         }
         if (addr == first) {
-            r.x[0] = Rsi.ERROR_INPUT;
+            r.input("rgn_bound", "the entry for base %#x has no RIPAS", start);
             return;
         }
         r.x[0] = Rsi.SUCCESS;
@@ -267,12 +287,16 @@ public final class RsiHandler {
      * RSI_HOST_CALL: copies imm and gprs[0..30] of the realm's RsiHostCall into RmiRecExit and exits with
      * RMI_EXIT_HOST_CALL; the next REC_ENTER copies the host's gprs back ({@link #completeHostCall}).
      */
-    private static void hostCall(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
+    static void hostCall(Cpu cpu, RmmMemory mem, Rec rec, RealmDescriptor d, RsiResult r, RecExit e) {
         long ipa = cpu.x[1];
         // addr_align, (crosses a granule), addr_bound
-        if ((ipa & (HOST_CALL_SIZE - 1)) != 0 || (ipa >>> 12) != ((ipa + HOST_CALL_SIZE - 1) >>> 12)
-                || !d.inPar(ipa)) {
-            r.x[0] = Rsi.ERROR_INPUT;
+        if ((ipa & (HOST_CALL_SIZE - 1)) != 0 || (ipa >>> 12) != ((ipa + HOST_CALL_SIZE - 1) >>> 12)) {
+            r.input("addr_align", "addr %#x is not aligned to %d bytes (the size of RsiHostCall)", ipa,
+                    HOST_CALL_SIZE);
+            return;
+        }
+        if (!d.inPar(ipa)) {
+            r.input("addr_bound", "addr %#x is not in the protected range [0, %#x)", ipa, 1L << (d.s2sz() - 1));
             return;
         }
         IpaWalk w = realmBuffer(mem, d, ipa, r);

@@ -1,5 +1,8 @@
 package dev.cca.rmm.rsi;
 
+import dev.cca.rmm.Failure;
+import dev.cca.rmm.smc.Rsi;
+
 /** The result of one RSI or PSCI call from a realm. */
 public final class RsiResult {
     /** What an RSI or PSCI handler asks for (TF-RMM enum rsi_action). */
@@ -18,6 +21,19 @@ public final class RsiResult {
     final long[] x = new long[5];
     long abortIpa;
     int abortLevel;
+    /** The failure condition that fired, or null. */
+    Failure failure;
+
+    /** The call fails with {@code status} (X0) because of the condition {@code label}; see {@link Failure}. */
+    void fail(long status, String label, String format, Object... values) {
+        x[0] = status;
+        failure = new Failure(status, label, format, values);
+    }
+
+    /** The call fails with RSI_ERROR_INPUT. */
+    void input(String label, String format, Object... values) {
+        fail(Rsi.ERROR_INPUT, label, format, values);
+    }
 
     void abort(long ipa, int level) {
         action = Action.STAGE2_ABORT;

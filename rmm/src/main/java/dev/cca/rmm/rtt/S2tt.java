@@ -117,15 +117,24 @@ public final class S2tt {
         return OA_MASK & ~(levelSize(level) - 1);
     }
 
+    /** Results of {@link #hostNsDescFault}: valid, attributes, OA alignment, OA at or above 2^48. */
+    public static final int NS_DESC_VALID = 0, NS_DESC_ATTR = 1, NS_DESC_ALIGN = 2, NS_DESC_BOUND = 3;
+    private static final long OA_HIGH = 0xFL << 48;
+
     /**
-     * host_ns_s2tte_is_valid(): the host's descriptor for RTT_MAP_UNPROTECTED holds only an OA aligned to the
-     * level (below 2^48), MemAttr and S2AP, and its MemAttr is not the reserved FWB encoding.
+     * What is wrong with the host's descriptor for RTT_MAP_UNPROTECTED, in the order of the spec's conditions:
+     * attr_valid (a bit other than OA, MemAttr and S2AP, or the reserved MemAttr), addr_align (OA bits below the
+     * level's block size), addr_bound (OA bits [51:48] without LPA2).
      */
-    public static boolean hostNsDescValid(long desc, int level) {
-        if ((desc & ~(levelOaMask(level) | NS_ATTR_MASK)) != 0) {
-            return false;
+    public static int hostNsDescFault(long desc, int level) {
+        long bad = desc & ~(levelOaMask(level) | NS_ATTR_MASK);
+        if ((bad & ~(OA_MASK | OA_HIGH)) != 0 || (desc & MEMATTR_MASK) == MEMATTR_FWB_RESERVED) {
+            return NS_DESC_ATTR;
         }
-        return (desc & MEMATTR_MASK) != MEMATTR_FWB_RESERVED;
+        if ((bad & OA_MASK) != 0) {
+            return NS_DESC_ALIGN;
+        }
+        return (bad & OA_HIGH) != 0 ? NS_DESC_BOUND : NS_DESC_VALID;
     }
 
     /** The host-controlled part of an ASSIGNED_NS entry (what RTT_READ_ENTRY reports). */

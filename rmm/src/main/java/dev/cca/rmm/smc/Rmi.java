@@ -1,7 +1,6 @@
 package dev.cca.rmm.smc;
 
-import java.util.HashMap;
-import java.util.Map;
+import dev.cca.rmm.RmiCommand;
 
 /**
  * RMI function identifiers (RMM v1.0, DEN0137; TF-RMM {@code smc-rmi.h}) and return-code packing. Every RMI is
@@ -42,37 +41,10 @@ public final class Rmi {
     /** Version encoding (major &lt;&lt; 16) | minor. */
     public static final long ABI_1_0 = 0x10000L;
 
-    private static final Map<Long, String> NAMES = new HashMap<>();
-
-    static {
-        NAMES.put(VERSION, "RMI_VERSION");
-        NAMES.put(GRANULE_DELEGATE, "RMI_GRANULE_DELEGATE");
-        NAMES.put(GRANULE_UNDELEGATE, "RMI_GRANULE_UNDELEGATE");
-        NAMES.put(DATA_CREATE, "RMI_DATA_CREATE");
-        NAMES.put(DATA_CREATE_UNKNOWN, "RMI_DATA_CREATE_UNKNOWN");
-        NAMES.put(DATA_DESTROY, "RMI_DATA_DESTROY");
-        NAMES.put(REALM_ACTIVATE, "RMI_REALM_ACTIVATE");
-        NAMES.put(REALM_CREATE, "RMI_REALM_CREATE");
-        NAMES.put(REALM_DESTROY, "RMI_REALM_DESTROY");
-        NAMES.put(REC_CREATE, "RMI_REC_CREATE");
-        NAMES.put(REC_DESTROY, "RMI_REC_DESTROY");
-        NAMES.put(REC_ENTER, "RMI_REC_ENTER");
-        NAMES.put(RTT_CREATE, "RMI_RTT_CREATE");
-        NAMES.put(RTT_DESTROY, "RMI_RTT_DESTROY");
-        NAMES.put(RTT_MAP_UNPROTECTED, "RMI_RTT_MAP_UNPROTECTED");
-        NAMES.put(RTT_READ_ENTRY, "RMI_RTT_READ_ENTRY");
-        NAMES.put(RTT_UNMAP_UNPROTECTED, "RMI_RTT_UNMAP_UNPROTECTED");
-        NAMES.put(PSCI_COMPLETE, "RMI_PSCI_COMPLETE");
-        NAMES.put(FEATURES, "RMI_FEATURES");
-        NAMES.put(RTT_FOLD, "RMI_RTT_FOLD");
-        NAMES.put(REC_AUX_COUNT, "RMI_REC_AUX_COUNT");
-        NAMES.put(RTT_INIT_RIPAS, "RMI_RTT_INIT_RIPAS");
-        NAMES.put(RTT_SET_RIPAS, "RMI_RTT_SET_RIPAS");
-    }
-
-    /** The command name of an RMI FID (SVE hint bit ignored), or null. */
+    /** The command name of an RMI FID (SVE hint bit ignored), or null: read from {@link RmiCommand}'s table. */
     public static String name(long fid) {
-        return NAMES.get(fid & ~(1L << 16));
+        RmiCommand c = RmiCommand.of(fid);
+        return c == null ? null : c.specName();
     }
 
     public static boolean inRange(long fid) {

@@ -1,7 +1,6 @@
 package dev.cca.rmm.smc;
 
-import java.util.HashMap;
-import java.util.Map;
+import dev.cca.rmm.rsi.RsiCommand;
 
 /** RSI function identifiers and return codes (RMM v1.0; Linux {@code rsi_smc.h}, TF-RMM {@code smc-rsi.h}). */
 public final class Rsi {
@@ -26,23 +25,10 @@ public final class Rsi {
     /** RsiRipasChangeDestroyed (IPA_STATE_SET X4). */
     public static final long NO_CHANGE_DESTROYED = 0, CHANGE_DESTROYED = 1;
 
-    private static final Map<Long, String> NAMES = new HashMap<>();
-
-    static {
-        NAMES.put(VERSION, "RSI_VERSION");
-        NAMES.put(FEATURES, "RSI_FEATURES");
-        NAMES.put(MEASUREMENT_READ, "RSI_MEASUREMENT_READ");
-        NAMES.put(MEASUREMENT_EXTEND, "RSI_MEASUREMENT_EXTEND");
-        NAMES.put(ATTESTATION_TOKEN_INIT, "RSI_ATTESTATION_TOKEN_INIT");
-        NAMES.put(ATTESTATION_TOKEN_CONTINUE, "RSI_ATTESTATION_TOKEN_CONTINUE");
-        NAMES.put(REALM_CONFIG, "RSI_REALM_CONFIG");
-        NAMES.put(IPA_STATE_SET, "RSI_IPA_STATE_SET");
-        NAMES.put(IPA_STATE_GET, "RSI_IPA_STATE_GET");
-        NAMES.put(HOST_CALL, "RSI_HOST_CALL");
-    }
-
+    /** The command name of an RSI FID (SVE hint bit ignored), or null: read from {@link RsiCommand}'s table. */
     public static String name(long fid) {
-        return NAMES.get(fid & ~(1L << 16));
+        RsiCommand c = RsiCommand.of(fid);
+        return c == null ? null : c.specName();
     }
 
     public static String statusName(long x0) {

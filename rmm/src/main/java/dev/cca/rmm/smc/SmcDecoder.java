@@ -2,9 +2,17 @@ package dev.cca.rmm.smc;
 
 import dev.cca.core.cpu.Smccc;
 
+import dev.cca.rmm.Failure;
+import dev.cca.rmm.RmiCommand;
+import dev.cca.rmm.rsi.RsiCommand;
+
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+
+import static dev.cca.rmm.smc.Param.dec;
+import static dev.cca.rmm.smc.Param.hex;
 
 /**
  * Decodes RMI, RSI, PSCI and SMCCC calls for people and tools: the command's name, its arguments by their names in
@@ -21,99 +29,33 @@ public final class SmcDecoder {
         RMI, RSI, PSCI, SMCCC, UNKNOWN
     }
 
-    /** How a register value is shown. */
-    enum Kind {
-        HEX, DEC, VERSION, RIPAS, RTT_STATE, DATA_FLAGS, PSCI_STATUS, LEVEL, BYTES
-    }
-
-    private record Field(String name, Kind kind) {
-    }
-
     /** What is known of one command: its name, its arguments (X1..) and its results after the status (X1..). */
-    private record Spec(String name, Interface iface, Field[] args, Field[] results) {
+    private record Spec(String name, Interface iface, List<Param> args, List<Param> results) {
     }
 
-    private static final Map<Long, Spec> SPECS = new HashMap<>();
+    /** PSCI and SMCCC calls a realm makes; the RMI and RSI commands come from their tables. */
+    private static final Map<Long, Spec> OTHER = new HashMap<>();
 
-    private static Field f(String name, Kind k) {
-        return new Field(name, k);
-    }
-
-    private static Field hex(String name) {
-        return new Field(name, Kind.HEX);
-    }
-
-    private static Field[] of(Field... fs) {
-        return fs;
-    }
-
-    private static void rmi(long fid, Field[] args, Field[] results) {
-        SPECS.put(fid, new Spec(Rmi.name(fid), Interface.RMI, args, results));
-    }
-
-    private static void rsi(long fid, Field[] args, Field[] results) {
-        SPECS.put(fid, new Spec(Rsi.name(fid), Interface.RSI, args, results));
-    }
-
-    private static void psci(long fid, Field[] args, Field[] results) {
-        SPECS.put(fid, new Spec(Psci.name(fid), Interface.PSCI, args, results));
+    private static void psci(long fid, Param... args) {
+        OTHER.put(fid, new Spec(Psci.name(fid), Interface.PSCI, List.of(args), List.of()));
     }
 
     static {
-        Field level = f("level", Kind.LEVEL);
-        // RMM v1.0 B3.3: the RMI commands and their registers (see shared research table, TF-RMM smc-rmi.h).
-        rmi(Rmi.VERSION, of(f("req", Kind.VERSION)), of(f("lower", Kind.VERSION), f("higher", Kind.VERSION)));
-        rmi(Rmi.FEATURES, of(f("index", Kind.DEC)), of(hex("value")));
-        rmi(Rmi.GRANULE_DELEGATE, of(hex("addr")), of());
-        rmi(Rmi.GRANULE_UNDELEGATE, of(hex("addr")), of());
-        rmi(Rmi.DATA_CREATE, of(hex("rd"), hex("data"), hex("ipa"), hex("src"), f("flags", Kind.DATA_FLAGS)), of());
-        rmi(Rmi.DATA_CREATE_UNKNOWN, of(hex("rd"), hex("data"), hex("ipa")), of());
-        rmi(Rmi.DATA_DESTROY, of(hex("rd"), hex("ipa")), of(hex("data"), hex("top")));
-        rmi(Rmi.REALM_ACTIVATE, of(hex("rd")), of());
-        rmi(Rmi.REALM_CREATE, of(hex("rd"), hex("params_ptr")), of());
-        rmi(Rmi.REALM_DESTROY, of(hex("rd")), of());
-        rmi(Rmi.REC_CREATE, of(hex("rd"), hex("rec"), hex("params_ptr")), of());
-        rmi(Rmi.REC_DESTROY, of(hex("rec")), of());
-        rmi(Rmi.REC_ENTER, of(hex("rec"), hex("run_ptr")), of());
-        rmi(Rmi.RTT_CREATE, of(hex("rd"), hex("rtt"), hex("ipa"), level), of());
-        rmi(Rmi.RTT_DESTROY, of(hex("rd"), hex("ipa"), level), of(hex("rtt"), hex("top")));
-        rmi(Rmi.RTT_MAP_UNPROTECTED, of(hex("rd"), hex("ipa"), level, hex("desc")), of());
-        rmi(Rmi.RTT_READ_ENTRY, of(hex("rd"), hex("ipa"), level),
-                of(f("walk_level", Kind.LEVEL), f("state", Kind.RTT_STATE), hex("desc"), f("ripas", Kind.RIPAS)));
-        rmi(Rmi.RTT_UNMAP_UNPROTECTED, of(hex("rd"), hex("ipa"), level), of(hex("top")));
-        rmi(Rmi.PSCI_COMPLETE, of(hex("calling_rec"), hex("target_rec"), f("status", Kind.PSCI_STATUS)), of());
-        rmi(Rmi.RTT_FOLD, of(hex("rd"), hex("ipa"), level), of(hex("rtt")));
-        rmi(Rmi.REC_AUX_COUNT, of(hex("rd")), of(f("aux_count", Kind.DEC)));
-        rmi(Rmi.RTT_INIT_RIPAS, of(hex("rd"), hex("base"), hex("top")), of(hex("top")));
-        rmi(Rmi.RTT_SET_RIPAS, of(hex("rd"), hex("rec"), hex("base"), hex("top")), of(hex("top")));
-
-        // RMM v1.0 B4.3: the RSI commands.
-        rsi(Rsi.VERSION, of(f("req", Kind.VERSION)), of(f("lower", Kind.VERSION), f("higher", Kind.VERSION)));
-        rsi(Rsi.FEATURES, of(f("index", Kind.DEC)), of(hex("value")));
-        rsi(Rsi.MEASUREMENT_READ, of(f("index", Kind.DEC)), of(f("value", Kind.BYTES)));
-        rsi(Rsi.MEASUREMENT_EXTEND, of(f("index", Kind.DEC), f("size", Kind.DEC), f("value", Kind.BYTES)), of());
-        rsi(Rsi.ATTESTATION_TOKEN_INIT, of(f("challenge", Kind.BYTES)), of(f("max_size", Kind.DEC)));
-        rsi(Rsi.ATTESTATION_TOKEN_CONTINUE, of(hex("addr"), f("offset", Kind.DEC), f("size", Kind.DEC)),
-                of(f("len", Kind.DEC)));
-        rsi(Rsi.REALM_CONFIG, of(hex("addr")), of());
-        rsi(Rsi.IPA_STATE_SET, of(hex("base"), hex("top"), f("ripas", Kind.RIPAS), hex("flags")),
-                of(hex("new_base"), f("response", Kind.DEC)));
-        rsi(Rsi.IPA_STATE_GET, of(hex("base"), hex("end")), of(hex("top"), f("ripas", Kind.RIPAS)));
-        rsi(Rsi.HOST_CALL, of(hex("addr")), of());
-
         // PSCI 1.1 (DEN0022) as a realm issues it; the RMM answers or forwards it (RMM v1.0 B5).
-        psci(Psci.VERSION, of(), of());
-        psci(Psci.FEATURES, of(hex("psci_func_id")), of());
-        psci(Psci.CPU_SUSPEND_32, of(hex("power_state"), hex("entry_point"), hex("context_id")), of());
-        psci(Psci.CPU_SUSPEND_64, of(hex("power_state"), hex("entry_point"), hex("context_id")), of());
-        psci(Psci.CPU_OFF, of(), of());
-        psci(Psci.CPU_ON_32, of(hex("target_cpu"), hex("entry_point"), hex("context_id")), of());
-        psci(Psci.CPU_ON_64, of(hex("target_cpu"), hex("entry_point"), hex("context_id")), of());
-        psci(Psci.AFFINITY_INFO_32, of(hex("target_affinity"), f("lowest_affinity_level", Kind.DEC)), of());
-        psci(Psci.AFFINITY_INFO_64, of(hex("target_affinity"), f("lowest_affinity_level", Kind.DEC)), of());
-        psci(Psci.SYSTEM_OFF, of(), of());
-        psci(Psci.SYSTEM_RESET, of(), of());
-        SPECS.put(Smccc.SMCCC_VERSION, new Spec("SMCCC_VERSION", Interface.SMCCC, of(), of()));
+        Param ep = hex("entry_point");
+        Param ctx = hex("context_id");
+        psci(Psci.VERSION);
+        psci(Psci.FEATURES, hex("psci_func_id"));
+        psci(Psci.CPU_SUSPEND_32, hex("power_state"), ep, ctx);
+        psci(Psci.CPU_SUSPEND_64, hex("power_state"), ep, ctx);
+        psci(Psci.CPU_OFF);
+        psci(Psci.CPU_ON_32, hex("target_cpu"), ep, ctx);
+        psci(Psci.CPU_ON_64, hex("target_cpu"), ep, ctx);
+        psci(Psci.AFFINITY_INFO_32, hex("target_affinity"), dec("lowest_affinity_level"));
+        psci(Psci.AFFINITY_INFO_64, hex("target_affinity"), dec("lowest_affinity_level"));
+        psci(Psci.SYSTEM_OFF);
+        psci(Psci.SYSTEM_RESET);
+        OTHER.put(Smccc.SMCCC_VERSION, new Spec("SMCCC_VERSION", Interface.SMCCC, List.of(), List.of()));
     }
 
     private static long key(long fid) {
@@ -121,14 +63,22 @@ public final class SmcDecoder {
     }
 
     private static Spec spec(long fid) {
-        return SPECS.get(key(fid));
+        RmiCommand rmi = RmiCommand.of(fid);
+        if (rmi != null) {
+            return new Spec(rmi.specName(), Interface.RMI, rmi.args(), rmi.results());
+        }
+        RsiCommand rsi = RsiCommand.of(fid);
+        if (rsi != null) {
+            return new Spec(rsi.specName(), Interface.RSI, rsi.args(), rsi.results());
+        }
+        return OTHER.get(key(fid));
     }
 
     /** The interface of {@code fid}. */
     public static Interface interfaceOf(long fid) {
         Spec s = spec(fid);
         if (s != null) {
-            return s.iface;
+            return s.iface();
         }
         long f = key(fid);
         if (Rmi.inRange(f)) {
@@ -144,7 +94,7 @@ public final class SmcDecoder {
     public static String name(long fid) {
         Spec s = spec(fid);
         if (s != null) {
-            return s.name;
+            return s.name();
         }
         if (Psci.isPsci(fid)) {
             return Psci.name(fid);
@@ -163,13 +113,13 @@ public final class SmcDecoder {
             return m;
         }
         int reg = 1;
-        for (Field fl : s.args) {
-            if (fl.kind == Kind.BYTES) {
+        for (Param p : s.args) {
+            if (p.kind() == Param.Kind.BYTES) {
                 // 64-byte values travel in eight registers; an observer may hold fewer of them.
-                m.put(fl.name, bytes(x, reg, Math.max(0, Math.min(8, x.length - reg))));
+                m.put(p.name(), bytes(x, reg, Math.max(0, Math.min(8, x.length - reg))));
                 reg += 8;
             } else if (reg < x.length) {
-                m.put(fl.name, render(fl.kind, x[reg++]));
+                m.put(p.name(), render(p.kind(), x[reg++]));
             }
         }
         return m;
@@ -222,12 +172,12 @@ public final class SmcDecoder {
             return m; // only VERSION defines its outputs on failure
         }
         int reg = 1;
-        for (Field fl : s.results) {
-            if (fl.kind == Kind.BYTES) {
-                m.put(fl.name, bytes(out, reg, out.length - reg));
+        for (Param p : s.results) {
+            if (p.kind() == Param.Kind.BYTES) {
+                m.put(p.name(), bytes(out, reg, out.length - reg));
                 reg = out.length;
             } else if (reg < out.length) {
-                m.put(fl.name, render(fl.kind, out[reg++]));
+                m.put(p.name(), render(p.kind(), out[reg++]));
             }
         }
         return m;
@@ -242,14 +192,25 @@ public final class SmcDecoder {
 
     /** One line: {@code RMI_RTT_READ_ENTRY -> RMI_SUCCESS walk_level=3 state=ASSIGNED ...}. */
     public static String formatReturn(long fid, long[] out) {
+        return formatReturn(fid, out, null);
+    }
+
+    /**
+     * One line, with the failure condition that fired after the status when there is one:
+     * {@code RMI_DATA_CREATE -> RMI_ERROR_INPUT: data_state: granule 0x80042000 is UNDELEGATED, expected DELEGATED}.
+     */
+    public static String formatReturn(long fid, long[] out, Failure failure) {
         StringBuilder b = new StringBuilder(name(fid)).append(" -> ").append(status(fid, out[0]));
         results(fid, out).forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
+        if (failure != null) {
+            b.append(": ").append(failure.message());
+        }
         return b.toString();
     }
 
     // ---- renderings --------------------------------------------------------------------------------------------
 
-    static String render(Kind k, long v) {
+    static String render(Param.Kind k, long v) {
         switch (k) {
             case DEC:
             case LEVEL:

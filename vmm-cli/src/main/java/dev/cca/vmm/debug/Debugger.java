@@ -4,6 +4,7 @@ import dev.cca.core.Machine;
 import dev.cca.core.cpu.Cpu;
 import dev.cca.core.cpu.DebugHook;
 import dev.cca.rmm.CcaFirmware;
+import dev.cca.rmm.Failure;
 import dev.cca.rmm.RmmObserver;
 import dev.cca.rmm.smc.Rmi;
 import dev.cca.rmm.smc.SmcDecoder;
@@ -549,8 +550,8 @@ public final class Debugger implements DebugHook, RmmObserver, Cpu.ExceptionList
     }
 
     @Override
-    public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out) {
-        ret(cpu, true, fid, out);
+    public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out, Failure failure) {
+        ret(cpu, true, fid, out, failure);
     }
 
     @Override
@@ -559,8 +560,8 @@ public final class Debugger implements DebugHook, RmmObserver, Cpu.ExceptionList
     }
 
     @Override
-    public void rsiReturn(Cpu cpu, long recPa, long fid, long[] out) {
-        ret(cpu, false, fid, out);
+    public void rsiReturn(Cpu cpu, long recPa, long fid, long[] out, Failure failure) {
+        ret(cpu, false, fid, out, failure);
     }
 
     @Override
@@ -592,7 +593,7 @@ public final class Debugger implements DebugHook, RmmObserver, Cpu.ExceptionList
         checkpoint(pe, new Site(SiteKind.CALL, cpu.pc, e, 0, 0));
     }
 
-    private void ret(Cpu cpu, boolean rmi, long fid, long[] out) {
+    private void ret(Cpu cpu, boolean rmi, long fid, long[] out, Failure failure) {
         Pe pe = pes[cpu.index];
         CallEvent e;
         synchronized (lock) {
@@ -608,7 +609,7 @@ public final class Debugger implements DebugHook, RmmObserver, Cpu.ExceptionList
                     pe.calls.pop();
                 }
             }
-            String text = SmcDecoder.formatReturn(fid, out);
+            String text = SmcDecoder.formatReturn(fid, out, failure);
             if (rmi && fid == Rmi.REC_ENTER && pe.lastRecExit >= 0 && Rmi.status(out[0]) == Rmi.SUCCESS) {
                 text += " exit=" + SmcDecoder.exitReason(pe.lastRecExit);
             }

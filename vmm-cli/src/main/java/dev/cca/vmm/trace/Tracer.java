@@ -13,6 +13,7 @@ import dev.cca.kvm.uapi.Errno;
 import dev.cca.kvm.uapi.IoctlNames;
 import dev.cca.kvm.uapi.KvmUapi;
 import dev.cca.rmm.CcaFirmware;
+import dev.cca.rmm.Failure;
 import dev.cca.rmm.RmmObserver;
 import dev.cca.rmm.granule.GranuleState;
 import dev.cca.rmm.smc.Rmi;
@@ -167,7 +168,8 @@ public final class Tracer implements RmmObserver, Cpu.ExceptionListener, KernelO
         return f;
     }
 
-    private static Map<String, Object> returnFields(long fid, Map<String, Object> call, long[] out) {
+    private static Map<String, Object> returnFields(long fid, Map<String, Object> call, long[] out,
+                                                    Failure failure) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("fid", hex(fid));
         if (call != null) {
@@ -177,6 +179,12 @@ public final class Tracer implements RmmObserver, Cpu.ExceptionListener, KernelO
         f.put("ok", SmcDecoder.succeeded(fid, out[0]));
         f.put("results", new LinkedHashMap<String, Object>(SmcDecoder.results(fid, out)));
         f.put("out", hexList(out, 5));
+        if (failure != null) {
+            Map<String, Object> why = new LinkedHashMap<>();
+            why.put("condition", failure.label());
+            why.put("detail", failure.detail());
+            f.put("failure", why);
+        }
         return f;
     }
 
@@ -191,9 +199,9 @@ public final class Tracer implements RmmObserver, Cpu.ExceptionListener, KernelO
     }
 
     @Override
-    public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out) {
+    public void rmiReturn(Cpu cpu, long fid, long[] args, long[] out, Failure failure) {
         if (on(Category.RMI)) {
-            Map<String, Object> f = returnFields(fid, callFields(fid, args), out);
+            Map<String, Object> f = returnFields(fid, callFields(fid, args), out, failure);
             String exit = lastExit.get(cpu.index);
             if (fid == Rmi.REC_ENTER && exit != null && Rmi.status(out[0]) == Rmi.SUCCESS) {
                 f.put("exit_reason", exit);
@@ -214,11 +222,11 @@ public final class Tracer implements RmmObserver, Cpu.ExceptionListener, KernelO
     }
 
     @Override
-    public void rsiReturn(Cpu cpu, long recPa, long fid, long[] out) {
+    public void rsiReturn(Cpu cpu, long recPa, long fid, long[] out, Failure failure) {
         Deque<Map<String, Object>> calls = rsiCalls.get(cpu.index);
         Map<String, Object> call = calls == null ? null : calls.poll();
         if (on(Category.RSI)) {
-            Map<String, Object> f = returnFields(fid, call, out);
+            Map<String, Object> f = returnFields(fid, call, out, failure);
             f.put("rec", hex(recPa));
             emit(Category.RSI, "return", SmcDecoder.name(fid), cpu, f);
         }

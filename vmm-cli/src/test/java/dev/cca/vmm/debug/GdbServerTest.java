@@ -217,6 +217,33 @@ class GdbServerTest {
     }
 
     @Test
+    void aStopAtTheReturnOfAFailedRmiCallSaysWhichFailureConditionFired() throws Exception {
+        CliProcess cca = new CliProcess("run", "--gdb", "tcp::0", "--wait-gdb");
+        try (RspClient gdb = connect(cca)) {
+            gdb.request("?");
+            assertTrue(gdb.monitor("catch rmi").contains("RMI"));
+            String failed = null;
+            for (int i = 0; i < 400 && failed == null; i++) {
+                gdb.console.clear();
+                assertTrue(gdb.request("c").startsWith("T05"));
+                String line = String.join("", gdb.console);
+                if (line.contains(" -> RMI_ERROR")) {
+                    failed = line;
+                }
+            }
+            // The host's first DATA_CREATE fails for want of a level-3 RTT; the RMM says why.
+            assertEquals("[PE0] ret  RMI_DATA_CREATE -> RMI_ERROR_RTT(2): rtt_walk: the walk for ipa 0x40000000"
+                    + " stopped at level 2 (UNASSIGNED_EMPTY), above level 3\n", failed);
+            String call = gdb.monitor("call");
+            assertTrue(call.contains("stopped at the return of RMI_DATA_CREATE -> RMI_ERROR_RTT(2): rtt_walk: "),
+                    call);
+            gdb.monitor("catch none");
+            assertEquals("OK", gdb.request("D"));
+        }
+        assertEquals(0, cca.await(60_000), cca.err());
+    }
+
+    @Test
     void monitorStopsAtTheNextRsiCallAndItsReturnAndShowsRmmState() throws Exception {
         CliProcess cca = new CliProcess("run", "--gdb", "tcp::0", "--wait-gdb");
         try (RspClient gdb = connect(cca)) {
