@@ -9,7 +9,8 @@
 #
 # Results: DIR/vmlinuz (the kernel, an uncompressed arm64 Image), DIR/busybox (static, arm64),
 # DIR/modules/VERSION (the kernel's lib/modules tree, with its config), DIR/initramfs.cpio, DIR/kernel-version. Override the choice with CCA_LINUX_SUITE (default trixie-backports) and
-# CCA_LINUX_PACKAGE (default: the newest linux-image-*-cloud-arm64 in that suite); CCA_FETCH_NO_INITRAMFS=1 skips
+# CCA_LINUX_PACKAGE (default: the newest linux-image-*-FLAVOUR in that suite, FLAVOUR = $CCA_LINUX_FLAVOUR or
+# cloud-arm64; `arm64` picks Debian's generic kernel, which has 9P as modules); CCA_FETCH_NO_INITRAMFS=1 skips
 # building the initramfs (which uses ./cca).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,12 +59,14 @@ echo "fetch.sh: updating the package lists for $suite (arm64)..."
 apt-get $opts -q update >"$dir/apt-update.log" 2>&1 || { cat "$dir/apt-update.log" >&2; exit 1; }
 
 pkg=${CCA_LINUX_PACKAGE:-}
+flavour=${CCA_LINUX_FLAVOUR:-cloud-arm64}
 if [ -z "$pkg" ]; then
     # shellcheck disable=SC2086
-    pkg=$(apt-cache $opts search --names-only '^linux-image-[0-9].*-cloud-arm64$' 2>/dev/null \
-          | awk '{print $1}' | grep -v -- '-dbg' | grep -v unsigned | sort -V | tail -n 1)
+    pkg=$(apt-cache $opts search --names-only "^linux-image-[0-9].*-$flavour\$" 2>/dev/null \
+          | awk '{print $1}' | grep -v -- '-dbg' | grep -v unsigned | grep -v -- "-rt-$flavour" \
+          | { [ "$flavour" = arm64 ] && grep -v -- -cloud-arm64 || cat; } | sort -V | tail -n 1)
 fi
-[ -n "$pkg" ] || { echo "fetch.sh: no linux-image-*-cloud-arm64 package in $suite" >&2; exit 1; }
+[ -n "$pkg" ] || { echo "fetch.sh: no linux-image-*-$flavour package in $suite" >&2; exit 1; }
 ver=${pkg#linux-image-}
 # Newer Debian kernels ship the Image in linux-binary-VERSION, the modules in
 # linux-modules-VERSION, the config in linux-base-VERSION, all of which linux-image-VERSION depends on; older

@@ -7,14 +7,15 @@
 # there), or Debian's linux-modules .deb of that kernel named by CCA_LINUX_MODULES_DEB. The initramfs gets
 # virtio_blk and virtio-rng (the cloud kernel builds VIRTIO_PCI, VIRTIO_CONSOLE and EXT4 in, these two as
 # modules), ext4 when it is a module (the generic kernel), and 9p with 9pnet_virtio when the kernel has them
-# (the cloud kernel has no 9P; Debian's generic arm64 kernel, CCA_LINUX_PACKAGE=linux-image-VERSION-arm64, has),
+# (the cloud kernel has no 9P; Debian's generic arm64 kernel, fetched with CCA_LINUX_FLAVOUR=arm64, has),
 # each with its dependencies (cca initramfs --modules resolves and decompresses them).
 #
 # Results:
 #   DIR/rootfs.ext4            a 64 MiB ext4 image (mke2fs -d, no root needed): busybox, /etc/motd, and /sbin/init,
 #                              which lists the PCI functions, reads the disk with dd, reads 16 bytes of
 #                              /dev/hwrng, writes /root/written-by-guest; with 9P and a share tagged hostshare
-#                              it mounts it on /mnt, lists it and writes /mnt/written-by-guest; then powers off.
+#                              it mounts it on /mnt, lists it, prints each file in it and writes
+#                              /mnt/written-by-guest; then powers off.
 #   DIR/initramfs-rootfs.cpio  its /init loads virtio_blk and virtio-rng, mounts /dev/vda (ext4) and switch_roots.
 #
 # CCA_CLI: the command that runs cca (default: the repository's ./cca).
@@ -87,6 +88,9 @@ echo "CCA-ROOTFS: wrote /root/written-by-guest"
 if grep -qx hostshare /sys/bus/virtio/devices/*/mount_tag 2>/dev/null; then
     echo '$ mount -t 9p -o trans=virtio,version=9p2000.L hostshare /mnt'
     mount -t 9p -o trans=virtio,version=9p2000.L hostshare /mnt && ls -l /mnt
+    for f in /mnt/*; do
+        [ -f "$f" ] && echo "$ cat $f" && cat "$f"
+    done
     echo "written by the guest over 9p" > /mnt/written-by-guest && sync && echo "CCA-ROOTFS: wrote /mnt/written-by-guest"
     umount /mnt
 fi

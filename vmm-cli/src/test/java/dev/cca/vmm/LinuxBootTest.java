@@ -33,27 +33,7 @@ class LinuxBootTest {
      * initramfs.cpio built in this JVM: busybox, the default /init, configfs, tsm_report and arm-cca-guest.
      */
     static Path prepare() throws Exception {
-        String env = System.getenv("CCA_LINUX_CACHE");
-        Path cache = Path.of(System.getProperty("cca.linux.cache",
-                env != null ? env : REPO.resolve("build-cache/linux").toString())).toAbsolutePath();
-        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("busybox"))
-                || modules(cache) == null) {
-            ProcessBuilder pb = new ProcessBuilder("sh", REPO.resolve("src-test-images/linux/fetch.sh").toString(),
-                    cache.toString()).redirectErrorStream(true);
-            pb.environment().put("CCA_FETCH_NO_INITRAMFS", "1"); // built below, in this JVM
-            String log;
-            boolean done;
-            try {
-                Process p = pb.start();
-                log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                done = p.waitFor(15, TimeUnit.MINUTES) && p.exitValue() == 0;
-            } catch (java.io.IOException e) {
-                log = e.toString();
-                done = false;
-            }
-            Assumptions.assumeTrue(done && modules(cache) != null,
-                    "could not fetch Debian's kernel with src-test-images/linux/fetch.sh:\n" + log);
-        }
+        Path cache = fetched(cacheDir("cca.linux.cache", "CCA_LINUX_CACHE", "build-cache/linux"), "cloud-arm64");
         synchronized (LinuxBootTest.class) {
             if (!initramfsBuilt) {
                 // Rebuilt once per JVM (an older cache may hold one without modules), written atomically.
@@ -70,6 +50,41 @@ class LinuxBootTest {
     }
 
     private static boolean initramfsBuilt;
+
+    /** The cache directory a system property, else an environment variable, else REPO/fallback names. */
+    static Path cacheDir(String property, String env, String fallback) {
+        String e = System.getenv(env);
+        return Path.of(System.getProperty(property, e != null ? e : REPO.resolve(fallback).toString()))
+                .toAbsolutePath();
+    }
+
+    /**
+     * cache with Debian's kernel of the given flavour (cloud-arm64, or arm64 for the generic kernel), its module
+     * tree and busybox, fetched with fetch.sh (without its initramfs) when missing; skips the test with the reason
+     * when that is impossible.
+     */
+    static Path fetched(Path cache, String flavour) throws Exception {
+        if (!Files.exists(cache.resolve("vmlinuz")) || !Files.exists(cache.resolve("busybox"))
+                || modules(cache) == null) {
+            ProcessBuilder pb = new ProcessBuilder("sh", REPO.resolve("src-test-images/linux/fetch.sh").toString(),
+                    cache.toString()).redirectErrorStream(true);
+            pb.environment().put("CCA_FETCH_NO_INITRAMFS", "1"); // built by the caller, in this JVM
+            pb.environment().put("CCA_LINUX_FLAVOUR", flavour);
+            String log;
+            boolean done;
+            try {
+                Process p = pb.start();
+                log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                done = p.waitFor(15, TimeUnit.MINUTES) && p.exitValue() == 0;
+            } catch (java.io.IOException e) {
+                log = e.toString();
+                done = false;
+            }
+            Assumptions.assumeTrue(done && modules(cache) != null,
+                    "could not fetch Debian's " + flavour + " kernel with src-test-images/linux/fetch.sh:\n" + log);
+        }
+        return cache;
+    }
 
     /** cache/modules/VERSION, the kernel's module tree, or null if fetch.sh has not unpacked it. */
     static Path modules(Path cache) throws IOException {

@@ -14,17 +14,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Debian's kernel with its root file system on a virtio-blk disk (src-test-images/linux/rootfs.sh): the
- * initramfs loads virtio_blk and virtio-rng and switches root to the ext4 disk, whose /sbin/init lists the PCI
- * functions, reads the disk, reads /dev/hwrng and writes a file that the host then finds in the image. Needs
- * the kernel's module tree (fetch.sh unpacks it) or Debian's linux-modules package (CCA_LINUX_MODULES_DEB);
- * skipped with the reason without them. Runs only with -Plinux-boot.
+ * Debian's generic arm64 kernel (the cloud kernel has no 9P) with its root file system on a virtio-blk disk
+ * (src-test-images/linux/rootfs.sh): the initramfs loads virtio_blk, virtio-rng, ext4 and 9p and switches root to
+ * the ext4 disk, whose /sbin/init lists the PCI functions, reads the disk, reads /dev/hwrng, writes a file that the
+ * host then finds in the image, mounts a --9p share, prints the file the host put there and writes one back that
+ * the host then finds in the shared directory. The kernel comes from fetch.sh with CCA_LINUX_FLAVOUR=arm64 into
+ * build-cache/linux-generic (or CCA_LINUX_GENERIC_CACHE); skipped with the reason when it cannot be fetched.
+ * Runs only with -Plinux-boot.
  */
 @Tag("linux")
 class LinuxVirtioBootTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.MINUTES)
-    void debianKernelMountsItsRootFromVirtioBlkAndReadsVirtioRng() throws Exception {
+    void debianKernelMountsItsRootFromVirtioBlkReadsVirtioRngAndShares9pFiles() throws Exception {
         boot(false);
     }
 
@@ -34,18 +36,16 @@ class LinuxVirtioBootTest {
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.MINUTES)
-    void realmMountsItsRootFromVirtioBlkAndReadsVirtioRngThroughSharedMemory() throws Exception {
+    void realmMountsItsRootFromVirtioBlkReadsVirtioRngAndShares9pFilesThroughSharedMemory() throws Exception {
         boot(true);
     }
 
     private void boot(boolean realm) throws Exception {
-        Path cache = LinuxBootTest.prepare();
+        Path cache = LinuxBootTest.fetched(LinuxBootTest.cacheDir("cca.linux.generic.cache",
+                "CCA_LINUX_GENERIC_CACHE", "build-cache/linux-generic"), "arm64");
         String kver = Files.readString(cache.resolve("kernel-version")).strip();
         String deb = System.getenv("CCA_LINUX_MODULES_DEB");
         Path tree = cache.resolve("modules").resolve(kver);
-        Assumptions.assumeTrue(deb != null || Files.isDirectory(tree), "no module tree " + tree + " (fetch.sh "
-                + "unpacks it) and no CCA_LINUX_MODULES_DEB: virtio_blk and virtio-rng are modules in Debian's "
-                + "cloud kernel");
         Path work = Files.createTempDirectory("cca-rootfs");
         for (String f : new String[] {"busybox", "kernel-version"}) {
             Files.copy(cache.resolve(f), work.resolve(f));
@@ -68,10 +68,13 @@ class LinuxVirtioBootTest {
         assertTrue(built, "rootfs.sh failed:\n" + log);
 
         Path disk = work.resolve("rootfs.ext4");
+        Path share = Files.createTempDirectory("cca-9p-share");
+        String fromHost = "put there by the host " + System.nanoTime();
+        Files.writeString(share.resolve("from-host"), fromHost + "\n");
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("run", "-k",
                 cache.resolve("vmlinuz").toString(), "-i", work.resolve("initramfs-rootfs.cpio").toString(), "-p",
                 realm ? "console=ttyAMA0 swiotlb=8192" : "console=ttyAMA0", "-m", "256", "-d", disk.toString(),
-                "--rng", "--timeout", "50m"));
+                "--rng", "--9p", share + ",hostshare", "--timeout", "50m"));
         if (realm) {
             args.add("--realm");
         }
@@ -85,6 +88,12 @@ class LinuxVirtioBootTest {
         assertTrue(out.contains("CCA-ROOTFS: this file is on the virtio-blk disk"), out);
         assertTrue(out.contains("virtio_rng.0"), "hwrng is virtio-rng: " + out);
         assertTrue(out.matches("(?s).*\\$ head -c 16 /dev/hwrng[^\n]*\n( [0-9a-f]{2}){16}\r?\n.*"), out);
+        assertTrue(out.contains("0000:00:02.0 0x1af4:0x1049 class 0x028000 driver virtio-pci"), "virtio-9p: " + out);
+        assertTrue(out.contains("$ cat /mnt/from-host\n" + fromHost) || out.contains("$ cat /mnt/from-host\r\n"
+                + fromHost), "the guest read the host's file over 9p: " + out);
+        assertTrue(out.contains("CCA-ROOTFS: wrote /mnt/written-by-guest"), out);
+        assertEquals("written by the guest over 9p\n", Files.readString(share.resolve("written-by-guest")),
+                "the host sees the guest's file in the shared directory");
         assertTrue(out.contains("CCA-ROOTFS: done"), out);
         assertEquals(0, r.exit(), r.err());
         // The guest's write reached the image: read it back with debugfs when the host has it.

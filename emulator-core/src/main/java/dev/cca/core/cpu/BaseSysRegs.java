@@ -38,14 +38,20 @@ final class BaseSysRegs {
             SysRegs.define("DBGBVR" + n + "_EL1", 2, 0, 0, n, 4, bvr, 1, c -> c.sr[bvr], (c, v) -> c.sr[bvr] = v);
             // DBGBCR: BT [23:20], LBN [19:16], SSC [15:14], HMC [13], BAS [8:5], PMC [2:1], E [0].
             SysRegs.define("DBGBCR" + n + "_EL1", 2, 0, 0, n, 5, bcr, 1, c -> c.sr[bcr],
-                    (c, v) -> c.sr[bcr] = v & 0x00FF_E1E7L);
+                    (c, v) -> {
+                        c.sr[bcr] = v & 0x00FF_E1E7L;
+                        c.onDebugControlWrite();
+                    });
         }
         for (int n = 0; n < WATCHPOINTS; n++) {
             int wvr = DBGWVR0 + n, wcr = DBGWCR0 + n;
             SysRegs.define("DBGWVR" + n + "_EL1", 2, 0, 0, n, 6, wvr, 1, c -> c.sr[wvr], (c, v) -> c.sr[wvr] = v);
             // DBGWCR: MASK [28:24], WT [20], LBN [19:16], SSC [15:14], HMC [13], BAS [12:5], LSC [4:3], PAC [2:1], E.
             SysRegs.define("DBGWCR" + n + "_EL1", 2, 0, 0, n, 7, wcr, 1, c -> c.sr[wcr],
-                    (c, v) -> c.sr[wcr] = v & 0x1F1F_FFFFL);
+                    (c, v) -> {
+                        c.sr[wcr] = v & 0x1F1F_FFFFL;
+                        c.onDebugControlWrite();
+                    });
         }
         SysRegs.define("AIDR_EL1", 3, 1, 0, 0, 7, -1, 1, c -> 0, null);
         for (int crm = 1; crm <= 7; crm++) {

@@ -525,6 +525,45 @@ public final class Cpu {
         return debugHook;
     }
 
+    /** MDSCR_EL1.SS (software step) and MDSCR_EL1.MDE (breakpoints and watchpoints). */
+    public static final long MDSCR_SS = 1L, MDSCR_MDE = 1L << 15;
+
+    /**
+     * Whether the guest's self-hosted debug could generate an exception (Arm ARM D2): software step is enabled in
+     * MDSCR_EL1, or MDSCR_EL1.MDE is set with a breakpoint or watchpoint enabled. Conservative (PSTATE.D, KDE, the
+     * EL and the OS lock are not looked at) and cheap: in the common case one register read. While it holds, the
+     * engine interprets one instruction at a time (no translated blocks), so breakpoints are checked before every
+     * instruction and the step state machine advances after it. Writes to the registers it reads end the current
+     * chunk of instructions, so the engine sees a change at the next instruction.
+     */
+    public boolean guestDebugArmed() {
+        long mdscr = sr[MDSCR_EL1];
+        return (mdscr & (MDSCR_SS | MDSCR_MDE)) != 0 && ((mdscr & MDSCR_SS) != 0 || anyBreakOrWatchEnabled());
+    }
+
+    /**
+     * A write to MDSCR_EL1 or a breakpoint or watchpoint control register: ends the current chunk of instructions
+     * (and translated block), so the run loop evaluates {@link #guestDebugArmed} again before the next instruction.
+     */
+    void onDebugControlWrite() {
+        transitioned = true;
+        blockExit = true;
+    }
+
+    private boolean anyBreakOrWatchEnabled() {
+        for (int n = 0; n < BaseSysRegs.BREAKPOINTS; n++) {
+            if ((sr[BaseSysRegs.DBGBCR0 + n] & 1) != 0) {
+                return true;
+            }
+        }
+        for (int n = 0; n < BaseSysRegs.WATCHPOINTS; n++) {
+            if ((sr[BaseSysRegs.DBGWCR0 + n] & 1) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public void addExceptionListener(ExceptionListener l) {
         exceptions.listeners.add(l);
     }

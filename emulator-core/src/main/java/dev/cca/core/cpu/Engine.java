@@ -148,7 +148,12 @@ public final class Engine {
                 hook.beforeInstruction(c); // may block while the debugger holds the PE stopped
                 chunk = 1;
             }
-            long done = execute(chunk, hook == null && translate);
+            // The guest's own breakpoints, watchpoints and software step: interpreted one instruction at a time.
+            boolean guestDebug = c.guestDebugArmed();
+            if (guestDebug) {
+                chunk = 1;
+            }
+            long done = execute(chunk, hook == null && !guestDebug && translate);
             budget -= done;
         }
     }

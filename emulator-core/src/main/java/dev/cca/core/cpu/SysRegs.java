@@ -110,7 +110,7 @@ public final class SysRegs {
         plain("CONTEXTIDR_EL1", 3, 0, 13, 0, 1, CONTEXTIDR_EL1, null);
         plain("TPIDR_EL1", 3, 0, 13, 0, 4, TPIDR_EL1, null);
         plain("CNTKCTL_EL1", 3, 0, 14, 1, 0, CNTKCTL_EL1, null);
-        plain("MDSCR_EL1", 2, 0, 0, 2, 2, MDSCR_EL1, null);
+        plain("MDSCR_EL1", 2, 0, 0, 2, 2, MDSCR_EL1, (c, v) -> c.onDebugControlWrite());
         plain("CSSELR_EL1", 3, 2, 0, 0, 0, CSSELR_EL1, null);
         plainEl("TPIDR_EL0", 3, 3, 13, 0, 2, TPIDR_EL0, 0, null);
         plainEl("TPIDRRO_EL0", 3, 3, 13, 0, 3, TPIDRRO_EL0, 0, null);
