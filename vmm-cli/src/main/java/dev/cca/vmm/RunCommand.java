@@ -504,7 +504,7 @@ final class RunCommand implements Callable<Integer> {
         vcpuLocations.forEach(out::println);
         out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
         if (limits.engine == RunOptions.EngineKind.jit) {
-            out.println(String.format(Locale.ROOT, "translated:   %d blocks", dev.cca.core.cpu.Cpu.translatedBlocks()));
+            out.println("translated:   " + host.platform.machine.cpu(0).translationStats());
         }
         // A rate says something only for runs long enough to be dominated by guest code.
         String rate = instructions >= 10_000_000 && seconds > 0

@@ -120,7 +120,7 @@ class ScenarioRunnerTest {
             ScenarioRunner.Outcome bad = run(String.format(IABT, "EFAULT"));
             assertEquals(ScenarioRunner.Status.FAILED, bad.status());
             assertTrue(bad.message().contains("expected errno EFAULT, got ENXIO"), bad.message());
-            assertTrue(bad.log().stream().anyMatch(l -> l.startsWith("WARN RealmHost: unhandled instruction abort")),
+            assertTrue(bad.log().stream().anyMatch(l -> l.startsWith("WARN RecExitHandler: unhandled instruction abort")),
                     bad.log().toString());
             assertTrue(logged.list.isEmpty(), "kept with the failure, not logged: " + logged.list);
 
