@@ -45,6 +45,26 @@ class EngineEquivalenceTest {
         int before = Cpu.translatedBlocks();
         Harness jit = run(seed, true);
         assertTrue(Cpu.translatedBlocks() - before > 2, "the translator translated blocks: " + (Cpu.translatedBlocks() - before) + " in " + jit.cpu.instructions + " instructions, stop at EL" + jit.cpu.el + " pc " + Long.toHexString(jit.cpu.pc));
+        assertSameState(seed, interp, jit);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {11, 12, 13})
+    void aCodeCacheThatOverflowsIsDroppedAndTheStreamsStillEndInTheSameState(long seed) {
+        Harness interp = run(seed, false);
+        int drops = Cpu.translationCacheDrops();
+        Cpu.setTranslationCacheLimit(5);
+        Harness jit;
+        try {
+            jit = run(seed, true);
+        } finally {
+            Cpu.setTranslationCacheLimit(32768);
+        }
+        assertTrue(Cpu.translationCacheDrops() - drops > 2, "the cache was dropped: " + (Cpu.translationCacheDrops() - drops));
+        assertSameState(seed, interp, jit);
+    }
+
+    private static void assertSameState(long seed, Harness interp, Harness jit) {
         Cpu a = interp.cpu;
         Cpu b = jit.cpu;
         String where = "seed " + seed + ": ";

@@ -449,6 +449,10 @@ public final class KvmVm implements FileObject {
                 systemSuspend = true;
                 return 0;
             }
+            if (cap == KVM_CAP_ARM_RMI && profile().realmConfig()) {
+                // kvm_realm_enable_cap() of v8-v10, under the VM lock: realms only, one action.
+                return backend.configureRealm(p, arg0, s.u64(Structs.EC_ARGS + 8));
+            }
         }
         // KVM_CAP_ARM_MTE (no MTE on this host), KVM_CAP_ARM_EAGER_SPLIT_CHUNK_SIZE and the rest cannot be enabled.
         return -Errno.EINVAL;

@@ -192,6 +192,12 @@ final class NormalVmBackend implements VmBackend {
         return 0;
     }
 
+    /** Not a realm. */
+    @Override
+    public long configureRealm(Process p, long action, long uaddr) {
+        return -Errno.EINVAL;
+    }
+
     /** !vcpu_is_rec(vcpu). */
     @Override
     public long psciCompleteIoctl(Process p, KvmVcpu v, long arg) {

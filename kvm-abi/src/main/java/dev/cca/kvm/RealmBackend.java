@@ -174,6 +174,15 @@ final class RealmBackend implements VmBackend {
         return 0;
     }
 
+    /** One action, CONFIG_REALM (the hash algorithm or the RPV), before the realm descriptor exists. */
+    @Override
+    public long configureRealm(Process p, long action, long uaddr) {
+        if (action != KVM_CAP_ARM_RMI_CONFIG_REALM) {
+            return -Errno.EINVAL;
+        }
+        return realm.configure(p, uaddr);
+    }
+
     /** kvm_arm_vcpu_rmi_psci_complete() on {@code v}, the vCPU that made the PSCI call. */
     @Override
     public long psciCompleteIoctl(Process p, KvmVcpu v, long arg) {

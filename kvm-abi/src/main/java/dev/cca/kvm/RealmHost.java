@@ -60,6 +60,10 @@ final class RealmHost {
     final RecExitHandler exits;
     final RealmMmu mmu;
 
+    /** RmiRealmParams.hash_algo and rpv, as KVM_CAP_ARM_RMI_CONFIG_REALM set them (realm-config profile). */
+    private int hashAlgo = Rmi.HASH_SHA_256;
+    private final byte[] rpv = new byte[ARM_RMI_CONFIG_RPV_SIZE];
+
     RealmHost(KvmVm vm) {
         this.vm = vm;
         this.kernel = vm.dev.kernel;
@@ -122,6 +126,41 @@ final class RealmHost {
 
     static long readNs(Cpu pe, long pa) {
         return pe.physRead(pa, 8, Pas.NON_SECURE);
+    }
+
+    /**
+     * kvm_rme_config_realm() of v8-v10 (the realm-config profile): EBUSY once the realm exists, EFAULT if the
+     * struct cannot be read, EINVAL for an unknown {@code cfg} or a hash algorithm the RMM does not offer
+     * (RMI_FEATURES register 0, bits 32 and 33). Caller holds the VM lock.
+     */
+    long configure(Process p, long uaddr) {
+        if (isCreated()) {
+            return -Errno.EBUSY;
+        }
+        byte[] raw = p.memory().copyFromUser(uaddr, Structs.RMI_CONFIG_SIZE);
+        if (raw == null) {
+            return -Errno.EFAULT;
+        }
+        UserStruct c = new UserStruct(raw);
+        switch ((int) c.u32(Structs.RC_CFG)) {
+            case ARM_RMI_CONFIG_RPV:
+                System.arraycopy(raw, Structs.RC_RPV, rpv, 0, ARM_RMI_CONFIG_RPV_SIZE);
+                return 0;
+            case ARM_RMI_CONFIG_HASH_ALGO: {
+                long algo = c.u32(Structs.RC_HASH_ALGO);
+                long f0 = kernel.rmiFeatures0();
+                if (algo == ARM_RMI_CONFIG_HASH_ALGO_SHA256 && (f0 & (1L << 32)) != 0) {
+                    hashAlgo = Rmi.HASH_SHA_256;
+                } else if (algo == ARM_RMI_CONFIG_HASH_ALGO_SHA512 && (f0 & (1L << 33)) != 0) {
+                    hashAlgo = Rmi.HASH_SHA_512;
+                } else {
+                    return -Errno.EINVAL;
+                }
+                return 0;
+            }
+            default:
+                return -Errno.EINVAL;
+        }
     }
 
     // ---- realm_ensure_created() ------------------------------------------------------------------------------
@@ -197,6 +236,11 @@ final class RealmHost {
                     // flags.PMU and pmu_num_ctrs = kvm->arch.nr_pmu_counters (PMCR_EL0.N the VMM set)
                     writeNs(pe, params + 0x000, Rmi.REALM_FLAG_PMU);
                     writeNs(pe, params + 0x028, vm.nrPmuCounters);
+                }
+                writeNs(pe, params + 0x030, hashAlgo); // SHA-256 (0) unless the realm-config profile chose
+                for (int i = 0; i < ARM_RMI_CONFIG_RPV_SIZE; i += 8) {
+                    writeNs(pe, params + 0x400 + i, java.nio.ByteBuffer.wrap(rpv, i, 8)
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
                 }
                 writeNs(pe, params + 0x800, vmid);
                 writeNs(pe, params + 0x808, pgdPa);

@@ -77,6 +77,12 @@ sealed interface VmBackend permits NormalVmBackend, RealmBackend {
     /** KVM_ARM_VCPU_RMI_PSCI_COMPLETE on {@code v} with the struct at {@code arg}. */
     long psciCompleteIoctl(Process p, KvmVcpu v, long arg);
 
+    /**
+     * KVM_ENABLE_CAP(KVM_CAP_ARM_RMI) under the realm-config profile (v8-v10's kvm_realm_enable_cap): action
+     * {@code action} with the struct at {@code uaddr}; called with the VM lock held.
+     */
+    long configureRealm(Process p, long action, long uaddr);
+
     // ---- SMCCC and PSCI: how a call reads its arguments and completes -----------------------------------------
 
     /**

@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
         footer = {"%nExamples:",
             "  cca measure",
             "  cca measure --kernel guest.elf --mem 256 --steps",
-            "  cca measure -k Image -i initrd.cpio --append console=ttyAMA0 --cpus 2"},
+            "  cca measure -k Image -i initrd.cpio --append console=ttyAMA0 --cpus 2",
+            "  cca measure --measurement-algo sha512"},
         mixinStandardHelpOptions = true)
 final class MeasureCommand implements Callable<Integer> {
     @ParentCommand
@@ -37,6 +38,9 @@ final class MeasureCommand implements Callable<Integer> {
 
     @Mixin
     DeviceOptions devices = new DeviceOptions();
+
+    @Mixin
+    RealmOptions realmOptions = new RealmOptions();
 
     @Option(names = "--steps", description = "Also print every measured step with the RIM after it.")
     boolean steps;
@@ -57,6 +61,7 @@ final class MeasureCommand implements Callable<Integer> {
             run.devices = devices;
             boot = run.prepareBoot(mem, cpus, true);
             GuestLimits.hostDram(mem, cpus, boot.image());
+            realmOptions.rpv(); // not measured, but checked as cca run checks it
         } catch (ImageFormatException e) {
             err.println("cca: " + e.userMessage(guest.roleOf(e.file)));
             return RunCommand.EXIT_ERROR;
@@ -64,19 +69,20 @@ final class MeasureCommand implements Callable<Integer> {
             err.println("cca: " + e.getMessage());
             return CommandLine.ExitCode.USAGE;
         }
-        RimPredictor p = new RimPredictor(setup(boot.image(), mem, boot.layout().dtbAddress));
+        RealmOptions.Algo algo = realmOptions.algo();
+        RimPredictor p = new RimPredictor(setup(boot.image(), mem, boot.layout().dtbAddress, algo.rmi));
         p.predict();
         if (steps) {
             for (RimPredictor.Step s : p.steps()) {
                 out.println(s.rim() + "  " + s.what());
             }
         }
-        out.println("RIM (SHA-256): " + p.hex());
+        out.println("RIM (" + algo.label + "): " + p.hex());
         return RunCommand.EXIT_OK;
     }
 
     /** What the VMM and KVM will do for this image and memory size (see Vmm.load and RealmHost). */
-    static RimPredictor.RealmSetup setup(LoadedImage image, long mem, long x0) {
+    static RimPredictor.RealmSetup setup(LoadedImage image, long mem, long x0, int hashAlgo) {
         // Vmm.load: the image's pages merged into contiguous page ranges, each populated (measured) in order.
         List<long[]> ranges = new ArrayList<>();
         for (LoadedImage.Segment s : image.segments()) {
@@ -109,7 +115,8 @@ final class MeasureCommand implements Callable<Integer> {
         // Vmm.load sets vCPU 0's PC to the entry point and X0 to the device tree's address.
         long[] gprs = new long[8];
         gprs[0] = x0;
-        return new RimPredictor.RealmSetup(MemoryMap.ipaBits(mem, true), bps, wps, pmuCtrs, populated, image.entry(),
+        return new RimPredictor.RealmSetup(MemoryMap.ipaBits(mem, true), bps, wps, pmuCtrs, hashAlgo, populated,
+                image.entry(),
                 gprs, MemoryMap.RAM, mem);
     }
 }

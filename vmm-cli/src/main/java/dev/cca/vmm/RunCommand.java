@@ -12,6 +12,8 @@ import dev.cca.vmm.fdt.DeviceTree;
 import dev.cca.vmm.image.ImageFormatException;
 import dev.cca.vmm.image.ImageLoader;
 import dev.cca.vmm.image.LoadedImage;
+import dev.cca.vmm.trace.RsiCallWatch;
+import dev.cca.vmm.trace.RunLog;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -87,10 +89,18 @@ final class RunCommand implements Callable<Integer> {
                 + "and the VMM answers with KVM_ARM_VCPU_RMI_PSCI_COMPLETE and KVM_SET_MP_STATE).")
     String psci = "kernel"; // also when cca debug builds the command without parsing its options
 
-    @Option(names = "--abi-profile", paramLabel = "PROFILE", defaultValue = "v12",
-            description = "ABI profile of the host kernel (docs/abi.md): v12 (the default) or psci-user (every "
-                + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user).")
-    String abiProfile = "v12";
+    @Option(names = "--abi-profile", paramLabel = "PROFILE",
+            description = "ABI profile of the host kernel (docs/abi.md): v12 (the default), psci-user (every "
+                + "PSCI call of a realm reaches the VMM, which then handles PSCI as with --psci user) or "
+                + "realm-config (v12 with the realm configuration call; the default with --measurement-algo or "
+                + "--realm-pv).")
+    String abiProfile;
+
+    @Mixin
+    RealmOptions realmOptions = new RealmOptions();
+
+    @Mixin
+    AttestationOptions attestation = new AttestationOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -154,14 +164,23 @@ final class RunCommand implements Callable<Integer> {
         }
         AbiProfile profile;
         try {
-            profile = AbiProfile.byId(abiProfile);
+            profile = abiProfile != null ? AbiProfile.byId(abiProfile)
+                    : realmOptions.configured() ? AbiProfile.REALM_CONFIG : AbiProfile.V12;
         } catch (IllegalArgumentException e) {
             throw new UsageError("--abi-profile: " + e.getMessage());
         }
-        if (profile != AbiProfile.V12 && profile != AbiProfile.PSCI_USER) {
-            throw new UsageError("--abi-profile " + abiProfile + ": cca run implements the v12 and psci-user "
-                    + "profiles (populate-progress is for cca abi-test)");
+        if (profile == AbiProfile.POPULATE_PROGRESS) {
+            throw new UsageError("--abi-profile " + abiProfile + ": cca run implements the v12, psci-user and "
+                    + "realm-config profiles (populate-progress is for cca abi-test)");
         }
+        if (realmOptions.configured() && !guest.isRealm()) {
+            throw new UsageError("--measurement-algo and --realm-pv configure a realm: add --realm");
+        }
+        byte[] rpv = realmOptions.rpv();
+        if ((attestation.challenge != null || attestation.tokenOut != null) && !guest.isRealm()) {
+            throw new UsageError("--challenge and --token-out are for realms: add --realm");
+        }
+        byte[] challenge = attestation.challengeBytes();
         boolean psciInVmm = psci.equals("user") || profile == AbiProfile.PSCI_USER;
         if (psciInVmm && !guest.isRealm()) {
             throw new UsageError("--psci user and --abi-profile psci-user are for realms (--realm)");
@@ -185,11 +204,32 @@ final class RunCommand implements Callable<Integer> {
         PlatformAttestation keys;
         keys = AttestationKeys.load(limits.attestationKeys);
         session = debug.open(parent != null ? parent.err : System.err);
-        CcaHost host = CcaHost.boot(cpus, dram, keys, profile, session::beforeKernel);
+        int verbosity = parent != null ? parent.verbosity() : 0;
+        RunLog runLog = verbosity > 0 ? new RunLog(verbosity > 1) : null;
+        CcaHost host = CcaHost.boot(cpus, dram, keys, profile, (platform, firmware) -> {
+            if (runLog != null) {
+                runLog.attachFirmware(firmware);
+            }
+            session.beforeKernel(platform, firmware);
+        });
         session.hostReady(host);
+        if (runLog != null) {
+            runLog.attachKernel(host.kernel);
+        }
+        RsiCallWatch rsiWatch = null;
+        if (!realm) { // a realm guest run as a normal VM gets a hint
+            rsiWatch = new RsiCallWatch();
+            List<dev.cca.core.cpu.Cpu> pes = new java.util.ArrayList<>();
+            for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
+                pes.add(host.platform.machine.cpu(i));
+            }
+            rsiWatch.attach(pes);
+        }
         Process proc = host.kernel.newProcess();
         Vmm vmm = new Vmm(proc, new Vmm.Config(realm, mem, cpus, image, out, layout.dtbAddress, devs,
-                psciInVmm && profile == AbiProfile.V12));
+                psciInVmm && profile != AbiProfile.PSCI_USER, new Vmm.RealmConfig(
+                        realmOptions.measurementAlgo != null ? realmOptions.measurementAlgo.rmi : -1, rpv),
+                challenge));
         session.vmmReady(vmm);
         vmm.setUp();
 
@@ -242,8 +282,47 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
         // The summary reads the realm's RIM: before the process exits, as closing the VM destroys the realm.
         // It goes to standard error: standard output is the guest's console only.
-        printSummary(err, host, where, realm, result, instructions, seconds, image);
+        byte[] token = vmm.token();
+        String tokenProblem = null;
+        if (attestation.tokenOut != null) {
+            if (token == null) {
+                tokenProblem = "cca: --token-out " + attestation.tokenOut + ": the guest handed no attestation "
+                        + "token to the VMM (the default guest does; see docs/attestation.md)";
+            } else {
+                try {
+                    Files.write(attestation.tokenOut, token);
+                } catch (IOException e) {
+                    tokenProblem = "cca: --token-out " + attestation.tokenOut + ": cannot write: "
+                            + dev.cca.vmm.image.IoProblem.describe(e, attestation.tokenOut);
+                }
+            }
+        }
+        List<String> extra = new java.util.ArrayList<>();
+        if (token != null) {
+            extra.add("token:        " + token.length + " bytes from the realm"
+                    + (attestation.tokenOut != null && tokenProblem == null ? ", written to " + attestation.tokenOut
+                    + (limits.attestationKeys == null ? " (signed with keys made for this run only: "
+                    + "--attestation-keys DIR keeps them, and DIR/" + PlatformAttestation.CPAK_PUBLIC_FILE
+                    + " verifies the token)" : "") : ""));
+        }
+        if (runLog != null) {
+            extra.addAll(runLog.exitSummary());
+        }
+        if (rsiWatch != null) {
+            rsiWatch.close();
+            if (rsiWatch.hint() != null) {
+                extra.add("hint:         " + rsiWatch.hint());
+            }
+        }
+        printSummary(err, host, where, realm, result, instructions, seconds, extra);
         proc.exit();
+        if (runLog != null) {
+            runLog.close(); // after the teardown's RMI calls
+        }
+        if (tokenProblem != null) {
+            err.println(tokenProblem);
+            return EXIT_ERROR;
+        }
         switch (result.outcome()) {
             case POWER_OFF: return EXIT_OK;
             case RESET: return EXIT_RESET;
@@ -398,7 +477,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void printSummary(PrintStream out, CcaHost host, List<String> vcpuLocations, boolean realm, Vmm.Result r,
-                              long instructions, double seconds, LoadedImage image) {
+                              long instructions, double seconds, List<String> extra) {
         out.println();
         out.println("--- cca run summary ---");
         if (realm) {
@@ -413,6 +492,7 @@ final class RunCommand implements Callable<Integer> {
         }
         String detail = r.detail() == null || r.detail().isEmpty() ? "" : " [" + r.detail() + "]";
         out.println("ended:        " + r.outcome().description + detail);
+        extra.forEach(out::println);
         // A PE that stopped inside a guest (an exception loop, an emulator failure) says where: this is the
         // emulator's view, read like a debugger would, not something the host could see of a realm.
         for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
@@ -424,7 +504,7 @@ final class RunCommand implements Callable<Integer> {
         vcpuLocations.forEach(out::println);
         out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
         if (limits.engine == RunOptions.EngineKind.jit) {
-            out.println(String.format(Locale.ROOT, "translated:   %d blocks", dev.cca.core.cpu.Cpu.translatedBlocks()));
+            out.println("translated:   " + host.platform.machine.cpu(0).translationStats());
         }
         // A rate says something only for runs long enough to be dominated by guest code.
         String rate = instructions >= 10_000_000 && seconds > 0

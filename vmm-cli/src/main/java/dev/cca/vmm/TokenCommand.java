@@ -90,9 +90,12 @@ final class TokenCommand implements Runnable {
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Check the realm token's signature with the key it carries, the binding of the two tokens "
                 + "(the platform challenge is the hash of the realm public key), and, given the platform's public "
-                + "key, the platform token's signature.%n",
-            footer = {"%nExit status: 0 every check made passed, 1 a check failed or the token is malformed.",
-                "%nExample:", "  cca token verify token.cbor --platform-key keys/platform.pem"})
+                + "key, the platform token's signature. A token whose platform signature was not checked is not "
+                + "verified, unless --no-platform-check says that is enough.%n",
+            footer = {"%nExit status: 0 every check passed, 1 a check failed or was not made (no --platform-key "
+                + "and no --no-platform-check), or the token is malformed.",
+                "%nExamples:", "  cca token verify token.cbor --platform-key keys/platform-attestation-key.pub.pem",
+                "  cca token verify token.cbor --no-platform-check"})
     static final class Verify implements Callable<Integer> {
         @ParentCommand
         TokenCommand token;
@@ -102,11 +105,20 @@ final class TokenCommand implements Runnable {
 
         @Option(names = "--platform-key", paramLabel = "PEM",
                 description = "The platform attestation key (PEM public key, or the private key file given to "
-                    + "cca run --attestation-keys). Without it the platform signature is not checked.")
+                    + "cca run --attestation-keys DIR: DIR/platform-attestation-key.pub.pem).")
         Path platformKey;
+
+        @Option(names = "--no-platform-check",
+                description = "Do not check the platform token's signature: the token counts as verified on the "
+                    + "realm signature and the binding alone.")
+        boolean noPlatformCheck;
 
         @Override
         public Integer call() {
+            if (platformKey != null && noPlatformCheck) {
+                token.err().println("cca: give --platform-key or --no-platform-check, not both");
+                return CommandLine.ExitCode.USAGE;
+            }
             CcaToken t = token.load(file);
             if (t == null) {
                 return EXIT_FAILED;
@@ -127,8 +139,13 @@ final class TokenCommand implements Runnable {
                 token.err().println("cca: " + file + ": " + e.getMessage());
                 return EXIT_FAILED;
             }
-            if (platformKey == null) {
-                out.println("platform token signature: not checked (give --platform-key)");
+            if (noPlatformCheck) {
+                out.println("platform token signature: not checked (--no-platform-check)");
+            } else if (platformKey == null) {
+                out.println("platform token signature: NOT CHECKED (give --platform-key PEM, or --no-platform-check)");
+                out.println(ok ? "token NOT verified: the platform signature was not checked"
+                        : "token NOT verified");
+                return EXIT_FAILED;
             } else {
                 ECPublicKey cpak;
                 try {
@@ -149,7 +166,8 @@ final class TokenCommand implements Runnable {
                         + ")");
                 ok &= platSig;
             }
-            out.println(ok ? "token verified" : "token NOT verified");
+            out.println(ok ? "token verified" + (noPlatformCheck ? " (without the platform signature)" : "")
+                    : "token NOT verified");
             return ok ? EXIT_OK : EXIT_FAILED;
         }
     }

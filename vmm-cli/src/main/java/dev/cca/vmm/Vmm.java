@@ -42,14 +42,36 @@ public final class Vmm {
      * entry with {@code x0} in X0 (the device tree's address).
      */
     public record Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0,
-                         DeviceOptions.Devices devices, boolean psciInVmm) {
+                         DeviceOptions.Devices devices, boolean psciInVmm, RealmConfig realmConfig,
+                         byte[] challenge) {
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console) {
             this(realm, memBytes, cpus, kernel, console, 0);
         }
 
         public Config(boolean realm, long memBytes, int cpus, LoadedImage kernel, OutputStream console, long x0) {
-            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false);
+            this(realm, memBytes, cpus, kernel, console, x0, DeviceOptions.Devices.NONE, false, RealmConfig.NONE,
+                    null);
         }
+    }
+
+    /**
+     * The VMM's attestation service for realms (docs/attestation.md): SMCCC Vendor Specific Hypervisor Service
+     * calls (SMC64) that a realm makes with RSI_HOST_CALL and KVM forwards to the VMM (SMCCC filter, FWD_TO_USER).
+     * VMM_CHALLENGE returns X0 = 0 and the 64-byte challenge in X1..X8 (little-endian, as
+     * RSI_ATTESTATION_TOKEN_INIT takes it); VMM_TOKEN(X1 = address, X2 = length) hands the VMM a token in memory
+     * the realm shared (an unprotected-alias address), answered 0, or INVALID_PARAMETERS (-2) if the VMM cannot
+     * read it there.
+     */
+    public static final long VMM_CHALLENGE = 0xC600_0100L, VMM_TOKEN = 0xC600_0101L;
+    /** The largest token VMM_TOKEN accepts (an RMM's token buffer is one granule). */
+    static final int MAX_TOKEN = 64 << 10;
+
+    /**
+     * What the VMM configures in a realm before it is created (KVM_CAP_ARM_RMI_CONFIG_REALM, the host's realm-config
+     * profile): the hash algorithm (RMI encoding) when {@code hashAlgo} ≥ 0, the 64-byte RPV when not null.
+     */
+    public record RealmConfig(int hashAlgo, byte[] rpv) {
+        public static final RealmConfig NONE = new RealmConfig(-1, null);
     }
 
     /** How a run ended. */
@@ -85,6 +107,10 @@ public final class Vmm {
     private final MmioBus bus = new MmioBus();
     private PciHost pci;
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** The devices' (and the attestation service's) view of guest RAM. */
+    private final GuestMemory dma = new RamAccess();
+    /** The token the realm handed over with VMM_TOKEN (the last one), or null. */
+    private volatile byte[] token;
     /** For a realm: which pages of RAM the realm has shared with the host (the only ones devices may touch). */
     private final BitSet shared = new BitSet();
     private long irqScratch;
@@ -129,6 +155,9 @@ public final class Vmm {
         long type = (cfg.realm() ? KVM_VM_TYPE_ARM_REALM : KVM_VM_TYPE_ARM_NORMAL) | ipa;
         vm = (int) libc.ioctl(kvm, KVM_CREATE_VM, type, "KVM_CREATE_VM");
         LOG.info("created {} VM with a {}-bit IPA space", cfg.realm() ? "realm" : "normal", ipa);
+        if (cfg.realm()) {
+            configureRealm(cfg.realmConfig());
+        }
         setUpMemory();
         runSize = (int) libc.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
         // vCPUs before the vGIC is initialised, as kvmtool does: the GIC has one redistributor per vCPU.
@@ -146,7 +175,47 @@ public final class Vmm {
         if (cfg.psciInVmm()) {
             forwardPsci();
         }
+        if (cfg.realm() && cfg.challenge() != null) {
+            forwardToVmm(VMM_CHALLENGE, 2); // the attestation service
+        }
         load(cfg.kernel());
+    }
+
+    /**
+     * KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM, &struct arm_rmi_config) for each item asked for, as kvmtool's
+     * realm_configure_parameters() did on v8-v10 kernels. A v12 kernel has no such call (EINVAL).
+     */
+    private void configureRealm(RealmConfig rc) throws ErrnoException {
+        if (rc.hashAlgo() >= 0) {
+            long c = libc.struct2(Structs.RMI_CONFIG_SIZE);
+            libc.mem.write32(c + Structs.RC_CFG, ARM_RMI_CONFIG_HASH_ALGO);
+            libc.mem.write32(c + Structs.RC_HASH_ALGO, rc.hashAlgo());
+            enableRealmConfig(c, "hash algorithm");
+            LOG.info("realm configured: measurement algorithm {}", rc.hashAlgo() == 1 ? "SHA-512" : "SHA-256");
+        }
+        if (rc.rpv() != null) {
+            long c = libc.struct2(Structs.RMI_CONFIG_SIZE);
+            libc.mem.write32(c + Structs.RC_CFG, ARM_RMI_CONFIG_RPV);
+            libc.mem.writeBytes(c + Structs.RC_RPV, rc.rpv(), 0, ARM_RMI_CONFIG_RPV_SIZE);
+            enableRealmConfig(c, "RPV");
+            LOG.info("realm configured: personalization value {}", java.util.HexFormat.of().formatHex(rc.rpv()));
+        }
+    }
+
+    private void enableRealmConfig(long config, String what) throws ErrnoException {
+        long e = libc.struct(Structs.ENABLE_CAP_SIZE);
+        libc.mem.write32(e + Structs.EC_CAP, (int) KVM_CAP_ARM_RMI);
+        libc.mem.write64(e + Structs.EC_ARGS, KVM_CAP_ARM_RMI_CONFIG_REALM);
+        libc.mem.write64(e + Structs.EC_ARGS + 8, config);
+        long r = libc.proc.ioctl(vm, KVM_ENABLE_CAP, e);
+        if (r == -Errno.EINVAL) {
+            throw new ErrnoException("KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM) for the " + what
+                    + ": this host kernel cannot configure a realm (the v12 ABI has no such call; "
+                    + "the realm-config ABI profile has it, docs/abi.md)", Errno.EINVAL);
+        }
+        if (r < 0) {
+            throw new ErrnoException("KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM) for the " + what, (int) -r);
+        }
     }
 
     /** The PCI host bridge and its devices, when the configuration has any. */
@@ -157,7 +226,7 @@ public final class Vmm {
         }
         pci = d.its() ? new PciHost(this::spiLine, this::signalMsi) : new PciHost(this::spiLine);
         boolean msix = pci.hasMsi();
-        GuestMemory mem = new RamAccess();
+        GuestMemory mem = dma;
         try {
             for (DeviceOptions.Disk disk : d.disks()) {
                 VirtioBlk blk = new VirtioBlk(disk.path(), disk.readOnly());
@@ -340,16 +409,53 @@ public final class Vmm {
      */
     private void forwardPsci() throws ErrnoException {
         for (long base : new long[] {PSCI_BASE_32, PSCI_BASE_64}) {
-            long f = libc.struct2(Structs.SMCCC_FILTER_SIZE);
-            libc.mem.write32(f + Structs.SF_BASE, (int) base);
-            libc.mem.write32(f + Structs.SF_NR_FUNCTIONS, 0x20);
-            libc.mem.write(f + Structs.SF_ACTION, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
-            long a = libc.struct(Structs.DEVICE_ATTR_SIZE);
-            libc.mem.write32(a + Structs.DA_GROUP, KVM_ARM_VM_SMCCC_CTRL);
-            libc.mem.write64(a + Structs.DA_ATTR, KVM_ARM_VM_SMCCC_FILTER);
-            libc.mem.write64(a + Structs.DA_ADDR, f);
-            libc.ioctl(vm, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR(SMCCC filter)");
+            forwardToVmm(base, 0x20);
         }
+    }
+
+    /** An SMCCC filter range [base, base + n) with action FWD_TO_USER: those calls exit as KVM_EXIT_HYPERCALL. */
+    private void forwardToVmm(long base, int n) throws ErrnoException {
+        long f = libc.struct2(Structs.SMCCC_FILTER_SIZE);
+        libc.mem.write32(f + Structs.SF_BASE, (int) base);
+        libc.mem.write32(f + Structs.SF_NR_FUNCTIONS, n);
+        libc.mem.write(f + Structs.SF_ACTION, 1, KVM_SMCCC_FILTER_FWD_TO_USER);
+        long a = libc.struct(Structs.DEVICE_ATTR_SIZE);
+        libc.mem.write32(a + Structs.DA_GROUP, KVM_ARM_VM_SMCCC_CTRL);
+        libc.mem.write64(a + Structs.DA_ATTR, KVM_ARM_VM_SMCCC_FILTER);
+        libc.mem.write64(a + Structs.DA_ADDR, f);
+        libc.ioctl(vm, KVM_SET_DEVICE_ATTR, a, "KVM_SET_DEVICE_ATTR(SMCCC filter)");
+    }
+
+    /** VMM_CHALLENGE and VMM_TOKEN (see {@link #VMM_CHALLENGE}); the result goes to the caller's X0.. */
+    private void attestationCall(int fd, long fid) throws ErrnoException {
+        if (fid == VMM_CHALLENGE) {
+            java.nio.ByteBuffer c = java.nio.ByteBuffer.wrap(cfg.challenge()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            setReg(fd, REG_X0, 0);
+            for (int i = 1; i <= 8; i++) {
+                setReg(fd, REG_X0 + 2L * i, c.getLong());
+            }
+            return;
+        }
+        long addr = getReg(fd, REG_X0 + 2);
+        long len = getReg(fd, REG_X0 + 4);
+        long status = PSCI_INVALID_PARAMETERS; // SMCCC's INVALID_PARAMETER
+        if (len > 0 && len <= MAX_TOKEN) {
+            byte[] t = new byte[(int) len];
+            try {
+                dma.read(addr, t, 0, t.length);
+                token = t;
+                status = 0;
+                LOG.info("the realm handed over an attestation token: {} bytes at {}", len, String.format("%#x", addr));
+            } catch (GuestMemory.GuestMemoryException e) {
+                LOG.warn("VMM_TOKEN: {}", e.getMessage());
+            }
+        }
+        setReg(fd, REG_X0, status);
+    }
+
+    /** The attestation token the realm handed over (VMM_TOKEN), or null. */
+    public byte[] token() {
+        return token;
     }
 
     private void setDeviceAttr(int fd, int group, long attr, long value) throws ErrnoException {
@@ -590,6 +696,10 @@ public final class Vmm {
         if (!cfg.realm()) {
             throw new ErrnoException(String.format("vCPU %d: KVM_EXIT_HYPERCALL %#x: PSCI in the VMM is only "
                     + "modelled for realms", idx, fid), Errno.ENOSYS);
+        }
+        if ((fid == VMM_CHALLENGE || fid == VMM_TOKEN) && cfg.challenge() != null) {
+            attestationCall(fd, fid);
+            return null;
         }
         long fn = fid & ~(1L << 30); // SMC32 and SMC64 forms alike
         if (fid == PSCI_SYSTEM_OFF) {

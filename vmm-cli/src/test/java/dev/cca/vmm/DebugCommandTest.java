@@ -41,7 +41,7 @@ class DebugCommandTest {
     void rmiStepWalksEveryRmiCallOfTheBootWithTheNamesAndStatusesOfTheTrace(@TempDir Path dir) throws Exception {
         Path script = dir.resolve("steps.txt");
         Files.writeString(script, "# step through the whole boot, one completed call at a time\n"
-                + "rmi-step\n".repeat(600));
+                + "rmi-step\n".repeat(800));
         Path traceFile = dir.resolve("run.jsonl");
         CliRunner r = CliRunner.run("debug", "--script", script.toString(), "--trace", traceFile.toString(),
                 "--trace-filter", "rmi,rsi");

@@ -68,6 +68,41 @@ class MeasureCommandTest {
         assertEquals(rim(r), last.substring(0, 64), "the RIM is the one after the last step");
     }
 
+    static final String RPV = "00112233445566778899aabbccddeeff".repeat(4);
+
+    @Test
+    void sha512RealmReportsA64ByteRimThatMeasurePredicts() {
+        CliRunner run = CliRunner.run("run", "--measurement-algo", "sha512", "--realm-pv", RPV);
+        assertEquals(0, run.exit(), run.err());
+        Matcher m = Pattern.compile("RIM \\(SHA-512\\): ([0-9a-f]{128})\\n").matcher(run.err());
+        assertTrue(m.find(), run.err());
+        Matcher guest = Pattern.compile("RIM: ([0-9a-f]+)\\n").matcher(run.out());
+        assertTrue(guest.find(), run.out());
+        assertEquals(m.group(1), guest.group(1), "the realm reads the same 64-byte RIM (RSI_MEASUREMENT_READ)");
+        assertTrue(run.out().contains("Hash algorithm: SHA-512"), run.out());
+        CliRunner predicted = CliRunner.run("measure", "--measurement-algo", "sha512", "--realm-pv", RPV);
+        assertEquals(0, predicted.exit(), predicted.err());
+        assertTrue(predicted.out().contains("RIM (SHA-512): " + m.group(1) + "\n"), predicted.out());
+        assertNotEquals(rim(CliRunner.run("measure")).substring(0, 64), m.group(1).substring(0, 64));
+    }
+
+    @Test
+    void realmOptionsNeedTheRealmConfigProfileAndARealm() {
+        CliRunner v12 = CliRunner.run("run", "--abi-profile", "v12", "--measurement-algo", "sha512");
+        assertEquals(1, v12.exit(), v12.err());
+        assertTrue(v12.err().contains("cannot configure a realm"), v12.err());
+        CliRunner normal = CliRunner.run("run", "-k", RunCommandTest.HELLO.toString(), "--realm-pv", "01");
+        assertEquals(2, normal.exit(), normal.err());
+        assertTrue(normal.err().contains("add --realm"), normal.err());
+        CliRunner tooLong = CliRunner.run("measure", "--realm-pv", RPV + "00");
+        assertEquals(2, tooLong.exit(), tooLong.err());
+        assertTrue(tooLong.err().contains("--realm-pv: 65 bytes given, at most 64"), tooLong.err());
+        CliRunner odd = CliRunner.run("measure", "--realm-pv", "abc");
+        assertEquals(2, odd.exit(), odd.err());
+        CliRunner algo = CliRunner.run("measure", "--measurement-algo", "md5");
+        assertEquals(2, algo.exit(), algo.err());
+    }
+
     @Test
     void badImageIsAOneLineError() {
         CliRunner r = CliRunner.run("measure", "-k", "/nonexistent/guest.elf");

@@ -66,10 +66,18 @@ class TokenCommandTest {
         Files.writeString(priv, Pem.privatePem(pa.platformKey()));
 
         CliRunner noKey = CliRunner.run("token", "verify", f.toString());
-        assertEquals(0, noKey.exit(), noKey.out() + noKey.err());
+        assertEquals(1, noKey.exit(), "a platform signature not checked is not a verified token: " + noKey.out());
         assertTrue(noKey.out().contains("realm token signature:    OK"), noKey.out());
         assertTrue(noKey.out().contains("platform-realm binding:   OK"), noKey.out());
-        assertTrue(noKey.out().contains("not checked"), noKey.out());
+        assertTrue(noKey.out().contains("platform token signature: NOT CHECKED"), noKey.out());
+        assertTrue(noKey.out().contains("token NOT verified: the platform signature was not checked"), noKey.out());
+
+        CliRunner skip = CliRunner.run("token", "verify", f.toString(), "--no-platform-check");
+        assertEquals(0, skip.exit(), skip.out() + skip.err());
+        assertTrue(skip.out().contains("token verified (without the platform signature)"), skip.out());
+        CliRunner both = CliRunner.run("token", "verify", f.toString(), "--no-platform-check", "--platform-key",
+                pub.toString());
+        assertEquals(2, both.exit(), both.err());
 
         for (Path key : new Path[] {pub, priv}) {
             CliRunner r = CliRunner.run("token", "verify", f.toString(), "--platform-key", key.toString());
@@ -112,6 +120,72 @@ class TokenCommandTest {
         CliRunner r = CliRunner.run("token", "verify", f.toString());
         assertEquals(1, r.exit());
         assertTrue(r.out().contains("realm token signature:    FAILED"), r.out());
+    }
+
+    @Test
+    void trailingBytesAfterTheTokenAreRefused() throws Exception {
+        PlatformAttestation pa = PlatformAttestation.generated();
+        byte[] t = token(pa);
+        Path f = dir.resolve("trailing.cbor");
+        Files.write(f, java.util.Arrays.copyOf(t, t.length + 1));
+        CliRunner r = CliRunner.run("token", "verify", f.toString(), "--no-platform-check");
+        assertEquals(1, r.exit(), r.out());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("trailing"), r.err());
+    }
+
+    /**
+     * The acceptance of --measurement-algo and --realm-pv: the embedded guest's token, written by cca run
+     * --token-out, carries the RPV, "sha-512", the 64-byte RIM the summary shows and the --challenge, and verifies
+     * with the platform key of --attestation-keys.
+     */
+    @Test
+    void tokenFromRunCarriesTheChallengeRpvAndSha512AndVerifies() throws Exception {
+        Path keys = dir.resolve("keys");
+        Path out = dir.resolve("t.cbor");
+        String challenge = "c0ffee".repeat(21) + "00";
+        CliRunner run = CliRunner.run("run", "--measurement-algo", "sha512", "--realm-pv", MeasureCommandTest.RPV,
+                "--challenge", challenge, "--token-out", out.toString(), "--attestation-keys", keys.toString());
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("Attestation token: "), run.out());
+        java.util.regex.Matcher rim = java.util.regex.Pattern.compile("RIM \\(SHA-512\\): ([0-9a-f]{128})")
+                .matcher(run.err());
+        assertTrue(rim.find(), run.err());
+        assertTrue(run.err().contains("bytes from the realm, written to " + out), run.err());
+
+        CliRunner show = CliRunner.run("token", "show", out.toString());
+        assertEquals(0, show.exit(), show.err());
+        JsonNode realm = new ObjectMapper().readTree(show.out()).get("realm-token").get("claims");
+        assertEquals(MeasureCommandTest.RPV, realm.get("personalization-value").asText());
+        assertEquals("sha-512", realm.get("hash-algo-id").asText());
+        assertEquals(rim.group(1), realm.get("initial-measurement").asText());
+        assertEquals(challenge, realm.get("challenge").asText());
+
+        CliRunner v = CliRunner.run("token", "verify", out.toString(), "--platform-key",
+                keys.resolve(PlatformAttestation.CPAK_PUBLIC_FILE).toString());
+        assertEquals(0, v.exit(), v.out() + v.err());
+        assertTrue(v.out().contains("token verified"), v.out());
+    }
+
+    @Test
+    void eachRunGetsAFreshRandomChallengeUnlessOneIsGiven() throws Exception {
+        Path a = dir.resolve("a.cbor");
+        Path b = dir.resolve("b.cbor");
+        assertEquals(0, CliRunner.run("run", "--token-out", a.toString()).exit());
+        assertEquals(0, CliRunner.run("run", "--token-out", b.toString()).exit());
+        ObjectMapper m = new ObjectMapper();
+        String ca = m.readTree(CliRunner.run("token", "show", a.toString()).out()).get("realm-token").get("claims")
+                .get("challenge").asText();
+        String cb = m.readTree(CliRunner.run("token", "show", b.toString()).out()).get("realm-token").get("claims")
+                .get("challenge").asText();
+        assertEquals(128, ca.length());
+        assertTrue(!ca.equals(cb), "random challenges differ");
+        CliRunner bad = CliRunner.run("run", "--challenge", "xyz");
+        assertEquals(2, bad.exit(), bad.err());
+        CliRunner none = CliRunner.run("run", "--realm", "-k", RunCommandTest.HELLO.toString(), "--token-out",
+                dir.resolve("none/x.cbor").toString());
+        assertEquals(1, none.exit(), "an unwritable --token-out fails the run: " + none.err());
+        assertTrue(none.err().contains("--token-out"), none.err());
     }
 
     @Test

@@ -94,8 +94,10 @@ class TraceTest {
 
         // RSI: the realm's calls, with its REC.
         List<String> rsi = of(ev, "rsi", "call").stream().map(e -> e.get("name").asText()).toList();
-        assertEquals(List.of("RSI_VERSION", "RSI_REALM_CONFIG", "RSI_MEASUREMENT_READ", "PSCI_SYSTEM_OFF"), rsi);
-        assertEquals(4, of(ev, "rsi", "return").size());
+        assertEquals(List.of("RSI_VERSION", "RSI_REALM_CONFIG", "RSI_MEASUREMENT_READ", "RSI_HOST_CALL",
+                "RSI_ATTESTATION_TOKEN_INIT", "RSI_ATTESTATION_TOKEN_CONTINUE", "RSI_ATTESTATION_TOKEN_CONTINUE",
+                "RSI_IPA_STATE_SET", "RSI_HOST_CALL", "PSCI_SYSTEM_OFF"), rsi);
+        assertEquals(10, of(ev, "rsi", "return").size());
 
         // Granules: each transition starts from the state the previous one left.
         Map<String, String> state = new HashMap<>();

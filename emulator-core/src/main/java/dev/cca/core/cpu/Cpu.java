@@ -384,6 +384,36 @@ public final class Cpu {
         return Engine.defaultTranslate;
     }
 
+    /**
+     * What the translator did, for benchmarks and the run summary: blocks translated and the time it took (all PEs
+     * since start), pages whose blocks a store dropped, and this PE's translated block runs and the instructions it
+     * interpreted one by one while translation was on.
+     */
+    public String translationStats() {
+        return String.format(java.util.Locale.ROOT,
+                "%d blocks in %.0f ms of CPU time, %d cache drops, %d pages invalidated; PE: %d block runs, %d instructions"
+                        + " interpreted",
+                Translator.translatedCount(), Translator.translateNanos() / 1e6, Translator.cacheDrops(),
+                Translator.INVALIDATIONS.get(),
+                engine.blockRuns, engine.interpreted);
+    }
+
+    /**
+     * Bounds the translator's code cache: after {@code blocks} translations (all PEs together) every translated
+     * block is dropped and pages translate again on demand (default 32768, or {@code -Dcca.jit.cache}).
+     */
+    public static void setTranslationCacheLimit(int blocks) {
+        if (blocks < 1) {
+            throw new IllegalArgumentException("translation cache limit must be at least 1 block: " + blocks);
+        }
+        Translator.cacheLimit = blocks;
+    }
+
+    /** Times the translator dropped its whole cache on reaching its limit, since the JVM started. */
+    public static int translationCacheDrops() {
+        return Translator.cacheDrops();
+    }
+
     /** Blocks translated since the JVM started, all PEs together (for benchmarks and tests). */
     public static int translatedBlocks() {
         return Translator.translatedCount();

@@ -36,10 +36,13 @@ public final class Engine {
     /** Whether hot blocks are translated ({@link Translator}) or every instruction is interpreted. */
     volatile boolean translate = defaultTranslate;
 
-    /** The next chunk starts at an exception vector or return address (see {@link #executeTranslated}). */
+    /** The next chunk starts at an exception vector or return address (see {@link #execute}). */
     private boolean resumesAtTarget;
     /** True while {@link #execute} runs: a broadcasting PE waits only for PEs that are executing. */
     volatile boolean executing;
+
+    /** Translated blocks run, and instructions interpreted one by one (both engines). */
+    long blockRuns, interpreted;
 
     private StopReason abnormalStop;
     private StopReport stopReport;
@@ -153,17 +156,20 @@ public final class Engine {
             if (guestDebug) {
                 chunk = 1;
             }
-            long done = hook == null && !guestDebug && translate ? executeTranslated(chunk) : execute(chunk, guestDebug);
+            long done = execute(chunk, hook == null && !guestDebug && translate, guestDebug);
             budget -= done;
         }
     }
 
     /**
-     * Executes up to {@code n} instructions; stops early after any exception entry or return. With
-     * {@code guestDebug} ({@link Cpu#guestDebugArmed}) each instruction passes through the PE's self-hosted debug
-     * before (a pending step, a breakpoint) and after (the step state machine) it executes.
+     * Executes up to {@code n} instructions; stops early after any exception entry or return. With {@code jit}, at
+     * each dispatch point (the target of a branch, the PC after a block, the start of the chunk) a translated block
+     * for the PC runs if there is one and it fits in what remains of the chunk, and block starts dispatched to
+     * {@code Translator.threshold} times are translated; every other instruction is interpreted one by one. With
+     * {@code guestDebug} ({@link Cpu#guestDebugArmed}, never with {@code jit}) each instruction passes through the
+     * PE's self-hosted debug before (a pending step, a breakpoint) and after (the step state machine) it executes.
      */
-    private long execute(long n, boolean guestDebug) {
+    private long execute(long n, boolean jit, boolean guestDebug) {
         Cpu c = cpu;
         Tlb tlb = c.tlb;
         executing = true; // volatile write before the inbox read below: see CoherenceDomain
@@ -173,6 +179,10 @@ public final class Engine {
         // inside the chunk must see it (docs/time.md).
         long start = c.instructions;
         long end = start + n;
+        // dispatch: look for a block at pc; jumped: pc is a branch target or follows a block, so it counts
+        // towards translating a block there (a chunk starts anywhere, so its first PC does not count).
+        boolean dispatch = true;
+        boolean jumped = resumesAtTarget;
         try {
             while (c.instructions < end) {
                 if (tlb.inboxPending()) {
@@ -185,77 +195,10 @@ public final class Engine {
                         c.instructions++;
                         break;
                     }
-                }
-                int slot = (int) (pc >>> 2) & 0x3FF;
-                Insn insn = codeInsns[slot];
-                if (insn == null) {
-                    insn = decodeSlot(slot);
-                }
-                c.pc = pc;
-                if (guestDebug && c.debug.beforeInstruction(pc)) {
-                    pc = c.pc; // a software step or breakpoint exception was taken
-                    c.instructions++;
-                    break;
-                }
-                try {
-                    pc = insn.exec(c, pc);
-                } catch (GuestFault f) {
-                    pc = c.exceptions.deliverPending(pc);
-                } catch (RuntimeException | StackOverflowError e) {
-                    // A bug of the emulator or a device model must not take the JVM down: stop with a report.
-                    internalError(pc, e);
-                    c.instructions++;
-                    break;
-                }
-                c.instructions++;
-                if (guestDebug) {
-                    pc = c.debug.afterInstruction(pc, Bytes.getInt(codeBytes, slot << 2));
-                }
-                if (c.transitioned) {
-                    break;
-                }
-            }
-        } finally {
-            c.pc = pc;
-            executing = false;
-        }
-        return c.instructions - start;
-    }
-
-    /**
-     * As {@link #execute}, with translated blocks: at each dispatch point (the target of a branch, the PC after
-     * a block, the start of the chunk) a translated block for the PC runs if there is one and it fits in what
-     * remains of the chunk; block starts dispatched to {@code Translator.threshold} times are translated. Other
-     * instructions are interpreted one by one, exactly as {@link #execute} does.
-     */
-    private long executeTranslated(long n) {
-        Cpu c = cpu;
-        Tlb tlb = c.tlb;
-        executing = true; // volatile write before the inbox read below: see CoherenceDomain
-        tlb.drainInbox();
-        long pc = c.pc;
-        long start = c.instructions;
-        long end = start + n;
-        // dispatch: look for a block at pc; jumped: pc is a branch target or follows a block, so it counts
-        // towards translating a block there (a chunk starts anywhere, so its first PC does not count).
-        boolean dispatch = true;
-        boolean jumped = resumesAtTarget;
-        try {
-            while (c.instructions < end) {
-                if (tlb.inboxPending()) {
-                    tlb.drainInbox();
-                }
-                if ((pc & 0xFFFF_FFFF_FFFF_F003L) != codeVa) {
-                    c.pc = pc;
-                    if (!loadCodePage(pc)) {
-                        pc = c.pc;
-                        c.instructions++;
-                        break;
-                    }
                     dispatch = true;
                 }
                 int slot = (int) (pc >>> 2) & 0x3FF;
-                if (dispatch) {
+                if (jit && dispatch) {
                     Translator.PageBlocks pb = codeBlocks;
                     if (pb == null || codePage.translated != pb || pb.epoch != Translator.epoch) {
                         pb = Translator.blocksOf(codePage);
@@ -270,6 +213,7 @@ public final class Engine {
                     if (b != null && b.va == pc && end - c.instructions >= b.length) {
                         c.pc = pc;
                         c.blockExit = false;
+                        blockRuns++;
                         try {
                             pc = b.run(c, end);
                         } catch (GuestFault f) {
@@ -293,17 +237,27 @@ public final class Engine {
                     insn = decodeSlot(slot);
                 }
                 c.pc = pc;
+                if (guestDebug && c.debug.beforeInstruction(pc)) {
+                    pc = c.pc; // a software step or breakpoint exception was taken
+                    c.instructions++;
+                    break;
+                }
                 long next;
                 try {
                     next = insn.exec(c, pc);
                 } catch (GuestFault f) {
                     next = c.exceptions.deliverPending(pc);
                 } catch (RuntimeException | StackOverflowError e) {
+                    // A bug of the emulator or a device model must not take the JVM down: stop with a report.
                     internalError(pc, e);
                     c.instructions++;
                     break;
                 }
                 c.instructions++;
+                interpreted++;
+                if (guestDebug) {
+                    next = c.debug.afterInstruction(next, Bytes.getInt(codeBytes, slot << 2));
+                }
                 dispatch = next != pc + 4;
                 jumped = dispatch;
                 pc = next;

@@ -124,6 +124,9 @@ public final class Tlb implements Mmu.Context {
     private void store(Page p, int off, int size, long value) {
         Bytes.put(p.data, off, size, value);
         if (p.code != null) {
+            if (p.translated != null) {
+                Translator.INVALIDATIONS.incrementAndGet();
+            }
             p.invalidateCode(off, size);
             cpu.blockExit = true;
         }
@@ -584,6 +587,9 @@ public final class Tlb implements Mmu.Context {
     /** After an atomic or exclusive store into {@code p}: keep decoded code and other PEs' monitors coherent. */
     public void afterAtomicStore(Page p, int off, int size) {
         if (p.code != null) {
+            if (p.translated != null) {
+                Translator.INVALIDATIONS.incrementAndGet();
+            }
             p.invalidateCode(off, size);
             cpu.blockExit = true;
         }

@@ -35,8 +35,14 @@ final class Translator {
     static final int MAX_LENGTH = 64;
     /** Times a block start must be dispatched to by the interpreter before it is translated. */
     static volatile int threshold = Integer.getInteger("cca.jit.threshold", 64);
-    /** Translated blocks kept before the whole cache is dropped (a bound on the memory of translated code). */
-    static final int CACHE_LIMIT = 32768;
+    /**
+     * Translated blocks kept before the whole cache is dropped (a bound on the memory of translated code: each
+     * block is a hidden class with its metadata and compiled code, a few KiB). {@code -Dcca.jit.cache=N}.
+     */
+    static volatile int cacheLimit = Integer.getInteger("cca.jit.cache", 32768);
+    /** Translations since the cache was last dropped, and the number of drops (all PEs together). */
+    private static final AtomicInteger SINCE_DROP = new AtomicInteger();
+    private static final AtomicInteger DROPS = new AtomicInteger();
 
     private static final String BLOCK = Type.getInternalName(Block.class);
     private static final String CPU = Type.getInternalName(Cpu.class);
@@ -46,6 +52,12 @@ final class Translator {
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     private static final AtomicInteger TRANSLATED = new AtomicInteger();
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+    /** Thread CPU time spent generating and defining blocks, in nanoseconds, all PEs together. */
+    private static final java.util.concurrent.atomic.AtomicLong TRANSLATE_NANOS = new java.util.concurrent.atomic.AtomicLong();
+    /** Pages whose translated blocks were dropped by a store into them. */
+    static final java.util.concurrent.atomic.AtomicLong INVALIDATIONS = new java.util.concurrent.atomic.AtomicLong();
     /** Incremented when the whole cache is dropped: pages tagged with an older epoch have no valid blocks. */
     static volatile int epoch;
 
@@ -84,6 +96,25 @@ final class Translator {
      * and contents {@code bytes}. Returns null if the first instruction cannot start a block.
      */
     static Block translate(long va, int slot, Insn[] insns, byte[] bytes) {
+        long t0 = THREADS.getCurrentThreadCpuTime();
+        try {
+            return translate0(va, slot, insns, bytes);
+        } finally {
+            TRANSLATE_NANOS.addAndGet(THREADS.getCurrentThreadCpuTime() - t0);
+        }
+    }
+
+    /** Times the whole cache was dropped because it reached {@link #cacheLimit}. */
+    static int cacheDrops() {
+        return DROPS.get();
+    }
+
+    /** Thread CPU time spent translating, in nanoseconds, all PEs together. */
+    static long translateNanos() {
+        return TRANSLATE_NANOS.get();
+    }
+
+    private static Block translate0(long va, int slot, Insn[] insns, byte[] bytes) {
         List<Insn> list = new ArrayList<>();
         int[] flags = new int[MAX_LENGTH];
         for (int s = slot; s < insns.length && list.size() < MAX_LENGTH; s++) {
@@ -105,17 +136,23 @@ final class Translator {
         }
         int n = list.size();
         byte[] code = generate(va, n, Arrays.copyOf(flags, n));
+        // The class data: the instructions, then a one-element array the class initialiser puts the block in (no
+        // reflective constructor lookup per class).
+        Object[] data = list.toArray(new Object[n + 1]);
+        Block[] holder = new Block[1];
+        data[n] = holder;
         try {
-            MethodHandles.Lookup l = LOOKUP.defineHiddenClassWithClassData(code, List.copyOf(list), true);
-            Block b = (Block) l.findConstructor(l.lookupClass(),
-                    java.lang.invoke.MethodType.methodType(void.class, long.class, int.class)).invoke(va, n);
-            if (TRANSLATED.incrementAndGet() % CACHE_LIMIT == 0) {
-                epoch++; // drop everything: pages translate again on demand
-            }
-            return b;
-        } catch (Throwable e) {
+            LOOKUP.defineHiddenClassWithClassData(code, data, true);
+        } catch (IllegalAccessException | LinkageError e) {
             throw new IllegalStateException("translating the block at " + Long.toHexString(va), e);
         }
+        TRANSLATED.incrementAndGet();
+        if (SINCE_DROP.incrementAndGet() >= cacheLimit) {
+            SINCE_DROP.set(0);
+            DROPS.incrementAndGet();
+            epoch++; // drop everything: pages translate again on demand, the collector unloads the classes
+        }
+        return holder[0];
     }
 
     /** Whether an instruction of this encoding class may store to memory (the A64 "loads and stores" group). */
@@ -139,21 +176,33 @@ final class Translator {
         clinit.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/invoke/MethodHandles", "lookup",
                 "()Ljava/lang/invoke/MethodHandles$Lookup;", false);
         clinit.visitLdcInsn("_");
-        clinit.visitLdcInsn(Type.getType(List.class));
+        clinit.visitLdcInsn(Type.getType(Object[].class));
         clinit.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/invoke/MethodHandles", "classData",
                 "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;)Ljava/lang/Object;",
                 false);
-        clinit.visitTypeInsn(Opcodes.CHECKCAST, "java/util/List");
+        clinit.visitTypeInsn(Opcodes.CHECKCAST, "[Ljava/lang/Object;");
         clinit.visitVarInsn(Opcodes.ASTORE, 0);
         for (int i = 0; i < n; i++) {
             cw.visitField(Opcodes.ACC_STATIC | Opcodes.ACC_FINAL | Opcodes.ACC_PRIVATE, "i" + i, "L" + INSN + ";",
                     null, null).visitEnd();
             clinit.visitVarInsn(Opcodes.ALOAD, 0);
             clinit.visitLdcInsn(i);
-            clinit.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/List", "get", "(I)Ljava/lang/Object;", true);
+            clinit.visitInsn(Opcodes.AALOAD);
             clinit.visitTypeInsn(Opcodes.CHECKCAST, INSN);
             clinit.visitFieldInsn(Opcodes.PUTSTATIC, name, "i" + i, "L" + INSN + ";");
         }
+        // holder[0] = new TranslatedBlock(va, n)
+        clinit.visitVarInsn(Opcodes.ALOAD, 0);
+        clinit.visitLdcInsn(n);
+        clinit.visitInsn(Opcodes.AALOAD);
+        clinit.visitTypeInsn(Opcodes.CHECKCAST, "[L" + BLOCK + ";");
+        clinit.visitInsn(Opcodes.ICONST_0);
+        clinit.visitTypeInsn(Opcodes.NEW, name);
+        clinit.visitInsn(Opcodes.DUP);
+        clinit.visitLdcInsn(va);
+        clinit.visitLdcInsn(n);
+        clinit.visitMethodInsn(Opcodes.INVOKESPECIAL, name, "<init>", "(JI)V", false);
+        clinit.visitInsn(Opcodes.AASTORE);
         clinit.visitInsn(Opcodes.RETURN);
         clinit.visitMaxs(0, 0);
         clinit.visitEnd();

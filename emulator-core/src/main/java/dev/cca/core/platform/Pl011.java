@@ -24,7 +24,10 @@ import java.io.OutputStream;
  * enabled to receive (CR.UARTEN and CR.RXE) and asserts request-to-send (CR.RTS, or CR.RTSEN with room in the
  * FIFO), so nothing it sends is dropped. Its bytes wait in a bounded buffer of the sender until then. Linux
  * raises RTS when the port is opened (after it has drained the FIFO in pl011_startup); a bare-metal guest that
- * polls the UART sets CR.RTS itself.
+ * polls the UART sets CR.RTS itself. Until the guest first writes CR, the UART is taken to be as the firmware
+ * left it, ready to receive, and the other end sends while the FIFO has room: bare-metal programs that poll a UART
+ * they never configure (kvm-unit-tests' getchar) then read their input, as on QEMU, whose PL011 receives whatever
+ * CR holds.
  *
  * <p>Thread-safe: vCPU threads access the registers, another thread feeds received bytes.
  */
@@ -52,6 +55,8 @@ public final class Pl011 implements MmioDevice {
     private final OutputStream out;
     private final IrqLine irq;
     private int cr = CR_RXE | CR_TXE, lcrH, ibrd, fbrd, imsc, ifls = 0x12, dmacr, ris;
+    /** Whether the guest has written CR: until then flow control is not applied ({@link #clearToSend}). */
+    private boolean crWritten;
     private boolean line;
     private long bytesWritten;
     // The receive FIFO, a ring of FIFO_DEPTH entries.
@@ -111,7 +116,7 @@ public final class Pl011 implements MmioDevice {
             case IBRD: ibrd = (int) value & 0xFFFF; break;
             case FBRD: fbrd = (int) value & 0x3F; break;
             case LCR_H: lcrH = (int) value & 0xFF; break;
-            case CR: cr = (int) value & 0xFF87; break;
+            case CR: cr = (int) value & 0xFF87; crWritten = true; break;
             case IFLS: ifls = (int) value & 0x3F; break;
             case IMSC: imsc = (int) value & INT_ALL; break;
             case ICR: ris &= ~(int) value; break;
@@ -150,8 +155,14 @@ public final class Pl011 implements MmioDevice {
         }
     }
 
-    /** Whether the UART asks the other end to send: enabled to receive, RTS asserted, room in the FIFO. */
+    /**
+     * Whether the other end may send: room in the FIFO and, once the guest has configured the UART, enabled to
+     * receive with RTS asserted.
+     */
     private boolean clearToSend() {
+        if (!crWritten) {
+            return count < depth();
+        }
         return (cr & CR_UARTEN) != 0 && (cr & CR_RXE) != 0 && (cr & (CR_RTS | CR_RTSEN)) != 0 && count < depth();
     }
 

@@ -53,6 +53,7 @@ class Pl011Test {
 
     @Test
     void inputWaitsUntilTheReceiverIsEnabledAndAssertsRts() throws Exception {
+        uart.write(CR, CR_TXE | CR_RXE); // the guest configures the UART, still disabled
         send("hi");
         assertTrue(rxEmpty(), "UARTEN clear: nothing is sent");
         uart.write(CR, CR_UARTEN | CR_TXE | CR_RXE);
@@ -61,6 +62,19 @@ class Pl011Test {
         uart.write(CR, CR_UARTEN | CR_TXE | CR_RXE | CR_RTS);
         assertEquals("hi", drain());
         assertEquals(0, uart.pendingBytes());
+    }
+
+    /** kvm-unit-tests' getchar polls FR and reads DR of a UART it never configures (CR at its reset value). */
+    @Test
+    void aUartTheGuestNeverConfiguredReceivesOneCharacterAtATime() throws Exception {
+        send("k\n");
+        assertFalse(rxEmpty(), "CR never written: the UART receives as the firmware left it");
+        assertEquals('k', uart.read(DR));
+        assertEquals('\n', uart.read(DR));
+        assertTrue(rxEmpty());
+        uart.write(CR, CR_TXE | CR_RXE);
+        send("x");
+        assertTrue(rxEmpty(), "once configured, flow control applies: UARTEN clear");
     }
 
     @Test
@@ -130,6 +144,7 @@ class Pl011Test {
 
     @Test
     void aFullSenderBufferBlocksUntilTheGuestReadsOrTheLineCloses() throws Exception {
+        uart.write(CR, CR_TXE | CR_RXE); // configured, receiver disabled: the other end waits
         byte[] big = new byte[SENDER_BUFFER + 1];
         boolean[] result = new boolean[1];
         Thread sender = new Thread(() -> {

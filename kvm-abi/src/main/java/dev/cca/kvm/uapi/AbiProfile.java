@@ -13,14 +13,20 @@ import java.util.Locale;
  *   <li>{@link #PSCI_USER}: PSCI calls of a realm always exit to the VMM as KVM_EXIT_HYPERCALL, whatever the
  *       SMCCC filter says; the VMM must answer CPU_ON and AFFINITY_INFO with KVM_ARM_VCPU_RMI_PSCI_COMPLETE
  *       (review question a: "CCA should imply PSCI in userspace").</li>
+ *   <li>{@link #REALM_CONFIG}: an extension v12 lacks: before the realm is created, the VMM chooses the
+ *       measurement hash algorithm and the Realm Personalization Value with
+ *       {@code KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, args[0] = KVM_CAP_ARM_RMI_CONFIG_REALM, args[1] = &struct
+ *       arm_rmi_config)}, the call and struct of v8-v10 (there for KVM_CAP_ARM_RME), with their errnos.</li>
  * </ul>
  *
- * Everything not listed is identical in the three profiles, including {@code KVM_CAP_ARM_RMI} (247).
+ * Everything not listed is identical in the profiles, including {@code KVM_CAP_ARM_RMI} (247).
  */
 public enum AbiProfile {
     V12("v12", "the v12 patch series as posted"),
     POPULATE_PROGRESS("populate-progress", "v12 with v13's KVM_ARM_RMI_POPULATE: _IOWR, progress written back"),
-    PSCI_USER("psci-user", "v12 with every realm PSCI call forwarded to the VMM; PSCI_COMPLETE mandatory");
+    PSCI_USER("psci-user", "v12 with every realm PSCI call forwarded to the VMM; PSCI_COMPLETE mandatory"),
+    REALM_CONFIG("realm-config", "v12 with v8-v11's realm configuration (hash algorithm, RPV) through "
+        + "KVM_ENABLE_CAP(KVM_CAP_ARM_RMI)");
 
     public final String id;
     public final String summary;
@@ -43,6 +49,11 @@ public enum AbiProfile {
     /** True if every realm PSCI call exits to the VMM regardless of the SMCCC filter. */
     public boolean psciAlwaysInUserSpace() {
         return this == PSCI_USER;
+    }
+
+    /** True if KVM_ENABLE_CAP(KVM_CAP_ARM_RMI, CONFIG_REALM) configures a realm's hash algorithm and RPV. */
+    public boolean realmConfig() {
+        return this == REALM_CONFIG;
     }
 
     /** The profile named {@code id} (case-insensitive). */

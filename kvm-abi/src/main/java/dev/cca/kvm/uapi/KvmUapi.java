@@ -94,6 +94,14 @@ public final class KvmUapi {
     public static final long KVM_MEMORY_ATTRIBUTE_PRIVATE = 1L << 3;
     public static final int KVM_ARM_RMI_POPULATE_FLAGS_MEASURE = 1;
 
+    // ---- realm configuration: the realm-config profile's extension (docs/abi.md), shaped like v8-v11's -------
+    /** {@code KVM_ENABLE_CAP(KVM_CAP_ARM_RMI)} {@code args[0]}: configure the realm before it is created. */
+    public static final long KVM_CAP_ARM_RMI_CONFIG_REALM = 0;
+    /** {@code struct arm_rmi_config.cfg}: the personalization value, or the measurement hash algorithm. */
+    public static final int ARM_RMI_CONFIG_RPV = 0, ARM_RMI_CONFIG_HASH_ALGO = 1;
+    public static final int ARM_RMI_CONFIG_HASH_ALGO_SHA256 = 0, ARM_RMI_CONFIG_HASH_ALGO_SHA512 = 1;
+    public static final int ARM_RMI_CONFIG_RPV_SIZE = 64;
+
     // ---- vCPU init features ----------------------------------------------------------------------------------
     public static final int KVM_ARM_TARGET_GENERIC_V8 = 5;
     /** KVM_VCPU_MAX_FEATURES in v12 (patch 45 raised it from 9 to 10). */

@@ -32,6 +32,13 @@ public final class Structs {
     public static final int RMI_PSCI_COMPLETE_SIZE = 24;
     public static final int PC_TARGET_MPIDR = 0, PC_PSCI_STATUS = 8, PC_PADDING = 12;
 
+    /**
+     * struct arm_rmi_config (the realm-config profile; v8-v10's struct arm_rme_config): {@code __u32 cfg}, then a
+     * union of {@code __u8 rpv[64]}, {@code __u32 hash_algo} and {@code __u8 reserved[256]}.
+     */
+    public static final int RMI_CONFIG_SIZE = 260;
+    public static final int RC_CFG = 0, RC_RPV = 4, RC_HASH_ALGO = 4;
+
     /** struct kvm_vcpu_init. */
     public static final int VCPU_INIT_SIZE = 32;
     public static final int VI_TARGET = 0, VI_FEATURES = 4;

@@ -42,6 +42,11 @@ final class AbiLayout {
         off("kvm_arm_rmi_populate", "source_uaddr", 16, Structs.POP_SOURCE_UADDR);
         off("kvm_arm_rmi_populate", "flags", 24, Structs.POP_FLAGS);
         off("kvm_arm_rmi_populate", "reserved", 28, Structs.POP_RESERVED);
+        // The realm-config profile's extension: v8-v10's struct arm_rme_config, renamed as v11 renamed RME.
+        size("arm_rmi_config", 260, Structs.RMI_CONFIG_SIZE);
+        off("arm_rmi_config", "cfg", 0, Structs.RC_CFG);
+        off("arm_rmi_config", "rpv", 4, Structs.RC_RPV);
+        off("arm_rmi_config", "hash_algo", 4, Structs.RC_HASH_ALGO);
         size("kvm_arm_rmi_psci_complete", 24, Structs.RMI_PSCI_COMPLETE_SIZE);
         off("kvm_arm_rmi_psci_complete", "target_mpidr", 0, Structs.PC_TARGET_MPIDR);
         off("kvm_arm_rmi_psci_complete", "psci_status", 8, Structs.PC_PSCI_STATUS);

@@ -64,6 +64,7 @@ class GccLayoutTest {
             "#define KVM_ARM_RMI_POPULATE _IOW(KVMIO, 0xd7, struct kvm_arm_rmi_populate)",
             "#endif",
             "#define KVM_ARM_RMI_POPULATE_IOWR _IOWR(KVMIO, 0xd7, struct kvm_arm_rmi_populate)",
+            "struct arm_rmi_config { __u32 cfg; union { __u8 rpv[64]; __u32 hash_algo; __u8 reserved[256]; }; };",
             "#ifndef KVM_VM_TYPE_ARM_REALM",
             "#define KVM_VM_TYPE_ARM_SHIFT 8",
             "#define KVM_VM_TYPE_ARM_MASK (0xfULL << KVM_VM_TYPE_ARM_SHIFT)",

@@ -717,5 +717,6 @@ public final class ScenarioRunner {
         step(Scenarios.parseStep(json, at, at), null);
     }
 
-    static final Set<String> PROFILE_IDS = Set.of("v12", "populate-progress", "psci-user");
+    static final Set<String> PROFILE_IDS = java.util.Arrays.stream(AbiProfile.values()).map(p -> p.id)
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 }

@@ -41,11 +41,27 @@ public final class RawTerminal {
 
     /** Classifies the JVM's standard input. */
     public static Stdin classify() {
+        if (!mayBeTerminal()) {
+            return Stdin.NOT_A_TERMINAL; // no stty process to start: most runs (pipes, files, tests, benchmarks)
+        }
         String saved = stty("-g"); // tcgetattr: allowed from the background
         if (saved == null || saved.isBlank()) {
             return Stdin.NOT_A_TERMINAL;
         }
         return inForeground() ? Stdin.TERMINAL : Stdin.BACKGROUND_TERMINAL;
+    }
+
+    /**
+     * False when standard input is known not to be a terminal without asking stty: /proc/self/fd/0 names a pipe, a
+     * socket, a regular file or /dev/null. True where /proc cannot tell.
+     */
+    static boolean mayBeTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+            return target.startsWith("/dev/") && !target.equals("/dev/null");
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
     }
 
     /**

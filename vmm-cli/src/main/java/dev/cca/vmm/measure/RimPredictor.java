@@ -16,7 +16,8 @@ import java.util.Map;
  *   <li>RMI_REALM_CREATE (on the first populate): the RIM starts as the hash of the measured RmiRealmParams
  *       fields. KVM passes the IPA width, num_bps and num_wps copied raw from ID_AA64DFR0_EL1 (BRPs, WRPs), the
  *       PMU flag with pmu_num_ctrs = PMCR_EL0.N when the vCPUs have a PMU (the VMM gives them one whenever KVM
- *       offers it), and leaves SVE and the hash algorithm (SHA-256) at zero.</li>
+ *       offers it), the hash algorithm (SHA-256, or what the realm-config profile's configuration call chose), and
+ *       leaves SVE at zero.</li>
  *   <li>RMI_DATA_CREATE for every 4 KB page of every populated range, in guest physical address order, each with
  *       its content measured (KVM_ARM_RMI_POPULATE_FLAGS_MEASURE). KVM creates the level-3 RTT of a page on
  *       demand: this matters for step 4.</li>
@@ -34,7 +35,7 @@ import java.util.Map;
  */
 public final class RimPredictor {
     /** What the host and VMM decide, and the measured content. */
-    public record RealmSetup(int ipaBits, int numBps, int numWps, int pmuNumCtrs, List<Range> populated,
+    public record RealmSetup(int ipaBits, int numBps, int numWps, int pmuNumCtrs, int hashAlgo, List<Range> populated,
                              long entry, long[] bootGprs, long ramBase, long ramSize) {
     }
 
@@ -51,9 +52,10 @@ public final class RimPredictor {
 
     private static final int ENTRY_EMPTY = 0, ENTRY_RAM = 1, ENTRY_ASSIGNED = 2, ENTRY_TABLE = 3;
     private static final long PAGE = 4096;
-    private static final int HASH = 0; // KVM v12 always asks for SHA-256
 
     private final RealmSetup setup;
+    /** RmiRealmParams.hash_algo: 0 SHA-256, 1 SHA-512. */
+    private final int hash;
     private final int startLevel;
     /** Tables by (level, base of the range one 4 KB table granule maps): 512 entry states each. */
     private final Map<Long, int[]> tables = new HashMap<>();
@@ -62,6 +64,7 @@ public final class RimPredictor {
 
     public RimPredictor(RealmSetup setup) {
         this.setup = setup;
+        this.hash = setup.hashAlgo();
         this.startLevel = 4 - ((setup.ipaBits() - 8) / 9); // KVM's rtt level start for this IPA width
     }
 
@@ -72,33 +75,33 @@ public final class RimPredictor {
     /** Replays the measured steps and returns the RIM in a 64-byte slot (SHA-256 uses the first 32 bytes). */
     public byte[] predict() {
         long flags = setup.pmuNumCtrs() > 0 ? FLAG_PMU : 0;
-        rim = Measurement.rimInit(HASH, flags, setup.ipaBits(), 0, setup.numBps(), setup.numWps(),
+        rim = Measurement.rimInit(hash, flags, setup.ipaBits(), 0, setup.numBps(), setup.numWps(),
                 setup.pmuNumCtrs());
         step("REALM_CREATE s2sz=" + setup.ipaBits() + " num_bps=" + setup.numBps() + " num_wps=" + setup.numWps()
-                + " pmu_num_ctrs=" + setup.pmuNumCtrs());
+                + " pmu_num_ctrs=" + setup.pmuNumCtrs() + (hash != 0 ? " hash_algo=SHA-512" : ""));
         for (Range r : setup.populated()) {
             for (long off = 0; off < r.content().length; off += PAGE) {
                 long ipa = r.base() + off;
                 byte[] page = java.util.Arrays.copyOfRange(r.content(), (int) off, (int) (off + PAGE));
                 dataCreate(ipa);
-                rim = Measurement.extendData(HASH, rim, ipa, 1, page);
+                rim = Measurement.extendData(hash, rim, ipa, 1, page);
                 step(String.format("DATA_CREATE %#x", ipa));
             }
         }
         long[] gprs = new long[8];
         System.arraycopy(setup.bootGprs(), 0, gprs, 0, Math.min(8, setup.bootGprs().length));
-        rim = Measurement.extendRec(HASH, rim, 1, setup.entry(), gprs);
+        rim = Measurement.extendRec(hash, rim, 1, setup.entry(), gprs);
         step(String.format("REC_CREATE vCPU 0 pc=%#x", setup.entry()));
         initIpaState(setup.ramBase(), setup.ramBase() + setup.ramSize());
         return rim;
     }
 
     public String hex() {
-        return Measurement.hex(rim, HASH);
+        return Measurement.hex(rim, hash);
     }
 
     private void step(String what) {
-        steps.add(new Step(what, Measurement.hex(rim, HASH)));
+        steps.add(new Step(what, Measurement.hex(rim, hash)));
     }
 
     // ---- the RTT model -------------------------------------------------------------------------------------------
@@ -218,7 +221,7 @@ public final class RimPredictor {
             } else if (t[i] != ENTRY_RAM) {
                 break;
             }
-            rim = Measurement.extendRipas(HASH, rim, addr, addr + size);
+            rim = Measurement.extendRipas(hash, rim, addr, addr + size);
             step(String.format("RTT_INIT_RIPAS %#x-%#x (level %d)", addr, addr + size, level));
             addr += size;
         }
