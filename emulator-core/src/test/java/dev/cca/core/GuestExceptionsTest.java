@@ -18,6 +18,16 @@ class GuestExceptionsTest {
         cpu.sr[SysRegs.VBAR_EL1] = 0x8_0000;
     }
 
+    /** kvm_skip_instr: the emulated instruction was the one being stepped, so the step completes after it. */
+    @Test
+    void skippingAnEmulatedInstructionStepsThePcAndCompletesASoftwareStep() {
+        long ss = 1L << 21;
+        guestAt(ss | 0x3C5, 0x4000_2000L);
+        GuestExceptions.skipInstruction(cpu.sr);
+        assertEquals(0x4000_2004L, cpu.sr[SysRegs.ELR_EL2]);
+        assertEquals(0x3C5, cpu.sr[SysRegs.SPSR_EL2], "SPSR_EL2.SS cleared, the rest kept");
+    }
+
     @Test
     void undefinedFromEl1hKeepsTheFlagsAndSetsPanWhenSpanIsClear() {
         long nzcv = 0xAL << 28;

@@ -505,10 +505,10 @@ final class NormalVmBackend implements VmBackend {
             case Esr.EC_HVC64:
                 return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_SMC64:
-                skipInstruction(sr); // a trapped SMC returns to itself
+                GuestExceptions.skipInstruction(sr); // a trapped SMC returns to itself
                 return vm.hypercalls.call(p, pe, v, esr, false);
             case Esr.EC_WFX:
-                skipInstruction(sr);
+                GuestExceptions.skipInstruction(sr);
                 if ((esr & 1) != 0) {
                     Thread.yield(); // WFE: give another vCPU thread the host CPU
                     return CONTINUE;
@@ -579,7 +579,7 @@ final class NormalVmBackend implements VmBackend {
             } else {
                 setLoadResult(pe.x, rt, dev.read(v, ipa, len), len, sse, sf);
             }
-            skipInstruction(sr);
+            GuestExceptions.skipInstruction(sr);
             return CONTINUE;
         }
         long data = 0;
@@ -609,11 +609,6 @@ final class NormalVmBackend implements VmBackend {
      * state machine advances (SPSR_EL2.SS cleared), so a guest stepping that instruction takes its step exception
      * on return, before the next one.
      */
-    private static void skipInstruction(long[] sr) {
-        sr[SysRegs.ELR_EL2] += 4;
-        sr[SysRegs.SPSR_EL2] &= ~SPSR_SS;
-    }
-
     /** kvm_handle_mmio_return: the VMM's data goes to the load's register and the PC steps over the access. */
     private void completeMmio(KvmVcpu v, Vcpu s) {
         if (s.mmioRead) {
@@ -649,7 +644,7 @@ final class NormalVmBackend implements VmBackend {
         int rt = (iss >>> 5) & 31;
         if (Vgic.isSgiWrite(iss)) {
             vm.irqchip.sendSgi(v.id, rt == 31 ? 0 : pe.x[rt]);
-            skipInstruction(pe.sr);
+            GuestExceptions.skipInstruction(pe.sr);
             return CONTINUE;
         }
         int op0 = (iss >>> 20) & 3, op2 = (iss >>> 17) & 7, op1 = (iss >>> 14) & 7, crn = (iss >>> 10) & 15;
@@ -663,7 +658,7 @@ final class NormalVmBackend implements VmBackend {
             if (rt != 31) {
                 pe.x[rt] = value;
             }
-            pe.sr[SysRegs.ELR_EL2] += 4;
+            GuestExceptions.skipInstruction(pe.sr);
             return CONTINUE;
         }
         injectUndefined(pe);

@@ -214,7 +214,7 @@ final class RealmExits {
     // ---- exception injection into the realm ------------------------------------------------------------------
 
     private static void advancePc(Cpu cpu) {
-        cpu.sr[SysRegs.ELR_EL2] += 4;
+        GuestExceptions.skipInstruction(cpu.sr);
     }
 
     static void injectUndefined(Cpu cpu) {

@@ -1,6 +1,7 @@
 package dev.cca.rmm;
 
 import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.GuestExceptions;
 import dev.cca.core.cpu.Esr;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.rmm.granule.GranuleState;
@@ -409,7 +410,7 @@ final class RecCommands {
             }
             cpu.setX(rt, v);
         }
-        cpu.sr[SysRegs.ELR_EL2] += 4;
+        GuestExceptions.skipInstruction(cpu.sr);
     }
 
     /** Checks the virtual GIC state the host passes (RMM spec rec_gicv3 failure condition); null if valid. */

@@ -1,10 +1,11 @@
 package dev.cca.core.cpu;
 
 /**
- * Injection of a synchronous exception into a guest's EL1 by the hypervisor that stopped it at EL2 (KVM's
- * inject_undef64 / inject_abt64, TF-RMM's inject_sync_idabort): the guest's state is in ELR_EL2 and SPSR_EL2, and
- * the exception return from EL2 must land on the guest's EL1 vector as if the exception had been taken there
- * (Arm ARM D1.3.2, AArch64.TakeException).
+ * What a hypervisor that stopped a guest at EL2 does to the guest's trapped instruction, with the guest's state in
+ * ELR_EL2 and SPSR_EL2: injection of a synchronous exception into its EL1 (KVM's inject_undef64 / inject_abt64,
+ * TF-RMM's inject_sync_idabort), where the exception return from EL2 must land on the guest's EL1 vector as if the
+ * exception had been taken there (Arm ARM D1.3.2, AArch64.TakeException); or completion of the instruction it
+ * emulated ({@link #skipInstruction}).
  */
 public final class GuestExceptions {
     private GuestExceptions() {
@@ -14,6 +15,7 @@ public final class GuestExceptions {
     private static final long DIT = 1L << 24;
     private static final long PAN = 1L << 22;
     private static final long SSBS = 1L << 12;
+    private static final long SPSR_SS = 1L << 21;
     /** EL1h with D, A, I and F masked. */
     private static final long EL1H_MASKED = 0x3C5;
     private static final long SCTLR_DSSBS = 1L << 44;
@@ -40,6 +42,17 @@ public final class GuestExceptions {
         pstate |= (sctlr & SysRegs.SCTLR_SPAN) == 0 ? PAN : spsr & PAN;
         pstate |= (sctlr & SCTLR_DSSBS) != 0 ? SSBS : 0;
         sr[SysRegs.SPSR_EL2] = pstate;
+    }
+
+    /**
+     * The hypervisor emulated the trapped instruction (an MMIO access, WFx, HVC/SMC, a system register): the guest
+     * resumes after it, and the instruction counts as the one a software step was stepping, so SPSR_EL2.SS is
+     * cleared and the step exception is taken right after it (KVM's kvm_skip_instr; TF-RMM does the same when it
+     * advances a REC's PC).
+     */
+    public static void skipInstruction(long[] sr) {
+        sr[SysRegs.ELR_EL2] += 4;
+        sr[SysRegs.SPSR_EL2] &= ~SPSR_SS;
     }
 
     /** An UNDEFINED instruction (EC 0). */

@@ -1,6 +1,7 @@
 package dev.cca.rmm.rsi;
 
 import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.GuestExceptions;
 import dev.cca.core.cpu.Smccc;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.Esr;
@@ -349,6 +350,6 @@ public final class RsiHandler {
     }
 
     private static void advancePc(Cpu cpu) {
-        cpu.sr[SysRegs.ELR_EL2] += 4;
+        GuestExceptions.skipInstruction(cpu.sr);
     }
 }
