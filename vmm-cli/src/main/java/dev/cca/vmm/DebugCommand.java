@@ -52,6 +52,9 @@ final class DebugCommand implements Callable<Integer> {
     @Mixin
     DeviceOptions devices = new DeviceOptions();
 
+    @Mixin
+    RealmOptions realmOptions = new RealmOptions();
+
     @Option(names = "--script", paramLabel = "FILE",
             description = "Read the console's commands from FILE instead of the terminal; at its end the guest "
                 + "runs on to its end.")
@@ -95,6 +98,7 @@ final class DebugCommand implements Callable<Integer> {
         run.guest = guest;
         run.limits = limits;
         run.devices = devices;
+        run.realmOptions = realmOptions;
         run.debug = new DebugOptions();
         run.debug.trace = trace;
         run.debug.console = console;

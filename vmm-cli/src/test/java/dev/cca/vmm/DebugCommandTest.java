@@ -174,6 +174,17 @@ class DebugCommandTest {
         assertTrue(r.err().contains("ended:        stopped by the user"), r.err());
     }
 
+    /** cca debug takes cca run's realm options: the realm it stops in is measured with SHA-512. */
+    @Test
+    void debugTakesTheRealmOptionsOfRun(@TempDir Path dir) throws Exception {
+        Path script = dir.resolve("r.txt");
+        Files.writeString(script, "break _start\ncontinue\nrealm\nquit\n");
+        CliRunner r = CliRunner.run("debug", "--measurement-algo", "sha512", "--realm-pv", "00112233", "--script",
+                script.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("ACTIVE, IPA width 33, SHA-512"), r.out());
+    }
+
     @Test
     void aScriptEndingInQuitExitsZeroAndAnErrorBeforeTheQuitKeepsItsStatus(@TempDir Path dir) throws Exception {
         Path script = dir.resolve("q.txt");
