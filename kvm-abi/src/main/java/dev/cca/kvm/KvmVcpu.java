@@ -387,26 +387,22 @@ public final class KvmVcpu implements FileObject {
 
     /** kvm_arm_vcpu_{set,get,has}_attr: the PMU group; the timer and PV time groups are not offered. */
     private long vcpuAttr(Process p, long arg, long request) {
-        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
-        if (raw == null) {
-            return -Errno.EFAULT;
+        DeviceAttrRequest a = DeviceAttrRequest.parse(p, request, arg);
+        if (a.error != 0) {
+            return a.error;
         }
-        UserStruct a = new UserStruct(raw);
-        long group = a.u32(Structs.DA_GROUP);
-        long attr = a.u64(Structs.DA_ATTR);
-        long addr = a.u64(Structs.DA_ADDR);
-        if (group != KVM_ARM_VCPU_PMU_V3_CTRL) {
+        if (a.group != KVM_ARM_VCPU_PMU_V3_CTRL) {
             return -Errno.ENXIO;
         }
         synchronized (vm) {
-            if (request == KVM_SET_DEVICE_ATTR) {
-                return pmuSetAttr(p, attr, addr);
+            if (a.set) {
+                return pmuSetAttr(p, a.attr, a.addr);
             }
-            if (request == KVM_GET_DEVICE_ATTR) {
-                return pmuGetAttr(p, attr, addr);
+            if (a.get) {
+                return pmuGetAttr(p, a.attr, a.addr);
             }
             // kvm_arm_pmu_v3_has_attr: IRQ and INIT (FILTER and SET_PMU are not offered).
-            return (attr == KVM_ARM_VCPU_PMU_V3_IRQ || attr == KVM_ARM_VCPU_PMU_V3_INIT) && hasPmu() ? 0
+            return (a.attr == KVM_ARM_VCPU_PMU_V3_IRQ || a.attr == KVM_ARM_VCPU_PMU_V3_INIT) && hasPmu() ? 0
                     : -Errno.ENXIO;
         }
     }

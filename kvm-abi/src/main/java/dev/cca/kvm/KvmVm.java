@@ -167,7 +167,7 @@ public final class KvmVm implements FileObject {
             return signalMsi(p, arg);
         }
         if (request == KVM_HAS_DEVICE_ATTR || request == KVM_SET_DEVICE_ATTR) {
-            return deviceAttr(p, arg, request == KVM_SET_DEVICE_ATTR);
+            return deviceAttr(p, arg, request);
         }
         if (request == profile().populateRequest()) {
             return populate(p, arg);
@@ -536,21 +536,18 @@ public final class KvmVm implements FileObject {
     // ---- VM device attributes: the SMCCC filter -------------------------------------------------------------
 
     /** kvm_vm_has_attr / kvm_vm_set_attr (KVM_ARM_VM_SMCCC_CTRL only). */
-    private long deviceAttr(Process p, long arg, boolean set) {
-        byte[] raw = p.memory().copyFromUser(arg, Structs.DEVICE_ATTR_SIZE);
-        if (raw == null) {
-            return -Errno.EFAULT;
+    private long deviceAttr(Process p, long arg, long request) {
+        DeviceAttrRequest a = DeviceAttrRequest.parse(p, request, arg);
+        if (a.error != 0) {
+            return a.error;
         }
-        UserStruct a = new UserStruct(raw);
-        long group = a.u32(Structs.DA_GROUP);
-        long attr = a.u64(Structs.DA_ATTR);
-        if (group != KVM_ARM_VM_SMCCC_CTRL || attr != KVM_ARM_VM_SMCCC_FILTER) {
+        if (a.group != KVM_ARM_VM_SMCCC_CTRL || a.attr != KVM_ARM_VM_SMCCC_FILTER) {
             return -Errno.ENXIO;
         }
-        if (!set) {
+        if (!a.set) {
             return 0;
         }
-        byte[] f = p.memory().copyFromUser(a.u64(Structs.DA_ADDR), Structs.SMCCC_FILTER_SIZE);
+        byte[] f = p.memory().copyFromUser(a.addr, Structs.SMCCC_FILTER_SIZE);
         if (f == null) {
             return -Errno.EFAULT;
         }
