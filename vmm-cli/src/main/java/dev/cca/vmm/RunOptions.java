@@ -25,7 +25,8 @@ public final class RunOptions {
     }
 
     @Option(names = "--max-instructions", paramLabel = "N",
-            description = "Stop after N guest instructions (all vCPUs together).")
+            description = "Stop after N guest instructions (all vCPUs together; the count is checked every few "
+                + "milliseconds, so a run may go a little past N).")
     Long maxInstructions;
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
