@@ -123,16 +123,7 @@ public final class Tlb implements Mmu.Context {
      */
     private void store(Page p, int off, int size, long value) {
         Bytes.put(p.data, off, size, value);
-        if (p.code != null) {
-            if (p.translated != null) {
-                Translator.INVALIDATIONS.incrementAndGet();
-            }
-            p.invalidateCode(off, size);
-            cpu.blockExit = true;
-        }
-        if (p.monitors != 0) {
-            cpu.coherenceDomain().onStore(cpu, p, off, size);
-        }
+        afterAtomicStore(p, off, size);
     }
 
     public void write(long va, int size, long value, int syn) {
@@ -584,7 +575,10 @@ public final class Tlb implements Mmu.Context {
         return tlbPa[i] | (va & Page.MASK);
     }
 
-    /** After an atomic or exclusive store into {@code p}: keep decoded code and other PEs' monitors coherent. */
+    /**
+     * After a store into {@code p} (this TLB's own stores, and the atomic and exclusive ones the instructions make
+     * themselves): keep decoded code and other PEs' monitors coherent.
+     */
     public void afterAtomicStore(Page p, int off, int size) {
         if (p.code != null) {
             if (p.translated != null) {
