@@ -420,12 +420,12 @@ public final class Cpu {
     }
 
     /**
-     * How often a block start must be reached before it is translated (default 64, or {@code -Dcca.jit.threshold});
+     * How often a block start must be reached before it is translated (default 30,000, or {@code -Dcca.jit.threshold});
      * 1 translates every block at once, which tests use to run everything through the translator.
      */
     public static void setTranslationThreshold(int n) {
-        if (n < 1 || n > Short.MAX_VALUE) {
-            throw new IllegalArgumentException("translation threshold must be 1.." + Short.MAX_VALUE + ", was " + n);
+        if (n < 1 || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("translation threshold must be 1.." + Integer.MAX_VALUE + ", was " + n);
         }
         Translator.threshold = n;
     }

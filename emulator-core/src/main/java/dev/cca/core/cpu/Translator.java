@@ -34,7 +34,7 @@ final class Translator {
     /** Longest block, in instructions. */
     static final int MAX_LENGTH = 64;
     /** Times a block start must be dispatched to by the interpreter before it is translated. */
-    static volatile int threshold = Integer.getInteger("cca.jit.threshold", 64);
+    static volatile int threshold = Integer.getInteger("cca.jit.threshold", 30_000);
     /**
      * Translated blocks kept before the whole cache is dropped (a bound on the memory of translated code: each
      * block is a hidden class with its metadata and compiled code, a few KiB). {@code -Dcca.jit.cache=N}.
@@ -67,7 +67,7 @@ final class Translator {
     /** The blocks of one page, and the dispatch counts of block starts not translated yet. */
     static final class PageBlocks {
         final Block[] blocks = new Block[Page.SIZE / 4];
-        final short[] heat = new short[Page.SIZE / 4];
+        final int[] heat = new int[Page.SIZE / 4];
         final int epoch;
 
         PageBlocks(int epoch) {
