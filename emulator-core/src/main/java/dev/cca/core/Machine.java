@@ -2,6 +2,7 @@ package dev.cca.core;
 
 import dev.cca.core.cpu.CoherenceDomain;
 import dev.cca.core.cpu.Cpu;
+import dev.cca.core.cpu.InstructionLimit;
 import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.SystemCounter;
 import dev.cca.core.gic.Gic;
@@ -75,6 +76,16 @@ public final class Machine {
             domain.add(c);
             cpus[i] = c;
             resetValues(c);
+        }
+    }
+
+    /**
+     * Limits the guest instructions all PEs execute together to {@code limit.limit()} (see {@link InstructionLimit}:
+     * exact for one PE); {@code limit}'s action runs when they are used up. Call before the PEs run.
+     */
+    public void limitInstructions(InstructionLimit limit) {
+        for (Cpu c : cpus) {
+            c.setInstructionLimit(limit);
         }
     }
 

@@ -28,14 +28,17 @@ class EngineEquivalenceTest {
     private static final int WORDS = 3000;
     private static final int SEGMENT = 24;
 
+    private static int threshold;
+
     @BeforeAll
     static void translateEverything() {
+        threshold = Cpu.translationThreshold();
         Cpu.setTranslationThreshold(1);
     }
 
     @AfterAll
     static void restore() {
-        Cpu.setTranslationThreshold(64);
+        Cpu.setTranslationThreshold(threshold);
     }
 
     @ParameterizedTest

@@ -78,6 +78,7 @@ class PmuTest {
         Harness h = el1(SecurityState.NON_SECURE, program(body));
         Cpu c = h.cpu;
         c.setTranslation(jit);
+        int threshold = Cpu.translationThreshold();
         Cpu.setTranslationThreshold(1);
         counters(c, Pmu.INST_RETIRED, Pmu.MEM_ACCESS);
         for (int run = 0; run < 3; run++) { // the third run executes translated blocks when jit is on
@@ -94,7 +95,7 @@ class PmuTest {
             assertEquals(80L * (run + 1), c.pmu.counter(1), "MEM_ACCESS after run " + run);
             assertEquals(insns * (run + 1), c.pmu.counter(Pmu.CYCLE), "cycles after run " + run);
         }
-        Cpu.setTranslationThreshold(64);
+        Cpu.setTranslationThreshold(threshold);
     }
 
     @Test

@@ -110,8 +110,11 @@ final class HostImageCommand {
             }
         });
         session.stopperReady(() -> host.stop(HostImage.Outcome.STOPPED));
+        if (limits.maxInstructions != null) {
+            host.limitInstructions(limits.maxInstructions);
+        }
         long start = System.nanoTime();
-        Thread watchdog = new Thread(() -> watch(host, limits.maxInstructions, limit, start), "limits");
+        Thread watchdog = new Thread(() -> watch(host, limit, start), "limits");
         watchdog.setDaemon(true);
         watchdog.start();
         HostImage.Outcome o = host.run();
@@ -144,16 +147,12 @@ final class HostImageCommand {
         return code;
     }
 
-    private static void watch(HostImage host, Long maxInstructions, Duration limit, long start) {
+    private static void watch(HostImage host, Duration limit, long start) {
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 Thread.sleep(20);
                 if (limit != null && System.nanoTime() - start > limit.toNanos()) {
                     host.stop(HostImage.Outcome.TIMEOUT);
-                    return;
-                }
-                if (maxInstructions != null && host.instructions() >= maxInstructions) {
-                    host.stop(HostImage.Outcome.INSTRUCTION_LIMIT);
                     return;
                 }
             }

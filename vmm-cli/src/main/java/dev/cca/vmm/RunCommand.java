@@ -233,6 +233,11 @@ final class RunCommand implements Callable<Integer> {
         session.vmmReady(vmm);
         vmm.setUp();
 
+        if (limits.maxInstructions != null) {
+            // Each vCPU claims its instructions from the limit before executing them: the run ends exactly there.
+            host.platform.machine.limitInstructions(new dev.cca.core.cpu.InstructionLimit(limits.maxInstructions,
+                    () -> vmm.stop(Vmm.Outcome.INSTRUCTION_LIMIT)));
+        }
         long start = System.nanoTime();
         Thread watchdog = new Thread(() -> watch(host, vmm, start, limit), "watchdog");
         watchdog.setDaemon(true);
@@ -460,16 +465,6 @@ final class RunCommand implements Callable<Integer> {
                     vmm.stop(Vmm.Outcome.TIMEOUT);
                     return;
                 }
-                if (limits.maxInstructions != null) {
-                    long n = 0;
-                    for (int i = 0; i < host.platform.machine.cpuCount(); i++) {
-                        n += host.platform.machine.cpu(i).instructions;
-                    }
-                    if (n >= limits.maxInstructions) {
-                        vmm.stop(Vmm.Outcome.INSTRUCTION_LIMIT);
-                        return;
-                    }
-                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -503,7 +498,8 @@ final class RunCommand implements Callable<Integer> {
         }
         vcpuLocations.forEach(out::println);
         out.println(String.format(Locale.ROOT, "instructions: %d", instructions));
-        if (limits.engine == RunOptions.EngineKind.jit) {
+        // What the translator did, once it ran translated code (short runs interpret every instruction).
+        if (limits.engine == RunOptions.EngineKind.jit && host.platform.machine.cpu(0).translatedBlockRuns() > 0) {
             out.println("translated:   " + host.platform.machine.cpu(0).translationStats());
         }
         // A rate says something only for runs long enough to be dominated by guest code.

@@ -25,8 +25,8 @@ public final class RunOptions {
     }
 
     @Option(names = "--max-instructions", paramLabel = "N",
-            description = "Stop after N guest instructions (all vCPUs together; the count is checked every few "
-                + "milliseconds, so a run may go a little past N).")
+            description = "Stop after N guest instructions, all vCPUs together: exactly N with one vCPU, never "
+                + "more than N with several.")
     Long maxInstructions;
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,

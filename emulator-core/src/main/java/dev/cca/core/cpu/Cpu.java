@@ -350,6 +350,17 @@ public final class Cpu {
         return engine.budget();
     }
 
+    /**
+     * Makes this PE claim its instructions from {@code limit}, which it may share with other PEs (null: no limit).
+     * Call before the PE runs.
+     */
+    public void setInstructionLimit(InstructionLimit limit) {
+        if (limit != null) {
+            limit.share();
+        }
+        engine.limit = limit;
+    }
+
     /** Asks the run loop to return STOP_REQUESTED soon. Safe from any thread. */
     public void requestStop() {
         engine.requestStop();
@@ -389,6 +400,10 @@ public final class Cpu {
      * since start), pages whose blocks a store dropped, and this PE's translated block runs and the instructions it
      * interpreted one by one while translation was on.
      */
+    public long translatedBlockRuns() {
+        return engine.blockRuns;
+    }
+
     public String translationStats() {
         return String.format(java.util.Locale.ROOT,
                 "%d blocks in %.0f ms of CPU time, %d cache drops, %d pages invalidated; PE: %d block runs, %d instructions"
@@ -423,6 +438,10 @@ public final class Cpu {
      * How often a block start must be reached before it is translated (default 30,000, or {@code -Dcca.jit.threshold});
      * 1 translates every block at once, which tests use to run everything through the translator.
      */
+    public static int translationThreshold() {
+        return Translator.threshold;
+    }
+
     public static void setTranslationThreshold(int n) {
         if (n < 1 || n > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("translation threshold must be 1.." + Integer.MAX_VALUE + ", was " + n);

@@ -15,6 +15,8 @@ public final class Engine {
     private final Cpu cpu;
 
     private long budget = Long.MAX_VALUE;
+    /** The instructions this PE shares with the others of its machine (a tool's limit), or null. */
+    volatile InstructionLimit limit;
     private volatile boolean stopRequested;
     /** Counter value (docs/time.md) at which the countdown interrupt asserts, or Long.MAX_VALUE. */
     private long irqCountdownAt = Long.MAX_VALUE;
@@ -94,6 +96,7 @@ public final class Engine {
     StopReason runUntil(int targetEl, SecurityState target) {
         Cpu c = cpu;
         stopRequested = false;
+        boolean limitFired = false;
         while (true) {
             if (c.transitioned) {
                 c.transitioned = false;
@@ -156,8 +159,29 @@ public final class Engine {
             if (guestDebug) {
                 chunk = 1;
             }
+            InstructionLimit lim = limit;
+            if (lim != null) {
+                chunk = lim.claim(chunk);
+                if (chunk < 0) {
+                    Thread.yield(); // other PEs hold the rest: they execute it or give it back
+                    continue;
+                }
+                if (chunk == 0) {
+                    // Used up: the limit's action ends the run (a tool's stop: an interrupt the loop takes above,
+                    // with no instruction executed). If nothing can be taken, the loop returns as if asked to stop.
+                    if (!limitFired) {
+                        limitFired = true;
+                        lim.fire();
+                        continue;
+                    }
+                    return StopReason.STOP_REQUESTED;
+                }
+            }
             long done = execute(chunk, hook == null && !guestDebug && translate, guestDebug);
             budget -= done;
+            if (lim != null) {
+                lim.release(chunk, done);
+            }
         }
     }
 
