@@ -56,6 +56,12 @@ final class CcaSubprocess implements AutoCloseable {
     CcaSubprocess(String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // The engine settings of the test run (.ci/run runs the suite under each engine) reach the child too.
+        for (String p : new String[] {"cca.engine", "cca.jit.threshold", "cca.jit.cache"}) {
+            if (System.getProperty(p) != null) {
+                cmd.add("-D" + p + "=" + System.getProperty(p));
+            }
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());

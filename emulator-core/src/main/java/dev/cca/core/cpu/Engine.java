@@ -33,8 +33,8 @@ public final class Engine {
     /** The translated blocks of the current code page (translation on), or null until first looked up. */
     private Translator.PageBlocks codeBlocks;
 
-    /** The engine new PEs start with: {@code -Dcca.engine=jit} translates, anything else interprets. */
-    static volatile boolean defaultTranslate = "jit".equals(System.getProperty("cca.engine", "interp"));
+    /** The engine new PEs start with: the translator, or the interpreter with {@code -Dcca.engine=interp}. */
+    static volatile boolean defaultTranslate = !"interp".equals(System.getProperty("cca.engine", "jit"));
     /** Whether hot blocks are translated ({@link Translator}) or every instruction is interpreted. */
     volatile boolean translate = defaultTranslate;
 
