@@ -155,11 +155,11 @@ class LinuxBootTest {
                 cache.resolve("vmlinuz").toString(), "--initrd", cache.resolve("initramfs.cpio").toString(),
                 "--timeout", "50m");
         assertEquals(0, r.exit(), r.out() + r.err());
-        assertTrue(r.out().matches("(?s).*\n  cca \\(normal VM, --engine interp\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
+        assertTrue(r.out().matches("(?s).*\n  cca \\(normal VM, --engine (interp|jit)\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
                 r.out());
-        assertTrue(r.out().matches("(?s).*\n  cca \\(realm, --engine interp\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
+        assertTrue(r.out().matches("(?s).*\n  cca \\(realm, --engine (interp|jit)\\) +[0-9.]+ s +[0-9.]+ s .*G guest instructions.*"),
                 r.out());
-        assertTrue(r.out().matches("(?s).*\n  boot to /init, realm / normal VM \\(--engine interp\\): [0-9.]+x\n.*"), r.out());
+        assertTrue(r.out().matches("(?s).*\n  boot to /init, realm / normal VM \\(--engine (interp|jit)\\): [0-9.]+x\n.*"), r.out());
     }
 
     /** The hwcaps docs/cpu-features.md says Linux sees (its machine-checked "Linux hwcaps: `...`" line). */

@@ -208,6 +208,7 @@ public final class Engine {
         boolean dispatch = true;
         boolean jumped = resumesAtTarget;
         try {
+            loop:
             while (c.instructions < end) {
                 if (tlb.inboxPending()) {
                     tlb.drainInbox(); // a broadcast TLBI from another PE takes effect before our next access
@@ -256,35 +257,48 @@ public final class Engine {
                         continue;
                     }
                 }
-                Insn insn = codeInsns[slot];
-                if (insn == null) {
-                    insn = decodeSlot(slot);
+                // Interpret the straight run from pc to the next branch, page end, exception or end of chunk.
+                Insn[] insns = codeInsns;
+                long runStart = c.instructions;
+                while (true) {
+                    Insn insn = insns[slot];
+                    if (insn == null) {
+                        insn = decodeSlot(slot);
+                    }
+                    c.pc = pc;
+                    if (guestDebug && c.debug.beforeInstruction(pc)) {
+                        pc = c.pc; // a software step or breakpoint exception was taken
+                        c.instructions++;
+                        break loop;
+                    }
+                    long next;
+                    try {
+                        next = insn.exec(c, pc);
+                    } catch (GuestFault f) {
+                        next = c.exceptions.deliverPending(pc);
+                    } catch (RuntimeException | StackOverflowError e) {
+                        // A bug of the emulator or a device model must not take the JVM down: stop with a report.
+                        internalError(pc, e);
+                        c.instructions++;
+                        interpreted += c.instructions - runStart;
+                        break loop;
+                    }
+                    long count = ++c.instructions;
+                    if (guestDebug) {
+                        next = c.debug.afterInstruction(next, Bytes.getInt(codeBytes, slot << 2));
+                    }
+                    boolean sequential = next == pc + 4;
+                    pc = next;
+                    // (codeVa is -1 after a change of translation: the next fetch translates again)
+                    if (!sequential || c.transitioned || count >= end
+                            || (pc & 0xFFFF_FFFF_FFFF_F003L) != codeVa) {
+                        interpreted += count - runStart;
+                        dispatch = !sequential;
+                        jumped = dispatch;
+                        break;
+                    }
+                    slot++;
                 }
-                c.pc = pc;
-                if (guestDebug && c.debug.beforeInstruction(pc)) {
-                    pc = c.pc; // a software step or breakpoint exception was taken
-                    c.instructions++;
-                    break;
-                }
-                long next;
-                try {
-                    next = insn.exec(c, pc);
-                } catch (GuestFault f) {
-                    next = c.exceptions.deliverPending(pc);
-                } catch (RuntimeException | StackOverflowError e) {
-                    // A bug of the emulator or a device model must not take the JVM down: stop with a report.
-                    internalError(pc, e);
-                    c.instructions++;
-                    break;
-                }
-                c.instructions++;
-                interpreted++;
-                if (guestDebug) {
-                    next = c.debug.afterInstruction(next, Bytes.getInt(codeBytes, slot << 2));
-                }
-                dispatch = next != pc + 4;
-                jumped = dispatch;
-                pc = next;
                 if (c.transitioned) {
                     break;
                 }
