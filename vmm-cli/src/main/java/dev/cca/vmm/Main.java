@@ -4,6 +4,7 @@ import picocli.CommandLine;
 
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -14,8 +15,6 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = "A pure-Java Arm CCA system emulator: an AArch64 CPU with RME, the RMM and the EL3 firmware as "
             + "Java models, a KVM host with the Linux realm ABI (v12), and this VMM.%n",
-        subcommands = {RunCommand.class, DebugCommand.class, BenchCommand.class, InitramfsCommand.class,
-            TokenCommand.class, MeasureCommand.class, AbiTestCommand.class, CommandLine.HelpCommand.class},
         footer = {"%nExamples:",
             "  cca run                          boot the embedded hello-realm guest in a realm",
             "  cca run --realm -k g.elf -m 256  boot your own image in a realm with 256 MiB",
@@ -72,10 +71,7 @@ public final class Main implements Runnable {
         main.in = in;
         main.out = out;
         main.err = err;
-        CommandLine cl = new CommandLine(main);
-        // The memory map in run's help comes from MemoryMap, where it is declared.
-        cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer(
-                expandMemoryMap(cl.getSubcommands().get("run").getCommandSpec().usageMessage().footer()));
+        CommandLine cl = commandLine(main, subcommandsFor(args));
         HelpFooter.install(cl);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
@@ -106,6 +102,46 @@ public final class Main implements Runnable {
             return 70;
         });
         return cl.execute(args);
+    }
+
+    /** The command line of {@code main} with the subcommands {@code subs}. */
+    static CommandLine commandLine(Main main, List<Class<?>> subs) {
+        CommandLine cl = new CommandLine(main);
+        for (Class<?> sub : subs) {
+            cl.addSubcommand(sub);
+        }
+        CommandLine run = cl.getSubcommands().get("run");
+        if (run != null) {
+            // The memory map in run's help comes from MemoryMap, where it is declared.
+            run.getCommandSpec().usageMessage().footer(expandMemoryMap(run.getCommandSpec().usageMessage().footer()));
+        }
+        return cl;
+    }
+
+    /** The subcommands, in the order help lists them. */
+    static final List<Class<?>> SUBCOMMANDS = List.of(RunCommand.class, DebugCommand.class, BenchCommand.class,
+            InitramfsCommand.class, TokenCommand.class, MeasureCommand.class, AbiTestCommand.class,
+            CommandLine.HelpCommand.class);
+
+    /**
+     * The subcommands to build the command line with: only the one named, when the first word that is not an
+     * option names one (picocli's model of every subcommand's options is most of the CLI's start-up time), else
+     * all of them (help, a mistyped name, no command).
+     */
+    static List<Class<?>> subcommandsFor(String[] args) {
+        for (String a : args) {
+            if (a.startsWith("-")) {
+                continue;
+            }
+            for (Class<?> c : SUBCOMMANDS) {
+                Command cmd = c.getAnnotation(Command.class);
+                if (cmd.name().equals(a) && c != CommandLine.HelpCommand.class) {
+                    return List.of(c);
+                }
+            }
+            break;
+        }
+        return SUBCOMMANDS;
     }
 
     private static String[] expandMemoryMap(String[] footer) {

@@ -22,7 +22,7 @@ class HelpExamplesTest {
     /** Every command by its words after "cca" ("" for cca itself), with its spec. */
     private static Map<String, CommandLine.Model.CommandSpec> commands() {
         Map<String, CommandLine.Model.CommandSpec> all = new LinkedHashMap<>();
-        collect(new CommandLine(new Main()), "", all);
+        collect(Main.commandLine(new Main(), Main.SUBCOMMANDS), "", all);
         return all;
     }
 
@@ -76,7 +76,7 @@ class HelpExamplesTest {
                         + "\" is not a line of its own:\n" + r.out());
                 List<String> w = words(ex);
                 try {
-                    new CommandLine(new Main()).parseArgs(w.toArray(new String[0]));
+                    Main.commandLine(new Main(), Main.SUBCOMMANDS).parseArgs(w.toArray(new String[0]));
                 } catch (CommandLine.ParameterException e) {
                     fail("cca " + c.getKey() + " --help: the example \"" + ex.trim() + "\" does not parse: "
                             + e.getMessage());
