@@ -13,6 +13,7 @@ import java.util.List;
  * The in-process form of scripts/realm-stress.sh (-j): the same runs and the same counting, but every run is
  * `cca run` called in this one JVM (dev.cca.vmm.Main.run), which saves the JVM start and warm-up of each run.
  * Usage: java -cp vmm-cli/target/cca.jar scripts/RealmStress.java RUNS CPUS IMAGE TIMEOUT LOGDIR [CCA-RUN-ARGS...]
+ * (the script passes --realm among the cca run arguments unless -N asks for a normal VM)
  */
 public final class RealmStress {
     public static void main(String[] a) throws IOException {
@@ -24,7 +25,7 @@ public final class RealmStress {
         int passed = 0, internal = 0, timedOut = 0, guestFail = 0, other = 0;
         long start = System.nanoTime();
         for (int i = 1; i <= runs; i++) {
-            List<String> args = new ArrayList<>(List.of("run", "--realm", "-k", image, "--cpus", cpus,
+            List<String> args = new ArrayList<>(List.of("run", "-k", image, "--cpus", cpus,
                     "--timeout", timeout));
             for (int k = 5; k < a.length; k++) {
                 args.add(a[k]);

@@ -5,7 +5,8 @@
 # runs are counted by how they ended (internal errors: KVM_EXIT_INTERNAL_ERROR or a Java exception that ended
 # the run; timeout; guest FAIL; other) and their output is kept in the log directory.
 #
-# Usage: scripts/realm-stress.sh [-j] [-n RUNS] [-c CPUS] [-k IMAGE] [-t TIMEOUT] [-l LOGDIR] [-- CCA-RUN-ARGS...]
+# Usage: scripts/realm-stress.sh [-j] [-N] [-n RUNS] [-c CPUS] [-k IMAGE] [-t TIMEOUT] [-l LOGDIR] [-- CCA-RUN-ARGS...]
+# -N runs the image as a normal VM instead of a realm (src-test-images/platform/smp-sgi.elf, timer-irq.elf).
 # -j runs every `cca run` in one JVM (scripts/RealmStress.java): no JVM start per run. The command run is $CCA
 # if set (e.g. CCA="java -jar /tmp/cca.jar", to keep a build fixed while the sources change), else ./cca; with
 # -j the jar is $CCA_JAR or vmm-cli/target/cca.jar. Exit status: 0 every run passed, 1 some did not, 2 usage.
@@ -17,9 +18,11 @@ image="$root/src-test-images/realm-gic/realm-sgi.elf"
 timeout=120s
 logs=
 inproc=
+realm=--realm
 while [ $# -gt 0 ]; do
     case "$1" in
         -j) inproc=1; shift ;;
+        -N) realm=; shift ;;
         -n) runs=$2; shift 2 ;;
         -c) cpus=$2; shift 2 ;;
         -k) image=$2; shift 2 ;;
@@ -40,7 +43,7 @@ if [ -n "$inproc" ]; then
     jar=${CCA_JAR:-$root/vmm-cli/target/cca.jar}
     [ -n "${CCA_JAR:-}" ] || "$root/cca" --version >/dev/null # builds the jar if the sources changed
     java ${CCA_JAVA_OPTS:--Xmx3g} -cp "$jar" "$root/scripts/RealmStress.java" "$runs" "$cpus" "$image" "$timeout" \
-        "$logs" "$@" && rc=0 || rc=$?
+        "$logs" $realm "$@" && rc=0 || rc=$?
     [ "$rc" = 0 ] && rmdir "$logs" 2>/dev/null
     exit "$rc"
 fi
@@ -53,7 +56,7 @@ i=1
 while [ "$i" -le "$runs" ]; do
     out="$logs/run-$i.log"
     set +e
-    $cca run --realm -k "$image" --cpus "$cpus" --timeout "$timeout" "$@" >"$out" 2>&1
+    $cca run $realm -k "$image" --cpus "$cpus" --timeout "$timeout" "$@" >"$out" 2>&1
     rc=$?
     set -e
     if [ "$rc" = 0 ] && grep -q "^$name: PASS\$" "$out" && ! grep -q "FAIL" "$out"; then
