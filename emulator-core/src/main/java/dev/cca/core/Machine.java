@@ -80,8 +80,8 @@ public final class Machine {
     }
 
     /**
-     * Limits the guest instructions all PEs execute together to {@code limit.limit()} (see {@link InstructionLimit}:
-     * exact for one PE); {@code limit}'s action runs when they are used up. Call before the PEs run.
+     * Limits the guest instructions all PEs execute together to exactly {@code limit}'s ({@link InstructionLimit});
+     * its action runs when they are used up. Call before the PEs run.
      */
     public void limitInstructions(InstructionLimit limit) {
         for (Cpu c : cpus) {

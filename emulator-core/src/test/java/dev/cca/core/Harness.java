@@ -26,6 +26,11 @@ final class Harness {
 
     /** Drops from EL3 to EL1h in {@code state} at {@code entry}, as firmware would. */
     void enterEl1(SecurityState state, long entry) {
+        enterEl1(cpu, state, entry);
+    }
+
+    /** Drops {@code cpu} from EL3 to EL1h in {@code state} at {@code entry}, as firmware would. */
+    static void enterEl1(Cpu cpu, SecurityState state, long entry) {
         long scr = SysRegs.SCR_HCE | SysRegs.SCR_RW;
         if (state == SecurityState.NON_SECURE) {
             scr |= SysRegs.SCR_NS;

@@ -65,13 +65,7 @@ class InstructionLimitTest {
             long data = Harness.RAM + 0x10000 + 0x10000L * i;
             threads[i] = new Thread(() -> {
                 try {
-                    long scr = dev.cca.core.cpu.SysRegs.SCR_HCE | dev.cca.core.cpu.SysRegs.SCR_RW
-                            | dev.cca.core.cpu.SysRegs.SCR_NS;
-                    c.writeSysReg(dev.cca.core.cpu.SysRegs.SCR_EL3, scr);
-                    c.sr[dev.cca.core.cpu.SysRegs.HCR_EL2] = dev.cca.core.cpu.SysRegs.HCR_RW;
-                    c.sr[dev.cca.core.cpu.SysRegs.SPSR_EL3] = 0x3C5;
-                    c.sr[dev.cca.core.cpu.SysRegs.ELR_EL3] = CODE;
-                    c.eret();
+                    Harness.enterEl1(c, SecurityState.NON_SECURE, CODE);
                     c.setTranslation(jit);
                     c.x[0] = data;
                     c.x[7] = Long.MAX_VALUE;

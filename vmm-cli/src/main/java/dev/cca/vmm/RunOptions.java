@@ -25,8 +25,7 @@ public final class RunOptions {
     }
 
     @Option(names = "--max-instructions", paramLabel = "N",
-            description = "Stop after N guest instructions, all vCPUs together: exactly N with one vCPU, never "
-                + "more than N with several.")
+            description = "Stop after exactly N guest instructions, all vCPUs together.")
     Long maxInstructions;
 
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,

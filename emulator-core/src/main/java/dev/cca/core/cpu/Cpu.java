@@ -443,8 +443,8 @@ public final class Cpu {
     }
 
     public static void setTranslationThreshold(int n) {
-        if (n < 1 || n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("translation threshold must be 1.." + Integer.MAX_VALUE + ", was " + n);
+        if (n < 1) {
+            throw new IllegalArgumentException("translation threshold must be at least 1, was " + n);
         }
         Translator.threshold = n;
     }

@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Cpu.StopReason#STOP_REQUESTED}.
  */
 public final class InstructionLimit {
-    private final long limit;
     private final AtomicLong left;
     /** Instructions claimed and not yet released. */
     private final AtomicLong held = new AtomicLong();
@@ -25,13 +24,8 @@ public final class InstructionLimit {
         if (limit <= 0) {
             throw new IllegalArgumentException("an instruction limit must be positive, was " + limit);
         }
-        this.limit = limit;
         this.left = new AtomicLong(limit);
         this.reached = reached;
-    }
-
-    public long limit() {
-        return limit;
     }
 
     /** PEs that claim from this limit ({@link #share}). */

@@ -245,7 +245,7 @@ public final class HostImage implements PowerControl {
     /** Guarded by {@link #lock}: consecutive looks at an all-idle system; any progress resets it. */
     private int quietRounds;
 
-    /** Ends the run after exactly {@code n} instructions of all PEs together (never more). Call before {@link #run}. */
+    /** Ends the run after exactly {@code n} instructions of all PEs together. Call before {@link #run}. */
     public void limitInstructions(long n) {
         platform.machine.limitInstructions(new dev.cca.core.cpu.InstructionLimit(n,
                 () -> stop(Outcome.INSTRUCTION_LIMIT)));
