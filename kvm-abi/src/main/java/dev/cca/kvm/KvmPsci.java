@@ -185,7 +185,7 @@ final class KvmPsci {
 
     /** kvm_psci_vcpu_off(): the vCPU sleeps in KVM_RUN until CPU_ON (KVM_REQ_SLEEP). */
     private void vcpuOff(KvmVcpu v) {
-        v.mpState = KVM_MP_STATE_STOPPED;
+        vm.backend.powerOff(v);
         vm.waits.wakeAll(); // a VM whose vCPUs are all idle or off lets time jump
     }
 
@@ -204,9 +204,13 @@ final class KvmPsci {
             return Psci.INVALID_PARAMETERS;
         }
         long ret;
+        // The completion is made under the target's monitor, where its own CPU_OFF is handled (VmBackend.powerOff),
+        // so that a realm's RMM has decided about the REC before the target's thread looks.
         synchronized (target) {
             if (target.mpState != KVM_MP_STATE_STOPPED) {
                 ret = version != VmFirmwareRegs.PSCI_0_1 ? Psci.ALREADY_ON : Psci.INVALID_PARAMETERS;
+                target.onWhileRunnable = true;
+                vm.backend.psciComplete(pe, source, target, ret == Psci.ALREADY_ON ? Psci.SUCCESS : Psci.DENIED);
             } else {
                 target.requestReset(x[2], x[3]);
                 vm.backend.psciComplete(pe, source, target, Psci.SUCCESS);
@@ -216,8 +220,6 @@ final class KvmPsci {
         }
         if (ret == Psci.SUCCESS) {
             vm.kick(target.id); // kvm_vcpu_wake_up()
-        } else {
-            vm.backend.psciComplete(pe, source, target, ret == Psci.ALREADY_ON ? Psci.SUCCESS : Psci.DENIED);
         }
         return ret;
     }

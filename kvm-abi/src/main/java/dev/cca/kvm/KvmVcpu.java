@@ -44,6 +44,14 @@ public final class KvmVcpu implements FileObject {
      */
     volatile boolean resetPending;
     long resetPc, resetR0;
+    /**
+     * A CPU_ON for this vCPU was completed as "already on" while KVM still saw it runnable (guarded by this
+     * vCPU's monitor). For a realm the RMM, which decides, may have taken the REC off just before (a CPU_OFF whose
+     * exit this vCPU's thread had not handled yet) and so powered it on again: see {@link VmBackend#powerOff}.
+     */
+    boolean onWhileRunnable;
+    /** A realm vCPU's CPU_OFF that the next REC_ENTER confirms or undoes ({@link VmBackend#powerOff}). */
+    boolean offUnconfirmed;
     /** vcpu_has_run_once(): the first KVM_RUN (and, for a realm, activation) succeeded. */
     boolean hasRun;
     /** vcpu->mmio_needed: the last exit was a KVM_EXIT_MMIO that the next KVM_RUN completes. */

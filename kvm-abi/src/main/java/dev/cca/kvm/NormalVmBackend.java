@@ -714,6 +714,11 @@ final class NormalVmBackend implements VmBackend {
     }
 
     @Override
+    public void powerOff(KvmVcpu v) {
+        v.mpState = KVM_MP_STATE_STOPPED; // KVM is where a normal VM's power state lives
+    }
+
+    @Override
     public boolean vcpuWfi(Process p, Cpu pe, KvmVcpu v) {
         return blockUntilWake(p, pe, v, state(v));
     }

@@ -216,6 +216,18 @@ final class RealmBackend implements VmBackend {
     }
 
     @Override
+    public void powerOff(KvmVcpu v) {
+        synchronized (v) { // against KvmPsci's CPU_ON, which decides under the same monitor
+            if (v.onWhileRunnable) {
+                v.onWhileRunnable = false;
+                v.offUnconfirmed = true;
+            } else {
+                v.mpState = KVM_MP_STATE_STOPPED;
+            }
+        }
+    }
+
+    @Override
     public boolean vcpuWfi(Process p, Cpu pe, KvmVcpu v) {
         return realm.exits.blockUntilWake(p, pe, v);
     }

@@ -129,6 +129,16 @@ final class RecExitHandler {
                 pe.setIrqSource(HostKernel.IRQ_KICK, false);
                 kernel.leaveGuest(self);
             }
+            if (v.offUnconfirmed) {
+                v.offUnconfirmed = false;
+                if (Rmi.status(r[0]) == Rmi.ERROR_REC) {
+                    // rec_runnable: the REC is off. The CPU_OFF stands, unless a CPU_ON came since this entry
+                    // (then the RMM powered the REC on, and the next entry looks again).
+                    vm.backend.powerOff(v);
+                    vm.waits.wakeAll();
+                    continue;
+                }
+            }
             if (r[0] == Rmi.SUCCESS) {
                 syncFromRec(pe, v, vgic);
             }

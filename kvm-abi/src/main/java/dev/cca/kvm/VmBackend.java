@@ -99,6 +99,14 @@ sealed interface VmBackend permits NormalVmBackend, RealmBackend {
      */
     long psciComplete(Cpu pe, KvmVcpu source, KvmVcpu target, long status);
 
+    /**
+     * kvm_psci_vcpu_off() for {@code v}'s own CPU_OFF: KVM_MP_STATE_STOPPED, except for a realm vCPU that a CPU_ON
+     * found runnable meanwhile ({@link KvmVcpu#onWhileRunnable}), whose next REC_ENTER tells whether the RMM powered
+     * it on again (it runs) or not (RMI_ERROR_REC, rec_runnable: then this is called again, and stops it unless
+     * another CPU_ON came meanwhile).
+     */
+    void powerOff(KvmVcpu v);
+
     /** kvm_vcpu_wfi() for the calling vCPU (PSCI CPU_SUSPEND): false if a signal ended the wait. */
     boolean vcpuWfi(Process p, Cpu pe, KvmVcpu v);
 }
