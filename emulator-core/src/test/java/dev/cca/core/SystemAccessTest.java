@@ -101,6 +101,18 @@ class SystemAccessTest {
         assertEquals(Esr.EC_HVC64, Esr.ec(ok.cpu.sr[SysRegs.ESR_EL2]));
     }
 
+    @Test
+    void prefetchFromAMisalignedSpIsNoAccessAndNoFault() {
+        // prfm pldl1keep, [sp]; prfm pldl1keep, [sp, x1]; prfum pldl1keep, [sp, #-8]; hvc #0 (CheckSPAlignment is
+        // skipped for prefetches)
+        Harness h = el1(0xf98003e0, 0xf8a16be0, 0xf89f83e0, 0xd4000002);
+        h.cpu.x[1] = 8;
+        h.cpu.setSp(Harness.RAM + 0x9008);
+        assertEquals(Cpu.StopReason.ARRIVED, h.runToEl2(SecurityState.NON_SECURE));
+        assertEquals(Esr.EC_HVC64, Esr.ec(h.cpu.sr[SysRegs.ESR_EL2]));
+        assertEquals(CODE + 16, h.cpu.sr[SysRegs.ELR_EL2], "the program's own hvc, not the EL1 vector's");
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 7, 8, 9, 63, 1000})
     void crc32MatchesTheJdkOnRandomData(int length) {

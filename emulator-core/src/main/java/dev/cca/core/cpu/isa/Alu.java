@@ -7,40 +7,20 @@ public final class Alu {
 
     public static final int N = 1 << 31, Z = 1 << 30, C = 1 << 29, V = 1 << 28;
 
+    /*
+     * The flag computations are kept under HotSpot's 35-byte inlining limit for call sites that are not hot
+     * (MaxInlineSize), so that every add and subtract inlines them, in the interpreter's lambdas and in blocks.
+     */
+
     /** NZCV of a + b + carryIn on 64 bits (AddWithCarry). */
     public static int addFlags64(long a, long b, long r) {
-        int f = 0;
-        if (r < 0) {
-            f |= N;
-        }
-        if (r == 0) {
-            f |= Z;
-        }
-        if ((((a & b) | ((a | b) & ~r)) >>> 63) != 0) {
-            f |= C;
-        }
-        if ((((a ^ r) & (b ^ r)) >>> 63) != 0) {
-            f |= V;
-        }
-        return f;
+        return logicFlags64(r) | (int) ((((a & b) | ((a | b) & ~r)) >>> 63) << 29)
+                | (int) ((((a ^ r) & (b ^ r)) >>> 63) << 28);
     }
 
     /** NZCV of a + b + carryIn on 32 bits. */
     public static int addFlags32(int a, int b, int r) {
-        int f = 0;
-        if (r < 0) {
-            f |= N;
-        }
-        if (r == 0) {
-            f |= Z;
-        }
-        if ((((a & b) | ((a | b) & ~r)) >>> 31) != 0) {
-            f |= C;
-        }
-        if ((((a ^ r) & (b ^ r)) >>> 31) != 0) {
-            f |= V;
-        }
-        return f;
+        return logicFlags32(r) | ((((a & b) | ((a | b) & ~r)) >>> 31) << 29) | ((((a ^ r) & (b ^ r)) >>> 31) << 28);
     }
 
     /** NZ flags of a logical result, C and V cleared. */

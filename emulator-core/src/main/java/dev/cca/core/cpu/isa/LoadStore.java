@@ -38,30 +38,83 @@ public final class LoadStore {
                 | (sf ? Esr.SF : 0) | (acqRel ? Esr.AR : 0);
     }
 
+    /*
+     * The access itself. Each instruction's lambda calls the one path of its kind, chosen at decode time, so that
+     * the compiled code of a lambda and of these paths stays small: a translated block (Translator) inlines them
+     * and folds the size, which HotSpot refuses for a method that handles every kind ("already compiled into a
+     * big method"). transfer() serves the rarer forms (writeback, unprivileged) with the kind as a value.
+     */
+
+    static void load(Cpu c, long addr, int rt, int bytes, int syn) {
+        c.setX(rt, c.read(addr, bytes, syn));
+    }
+
+    /** LDRSB/LDRSH/LDRSW: sign-extended to 64 bits, then masked to 32 for the W forms ({@code mask}). */
+    static void loadSigned(Cpu c, long addr, int rt, int bytes, int syn, long mask) {
+        int sh = 64 - 8 * bytes;
+        c.setX(rt, ((c.read(addr, bytes, syn) << sh) >> sh) & mask);
+    }
+
+    static void store(Cpu c, long addr, int rt, int bytes, int syn) {
+        c.write(addr, bytes, c.x[rt], syn);
+    }
+
+    /** The mask that {@link #loadSigned} applies for a sign-extending kind. */
+    private static long signMask(int kind) {
+        return kind == LOAD_SX32 ? 0xFFFF_FFFFL : -1L;
+    }
+
     static void transfer(Cpu c, long addr, int rt, int size, int kind, int syn) {
-        int bytes = 1 << size;
         switch (kind) {
             case STORE:
-                c.write(addr, bytes, c.x[rt], syn);
+                store(c, addr, rt, 1 << size, syn);
                 return;
             case LOAD:
-                c.setX(rt, c.read(addr, bytes, syn));
+                load(c, addr, rt, 1 << size, syn);
                 return;
-            case LOAD_SX64: {
-                long v = c.read(addr, bytes, syn);
-                int sh = 64 - 8 * bytes;
-                c.setX(rt, (v << sh) >> sh);
+            case LOAD_SX64:
+            case LOAD_SX32:
+                loadSigned(c, addr, rt, 1 << size, syn, signMask(kind));
                 return;
-            }
-            case LOAD_SX32: {
-                long v = c.read(addr, bytes, syn);
-                int sh = 64 - 8 * bytes;
-                c.setX(rt, ((v << sh) >> sh) & 0xFFFF_FFFFL);
-                return;
-            }
             default:
                 // PRFM: a hint; no access, no fault.
         }
+    }
+
+    /**
+     * A single-register load or store without writeback, at {@code off} plus Xn|SP ({@code rn}, or the
+     * instruction's PC for a literal when {@code rn} is -1) plus Xm extended and scaled ({@code rm}, or none when
+     * -1). One lambda per kind: see {@link #load}. PRFM is a hint: no access, no fault, and no SP alignment check
+     * (the pseudocode skips it for prefetches).
+     */
+    private static Insn access(int kind, int size, int rt, int rn, long off, int rm, int option, int shift) {
+        int syn = syndrome(size, kind, rt, false);
+        int bytes = 1 << size;
+        switch (kind) {
+            case STORE:
+                return (c, pc) -> {
+                    store(c, address(c, pc, rn, off, rm, option, shift), rt, bytes, syn);
+                    return pc + 4;
+                };
+            case LOAD:
+                return (c, pc) -> {
+                    load(c, address(c, pc, rn, off, rm, option, shift), rt, bytes, syn);
+                    return pc + 4;
+                };
+            case PREFETCH:
+                return (c, pc) -> pc + 4;
+            default:
+                long mask = signMask(kind);
+                return (c, pc) -> {
+                    loadSigned(c, address(c, pc, rn, off, rm, option, shift), rt, bytes, syn, mask);
+                    return pc + 4;
+                };
+        }
+    }
+
+    private static long address(Cpu c, long pc, int rn, long off, int rm, int option, int shift) {
+        long a = (rn < 0 ? pc : base(c, rn)) + off;
+        return rm < 0 ? a : a + Alu.extend(c.x[rm], option, shift);
     }
 
     /** The base register value; with Rn = SP, CheckSPAlignment() first (SCTLR_ELx.SA/SA0). */
@@ -100,13 +153,7 @@ public final class LoadStore {
         if (kind < 0) {
             return null;
         }
-        int rn = f.u('n'), rt = f.u('t');
-        long off = (long) f.u('i') << size;
-        int syn = syndrome(size, kind, rt, false);
-        return (c, pc) -> {
-            transfer(c, base(c, rn) + off, rt, size, kind, syn);
-            return pc + 4;
-        };
+        return access(kind, size, f.u('t'), f.u('n'), (long) f.u('i') << size, -1, 0, 0);
     }
 
     /** LDUR/STUR (unscaled), post-indexed and pre-indexed forms with a signed 9-bit offset. */
@@ -128,11 +175,7 @@ public final class LoadStore {
             };
         }
         if (mode == 0) {
-            int syn = syndrome(size, kind, rt, false);
-            return (c, pc) -> {
-                transfer(c, base(c, rn) + off, rt, size, kind, syn);
-                return pc + 4;
-            };
+            return access(kind, size, rt, rn, off, -1, 0, 0);
         }
         boolean post = mode == 1;
         return (c, pc) -> {
@@ -153,13 +196,7 @@ public final class LoadStore {
             return null;
         }
         int shift = f.u('k') == 1 ? size : 0;
-        int rn = f.u('n'), rt = f.u('t'), rm = f.u('m');
-        int syn = syndrome(size, kind, rt, false);
-        return (c, pc) -> {
-            long addr = base(c, rn) + Alu.extend(c.x[rm], option, shift);
-            transfer(c, addr, rt, size, kind, syn);
-            return pc + 4;
-        };
+        return access(kind, size, f.u('t'), f.u('n'), 0, f.u('m'), option, shift);
     }
 
     /** LDR (literal), LDRSW (literal), PRFM (literal). */
@@ -175,11 +212,7 @@ public final class LoadStore {
             case 2: size = 2; kind = LOAD_SX64; break;
             default: size = 3; kind = PREFETCH; break;
         }
-        int syn = syndrome(size, kind, rt, false);
-        return (c, pc) -> {
-            transfer(c, pc + off, rt, size, kind, syn);
-            return pc + 4;
-        };
+        return access(kind, size, rt, -1, off, -1, 0, 0);
     }
 
     /** LDP, STP, LDPSW, LDNP, STNP (general registers). */
@@ -197,24 +230,32 @@ public final class LoadStore {
         int bytes = 1 << size;
         boolean writeback = mode == 1 || mode == 3;
         boolean post = mode == 1;
-        return (c, pc) -> {
-            long base = base(c, rn);
-            long addr = post ? base : base + off;
-            if (load) {
-                // Both loads complete before either register is written (Rt == Rt2 is CONSTRAINED UNPREDICTABLE).
-                long v1 = c.read(addr, bytes, 0);
-                long v2 = c.read(addr + bytes, bytes, 0);
-                if (kind == LOAD_SX64) {
-                    v1 = (int) v1;
-                    v2 = (int) v2;
-                }
-                c.setX(rt, v1);
-                c.setX(rt2, v2);
-            } else {
+        if (!load) {
+            return (c, pc) -> {
+                long base = base(c, rn);
+                long addr = post ? base : base + off;
                 long v1 = c.x[rt], v2 = c.x[rt2];
                 c.write(addr, bytes, v1, 0);
                 c.write(addr + bytes, bytes, v2, 0);
+                if (writeback) {
+                    c.setXsp(rn, base + off);
+                }
+                return pc + 4;
+            };
+        }
+        boolean signed = kind == LOAD_SX64;
+        return (c, pc) -> {
+            long base = base(c, rn);
+            long addr = post ? base : base + off;
+            // Both loads complete before either register is written (Rt == Rt2 is CONSTRAINED UNPREDICTABLE).
+            long v1 = c.read(addr, bytes, 0);
+            long v2 = c.read(addr + bytes, bytes, 0);
+            if (signed) {
+                v1 = (int) v1;
+                v2 = (int) v2;
             }
+            c.setX(rt, v1);
+            c.setX(rt2, v2);
             if (writeback) {
                 c.setXsp(rn, base + off);
             }
