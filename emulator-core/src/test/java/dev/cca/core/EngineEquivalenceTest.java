@@ -67,6 +67,38 @@ class EngineEquivalenceTest {
         assertSameState(seed, interp, jit);
     }
 
+    /**
+     * Block chaining: a loop of two blocks (the second reached by an unconditional branch, the first by the loop's
+     * conditional branch) runs inside one translated region, entered once per execution chunk instead of once per
+     * block per iteration, and ends in the interpreter's state.
+     */
+    @org.junit.jupiter.api.Test
+    void aLoopOfTwoBlocksRunsInOneRegionWithoutReturningToTheRunLoop() {
+        Harness[] hs = new Harness[2];
+        for (int e = 0; e < 2; e++) {
+            Harness h = new Harness();
+            h.cpu.setTranslation(e == 1);
+            h.load(CODE,
+                    0xd2807d00, // movz x0, #1000
+                    0xd2800001, // movz x1, #0
+                    0x91000c21, // loop: add x1, x1, #3
+                    0x14000002, // b skip
+                    0x91019021, // add x1, x1, #100 (never)
+                    0xf1000400, // skip: subs x0, x0, #1
+                    0x54000001 | ((-4 & 0x7FFFF) << 5), // b.ne loop
+                    0x14000000); // b .
+            h.enterEl1(SecurityState.NON_SECURE, CODE);
+            h.cpu.setBudget(100_000);
+            h.cpu.runUntil(2, SecurityState.NON_SECURE);
+            hs[e] = h;
+        }
+        assertSameState(0, hs[0], hs[1]);
+        assertEquals(3000, hs[1].cpu.x[1]);
+        long runs = hs[1].cpu.translatedBlockRuns();
+        // 100,000 instructions are 25 chunks of 4,096; without chaining the loop alone enters a block 2,000 times.
+        assertTrue(runs > 0 && runs < 200, "region entries: " + runs);
+    }
+
     private static void assertSameState(long seed, Harness interp, Harness jit) {
         Cpu a = interp.cpu;
         Cpu b = jit.cpu;

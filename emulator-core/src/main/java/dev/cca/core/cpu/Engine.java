@@ -32,6 +32,15 @@ public final class Engine {
     private Page codePage;
     /** The translated blocks of the current code page (translation on), or null until first looked up. */
     private Translator.PageBlocks codeBlocks;
+    /**
+     * Recently used code pages, direct-mapped by virtual page number: a call to or a return from another page
+     * (one in about 60 instructions of a Linux boot) finds its page here without a TLB lookup. Valid while the
+     * translation of their VAs is unchanged: {@link #forgetCodePage} (every TLB invalidation and regime change)
+     * empties it.
+     */
+    private static final int RECENT_PAGES = 16;
+    private final long[] recentVa = new long[RECENT_PAGES];
+    private final Page[] recentPage = new Page[RECENT_PAGES];
 
     /** The engine new PEs start with: the translator, or the interpreter with {@code -Dcca.engine=interp}. */
     static volatile boolean defaultTranslate = !"interp".equals(System.getProperty("cca.engine", "jit"));
@@ -52,6 +61,7 @@ public final class Engine {
 
     Engine(Cpu cpu) {
         this.cpu = cpu;
+        java.util.Arrays.fill(recentVa, -1);
     }
 
     // ---- budget, stop requests, time events -----------------------------------------------------------------
@@ -232,7 +242,7 @@ public final class Engine {
                     Block b = pb.blocks[slot];
                     if ((b == null || b.va != pc) && jumped && ++pb.heat[slot] >= Translator.threshold) {
                         pb.heat[slot] = 0;
-                        b = Translator.translate(pc, slot, codeInsns, codeBytes);
+                        b = Translator.translate(pc, slot, codeInsns, codeBytes, pb);
                         pb.blocks[slot] = b;
                     }
                     if (b != null && b.va == pc && end - c.instructions >= b.length) {
@@ -322,6 +332,7 @@ public final class Engine {
     /** Forgets the current code page: the next fetch translates its PC again (TLB and regime changes). */
     void forgetCodePage() {
         codeVa = -1;
+        java.util.Arrays.fill(recentVa, -1);
     }
 
     /**
@@ -339,12 +350,18 @@ public final class Engine {
             x.takeSyncWithFar(c.el == 0 ? 1 : c.el, Esr.EC_PC_ALIGN, 0, pc, pc);
             return false;
         }
-        Page p;
-        try {
-            p = c.tlb.fetchPage(pc);
-        } catch (GuestFault f) {
-            x.deliverPending(pc);
-            return false;
+        long vpage = pc & ~Page.MASK;
+        int r = (int) (vpage >>> Page.SHIFT) & (RECENT_PAGES - 1);
+        Page p = recentPage[r];
+        if (recentVa[r] != vpage) {
+            try {
+                p = c.tlb.fetchPage(pc);
+            } catch (GuestFault f) {
+                x.deliverPending(pc);
+                return false;
+            }
+            recentVa[r] = vpage;
+            recentPage[r] = p;
         }
         Object[] code = p.code;
         if (code == null) {
@@ -360,7 +377,7 @@ public final class Engine {
         codeBytes = p.data;
         codePage = p;
         codeBlocks = null;
-        codeVa = pc & ~Page.MASK;
+        codeVa = vpage;
         return true;
     }
 

@@ -23,6 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * megamorphic {@code insn.exec}, inlines the instruction's semantics and folds its decoded operands.
  * Instruction semantics are written once, in the {@code isa} package; the translator only sequences them.
  *
+ * <p>A translation is a region: the hot block, and the blocks of its page that loop back to it, which it enters
+ * by jumps within its code while the execution chunk has room ({@link #translate0}).
+ *
  * <p>What the generated code keeps exact (docs/performance.md): the instruction count is added once per block
  * (and before a block's last instruction when that one is a system or exception instruction, which may read the
  * counter or trap); each instruction has its own exception handler that stores its PC and the count of the
@@ -33,6 +36,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Translator {
     /** Longest block, in instructions. */
     static final int MAX_LENGTH = 64;
+    /** Most instructions, and most blocks, in one translated region (one generated method). */
+    static final int MAX_REGION = 128, MAX_SEGMENTS = 4;
     /** Times a block start must be dispatched to by the interpreter before it is translated. */
     static volatile int threshold = Integer.getInteger("cca.jit.threshold", 30_000);
     /**
@@ -95,10 +100,10 @@ final class Translator {
      * Translates the block starting at {@code va}, slot {@code slot} of a page with decode cache {@code insns}
      * and contents {@code bytes}. Returns null if the first instruction cannot start a block.
      */
-    static Block translate(long va, int slot, Insn[] insns, byte[] bytes) {
+    static Block translate(long va, int slot, Insn[] insns, byte[] bytes, PageBlocks pb) {
         long t0 = THREADS.getCurrentThreadCpuTime();
         try {
-            return translate0(va, slot, insns, bytes);
+            return translate0(va, slot, insns, bytes, pb);
         } finally {
             TRANSLATE_NANOS.addAndGet(THREADS.getCurrentThreadCpuTime() - t0);
         }
@@ -114,9 +119,38 @@ final class Translator {
         return TRANSLATE_NANOS.get();
     }
 
-    private static Block translate0(long va, int slot, Insn[] insns, byte[] bytes) {
+    /** One straight-line run of a region: its first slot and its instructions' decode-table flags. */
+    private static final class Segment {
+        final int slot;
+        final long va;
+        final Insn[] insns;
+        final int[] flags;
+        final int[] words;
+
+        Segment(int slot, long va, Insn[] insns, int[] flags, int[] words) {
+            this.slot = slot;
+            this.va = va;
+            this.insns = insns;
+            this.flags = flags;
+            this.words = words;
+        }
+
+        int length() {
+            return insns.length;
+        }
+
+        boolean endsWithBranch() {
+            int f = flags[flags.length - 1];
+            return (f & DecodeTable.ENDS_BLOCK) != 0 && (f & DecodeTable.BRANCH) != 0
+                    && (f & (DecodeTable.EXCEPTION_GEN | DecodeTable.ERET | DecodeTable.SYSTEM & ~DecodeTable.ENDS_BLOCK)) == 0;
+        }
+    }
+
+    /** The straight-line run from {@code slot}: up to the first instruction that ends a block, the page end or 64. */
+    private static Segment scan(long va, int slot, Insn[] insns, byte[] bytes) {
         List<Insn> list = new ArrayList<>();
         int[] flags = new int[MAX_LENGTH];
+        int[] words = new int[MAX_LENGTH];
         for (int s = slot; s < insns.length && list.size() < MAX_LENGTH; s++) {
             Insn insn = insns[s];
             int word = Bytes.getInt(bytes, s << 2);
@@ -128,6 +162,7 @@ final class Translator {
             if ((f & DecodeTable.CONDITIONAL) != 0 && s + 1 < insns.length && list.size() + 1 < MAX_LENGTH) {
                 f &= ~DecodeTable.ENDS_BLOCK; // a side exit: the block goes on with the fall-through path
             }
+            words[list.size()] = word;
             flags[list.size()] = f;
             list.add(insn);
             if ((f & DecodeTable.ENDS_BLOCK) != 0) {
@@ -135,12 +170,96 @@ final class Translator {
             }
         }
         int n = list.size();
-        byte[] code = generate(va, n, Arrays.copyOf(flags, n));
+        return new Segment(slot, va, list.toArray(new Insn[0]), Arrays.copyOf(flags, n), Arrays.copyOf(words, n));
+    }
+
+    /**
+     * The PCs a segment may continue at that are known before it runs: the targets of its direct branches and,
+     * when it ends without a branch or with a conditional one, the instruction after it.
+     */
+    private static long[] successors(Segment seg) {
+        int n = seg.length();
+        long[] out = new long[n + 1];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            long pc = seg.va + 4L * i;
+            boolean last = i == n - 1;
+            if ((seg.flags[i] & DecodeTable.CONDITIONAL) != 0 || (last && seg.endsWithBranch())) {
+                long t = A64.branchTarget(seg.words[i], pc);
+                if (t != -1) {
+                    out[k++] = t;
+                }
+            }
+        }
+        int lastFlags = seg.flags[n - 1];
+        if ((lastFlags & DecodeTable.ENDS_BLOCK) == 0 || (lastFlags & DecodeTable.CONDITIONAL) != 0) {
+            out[k++] = seg.va + 4L * n;
+        }
+        return Arrays.copyOf(out, k);
+    }
+
+    /** Whether {@code seg} may continue at {@code entry}: a loop back to the region's entry. */
+    private static boolean closesLoop(Segment seg, long entry) {
+        for (long t : successors(seg)) {
+            if (t == entry) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Translates the region entered at {@code va}, slot {@code slot} of a page with decode cache {@code insns},
+     * contents {@code bytes} and block table {@code pb}: the block starting there, and the blocks of the same page
+     * that it branches or falls through to (directly or through other blocks of the region) which are hot
+     * themselves (translated already, or dispatched to at least a quarter of the threshold) and may branch back to
+     * the entry, up to {@link #MAX_SEGMENTS} blocks and {@link #MAX_REGION} instructions. Control passes between
+     * the region's blocks by jumps inside the generated method (block chaining), so a loop of several blocks runs
+     * in one call. Chaining every hot successor, loop or not, halved the run loop's block entries in a Linux boot
+     * but cost HotSpot about a third more compilation for the code each region repeats, and made the boot slower
+     * on two CPUs (docs/performance.md).
+     */
+    private static Block translate0(long va, int slot, Insn[] insns, byte[] bytes, PageBlocks pb) {
+        List<Segment> segs = new ArrayList<>();
+        segs.add(scan(va, slot, insns, bytes));
+        int total = segs.get(0).length();
+        long page = va & ~Page.MASK;
+        int hot = threshold / 4;
+        for (int k = 0; k < segs.size() && segs.size() < MAX_SEGMENTS; k++) {
+            for (long t : successors(segs.get(k))) {
+                if ((t & ~Page.MASK) != page || segs.size() >= MAX_SEGMENTS) {
+                    continue;
+                }
+                int ts = (int) (t & Page.MASK) >>> 2;
+                boolean known = false;
+                for (Segment s : segs) {
+                    known |= s.slot == ts;
+                }
+                Block tb = pb == null ? null : pb.blocks[ts];
+                boolean isHot = pb == null || (tb != null && tb.va == t) || pb.heat[ts] >= hot;
+                if (known || !isHot) {
+                    continue;
+                }
+                Segment s = scan(t, ts, insns, bytes);
+                if (total + s.length() > MAX_REGION || !closesLoop(s, va)) {
+                    continue;
+                }
+                segs.add(s);
+                total += s.length();
+            }
+        }
+        byte[] code = generate(segs, total);
         // The class data: the instructions, then a one-element array the class initialiser puts the block in (no
         // reflective constructor lookup per class).
-        Object[] data = list.toArray(new Object[n + 1]);
+        Object[] data = new Object[total + 1];
+        int d = 0;
+        for (Segment s : segs) {
+            for (Insn insn : s.insns) {
+                data[d++] = insn;
+            }
+        }
         Block[] holder = new Block[1];
-        data[n] = holder;
+        data[total] = holder;
         try {
             LOOKUP.defineHiddenClassWithClassData(code, data, true);
         } catch (IllegalAccessException | LinkageError e) {
@@ -160,7 +279,7 @@ final class Translator {
         return (flags & DecodeTable.MEMORY) != 0;
     }
 
-    private static byte[] generate(long va, int n, int[] flags) {
+    private static byte[] generate(List<Segment> segs, int total) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES) {
             @Override
             protected String getCommonSuperClass(String a, String b) {
@@ -169,6 +288,7 @@ final class Translator {
         };
         String name = BLOCK.substring(0, BLOCK.lastIndexOf('/') + 1) + "TranslatedBlock";
         cw.visit(Opcodes.V17, Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, name, null, BLOCK, null);
+        Segment entry = segs.get(0);
 
         // The instructions, as static final fields (constants to HotSpot) initialised from the class data.
         MethodVisitor clinit = cw.visitMethod(Opcodes.ACC_STATIC, "<clinit>", "()V", null, null);
@@ -182,7 +302,7 @@ final class Translator {
                 false);
         clinit.visitTypeInsn(Opcodes.CHECKCAST, "[Ljava/lang/Object;");
         clinit.visitVarInsn(Opcodes.ASTORE, 0);
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < total; i++) {
             cw.visitField(Opcodes.ACC_STATIC | Opcodes.ACC_FINAL | Opcodes.ACC_PRIVATE, "i" + i, "L" + INSN + ";",
                     null, null).visitEnd();
             clinit.visitVarInsn(Opcodes.ALOAD, 0);
@@ -191,16 +311,16 @@ final class Translator {
             clinit.visitTypeInsn(Opcodes.CHECKCAST, INSN);
             clinit.visitFieldInsn(Opcodes.PUTSTATIC, name, "i" + i, "L" + INSN + ";");
         }
-        // holder[0] = new TranslatedBlock(va, n)
+        // holder[0] = new TranslatedBlock(va, length of the entry block)
         clinit.visitVarInsn(Opcodes.ALOAD, 0);
-        clinit.visitLdcInsn(n);
+        clinit.visitLdcInsn(total);
         clinit.visitInsn(Opcodes.AALOAD);
         clinit.visitTypeInsn(Opcodes.CHECKCAST, "[L" + BLOCK + ";");
         clinit.visitInsn(Opcodes.ICONST_0);
         clinit.visitTypeInsn(Opcodes.NEW, name);
         clinit.visitInsn(Opcodes.DUP);
-        clinit.visitLdcInsn(va);
-        clinit.visitLdcInsn(n);
+        clinit.visitLdcInsn(entry.va);
+        clinit.visitLdcInsn(entry.length());
         clinit.visitMethodInsn(Opcodes.INVOKESPECIAL, name, "<init>", "(JI)V", false);
         clinit.visitInsn(Opcodes.AASTORE);
         clinit.visitInsn(Opcodes.RETURN);
@@ -220,104 +340,142 @@ final class Translator {
         // long run(Cpu c, long end): locals 0 this, 1 c, 2-3 end, 4-5 next pc
         MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, "run", "(L" + CPU + ";J)J", null, null);
         mv.visitCode();
-        boolean lastEnds = (flags[n - 1] & DecodeTable.ENDS_BLOCK) != 0;
-        Label top = new Label();
-        Label loopCheck = new Label();
-        Label[] start = new Label[n];
-        Label[] end = new Label[n];
-        Label[] handler = new Label[n];
-        for (int i = 0; i < n; i++) {
-            start[i] = new Label();
-            end[i] = new Label();
-            handler[i] = new Label();
-            mv.visitTryCatchBlock(start[i], end[i], handler[i], "java/lang/Throwable");
+        Label[] segStart = new Label[segs.size()];
+        for (int k = 0; k < segs.size(); k++) {
+            segStart[k] = new Label();
         }
-        mv.visitLabel(top);
-        for (int i = 0; i < n; i++) {
-            long pc = va + 4L * i;
-            boolean last = i == n - 1;
-            if (last && lastEnds) {
-                // A system or exception instruction may read PC and counter or take an exception: make both
-                // exact before it, as the interpreter has them.
-                storePc(mv, pc);
-                addCount(mv, i);
+        // Where an exit whose next PC is in local 4 goes: into the region if that PC starts one of its blocks and
+        // the run may go on, else back to the run loop.
+        Label chain = new Label();
+        List<Label[]> handlers = new ArrayList<>();
+        int field = 0;
+        for (int k = 0; k < segs.size(); k++) {
+            Segment seg = segs.get(k);
+            int n = seg.length();
+            boolean lastEnds = (seg.flags[n - 1] & DecodeTable.ENDS_BLOCK) != 0;
+            boolean chainsAfterLast = seg.endsWithBranch();
+            Label[] start = new Label[n];
+            Label[] end = new Label[n];
+            Label[] handler = new Label[n];
+            for (int i = 0; i < n; i++) {
+                start[i] = new Label();
+                end[i] = new Label();
+                handler[i] = new Label();
+                mv.visitTryCatchBlock(start[i], end[i], handler[i], "java/lang/Throwable");
             }
-            mv.visitLabel(start[i]);
-            mv.visitFieldInsn(Opcodes.GETSTATIC, name, "i" + i, "L" + INSN + ";");
-            mv.visitVarInsn(Opcodes.ALOAD, 1);
-            mv.visitLdcInsn(pc);
-            mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, INSN, "exec", EXEC_DESC, true);
-            mv.visitLabel(end[i]);
-            if (last && lastEnds) {
-                mv.visitVarInsn(Opcodes.LSTORE, 4);
-                addCount(mv, 1);
-            } else if ((flags[i] & DecodeTable.CONDITIONAL) != 0) {
-                // side exit when the branch is taken
-                Label fall = new Label();
-                mv.visitInsn(Opcodes.DUP2);
-                mv.visitVarInsn(Opcodes.LSTORE, 4);
-                mv.visitLdcInsn(pc + 4);
-                mv.visitInsn(Opcodes.LCMP);
-                mv.visitJumpInsn(Opcodes.IFEQ, fall);
-                addCount(mv, i + 1);
-                mv.visitJumpInsn(Opcodes.GOTO, loopCheck);
-                mv.visitLabel(fall);
-            } else {
-                mv.visitInsn(Opcodes.POP2);
-                if (mayStore(flags[i]) || last) {
-                    // a store into decoded code or a device access (or the end of a block cut by the page or length limit)
-                    Label go = new Label();
-                    if (!last) {
+            handlers.add(handler);
+            mv.visitLabel(segStart[k]);
+            for (int i = 0; i < n; i++, field++) {
+                long pc = seg.va + 4L * i;
+                boolean last = i == n - 1;
+                if (last && lastEnds) {
+                    // A system or exception instruction may read PC and counter or take an exception: make both
+                    // exact before it, as the interpreter has them.
+                    storePc(mv, pc);
+                    addCount(mv, i);
+                }
+                mv.visitLabel(start[i]);
+                mv.visitFieldInsn(Opcodes.GETSTATIC, name, "i" + field, "L" + INSN + ";");
+                mv.visitVarInsn(Opcodes.ALOAD, 1);
+                mv.visitLdcInsn(pc);
+                mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, INSN, "exec", EXEC_DESC, true);
+                mv.visitLabel(end[i]);
+                if (last && lastEnds) {
+                    mv.visitVarInsn(Opcodes.LSTORE, 4);
+                    addCount(mv, 1);
+                    if (chainsAfterLast) {
+                        mv.visitJumpInsn(Opcodes.GOTO, chain);
+                    } else {
+                        // after a system or exception instruction the run loop looks at the PE's state again
+                        mv.visitVarInsn(Opcodes.LLOAD, 4);
+                        mv.visitInsn(Opcodes.LRETURN);
+                    }
+                } else if ((seg.flags[i] & DecodeTable.CONDITIONAL) != 0) {
+                    // side exit when the branch is taken
+                    Label fall = new Label();
+                    mv.visitInsn(Opcodes.DUP2);
+                    mv.visitVarInsn(Opcodes.LSTORE, 4);
+                    mv.visitLdcInsn(pc + 4);
+                    mv.visitInsn(Opcodes.LCMP);
+                    mv.visitJumpInsn(Opcodes.IFEQ, fall);
+                    addCount(mv, i + 1);
+                    mv.visitJumpInsn(Opcodes.GOTO, chain);
+                    mv.visitLabel(fall);
+                } else {
+                    mv.visitInsn(Opcodes.POP2);
+                    if (mayStore(seg.flags[i]) && !last) {
+                        // a store into decoded code or a device access: back to the run loop after it
+                        Label go = new Label();
                         mv.visitVarInsn(Opcodes.ALOAD, 1);
                         mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "blockExit", "Z");
                         mv.visitJumpInsn(Opcodes.IFEQ, go);
+                        addCount(mv, i + 1);
+                        mv.visitLdcInsn(pc + 4);
+                        mv.visitInsn(Opcodes.LRETURN);
+                        mv.visitLabel(go);
+                    } else if (last) {
+                        // a block cut by the page end or the length limit goes on at the next instruction
+                        addCount(mv, i + 1);
+                        mv.visitLdcInsn(pc + 4);
+                        if (mayStore(seg.flags[i])) {
+                            Label go = new Label();
+                            mv.visitVarInsn(Opcodes.ALOAD, 1);
+                            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "blockExit", "Z");
+                            mv.visitJumpInsn(Opcodes.IFEQ, go);
+                            mv.visitInsn(Opcodes.LRETURN);
+                            mv.visitLabel(go);
+                        }
+                        mv.visitVarInsn(Opcodes.LSTORE, 4);
+                        mv.visitJumpInsn(Opcodes.GOTO, chain);
                     }
-                    addCount(mv, i + 1);
-                    mv.visitLdcInsn(pc + 4);
-                    mv.visitInsn(Opcodes.LRETURN);
-                    mv.visitLabel(go);
                 }
             }
         }
-        boolean sideExits = false;
-        for (int i = 0; i < n; i++) {
-            sideExits |= (flags[i] & DecodeTable.CONDITIONAL) != 0 && !(i == n - 1 && lastEnds);
-        }
-        if (lastEnds || sideExits) {
-            // Loop on the block itself while it branches back to its start and the chunk has room.
-            Label exit = new Label();
-            mv.visitLabel(loopCheck);
+        // The chain: the next PC against each block start of the region. Entering a block needs room for it in
+        // the chunk (the count stays exact at its end), no exception entry or return, and no broadcast TLB
+        // invalidation waiting (it is applied by the run loop before the next access).
+        mv.visitLabel(chain);
+        Label exit = new Label();
+        mv.visitVarInsn(Opcodes.ALOAD, 1);
+        mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "transitioned", "Z");
+        mv.visitJumpInsn(Opcodes.IFNE, exit);
+        mv.visitVarInsn(Opcodes.ALOAD, 1);
+        mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "tlb", "L" + TLB + ";");
+        mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, TLB, "inboxPending", "()Z", false);
+        mv.visitJumpInsn(Opcodes.IFNE, exit);
+        for (int k = 0; k < segs.size(); k++) {
+            Segment seg = segs.get(k);
+            Label next = new Label();
             mv.visitVarInsn(Opcodes.LLOAD, 4);
-            mv.visitLdcInsn(va);
+            mv.visitLdcInsn(seg.va);
             mv.visitInsn(Opcodes.LCMP);
-            mv.visitJumpInsn(Opcodes.IFNE, exit);
-            mv.visitVarInsn(Opcodes.ALOAD, 1);
-            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "transitioned", "Z");
-            mv.visitJumpInsn(Opcodes.IFNE, exit);
+            mv.visitJumpInsn(Opcodes.IFNE, next);
             mv.visitVarInsn(Opcodes.ALOAD, 1);
             mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "instructions", "J");
-            mv.visitLdcInsn((long) n);
+            mv.visitLdcInsn((long) seg.length());
             mv.visitInsn(Opcodes.LADD);
             mv.visitVarInsn(Opcodes.LLOAD, 2);
             mv.visitInsn(Opcodes.LCMP);
             mv.visitJumpInsn(Opcodes.IFGT, exit);
-            mv.visitVarInsn(Opcodes.ALOAD, 1);
-            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "tlb", "L" + TLB + ";");
-            mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, TLB, "inboxPending", "()Z", false);
-            mv.visitJumpInsn(Opcodes.IFNE, exit);
-            mv.visitJumpInsn(Opcodes.GOTO, top);
-            mv.visitLabel(exit);
-            mv.visitVarInsn(Opcodes.LLOAD, 4);
-            mv.visitInsn(Opcodes.LRETURN);
+            mv.visitJumpInsn(Opcodes.GOTO, segStart[k]);
+            mv.visitLabel(next);
         }
-        for (int i = 0; i < n; i++) {
-            mv.visitLabel(handler[i]);
-            boolean last = i == n - 1;
-            storePc(mv, va + 4L * i);
-            if (!(last && lastEnds)) {
-                addCount(mv, i);
+        mv.visitLabel(exit);
+        mv.visitVarInsn(Opcodes.LLOAD, 4);
+        mv.visitInsn(Opcodes.LRETURN);
+        for (int k = 0; k < segs.size(); k++) {
+            Segment seg = segs.get(k);
+            int n = seg.length();
+            boolean lastEnds = (seg.flags[n - 1] & DecodeTable.ENDS_BLOCK) != 0;
+            Label[] handler = handlers.get(k);
+            for (int i = 0; i < n; i++) {
+                mv.visitLabel(handler[i]);
+                storePc(mv, seg.va + 4L * i);
+                if (!(i == n - 1 && lastEnds)) {
+                    addCount(mv, i);
+                }
+                mv.visitInsn(Opcodes.ATHROW);
             }
-            mv.visitInsn(Opcodes.ATHROW);
         }
         mv.visitMaxs(0, 0);
         mv.visitEnd();

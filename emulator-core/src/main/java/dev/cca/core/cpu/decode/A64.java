@@ -98,6 +98,23 @@ public final class A64 {
         return (word & 0x0A00_0000) == 0x0800_0000 ? e.flags | MEMORY : e.flags; // op0 = x1x0: loads and stores
     }
 
+    /**
+     * The target of a direct branch (B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ) at {@code pc}, or -1 for any other word
+     * (for the translator, which chains blocks to the targets it knows; the branch's semantics compute the same).
+     */
+    public static long branchTarget(int word, long pc) {
+        if ((word & 0x7C00_0000) == 0x1400_0000) { // B, BL: imm26
+            return pc + ((long) (word << 6) >> 4);
+        }
+        if ((word & 0xFF00_0010) == 0x5400_0000 || (word & 0x7E00_0000) == 0x3400_0000) { // B.cond, CBZ: imm19
+            return pc + ((long) (word << 8) >> 13 << 2);
+        }
+        if ((word & 0x7E00_0000) == 0x3600_0000) { // TBZ, TBNZ: imm14
+            return pc + ((long) (word << 13) >> 18 << 2);
+        }
+        return -1;
+    }
+
     /** The name of the table line an instruction word matches, or null (for traces and tests). */
     public static String name(int word) {
         DecodeTable.Entry e = TABLE.match(word);
