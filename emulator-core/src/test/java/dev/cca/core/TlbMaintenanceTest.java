@@ -100,6 +100,27 @@ class TlbMaintenanceTest {
         assertEquals(0xC, cpu.read(vaNg, 8, 0));
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 100, 400})
+    void aFullFlushDropsEveryEntryWhetherFewOrManyWereFilled(int more) {
+        // A flush after few fills clears only the entries filled; after many it clears every array.
+        for (int n = 2; n < 2 + more; n++) {
+            mmu.map(n, PA_A, 0);
+            assertEquals(0xA, cpu.read(MmuSetup.WINDOW + 0x1000L * n, 8, 0));
+            mmu.map(n, PA_B, 0);
+        }
+        cpu.flushTlb();
+        assertEquals(0xC, cpu.read(vaGlobal, 8, 0));
+        assertEquals(0xC, cpu.read(vaNg, 8, 0));
+        for (int n = 2; n < 2 + more; n++) {
+            assertEquals(0xB, cpu.read(MmuSetup.WINDOW + 0x1000L * n, 8, 0), "page " + n);
+        }
+        // and the entries filled after the flush are flushed by the next one
+        mmu.map(0, PA_A, 0);
+        cpu.flushTlb();
+        assertEquals(0xA, cpu.read(vaGlobal, 8, 0));
+    }
+
     @Test
     void tlbiAllForEl2LeavesEl10Entries() {
         cpu.tlbMaintenance(new TlbOp(TlbOp.EL2, TlbOp.ALL, 0, 0), false);

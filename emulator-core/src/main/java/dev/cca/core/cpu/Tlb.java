@@ -64,11 +64,21 @@ public final class Tlb implements Mmu.Context {
     public void flushTlb() {
         if (tlbFilled) { // world switches flush often: skip the clearing when nothing was filled since
             java.util.Arrays.fill(gpcPassed, 0L);
-            java.util.Arrays.fill(tlbRead, -1L);
-            java.util.Arrays.fill(tlbWrite, -1L);
-            java.util.Arrays.fill(tlbExec, -1L);
-            java.util.Arrays.fill(tlbPage, null);
-            java.util.Arrays.fill(tlbAttr, 0);
+            if (filledCount <= FILL_LIST_MAX) {
+                // A world switch typically follows a few fills: clear those rather than all 8 regimes' arrays.
+                for (int k = 0; k < filledCount; k++) {
+                    int i = filledIdx[k];
+                    invalidateEntry(i);
+                    tlbAttr[i] = 0;
+                }
+            } else {
+                java.util.Arrays.fill(tlbRead, -1L);
+                java.util.Arrays.fill(tlbWrite, -1L);
+                java.util.Arrays.fill(tlbExec, -1L);
+                java.util.Arrays.fill(tlbPage, null);
+                java.util.Arrays.fill(tlbAttr, 0);
+            }
+            filledCount = 0;
             tlbFilled = false;
         }
         blockEntries = 0;
@@ -321,7 +331,15 @@ public final class Tlb implements Mmu.Context {
     /** The ASID the non-global EL1&0 entries belong to. */
     private int tlbAsid;
 
-    private static final int ATTR_NG = 1, ATTR_LISTED = 2;
+    /** Entry attributes: non-global; listed in {@link #ngIndices}; listed in {@link #filledIdx}. */
+    private static final int ATTR_NG = 1, ATTR_LISTED = 2, ATTR_FILLED = 4;
+    /**
+     * Indices of the entries filled since the last full flush, each once ({@link #ATTR_FILLED}); past
+     * {@link #FILL_LIST_MAX} fills a flush clears every array instead.
+     */
+    private static final int FILL_LIST_MAX = 256;
+    private final int[] filledIdx = new int[FILL_LIST_MAX];
+    private int filledCount = FILL_LIST_MAX + 1; // the arrays start zeroed: the first flush clears them all
     private static final long VA_TAG_BITS = 0x00FF_FFFF_FFFF_F000L;
 
     long postTlbOp(TlbOp op) {
@@ -409,7 +427,13 @@ public final class Tlb implements Mmu.Context {
         tlbFilled = true;
         tlbVa[i] = tlbVa(i);
         int listed = tlbAttr[i] & ATTR_LISTED;
-        int attr = (sizeShift << 8) | listed;
+        int attr = (sizeShift << 8) | listed | ATTR_FILLED;
+        if ((tlbAttr[i] & ATTR_FILLED) == 0) {
+            if (filledCount < FILL_LIST_MAX) {
+                filledIdx[filledCount] = i;
+            }
+            filledCount++;
+        }
         if (sizeShift > Page.SHIFT) {
             blockEntries++;
         }
@@ -434,7 +458,7 @@ public final class Tlb implements Mmu.Context {
         tlbWrite[i] = -1;
         tlbExec[i] = -1;
         tlbPage[i] = null;
-        tlbAttr[i] &= ATTR_LISTED;
+        tlbAttr[i] &= ATTR_LISTED | ATTR_FILLED;
     }
 
     /** The registers the TLB's entries were filled under (see {@link #revalidateTranslation}). */
