@@ -454,18 +454,16 @@ final class RecCommands {
 
     /** Loads a REC's saved context into the PE and configures EL2 for it (stage 2 = the realm's RTTs). */
     static void load(Cpu cpu, Rec rec, RealmDescriptor d, long enterFlags) {
-        for (int i = 0; i < 31; i++) {
-            cpu.x[i] = rec.gpr(i);
-        }
+        rec.gprs(cpu.x);
         cpu.spEl[0] = rec.spEl0();
         cpu.spEl[1] = rec.spEl1();
         int[] ctx = SysRegs.EL1_CONTEXT;
+        long[] sys = new long[ctx.length];
+        rec.sysregs(sys);
         for (int i = 0; i < ctx.length; i++) {
-            cpu.sr[ctx[i]] = rec.sysreg(i);
+            cpu.sr[ctx[i]] = sys[i];
         }
-        for (int i = 0; i < cpu.v.length; i++) {
-            cpu.v[i] = rec.fpreg(i);
-        }
+        rec.fpregs(cpu.v);
         cpu.sr[SysRegs.ELR_EL2] = rec.pc();
         cpu.sr[SysRegs.SPSR_EL2] = rec.pstate();
         // TID3: the realm reads the ID registers as the RMM sanitises them (RealmExits.idRegister).
@@ -494,18 +492,16 @@ final class RecCommands {
      * realm value stays in the PE for the host to see (FPCR/FPSR are switched with the EL1 context by EL3).
      */
     static void save(Cpu cpu, Rec rec) {
-        for (int i = 0; i < 31; i++) {
-            rec.setGpr(i, cpu.x[i]);
-        }
-        for (int i = 0; i < cpu.v.length; i++) {
-            rec.setFpreg(i, cpu.v[i]);
-            cpu.v[i] = 0;
-        }
+        rec.setGprs(cpu.x);
+        rec.setFpregs(cpu.v);
+        java.util.Arrays.fill(cpu.v, 0);
         rec.setSp(cpu.spEl[0], cpu.spEl[1]);
         int[] ctx = SysRegs.EL1_CONTEXT;
+        long[] sys = new long[ctx.length];
         for (int i = 0; i < ctx.length; i++) {
-            rec.setSysreg(i, cpu.sr[ctx[i]]);
+            sys[i] = cpu.sr[ctx[i]];
         }
+        rec.setSysregs(sys);
         rec.setPc(cpu.sr[SysRegs.ELR_EL2]);
         rec.setPstate(cpu.sr[SysRegs.SPSR_EL2]);
     }

@@ -150,6 +150,21 @@ class AttestationTest {
     }
 
     @Test
+    void theDerivedPublicKeyIsTheGeneratorsAndThePlatformKeysAreAPair() throws GeneralSecurityException {
+        java.security.KeyPair pair = dev.cca.rmm.attest.P384.generate();
+        ECPublicKey derived = dev.cca.rmm.attest.P384.publicKey((java.security.interfaces.ECPrivateKey) pair.getPrivate());
+        assertEquals(((ECPublicKey) pair.getPublic()).getW(), derived.getW());
+        PlatformAttestation keys = PlatformAttestation.generated();
+        Signature s = Signature.getInstance("SHA384withECDSA");
+        s.initSign(keys.platformKey());
+        s.update(new byte[] {1, 2, 3});
+        byte[] sig = s.sign();
+        s.initVerify(keys.platformPublicKey());
+        s.update(new byte[] {1, 2, 3});
+        assertTrue(s.verify(sig), "the platform public key verifies the platform key's signature");
+    }
+
+    @Test
     void tokenFromARunningRealmDecodesWithJacksonAndItsSignaturesVerifyWithTheJdk() throws Exception {
         Fixture2 x = new Fixture2(256);
         byte[] token = runToken(x.f, x.dataPa, 256);

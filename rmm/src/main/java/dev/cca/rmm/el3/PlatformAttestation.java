@@ -32,16 +32,21 @@ public final class PlatformAttestation {
     private final ECPublicKey cpakPublic;
 
     public PlatformAttestation(ECPrivateKey rak, ECPrivateKey cpak) {
-        this.rak = rak;
-        this.cpak = cpak;
-        this.cpakPublic = P384.publicKey(cpak);
+        this(rak, cpak, P384.publicKey(cpak));
     }
 
-    /** Fresh keys for this run. */
+    private PlatformAttestation(ECPrivateKey rak, ECPrivateKey cpak, ECPublicKey cpakPublic) {
+        this.rak = rak;
+        this.cpak = cpak;
+        this.cpakPublic = cpakPublic;
+    }
+
+    /** Fresh keys for this run (the generator's public key is kept: deriving it again costs start-up). */
     public static PlatformAttestation generated() {
         KeyPair r = P384.generate();
         KeyPair c = P384.generate();
-        return new PlatformAttestation((ECPrivateKey) r.getPrivate(), (ECPrivateKey) c.getPrivate());
+        return new PlatformAttestation((ECPrivateKey) r.getPrivate(), (ECPrivateKey) c.getPrivate(),
+                (ECPublicKey) c.getPublic());
     }
 
     /** File names in an attestation key directory ({@link #fromDirectory}). */

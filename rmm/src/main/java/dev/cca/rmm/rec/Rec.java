@@ -34,6 +34,51 @@ public final class Rec {
         mem.write64(pa + off, v);
     }
 
+    /** Doublewords {@code src[0..n)} stored from {@code off} in one access (one granule protection check). */
+    private void setAll(int off, long[] src, int n) {
+        byte[] b = new byte[8 * n];
+        for (int i = 0; i < n; i++) {
+            dev.cca.core.mem.Bytes.putLong(b, 8 * i, src[i]);
+        }
+        mem.write(pa + off, b);
+    }
+
+    /** Doublewords loaded from {@code off} into {@code dst[0..n)} in one access. */
+    private void getAll(int off, long[] dst, int n) {
+        byte[] b = mem.read(pa + off, 8 * n);
+        for (int i = 0; i < n; i++) {
+            dst[i] = dev.cca.core.mem.Bytes.getLong(b, 8 * i);
+        }
+    }
+
+    /** X0-X30 from {@code x[0..31)} (a REC exit saves them all at once). */
+    public void setGprs(long[] x) {
+        setAll(GPRS, x, 31);
+    }
+
+    /** X0-X30 into {@code x[0..31)}. */
+    public void gprs(long[] x) {
+        getAll(GPRS, x, 31);
+    }
+
+    /** All EL1 context registers, in the order of SysRegs.EL1_CONTEXT. */
+    public void setSysregs(long[] values) {
+        setAll(SYSREGS, values, values.length);
+    }
+
+    public void sysregs(long[] values) {
+        getAll(SYSREGS, values, values.length);
+    }
+
+    /** The SIMD&amp;FP registers as {@link #fpreg} numbers them, {@code v.length} doublewords. */
+    public void setFpregs(long[] v) {
+        setAll(FPREGS, v, v.length);
+    }
+
+    public void fpregs(long[] v) {
+        getAll(FPREGS, v, v.length);
+    }
+
     /** Saved PMU register {@code i} (dev.cca.core.cpu.Pmu#save layout, Pmu.CONTEXT_LENGTH of them). */
     public long pmuReg(int i) {
         return get(PMU + 8 * i);
