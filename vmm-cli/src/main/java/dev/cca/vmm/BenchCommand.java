@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -93,7 +94,8 @@ final class BenchCommand implements Callable<Integer> {
     List<String> qemuCpus;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "1",
-            description = "Runs of each measurement; the median is reported (default: ${DEFAULT-VALUE}).")
+            description = "Runs of each measurement, made in rounds (each round runs every measurement once, so "
+                + "that a machine's drift weighs on all alike); the median is reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "100000000",
@@ -200,6 +202,42 @@ final class BenchCommand implements Callable<Integer> {
         return c;
     }
 
+    /** A command measured once per round (see {@link #measure}): its label, and its runs so far. */
+    private static final class Measurement {
+        final String label;
+        final List<String> command;
+        final List<TimedRun> runs = new ArrayList<>();
+        /** The run that failed, after which the measurement is not run again; or null. */
+        TimedRun failed;
+
+        Measurement(String label, List<String> command) {
+            this.label = label;
+            this.command = command;
+        }
+    }
+
+    /**
+     * Runs every measurement {@link #runs} times, round by round: each round runs every measurement once, in order.
+     * A shared machine's speed drifts over minutes; this way the drift weighs on all of them alike, and the ratios
+     * between them are of runs made side by side. A measurement whose run is not {@code ok} is not run again.
+     */
+    private void measure(List<Measurement> ms, List<String> markers, Predicate<TimedRun> ok)
+            throws IOException, InterruptedException {
+        for (int round = 0; round < runs; round++) {
+            for (Measurement m : ms) {
+                if (m.failed != null) {
+                    continue;
+                }
+                TimedRun r = TimedRun.run(m.command, markers, limit);
+                if (ok.test(r)) {
+                    m.runs.add(r);
+                } else {
+                    m.failed = r;
+                }
+            }
+        }
+    }
+
     // ---- guest instructions per second ------------------------------------------------------------------------
 
     private boolean mips(List<String> cpus) throws IOException, InterruptedException {
@@ -209,27 +247,37 @@ final class BenchCommand implements Callable<Integer> {
             long n = iterations * MipsImage.LOOP_INSNS;
             out.printf(Locale.ROOT, "%nGuest instructions per second: the 11-instruction loop of "
                     + "src-test-images/bench/mips-loop.S,%n%d M instructions timed after %d M of warm-up, EL1 with the "
-                    + "MMU off, 1 vCPU, %d run(s), median%n", n / 1_000_000, warmup * MipsImage.LOOP_INSNS / 1_000_000,
-                    runs);
-            List<String> markers = List.of(MipsImage.BEGIN, MipsImage.END);
-            List<Double> cca = new ArrayList<>();
-            boolean ok = true;
+                    + "MMU off, 1 vCPU, %d run(s) in rounds, median%n", n / 1_000_000,
+                    warmup * MipsImage.LOOP_INSNS / 1_000_000, runs);
+            List<Measurement> ms = new ArrayList<>();
             for (RunOptions.EngineKind e : engines) {
-                Double r = mipsOf("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
-                        "-k", image.toString()), markers, n);
-                cca.add(r);
-                ok &= r != null;
+                ms.add(new Measurement("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
+                        "-k", image.toString())));
             }
             for (String cpu : cpus) {
-                Double q = mipsOf("qemu -cpu " + cpu, qemuCommand(cpu, "-m", "128M", "-kernel", image.toString()),
-                        markers, n);
-                for (int k = 0; k < engines.size(); k++) {
-                    if (q != null && cca.get(k) != null) {
-                        out.printf(Locale.ROOT, "  %-44s %8.1fx%n", "  QEMU / cca --engine " + engines.get(k),
-                                q / cca.get(k));
+                ms.add(new Measurement("qemu -cpu " + cpu, qemuCommand(cpu, "-m", "128M", "-kernel",
+                        image.toString())));
+            }
+            measure(ms, List.of(MipsImage.BEGIN, MipsImage.END), r -> {
+                Double b = r.at(MipsImage.BEGIN);
+                Double e = r.at(MipsImage.END);
+                return b != null && e != null && e > b;
+            });
+            List<Double> cca = new ArrayList<>();
+            boolean ok = true;
+            for (int k = 0; k < ms.size(); k++) {
+                Double r = mipsOf(ms.get(k), n);
+                ok &= r != null;
+                if (k < engines.size()) {
+                    cca.add(r);
+                    continue;
+                }
+                for (int e = 0; e < engines.size(); e++) {
+                    if (r != null && cca.get(e) != null) {
+                        out.printf(Locale.ROOT, "  %-44s %8.1fx%n", "  QEMU / cca --engine " + engines.get(e),
+                                r / cca.get(e));
                     }
                 }
-                ok &= q != null;
             }
             return ok;
         } finally {
@@ -237,23 +285,20 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private Double mipsOf(String label, List<String> command, List<String> markers, long n)
-            throws IOException, InterruptedException {
-        List<Double> rates = new ArrayList<>();
-        for (int i = 0; i < runs; i++) {
-            TimedRun r = TimedRun.run(command, markers, limit);
-            Double b = r.at(MipsImage.BEGIN);
-            Double e = r.at(MipsImage.END);
-            if (b == null || e == null || e <= b) {
-                out.printf(Locale.ROOT, "  %-44s failed (exit %d%s):%n%s", label, r.exitCode,
-                        r.timedOut ? ", killed at the timeout" : "", r.tail(8));
-                return null;
-            }
-            rates.add(n / (e - b) / 1e6);
+    /** Prints a loop measurement's median rate and returns it, or reports its failed run and returns null. */
+    private Double mipsOf(Measurement m, long n) {
+        if (m.failed != null) {
+            out.printf(Locale.ROOT, "  %-44s failed (exit %d%s):%n%s", m.label, m.failed.exitCode,
+                    m.failed.timedOut ? ", killed at the timeout" : "", m.failed.tail(8));
+            return null;
         }
-        double m = median(rates);
-        out.printf(Locale.ROOT, "  %-44s %8.1f M instructions/s%s%n", label, m, spread(rates, "%.1f"));
-        return m;
+        List<Double> rates = new ArrayList<>();
+        for (TimedRun r : m.runs) {
+            rates.add(n / (r.at(MipsImage.END) - r.at(MipsImage.BEGIN)) / 1e6);
+        }
+        double median = median(rates);
+        out.printf(Locale.ROOT, "  %-44s %8.1f M instructions/s%s%n", m.label, median, spread(rates, "%.1f"));
+        return median;
     }
 
     // ---- Linux boot -----------------------------------------------------------------------------------------
@@ -277,22 +322,32 @@ final class BenchCommand implements Callable<Integer> {
         if (Files.isRegularFile(kv)) {
             version = " (" + Files.readString(kv).trim() + ")";
         }
-        out.printf(Locale.ROOT, "%nLinux boot: %s%s, %s, %d MiB, 1 vCPU, \"%s\", %d run(s), median%n", k, version, i,
-                memMib, params, runs);
+        out.printf(Locale.ROOT, "%nLinux boot: %s%s, %s, %d MiB, 1 vCPU, \"%s\", %d run(s) in rounds, median%n", k,
+                version, i, memMib, params, runs);
         out.printf(Locale.ROOT, "  %-44s %9s %13s%n", "", "to /init", "to power-off");
-        List<String> markers = List.of(Initramfs.MARKER);
+        List<Measurement> ms = new ArrayList<>();
+        for (RunOptions.EngineKind e : engines) {
+            ms.add(new Measurement("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
+                    "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
+                    Integer.toString(memMib))));
+            // The same boot in a realm, measured in the same rounds: the cost of the RMM, REC exits and list
+            // registers.
+            ms.add(new Measurement("cca (realm, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
+                    "--realm", "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
+                    Integer.toString(memMib))));
+        }
+        for (String cpu : cpus) {
+            ms.add(new Measurement("qemu -cpu " + cpu, qemuCommand(cpu, "-m", memMib + "M", "-kernel", k.toString(),
+                    "-initrd", i.toString(), "-append", params)));
+        }
+        measure(ms, List.of(Initramfs.MARKER), r -> r.at(Initramfs.MARKER) != null && r.exitCode == 0);
         List<double[]> cca = new ArrayList<>();
         boolean ok = true;
-        for (RunOptions.EngineKind e : engines) {
-            double[] r = boot("cca (normal VM, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
-                    "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
-                    Integer.toString(memMib)), markers, true);
-            // The same boot in a realm, measured in the same run: the cost of the RMM, REC exits and list registers.
-            double[] realm = boot("cca (realm, --engine " + e + ")", ccaCommand("run", "--engine", e.name(),
-                    "--realm", "--kernel", k.toString(), "--initrd", i.toString(), "--params", params, "--mem",
-                    Integer.toString(memMib)), markers, true);
+        for (int e = 0; e < engines.size(); e++) {
+            double[] r = boot(ms.get(2 * e), true);
+            double[] realm = boot(ms.get(2 * e + 1), true);
             if (r != null && realm != null) {
-                out.printf(Locale.ROOT, "  boot to /init, realm / normal VM (--engine %s): %.2fx%n", e,
+                out.printf(Locale.ROOT, "  boot to /init, realm / normal VM (--engine %s): %.2fx%n", engines.get(e),
                         realm[0] / r[0]);
             }
             cca.add(r);
@@ -300,13 +355,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         double fastest = Double.MAX_VALUE;
         String fastestCpu = null;
-        for (String cpu : cpus) {
-            double[] q = boot("qemu -cpu " + cpu, qemuCommand(cpu, "-m", memMib + "M", "-kernel", k.toString(),
-                    "-initrd", i.toString(), "-append", params), markers, false);
+        for (int c = 0; c < cpus.size(); c++) {
+            double[] q = boot(ms.get(2 * engines.size() + c), false);
             ok &= q != null;
             if (q != null && q[0] < fastest) {
                 fastest = q[0];
-                fastestCpu = cpu;
+                fastestCpu = cpus.get(c);
             }
         }
         for (int n = 0; n < engines.size(); n++) {
@@ -318,25 +372,27 @@ final class BenchCommand implements Callable<Integer> {
         return ok;
     }
 
-    /** Median times to the /init marker and to the end of the process, or null if a run failed. */
-    private double[] boot(String label, List<String> command, List<String> markers, boolean isCca)
-            throws IOException, InterruptedException {
+    /**
+     * Prints a boot measurement's median times to the /init marker and to the end of the process and returns them,
+     * or reports its failed run and returns null.
+     */
+    private double[] boot(Measurement m, boolean isCca) {
+        if (m.failed != null) {
+            TimedRun r = m.failed;
+            out.printf(Locale.ROOT, "  %-44s failed (exit %d%s%s):%n%s", m.label, r.exitCode,
+                    r.timedOut ? ", killed at the timeout" : "",
+                    r.at(Initramfs.MARKER) == null ? ", no /init marker" : "", r.tail(8));
+            return null;
+        }
         List<Double> init = new ArrayList<>();
         List<Double> total = new ArrayList<>();
         long instructions = -1;
-        for (int n = 0; n < runs; n++) {
-            TimedRun r = TimedRun.run(command, markers, limit);
-            Double t = r.at(Initramfs.MARKER);
-            if (t == null || r.exitCode != 0) {
-                out.printf(Locale.ROOT, "  %-44s failed (exit %d%s%s):%n%s", label, r.exitCode,
-                        r.timedOut ? ", killed at the timeout" : "", t == null ? ", no /init marker" : "", r.tail(8));
-                return null;
-            }
-            init.add(t);
+        for (TimedRun r : m.runs) {
+            init.add(r.at(Initramfs.MARKER));
             total.add(r.total);
-            Matcher m = INSTRUCTIONS.matcher(r.console);
-            if (isCca && m.find()) {
-                instructions = Long.parseLong(m.group(1));
+            Matcher x = INSTRUCTIONS.matcher(r.console);
+            if (isCca && x.find()) {
+                instructions = Long.parseLong(x.group(1));
             }
         }
         double i = median(init);
@@ -344,7 +400,7 @@ final class BenchCommand implements Callable<Integer> {
         String extra = instructions > 0
                 ? String.format(Locale.ROOT, "   (%.2f G guest instructions, %.0f M/s)", instructions / 1e9,
                         instructions / t / 1e6) : "";
-        out.printf(Locale.ROOT, "  %-44s %8.2f s %11.2f s%s%s%n", label, i, t, spread(init, "%.2f"), extra);
+        out.printf(Locale.ROOT, "  %-44s %8.2f s %11.2f s%s%s%n", m.label, i, t, spread(init, "%.2f"), extra);
         return new double[] {i, t};
     }
 

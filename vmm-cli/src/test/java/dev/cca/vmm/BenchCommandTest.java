@@ -31,6 +31,20 @@ class BenchCommandTest {
     }
 
     @Test
+    void severalRunsOfSeveralEnginesAreMeasuredInRoundsAndReportedAsMedians() {
+        CliRunner r = CliRunner.run("bench", "--only", "mips", "--no-qemu", "--runs", "2", "--engine", "jit",
+                "--engine", "interp", "--iterations", "1000000", "--warmup", "100000");
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("2 run(s) in rounds, median"), r.out());
+        Matcher m = Pattern.compile("(?m)^  cca \\(normal VM, --engine (\\w+)\\)\\s+[0-9.]+ M instructions/s   "
+                + "\\[[0-9.]+ \\.\\. [0-9.]+\\]$").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertEquals("jit", m.group(1));
+        assertTrue(m.find(), r.out());
+        assertEquals("interp", m.group(1));
+    }
+
+    @Test
     void qemuRunsTheSameImageWhenItIsInstalled() {
         Assumptions.assumeTrue(onPath("qemu-system-aarch64"), "qemu-system-aarch64 is not installed");
         CliRunner r = CliRunner.run("bench", "--only", "mips", "--qemu-cpu", "cortex-a72", "--iterations", "2000000",
