@@ -121,8 +121,14 @@ class TlbMaintenanceTest {
         assertEquals(0xA, cpu.read(vaGlobal, 8, 0));
     }
 
-    @Test
-    void tlbiAllForEl2LeavesEl10Entries() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 400})
+    void tlbiAllForEl2LeavesEl10Entries(int more) {
+        // (after few fills it invalidates from the list of filled entries, after many it scans the regime)
+        for (int n = 2; n < 2 + more; n++) {
+            mmu.map(n, PA_A, 0);
+            assertEquals(0xA, cpu.read(MmuSetup.WINDOW + 0x1000L * n, 8, 0));
+        }
         cpu.tlbMaintenance(new TlbOp(TlbOp.EL2, TlbOp.ALL, 0, 0), false);
         assertEquals(0xB, cpu.read(vaNg, 8, 0));
         cpu.tlbMaintenance(new TlbOp(TlbOp.EL10, TlbOp.ALL, 0, 0), false);

@@ -497,8 +497,22 @@ public final class Tlb implements Mmu.Context {
     /** Applies one invalidation to this PE's TLB (called by the owning thread only). */
     void applyTlbOp(TlbOp op) {
         cpu.engine.forgetCodePage();
+        if (op.kind() == TlbOp.ALL && op.regimes() == TlbOp.ALL_REGIMES) {
+            flushTlb(); // every entry (a GPT change's TLBI RPAOS from EL3 comes here for each granule transition)
+            return;
+        }
+        if (op.kind() == TlbOp.ALL && filledCount <= FILL_LIST_MAX) {
+            // Only the entries filled since the last full flush can be valid.
+            for (int k = 0; k < filledCount; k++) {
+                int i = filledIdx[k];
+                if ((op.regimes() & regimeOf(i >>> TLB_BITS)) != 0) {
+                    invalidateEntry(i);
+                }
+            }
+            return;
+        }
         for (int r = 0; r < Cpu.MMU_COUNT; r++) {
-            int regime = r <= Cpu.MMU_EL10_1_PAN ? TlbOp.EL10 : r == Cpu.MMU_EL2 ? TlbOp.EL2 : r == Cpu.MMU_EL3 ? TlbOp.EL3 : 0;
+            int regime = regimeOf(r);
             if ((op.regimes() & regime) == 0) {
                 continue;
             }
@@ -541,9 +555,11 @@ public final class Tlb implements Mmu.Context {
                 }
             }
         }
-        if (op.kind() == TlbOp.ALL && op.regimes() == TlbOp.ALL_REGIMES) {
-            flushTlb();
-        }
+    }
+
+    /** The {@link TlbOp} regime bit of TLB index set {@code r} (a {@code Cpu.MMU_*} index), 0 for none. */
+    private static int regimeOf(int r) {
+        return r <= Cpu.MMU_EL10_1_PAN ? TlbOp.EL10 : r == Cpu.MMU_EL2 ? TlbOp.EL2 : r == Cpu.MMU_EL3 ? TlbOp.EL3 : 0;
     }
 
     /** TLB maintenance on this PE, and on every PE of the domain if {@code broadcast} (TLBI ...IS, HCR_EL2.FB). */

@@ -228,12 +228,20 @@ public final class PhysicalMemory {
         }
     }
 
-    /** Raw fill of a RAM range with zeros. */
+    /** Raw fill of a RAM range with zeros (RAM only; pages never written stay unallocated). */
     public void zero(long pa, long len) {
-        byte[] z = new byte[Page.SIZE];
         while (len > 0) {
-            int n = (int) Math.min(len, Page.SIZE - (pa & Page.MASK));
-            writeBytes(pa, z, 0, n);
+            Region r = find(pa);
+            if (!(r instanceof RamRegion)) {
+                throw new BusErrorException(pa, String.format("no RAM at PA %#x", pa));
+            }
+            int po = (int) (pa & Page.MASK);
+            int n = (int) Math.min(len, Page.SIZE - po);
+            Page p = ((RamRegion) r).pageIfPresent(pa);
+            if (p != null) { // a page never touched reads as zero already: it stays unallocated
+                Arrays.fill(p.data, po, po + n, (byte) 0);
+                p.invalidateCode(po, n);
+            }
             pa += n;
             len -= n;
         }
