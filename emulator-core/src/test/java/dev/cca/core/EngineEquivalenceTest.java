@@ -5,6 +5,7 @@ import dev.cca.core.cpu.SecurityState;
 import dev.cca.core.cpu.SysRegs;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -72,7 +73,7 @@ class EngineEquivalenceTest {
      * conditional branch) runs inside one translated region, entered once per execution chunk instead of once per
      * block per iteration, and ends in the interpreter's state.
      */
-    @org.junit.jupiter.api.Test
+    @Test
     void aLoopOfTwoBlocksRunsInOneRegionWithoutReturningToTheRunLoop() {
         Harness[] hs = new Harness[2];
         for (int e = 0; e < 2; e++) {

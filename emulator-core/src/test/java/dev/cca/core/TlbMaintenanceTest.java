@@ -6,6 +6,8 @@ import dev.cca.core.cpu.SysRegs;
 import dev.cca.core.cpu.TlbOp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -100,8 +102,8 @@ class TlbMaintenanceTest {
         assertEquals(0xC, cpu.read(vaNg, 8, 0));
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 100, 400})
+    @ParameterizedTest
+    @ValueSource(ints = {0, 100, 400})
     void aFullFlushDropsEveryEntryWhetherFewOrManyWereFilled(int more) {
         // A flush after few fills clears only the entries filled; after many it clears every array.
         for (int n = 2; n < 2 + more; n++) {
@@ -121,8 +123,8 @@ class TlbMaintenanceTest {
         assertEquals(0xA, cpu.read(vaGlobal, 8, 0));
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 400})
+    @ParameterizedTest
+    @ValueSource(ints = {0, 400})
     void tlbiAllForEl2LeavesEl10Entries(int more) {
         // (after few fills it invalidates from the list of filled entries, after many it scans the regime)
         for (int n = 2; n < 2 + more; n++) {

@@ -145,7 +145,7 @@ final class BenchCommand implements Callable<Integer> {
             ok &= mips(qemuVersion == null ? List.of() : cpus);
         }
         if (only == null || only.equals("linux")) {
-            ok &= linux(qemuVersion == null ? List.of() : cpus, err);
+            ok &= linux(qemuVersion == null ? List.of() : cpus);
         }
         out.printf(Locale.ROOT, "%nload average at the end: %s%n", loadAverage());
         return ok ? 0 : 1;
@@ -305,7 +305,7 @@ final class BenchCommand implements Callable<Integer> {
 
     private static final Pattern INSTRUCTIONS = Pattern.compile("(?m)^instructions: (\\d+)");
 
-    private boolean linux(List<String> cpus, PrintStream err) throws IOException, InterruptedException {
+    private boolean linux(List<String> cpus) throws IOException, InterruptedException {
         Path k = kernel;
         if (k == null) {
             String cache = System.getenv("CCA_LINUX_CACHE");

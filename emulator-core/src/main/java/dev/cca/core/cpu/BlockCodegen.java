@@ -157,7 +157,7 @@ final class BlockCodegen {
                     mv.visitLabel(fall);
                 } else {
                     mv.visitInsn(Opcodes.POP2);
-                    if (mayStore(seg.flags[i]) && !last) {
+                    if (mayStore(seg.flags[i])) {
                         // a store into decoded code or a device access: back to the run loop after it
                         Label go = new Label();
                         mv.visitVarInsn(Opcodes.ALOAD, 1);
@@ -167,18 +167,11 @@ final class BlockCodegen {
                         mv.visitLdcInsn(pc + 4);
                         mv.visitInsn(Opcodes.LRETURN);
                         mv.visitLabel(go);
-                    } else if (last) {
+                    }
+                    if (last) {
                         // a block cut by the page end or the length limit goes on at the next instruction
                         addCount(mv, i + 1);
                         mv.visitLdcInsn(pc + 4);
-                        if (mayStore(seg.flags[i])) {
-                            Label go = new Label();
-                            mv.visitVarInsn(Opcodes.ALOAD, 1);
-                            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "blockExit", "Z");
-                            mv.visitJumpInsn(Opcodes.IFEQ, go);
-                            mv.visitInsn(Opcodes.LRETURN);
-                            mv.visitLabel(go);
-                        }
                         mv.visitVarInsn(Opcodes.LSTORE, 4);
                         mv.visitJumpInsn(Opcodes.GOTO, chain);
                     }

@@ -229,8 +229,8 @@ final class Translator {
                 for (Segment s : segs) {
                     known |= s.slot == ts;
                 }
-                Block tb = pb == null ? null : pb.blocks[ts];
-                boolean isHot = pb == null || (tb != null && tb.va == t) || pb.heat[ts] >= hot;
+                Block tb = pb.blocks[ts];
+                boolean isHot = (tb != null && tb.va == t) || pb.heat[ts] >= hot;
                 if (known || !isHot) {
                     continue;
                 }

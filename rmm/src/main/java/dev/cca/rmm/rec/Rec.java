@@ -70,7 +70,10 @@ public final class Rec {
         getAll(SYSREGS, values, values.length);
     }
 
-    /** The SIMD&amp;FP registers as {@link #fpreg} numbers them, {@code v.length} doublewords. */
+    /**
+     * The realm's SIMD&amp;FP registers V0-V31 as {@code v.length} (64) doublewords, in the layout of {@code Cpu.v}
+     * (FPCR and FPSR travel with the EL1 system registers).
+     */
     public void setFpregs(long[] v) {
         setAll(FPREGS, v, v.length);
     }
@@ -157,18 +160,6 @@ public final class Rec {
 
     public void setSysreg(int contextIndex, long v) {
         set(SYSREGS + 8 * contextIndex, v);
-    }
-
-    /**
-     * Doubleword {@code i} (0..63) of the realm's SIMD&amp;FP registers V0-V31, in the layout of {@code Cpu.v}
-     * (FPCR and FPSR travel with the EL1 system registers).
-     */
-    public long fpreg(int i) {
-        return get(FPREGS + 8 * i);
-    }
-
-    public void setFpreg(int i, long v) {
-        set(FPREGS + 8 * i, v);
     }
 
     /** Saved EL1 timer register {@code i}: CNTP_CTL, CNTP_CVAL, CNTV_CTL, CNTV_CVAL. */

@@ -51,8 +51,13 @@ public final class LoadStore {
 
     /** LDRSB/LDRSH/LDRSW: sign-extended to 64 bits, then masked to 32 for the W forms ({@code mask}). */
     static void loadSigned(Cpu c, long addr, int rt, int bytes, int syn, long mask) {
+        c.setX(rt, signExtend(c.read(addr, bytes, syn), bytes, mask));
+    }
+
+    /** {@code v} of {@code bytes} bytes sign-extended to 64 bits, then masked ({@link #signMask}). */
+    private static long signExtend(long v, int bytes, long mask) {
         int sh = 64 - 8 * bytes;
-        c.setX(rt, ((c.read(addr, bytes, syn) << sh) >> sh) & mask);
+        return ((v << sh) >> sh) & mask;
     }
 
     static void store(Cpu c, long addr, int rt, int bytes, int syn) {
@@ -137,13 +142,7 @@ public final class LoadStore {
             return;
         }
         long v = c.readUnprivileged(addr, bytes, syn);
-        int sh = 64 - 8 * bytes;
-        switch (kind) {
-            case LOAD_SX64: v = (v << sh) >> sh; break;
-            case LOAD_SX32: v = ((v << sh) >> sh) & 0xFFFF_FFFFL; break;
-            default: break;
-        }
-        c.setX(rt, v);
+        c.setX(rt, kind == LOAD ? v : signExtend(v, bytes, signMask(kind)));
     }
 
     /** LDR/STR and variants, unsigned scaled 12-bit offset. */
